@@ -1,0 +1,65 @@
+# keepwarm — top-level GNU Makefile (non-recursive).
+# Each directory contributes a fragment (*/Makefile.local) included below.
+# Targets: all, demo, check, bench, fuzz, install, uninstall, deb, clean, deps.
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+LOCALEDIR   ?= $(DATADIR)/locale
+DESTDIR     ?=
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+B           := build
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+WARN        := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN        += -Werror
+endif
+OPT         ?= -O2 -g
+CFLAGS      ?= $(OPT)
+ifeq ($(SANITIZE),1)
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS      += $(SAN_FLAGS)
+LDFLAGS     += $(SAN_FLAGS)
+B           := build-san
+endif
+
+# --- dependencies, only through pkg-config ---------------------------------
+CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
+PLUGIN_PKGS := claws-mail gtk+-3.0
+# Debian packages that `make deps` installs when something is missing.
+DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix
+DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext
+DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
+               valgrind faketime sqlite3 procps
+DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
+
+.PHONY: all deps demo check clean install uninstall bench fuzz deb
+all:
+
+# Install missing Debian packages (needs root; prints what it would do otherwise).
+deps:
+	@sh tests/lib/install-deps.sh $(DEB_ALL)
+
+# pkg-config checks fail early with a clear message instead of a compiler error.
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+pc_check  = $(if $(shell $(PKG_CONFIG) --exists $(1) && echo y),,$(error missing pkg-config module(s) '$(1)': run 'make deps' (as root) or install the -dev packages listed in README.md))
+
+include core/Makefile.local
+-include plugin/Makefile.local
+-include tests/Makefile.local
+-include packaging/Makefile.local
+
+clean:
+	rm -rf build build-san
+
+# Automatic header dependencies.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,104 @@
+/* cli.h — shared helpers of the `keepwarm` command (not part of the library).
+ * Each subcommand lives in its own file as
+ *     int kw_cmd_NAME(kw_cli_t *cli, int argc, char **argv);
+ * returning a process exit code (KW_EXIT_*), and is listed in main.c's table.
+ * argv[0] is the subcommand name; parse the rest with GOption
+ * (kw_cli_parse_options). The command prints; the library never does. */
+#ifndef KW_CLI_H
+#define KW_CLI_H
+
+#include <stdio.h>
+#include <glib.h>
+#include "keepwarm.h"
+
+/* Exit codes (documented in keepwarm(1) and `keepwarm --help`). */
+enum {
+    KW_EXIT_OK = 0,
+    KW_EXIT_OTHER = 1,    /* internal error, out of memory, cancelled */
+    KW_EXIT_USAGE = 2,    /* bad command line or config file */
+    KW_EXIT_AUTH = 3,     /* wrong password / token rejected */
+    KW_EXIT_TLS = 4,      /* certificate not trusted, handshake failed, insecure refused */
+    KW_EXIT_NETWORK = 5,  /* cannot connect, connection lost, timeout */
+    KW_EXIT_SERVER = 6,   /* the server answered something unusable */
+    KW_EXIT_STORE = 7,    /* the local database: corrupt, too new, disk full, I/O */
+    KW_EXIT_BUSY = 8,     /* another sync of this account is running */
+    KW_EXIT_PARTIAL = 9,  /* synced, but some folders were skipped */
+    KW_EXIT_NOT_FOUND = 10 /* unknown contact, organisation or account */
+};
+
+typedef struct {
+    char *db_path;     /* --db, or NULL for kw_default_store_path() */
+    char *config_path; /* --config, or NULL for $XDG_CONFIG_HOME/keepwarm/config */
+    int   stdout_tty;  /* stdout is a terminal */
+    int   color;       /* colour allowed: a terminal and NO_COLOR unset */
+} kw_cli_t;
+
+/* Map a library status to an exit code. */
+int kw_cli_exit_code(kw_status_t status);
+
+/* Print "keepwarm: MESSAGE" and, for the status, one line saying what to do,
+ * to stderr (message sanitised). Returns kw_cli_exit_code(status). */
+int kw_cli_fail(kw_status_t status, const char *message);
+
+/* Print a usage error ("keepwarm CMD: MESSAGE" + "Try 'keepwarm CMD --help'")
+ * and return KW_EXIT_USAGE. */
+int kw_cli_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Parse options with GOption. `summary`/`description` go into --help.
+ * Accepts `--db PATH` after the subcommand too (stored into cli->db_path).
+ * Returns 0 on success, or an exit code to return (KW_EXIT_USAGE; KW_EXIT_OK
+ * after --help was printed). *argc and *argv keep the positional arguments,
+ * argv[0] still the command name. */
+int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
+                         const char *summary, const char *description,
+                         GOptionEntry *entries, int *argc, char ***argv);
+
+/* Open the store at cli->db_path or the default path; on failure prints the
+ * error and returns the exit code (0 on success). */
+int kw_cli_open_store(kw_cli_t *cli, kw_store_mode_t mode, kw_store_t **store);
+
+/* Times. "2024-03-01", "2024-03-01T10:00:00Z", "2024-03-01 10:00", "now",
+ * a Unix time "@1700000000". Returns 0 or -1. */
+int kw_cli_parse_time(const char *text, int64_t *out);
+/* A duration: "7d", "2w", "3m" (30 days), "1y", "12h", plain number = days.
+ * Returns 0 or -1. */
+int kw_cli_parse_duration(const char *text, int64_t *seconds_out);
+/* "2024-03-01T10:00:00Z" (transfer full, g_free); t == 0 gives NULL. */
+char *kw_cli_iso_time(int64_t t);
+/* "today", "yesterday", "93 days ago", "in 5 days" relative to as_of (g_free). */
+char *kw_cli_relative_days(int64_t t, int64_t as_of);
+
+/* Output formats. */
+typedef enum { KW_FORMAT_TABLE, KW_FORMAT_TSV, KW_FORMAT_JSON, KW_FORMAT_CSV, KW_FORMAT_VCARD } kw_format_t;
+/* Parse a --format value among `allowed` (bitmask of 1 << kw_format_t). */
+int kw_cli_parse_format(const char *text, unsigned allowed, kw_format_t *out);
+
+/* JSON: append a quoted, escaped string (or null for NULL) to out. */
+void kw_json_string(GString *out, const char *s);
+/* JSON: append an ISO time string or null for 0. */
+void kw_json_time(GString *out, int64_t t);
+
+/* A simple aligned table (cells are sanitised and measured in display
+ * columns, UTF-8 aware). For TSV the same rows are printed tab-separated
+ * with tabs/newlines in cells replaced by spaces. Colour codes (ANSI SGR,
+ * e.g. "31") apply per row when cli->color. */
+typedef struct kw_table kw_table_t;
+kw_table_t *kw_table_new(int ncols, const char *const *headers);
+void kw_table_add_row(kw_table_t *table, const char *color, const char *const *cells);
+void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
+void kw_table_free(kw_table_t *table);
+
+/* Subcommands. */
+int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_identity(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_show(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_export(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
+
+#endif

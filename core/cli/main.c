@@ -1,0 +1,149 @@
+/* main.c — `keepwarm`: global options and the subcommand table. */
+#include <errno.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(kw_cli_t *cli, int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+    { "sync",     kw_cmd_sync,     "Read new mail headers from IMAP accounts into the store" },
+    { "overdue",  kw_cmd_overdue,  "Relationships that need attention now, most valuable first" },
+    { "show",     kw_cmd_show,     "The whole story of one contact or organisation" },
+    { "contacts", kw_cmd_contacts, "Everyone you correspond with, with counts and last dates" },
+    { "snooze",   kw_cmd_snooze,   "Hide a relationship until a date or for a while" },
+    { "ignore",   kw_cmd_ignore,   "Never list an address or a domain again" },
+    { "unignore", kw_cmd_unignore, "Undo ignore" },
+    { "cadence",  kw_cmd_cadence,  "Set how often you want to be in touch (DAYS or auto)" },
+    { "note",     kw_cmd_note,     "Attach a note to a contact or organisation" },
+    { "export",   kw_cmd_export,   "Export the computed model as CSV or vCard" },
+    { "identity", kw_cmd_identity, "List, add or remove your own addresses" },
+};
+
+static const char exit_codes_help[] =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  internal error or cancelled\n"
+    "  2  usage error (command line or config file)\n"
+    "  3  authentication failed (wrong password or token)\n"
+    "  4  TLS: certificate not trusted, handshake failed, or an insecure connection refused\n"
+    "  5  network: cannot connect, connection lost, timeout\n"
+    "  6  the server answered something unusable\n"
+    "  7  local database: damaged, newer than this keepwarm, disk full, I/O error\n"
+    "  8  another sync of this account is running\n"
+    "  9  synced, but some folders were skipped\n"
+    " 10  unknown contact, organisation or account\n";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: keepwarm [--db PATH] [--config PATH] COMMAND [OPTIONS]\n\n"
+            "keepwarm reads your IMAP mailboxes (headers only, read-only), learns the rhythm of\n"
+            "each customer relationship and tells you which ones are going cold.\n"
+            "Nothing leaves your machine.\n\nCommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
+            "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n%s"
+            "\nSee keepwarm(1) for everything.\n",
+            exit_codes_help);
+}
+
+/* The TLS floor (no TLS 1.0/1.1) can only be set through GnuTLS's system
+ * priority file, which GnuTLS reads when the library loads — before main().
+ * So a sync re-executes itself once with GNUTLS_SYSTEM_PRIORITY_FILE set. */
+static void ensure_tls_floor(char **argv)
+{
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir, *candidates[3], *found = NULL;
+    const char *current = getenv("GNUTLS_SYSTEM_PRIORITY_FILE");
+
+    if (!exe)
+        return;
+    dir = g_path_get_dirname(exe);
+    candidates[0] = g_build_filename(dir, "gnutls-priority.conf", NULL);
+    candidates[1] = g_build_filename(KW_DATADIR, "gnutls-priority.conf", NULL);
+    candidates[2] = NULL;
+    for (int i = 0; candidates[i] && !found; i++)
+        if (g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
+            found = candidates[i];
+    if (found && !(current && strcmp(current, found) == 0) && !getenv("KW_TLS_FLOOR_TRIED")) {
+        setenv("GNUTLS_SYSTEM_PRIORITY_FILE", found, 1);
+        setenv("KW_TLS_FLOOR_TRIED", "1", 1);
+        execv(exe, argv);
+        /* exec failed: go on without the floor, but say so. */
+        fprintf(stderr, "keepwarm: warning: could not enforce TLS 1.2+ (%s)\n", g_strerror(errno));
+    } else if (!found) {
+        fprintf(stderr, "keepwarm: warning: %s missing; TLS 1.0/1.1 are not refused\n", candidates[1]);
+    }
+    unsetenv("KW_TLS_FLOOR_TRIED");
+    for (int i = 0; candidates[i]; i++)
+        g_free(candidates[i]);
+    g_free(dir);
+    g_free(exe);
+}
+
+int main(int argc, char **argv)
+{
+    kw_cli_t cli;
+    int i, rc;
+
+    setlocale(LC_ALL, "");
+    memset(&cli, 0, sizeof cli);
+    cli.stdout_tty = isatty(STDOUT_FILENO);
+    cli.color = cli.stdout_tty && !getenv("NO_COLOR");
+
+    /* Global options before the command. */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("keepwarm %s (store schema %d)\n", KW_VERSION, kw_store_schema_version());
+            return KW_EXIT_OK;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+            usage(stdout);
+            return KW_EXIT_OK;
+        } else if ((strcmp(a, "--db") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+            char **slot = a[2] == 'd' ? &cli.db_path : &cli.config_path;
+            g_free(*slot);
+            *slot = g_strdup(argv[++i]);
+        } else if (g_str_has_prefix(a, "--db=")) {
+            g_free(cli.db_path);
+            cli.db_path = g_strdup(a + 5);
+        } else if (g_str_has_prefix(a, "--config=")) {
+            g_free(cli.config_path);
+            cli.config_path = g_strdup(a + 9);
+        } else if (a[0] == '-') {
+            fprintf(stderr, "keepwarm: unknown option %s\nTry 'keepwarm --help'.\n", a);
+            return KW_EXIT_USAGE;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return KW_EXIT_USAGE;
+    }
+    for (size_t k = 0; k < G_N_ELEMENTS(commands); k++) {
+        if (strcmp(argv[i], commands[k].name) == 0) {
+            if (commands[k].fn == kw_cmd_sync)
+                ensure_tls_floor(argv);
+            rc = commands[k].fn(&cli, argc - i, argv + i);
+            g_free(cli.db_path);
+            g_free(cli.config_path);
+            return rc;
+        }
+    }
+    fprintf(stderr, "keepwarm: unknown command '%s'\nTry 'keepwarm --help'.\n", argv[i]);
+    g_free(cli.db_path);
+    g_free(cli.config_path);
+    return KW_EXIT_USAGE;
+}

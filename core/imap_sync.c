@@ -1,0 +1,1063 @@
+/* imap_sync.c — kw_sync_run(): one account from the IMAP server into the store.
+ *
+ * Order of events (each step must succeed before the next):
+ *   lock -> connect (implicit TLS, or STARTTLS which is then mandatory)
+ *   -> verify certificate chain + host name -> CAPABILITY (again, after TLS)
+ *   -> LOGIN / XOAUTH2 -> LIST -> per folder: STATUS, and only when it has
+ *   new UIDs: EXAMINE + one streamed UID FETCH of the new range, committed
+ *   every `chunk_size` messages together with the folder position.
+ *
+ * Read-only: only CAPABILITY, LOGIN/AUTHENTICATE, LIST, STATUS, EXAMINE,
+ * UID FETCH (BODY.PEEK) and LOGOUT are ever sent.
+ *
+ * Resume rule: the stored position of a folder is the highest UID such that
+ * every message with a lower UID has been stored. Responses arrive in UID
+ * order from real servers; if one ever does not, the position only advances
+ * at the end of the command, so an interruption can repeat work but never
+ * skip a message. Message identity keys make repeats harmless.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <glib.h>
+#include <libetpan/libetpan.h>
+
+#include "header_parse.h"
+#include "imap_fetch.h"
+#include "keepwarm.h"
+#include "kw_public.h"
+#include "store.h"
+#include "sync_store.h"
+#include "tls_verify.h"
+
+/* Declared in libetpan's headers only under USE_SSL. */
+extern mailstream_low_driver *mailstream_ssl_driver;
+
+#define DEFAULT_TIMEOUT 60
+#define DEFAULT_CHUNK 1000
+#define READ_BUF (64 * 1024)
+
+typedef struct {
+    kw_store_t              *store;
+    const kw_sync_options_t *opt;
+    kw_sync_report_t        *report;
+    mailimap                *imap;
+    kw_sync_writer_t        *writer;
+    int64_t                  account_id;
+    int                      timeout;
+    int                      chunk;
+    int                      cancelled;
+    int                      lock_fd;
+    int64_t                  now;
+    gint64                   start_us;
+
+    /* watchdog: cancels the stream when nothing moves for too long */
+    pthread_t                watchdog;
+    int                      watchdog_running;
+    pthread_mutex_t          wd_lock;
+    pthread_cond_t           wd_cond;
+    int                      wd_stop;
+    gint64                   wd_last_activity; /* monotonic us; atomic access */
+
+    /* current folder fetch */
+    kw_folder_state_t       *folder;
+    int                      folder_index, folders_total;
+    GArray                  *batch;       /* kw_parsed_msg_t */
+    uint32_t                 max_uid;     /* highest UID received */
+    int                      in_order;    /* UIDs arrived ascending so far */
+    uint32_t                 committed_uid;
+    int64_t                  done, total, new_in_folder;
+    kw_status_t              fetch_status;
+    char                    *fetch_error;
+} sync_ctx_t;
+
+/* ---- progress ----------------------------------------------------------- */
+
+static void emit(sync_ctx_t *c, kw_progress_kind_t kind, const char *message)
+{
+    kw_progress_t p;
+    if (!c->opt->progress)
+        return;
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.account = c->opt->account;
+    p.folder = c->folder ? c->folder->display_name : NULL;
+    p.folder_index = c->folder_index;
+    p.folders_total = c->folders_total;
+    p.done = c->done;
+    p.total = c->total;
+    p.new_messages = c->new_in_folder;
+    p.message = message;
+    if (c->opt->progress(&p, c->opt->progress_data) != 0)
+        c->cancelled = 1;
+}
+
+static void warn(sync_ctx_t *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void warn(sync_ctx_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    emit(c, KW_PROGRESS_WARNING, msg);
+    g_free(msg);
+}
+
+/* ---- watchdog ------------------------------------------------------------ */
+
+static void activity(sync_ctx_t *c)
+{
+    g_atomic_pointer_set((gpointer *)&c->wd_last_activity, (gpointer)(gintptr)g_get_monotonic_time());
+}
+
+/* libetpan's per-read timeout covers a silent server, but 1.9.4 can spin on
+ * a connection closed inside a literal (reliability notes B2). The watchdog
+ * cancels the stream when no byte moved for twice the timeout. */
+static void *watchdog_main(void *data)
+{
+    sync_ctx_t *c = data;
+    gint64 limit = (gint64)c->timeout * 2 * G_USEC_PER_SEC + 5 * G_USEC_PER_SEC;
+
+    pthread_mutex_lock(&c->wd_lock);
+    while (!c->wd_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&c->wd_cond, &c->wd_lock, &ts);
+        if (c->wd_stop)
+            break;
+        gint64 last = (gint64)(gintptr)g_atomic_pointer_get((gpointer *)&c->wd_last_activity);
+        if (g_get_monotonic_time() - last > limit && c->imap && c->imap->imap_stream) {
+            mailstream_cancel(c->imap->imap_stream);
+            activity(c);
+        }
+    }
+    pthread_mutex_unlock(&c->wd_lock);
+    return NULL;
+}
+
+static void watchdog_start(sync_ctx_t *c)
+{
+    pthread_mutex_init(&c->wd_lock, NULL);
+    pthread_cond_init(&c->wd_cond, NULL);
+    activity(c);
+    c->watchdog_running = pthread_create(&c->watchdog, NULL, watchdog_main, c) == 0;
+}
+
+static void watchdog_stop(sync_ctx_t *c)
+{
+    if (!c->watchdog_running)
+        return;
+    pthread_mutex_lock(&c->wd_lock);
+    c->wd_stop = 1;
+    pthread_cond_signal(&c->wd_cond);
+    pthread_mutex_unlock(&c->wd_lock);
+    pthread_join(c->watchdog, NULL);
+    pthread_cond_destroy(&c->wd_cond);
+    pthread_mutex_destroy(&c->wd_lock);
+    c->watchdog_running = 0;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int is_ip_literal(const char *host)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static int is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (g_ascii_strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
+static const char *server_text(sync_ctx_t *c)
+{
+    return (c->imap && c->imap->imap_response) ? c->imap->imap_response : "";
+}
+
+/* Map a libetpan error of a command to a status + message. */
+static kw_status_t imap_fail(sync_ctx_t *c, int r, const char *what, char **error)
+{
+    char *text = g_utf8_make_valid(server_text(c), -1);
+    char *clean = kw_sanitize_for_display(text);
+    kw_status_t st;
+
+    switch (r) {
+    case MAILIMAP_ERROR_STREAM:
+    case MAILIMAP_ERROR_CONNECTION_REFUSED:
+        if (c->cancelled) {
+            kw_set_error(error, "%s: cancelled", what);
+            st = KW_ERR_CANCELLED;
+        } else {
+            kw_set_error(error, "%s: connection lost or timed out; the next sync resumes", what);
+            st = KW_ERR_NETWORK;
+        }
+        break;
+    case MAILIMAP_ERROR_PARSE:
+        /* 1.9.4 reports a connection cut mid-line as a parse error. */
+        kw_set_error(error, "%s: connection lost or unreadable answer from the server; the next sync resumes",
+                     what);
+        st = KW_ERR_NETWORK;
+        break;
+    case MAILIMAP_ERROR_MEMORY:
+        kw_set_error(error, "%s: out of memory (the server's answer was too large)", what);
+        st = KW_ERR_NOMEM;
+        break;
+    case MAILIMAP_ERROR_SSL:
+        kw_set_error(error, "%s: TLS failed (handshake refused, or the server offers only old "
+                     "TLS versions); nothing was sent", what);
+        st = KW_ERR_TLS;
+        break;
+    case MAILIMAP_ERROR_STARTTLS:
+        kw_set_error(error, "%s: the server refused STARTTLS; not falling back to plain text", what);
+        st = KW_ERR_TLS;
+        break;
+    case MAILIMAP_ERROR_LOGIN:
+    case MAILIMAP_ERROR_SASL:
+        kw_set_error(error, "%s: the server rejected the user name or password%s%s — check them "
+                     "(no retry was made, to avoid locking the account)",
+                     what, *clean ? ": " : "", clean);
+        st = KW_ERR_AUTH;
+        break;
+    default:
+        kw_set_error(error, "%s: the server answered with an error%s%s", what, *clean ? ": " : "", clean);
+        st = KW_ERR_SERVER;
+        break;
+    }
+    g_free(text);
+    g_free(clean);
+    return st;
+}
+
+/* Close the stream first: mailimap_free() would otherwise send LOGOUT and
+ * wait for a possibly dead or hostile server (reliability notes B6). */
+static void imap_drop(sync_ctx_t *c)
+{
+    if (!c->imap)
+        return;
+    if (c->imap->imap_stream) {
+        mailstream_close(c->imap->imap_stream);
+        c->imap->imap_stream = NULL;
+    }
+    mailimap_free(c->imap);
+    c->imap = NULL;
+}
+
+/* ---- lock ------------------------------------------------------------------ */
+
+static kw_status_t take_lock(sync_ctx_t *c, char **error)
+{
+    char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, c->opt->account, -1);
+    char *path;
+    sum[16] = '\0';
+    path = g_strdup_printf("%s.sync-%s.lock", c->store->path, sum);
+    g_free(sum);
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (c->lock_fd < 0) {
+        kw_set_error(error, "cannot create lock file %s: %s", path, g_strerror(errno));
+        g_free(path);
+        return KW_ERR_STORE;
+    }
+    g_free(path);
+    /* flock: released by the kernel when the holder exits or is killed. */
+    if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        kw_set_error(error, "a sync of account '%s' is already running; try again when it has finished",
+                     c->opt->account);
+        close(c->lock_fd);
+        c->lock_fd = -1;
+        return KW_ERR_BUSY;
+    }
+    return KW_OK;
+}
+
+/* ---- connect and log in ------------------------------------------------------ */
+
+static void ssl_setup(struct mailstream_ssl_context *ctx, void *data)
+{
+    const char *host = data;
+    if (!is_ip_literal(host))
+        mailstream_ssl_set_server_name(ctx, host);
+}
+
+static int stream_is_tls(mailimap *imap)
+{
+    mailstream_low *low = imap && imap->imap_stream ? mailstream_get_low(imap->imap_stream) : NULL;
+    return low && low->driver == mailstream_ssl_driver;
+}
+
+static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
+{
+    const kw_sync_options_t *o = c->opt;
+    int port = o->port ? o->port : (o->tls == KW_TLS_IMPLICIT ? 993 : 143);
+    char *what = g_strdup_printf("connecting to %s:%d", o->host, port);
+    kw_status_t st;
+    int r, preauth;
+
+    if (o->tls == KW_TLS_NONE && !is_loopback(o->host)) {
+        kw_set_error(error, "refusing to send a password without TLS to %s; --tls=none is allowed "
+                     "only for a loopback address", o->host);
+        st = KW_ERR_INSECURE;
+        goto done;
+    }
+
+    c->imap = mailimap_new(0, NULL);
+    if (!c->imap) {
+        st = KW_ERR_NOMEM;
+        goto done;
+    }
+    mailimap_set_timeout(c->imap, c->timeout);
+
+    if (o->tls == KW_TLS_IMPLICIT)
+        r = mailimap_ssl_connect_with_callback(c->imap, o->host, (uint16_t)port, ssl_setup,
+                                               (void *)o->host);
+    else
+        r = mailimap_socket_connect(c->imap, o->host, (uint16_t)port);
+    activity(c);
+    if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+        if (r == MAILIMAP_ERROR_CONNECTION_REFUSED || r == MAILIMAP_ERROR_STREAM) {
+            kw_set_error(error, "%s: cannot connect (%s); check host, port and network",
+                         what, r == MAILIMAP_ERROR_STREAM ? "no answer" : "refused or unreachable");
+            st = KW_ERR_NETWORK;
+        } else if (r == MAILIMAP_ERROR_SSL) {
+            kw_set_error(error, "%s: the TLS handshake failed (is this an implicit-TLS port? "
+                         "the server may offer only TLS 1.0/1.1, which is refused)", what);
+            st = KW_ERR_TLS;
+        } else if (r == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION) {
+            kw_set_error(error, "%s: the server refused the connection in its greeting", what);
+            st = KW_ERR_SERVER;
+        } else {
+            st = imap_fail(c, r, what, error);
+        }
+        goto done;
+    }
+    preauth = (r == MAILIMAP_NO_ERROR_AUTHENTICATED);
+
+    if (o->tls == KW_TLS_STARTTLS) {
+        /* A PREAUTH greeting skips STARTTLS: refuse (reliability notes A10). */
+        if (preauth) {
+            kw_set_error(error, "%s: the server pre-authenticated the plain connection, so STARTTLS "
+                         "is impossible; refusing to continue without TLS", what);
+            st = KW_ERR_INSECURE;
+            goto done;
+        }
+        /* Sent whether advertised or not; any failure is final (no fallback). */
+        r = mailimap_socket_starttls_with_callback(c->imap, ssl_setup, (void *)o->host);
+        activity(c);
+        if (r != MAILIMAP_NO_ERROR) {
+            if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
+                st = imap_fail(c, r, what, error);
+            else {
+                kw_set_error(error, "%s: STARTTLS failed (refused by the server or tampered with); "
+                             "not falling back to plain text", what);
+                st = KW_ERR_TLS;
+            }
+            goto done;
+        }
+    }
+
+    if (o->tls != KW_TLS_NONE) {
+        if (!stream_is_tls(c->imap)) {
+            kw_set_error(error, "%s: the connection is not encrypted; the password was not sent", what);
+            st = KW_ERR_INSECURE;
+            goto done;
+        }
+        st = kw_tls_verify_stream(c->imap->imap_stream, o->host, o->ca_file, error);
+        if (st != KW_OK)
+            goto done;
+    }
+
+    /* Capabilities read before TLS are not trusted; read them again. */
+    {
+        struct mailimap_capability_data *caps = NULL;
+        r = mailimap_capability(c->imap, &caps);
+        activity(c);
+        if (r != MAILIMAP_NO_ERROR) {
+            st = imap_fail(c, r, "reading the server's capabilities", error);
+            goto done;
+        }
+        mailimap_capability_data_free(caps);
+    }
+
+    if (preauth && o->tls == KW_TLS_IMPLICIT) {
+        st = KW_OK; /* already authenticated over verified TLS */
+        goto done;
+    }
+    if (o->oauth2_token) {
+        r = mailimap_oauth2_authenticate(c->imap, o->user, o->oauth2_token);
+    } else {
+        r = mailimap_login(c->imap, o->user, o->password);
+    }
+    activity(c);
+    if (r != MAILIMAP_NO_ERROR) {
+        if (r == MAILIMAP_ERROR_LOGIN || r == MAILIMAP_ERROR_SASL || r == MAILIMAP_ERROR_EXTENSION)
+            st = imap_fail(c, MAILIMAP_ERROR_LOGIN, "logging in", error);
+        else
+            st = imap_fail(c, r, "logging in", error);
+        goto done;
+    }
+    st = KW_OK;
+done:
+    g_free(what);
+    return st;
+}
+
+/* ---- folders ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *special;
+    const char *const *names; /* lower-case display names (last path element or full) */
+} special_names_t;
+
+static const char *const sent_names[] = { "sent", "sent items", "sent messages", "sent mail",
+                                          "gesendet", "gesendete objekte", "gesendete elemente",
+                                          "envoyés", "elementos enviados", "enviados", "posta inviata",
+                                          "inviata", NULL };
+static const char *const trash_names[] = { "trash", "deleted", "deleted items", "deleted messages",
+                                           "papierkorb", "gelöschte objekte", "gelöschte elemente",
+                                           "bin", "corbeille", "papelera", "cestino", NULL };
+static const char *const junk_names[] = { "junk", "spam", "junk e-mail", "junk email", "bulk mail",
+                                          "junk-e-mail", "spamverdacht", "courrier indésirable", NULL };
+static const char *const drafts_names[] = { "drafts", "draft", "entwürfe", "brouillons", "borradores",
+                                            "bozze", NULL };
+static const char *const queue_names[] = { "queue", "outbox", "postausgang", NULL };
+
+static const special_names_t special_by_name[] = {
+    { "Sent", sent_names },
+    { "Trash", trash_names },
+    { "Junk", junk_names },
+    { "Drafts", drafts_names },
+    { "Queue", queue_names },
+};
+
+static const char *special_from_name(const char *display, char delim)
+{
+    const char *leaf = display;
+    char *lower, *full;
+    const char *found = NULL;
+
+    if (delim) {
+        const char *p = strrchr(display, delim);
+        if (p)
+            leaf = p + 1;
+    }
+    lower = g_utf8_strdown(leaf, -1);
+    full = g_utf8_strdown(display, -1);
+    for (size_t i = 0; i < G_N_ELEMENTS(special_by_name) && !found; i++)
+        for (const char *const *n = special_by_name[i].names; *n && !found; n++)
+            if (strcmp(lower, *n) == 0 || strcmp(full, *n) == 0)
+                found = special_by_name[i].special;
+    /* Gmail's localized containers: "[Gmail]/Sent Mail", "[Google Mail]/Gesendet". */
+    g_free(lower);
+    g_free(full);
+    return found;
+}
+
+static const char *special_from_flags(struct mailimap_mbx_list_flags *flags, int *noselect)
+{
+    static const char *const known[] = { "Sent", "Trash", "Junk", "Drafts", "All", "Archive",
+                                         "Flagged", "Important" };
+    const char *special = NULL;
+    clistiter *it;
+
+    *noselect = 0;
+    if (!flags)
+        return NULL;
+    if (flags->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+        flags->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+        *noselect = 1;
+    for (it = clist_begin(flags->mbf_oflags); it; it = clist_next(it)) {
+        struct mailimap_mbx_list_oflag *of = clist_content(it);
+        if (of->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || !of->of_flag_ext)
+            continue;
+        if (g_ascii_strcasecmp(of->of_flag_ext, "NonExistent") == 0 ||
+            g_ascii_strcasecmp(of->of_flag_ext, "Noselect") == 0)
+            *noselect = 1;
+        for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+            if (g_ascii_strcasecmp(of->of_flag_ext, known[i]) == 0)
+                special = known[i];
+    }
+    return special;
+}
+
+/* Modified UTF-7 (RFC 3501 5.1.3) to UTF-8 via glibc's UTF-7-IMAP converter;
+ * names that do not decode are shown as sanitised raw bytes. Folders are
+ * always keyed by their raw name (two raw names can decode alike). */
+static char *decode_folder_name(const char *raw)
+{
+    char *utf8 = NULL, *clean;
+    if (strchr(raw, '&'))
+        utf8 = g_convert(raw, -1, "UTF-8", "UTF-7-IMAP", NULL, NULL, NULL);
+    if (!utf8)
+        utf8 = g_utf8_make_valid(raw, -1);
+    clean = kw_sanitize_for_display(utf8);
+    g_free(utf8);
+    return clean;
+}
+
+static void folder_state_free(gpointer p)
+{
+    kw_folder_state_t *f = p;
+    g_free(f->raw_name);
+    g_free(f->display_name);
+    g_free(f->special);
+    g_free(f);
+}
+
+static int matches_any(const char *const *patterns, const char *name)
+{
+    for (; patterns && *patterns; patterns++)
+        if (g_pattern_match_simple(*patterns, name))
+            return 1;
+    return 0;
+}
+
+/* LIST, then decide which folders to read. Returns a GPtrArray of
+ * kw_folder_state_t (transfer full). */
+static kw_status_t list_folders(sync_ctx_t *c, GPtrArray **out, char **error)
+{
+    clist *list = NULL;
+    GPtrArray *folders = g_ptr_array_new_with_free_func(folder_state_free);
+    int any_special_use = 0, r;
+    kw_status_t st = KW_OK;
+
+    *out = NULL;
+    r = mailimap_list(c->imap, "", "*", &list);
+    activity(c);
+    if (r != MAILIMAP_NO_ERROR) {
+        g_ptr_array_free(folders, TRUE);
+        return imap_fail(c, r, "listing folders", error);
+    }
+    for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
+        struct mailimap_mailbox_list *mb = clist_content(it);
+        int noselect;
+        if (special_from_flags(mb->mb_flag, &noselect))
+            any_special_use = 1;
+    }
+    for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
+        struct mailimap_mailbox_list *mb = clist_content(it);
+        const char *special;
+        int noselect;
+        kw_folder_state_t *f;
+
+        if (!mb->mb_name || !*mb->mb_name)
+            continue;
+        if (strchr(mb->mb_name, '\r') || strchr(mb->mb_name, '\n')) {
+            warn(c, "skipping a folder whose name contains a line break");
+            continue;
+        }
+        special = special_from_flags(mb->mb_flag, &noselect);
+        if (noselect)
+            continue;
+        f = g_new0(kw_folder_state_t, 1);
+        f->raw_name = g_strdup(g_ascii_strcasecmp(mb->mb_name, "INBOX") == 0 ? "INBOX" : mb->mb_name);
+        f->display_name = decode_folder_name(f->raw_name);
+        if (!special && !any_special_use)
+            special = special_from_name(f->display_name, mb->mb_delimiter);
+        else if (!special) {
+            /* Claws' Queue folder has no special use anywhere. */
+            const char *by_name = special_from_name(f->display_name, mb->mb_delimiter);
+            if (by_name && strcmp(by_name, "Queue") == 0)
+                special = by_name;
+        }
+        f->special = g_strdup(special);
+        f->is_sent = special && strcmp(special, "Sent") == 0;
+        g_ptr_array_add(folders, f);
+    }
+    mailimap_list_result_free(list);
+
+    /* Filter: skip Trash/Junk/Drafts/Queue and user patterns. */
+    for (guint i = 0; i < folders->len;) {
+        kw_folder_state_t *f = g_ptr_array_index(folders, i);
+        int skip = 0;
+        if (f->special && (!strcmp(f->special, "Trash") || !strcmp(f->special, "Junk") ||
+                           !strcmp(f->special, "Drafts") || !strcmp(f->special, "Queue")))
+            skip = 1;
+        if (c->opt->include && !matches_any(c->opt->include, f->display_name))
+            skip = 1;
+        if (matches_any(c->opt->exclude, f->display_name))
+            skip = 1;
+        if (matches_any(c->opt->include, f->display_name))
+            skip = 0; /* an explicit include wins over the default skips */
+        if (skip)
+            g_ptr_array_remove_index(folders, i);
+        else
+            i++;
+    }
+    c->report->folders_seen = (int)folders->len;
+    *out = folders;
+    return st;
+}
+
+/* ---- fetching ------------------------------------------------------------------ */
+
+static void batch_clear(sync_ctx_t *c)
+{
+    for (guint i = 0; i < c->batch->len; i++)
+        kw_parsed_msg_clear(&g_array_index(c->batch, kw_parsed_msg_t, i));
+    g_array_set_size(c->batch, 0);
+}
+
+/* Commit the batch with the folder position `position`. */
+static kw_status_t commit_batch(sync_ctx_t *c, uint32_t position, char **error)
+{
+    kw_status_t st;
+    int64_t added = 0;
+
+    st = kw_store_write_begin(c->store, error);
+    if (st != KW_OK)
+        return st;
+    for (guint i = 0; i < c->batch->len; i++) {
+        int is_new;
+        st = kw_sync_writer_add(c->writer, c->folder, &g_array_index(c->batch, kw_parsed_msg_t, i),
+                                &is_new, error);
+        if (st != KW_OK)
+            goto fail;
+        added += is_new;
+    }
+    /* The position (and a new UIDVALIDITY) commit with the messages. */
+    if (position < c->committed_uid)
+        position = c->committed_uid;
+    st = kw_sync_writer_set_position(c->writer, c->folder->id, c->folder->uidvalidity, position, error);
+    if (st != KW_OK)
+        goto fail;
+    st = kw_store_write_commit(c->store, error);
+    if (st != KW_OK)
+        goto fail;
+    c->committed_uid = position;
+    c->new_in_folder += added;
+    c->report->messages_new += added;
+    batch_clear(c);
+    emit(c, KW_PROGRESS_MESSAGES, NULL);
+    return KW_OK;
+fail:
+    kw_store_write_rollback(c->store);
+    return st;
+}
+
+static int on_fetch_item(const kw_fetch_item_t *item, void *data)
+{
+    sync_ctx_t *c = data;
+    kw_parsed_msg_t msg;
+
+    activity(c);
+    if (item->uid == 0) {
+        warn(c, "%s: the server sent a FETCH response without UID; ignored", c->folder->display_name);
+        return 0;
+    }
+    if (item->uid <= c->folder->last_uid)
+        return 0; /* "n:*" also returns the last message when nothing is newer */
+    if (item->uid > c->max_uid) {
+        c->max_uid = item->uid;
+    } else {
+        c->in_order = 0; /* duplicate or out of order: stop advancing mid-command */
+    }
+    c->done++;
+    c->report->messages_fetched++;
+    if (item->oversized || !item->header || item->header_len == 0) {
+        warn(c, "%s: message UID %u %s; skipped", c->folder->display_name, item->uid,
+             item->oversized ? "has a header block above 1 MiB" : "came without headers");
+        return 0;
+    }
+    c->report->bytes_received += (int64_t)item->header_len;
+    memset(&msg, 0, sizeof msg);
+    if (kw_header_parse(item->header, item->header_len, item->internaldate, c->now, &msg) != 0) {
+        kw_parsed_msg_clear(&msg);
+        return 0;
+    }
+    g_array_append_val(c->batch, msg);
+    if ((int)c->batch->len >= c->chunk) {
+        uint32_t pos = c->in_order ? c->max_uid : c->committed_uid;
+        c->fetch_status = commit_batch(c, pos, &c->fetch_error);
+        if (c->fetch_status != KW_OK)
+            return 1;
+        if (c->cancelled) {
+            c->fetch_status = KW_ERR_CANCELLED;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
+{
+    mailstream *s = c->imap->imap_stream;
+    kw_fetch_parser_t *parser;
+    char tag[32], *cmd;
+    char *buf = NULL;
+    kw_fetch_result_t res = KW_FETCH_MORE;
+    kw_status_t st = KW_OK;
+
+    g_snprintf(tag, sizeof tag, "kw%d", ++c->imap->imap_tag);
+    cmd = g_strdup_printf("%s UID FETCH %" G_GINT64_FORMAT ":* (UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
+                          KW_HEADER_FIELDS ")])\r\n", tag, c->folder->last_uid + 1);
+    if (mailstream_write(s, cmd, strlen(cmd)) < 0 || mailstream_flush(s) < 0) {
+        g_free(cmd);
+        kw_set_error(error, "%s: connection lost while sending; the next sync resumes",
+                     c->folder->display_name);
+        return KW_ERR_NETWORK;
+    }
+    g_free(cmd);
+
+    parser = kw_fetch_parser_new(tag, on_fetch_item, c);
+    buf = g_malloc(READ_BUF);
+    c->in_order = 1;
+    c->fetch_status = KW_OK;
+    while (res == KW_FETCH_MORE) {
+        /* Drain libetpan's own buffer first without blocking on the socket. */
+        size_t want = s->read_buffer_len > 0 ? s->read_buffer_len : READ_BUF;
+        ssize_t n = mailstream_read(s, buf, want);
+        if (n <= 0) {
+            kw_set_error(error, "%s: %s; the next sync resumes", c->folder->display_name,
+                         c->cancelled ? "cancelled" : n == 0 ? "the server closed the connection"
+                                                              : "connection lost or timed out");
+            st = c->cancelled ? KW_ERR_CANCELLED : KW_ERR_NETWORK;
+            goto done;
+        }
+        activity(c);
+        res = kw_fetch_parser_feed(parser, buf, (size_t)n, NULL);
+    }
+    switch (res) {
+    case KW_FETCH_DONE_OK:
+        /* Every UID below UIDNEXT (as of EXAMINE) has now been seen. */
+        if (uidnext > 0 && uidnext - 1 > c->max_uid && c->in_order)
+            c->max_uid = uidnext - 1;
+        st = commit_batch(c, c->max_uid, error);
+        break;
+    case KW_FETCH_DONE_NO: {
+        char *t = kw_sanitize_for_display(kw_fetch_parser_text(parser));
+        /* e.g. EXPUNGEISSUED: keep what arrived; the position stays safe. */
+        warn(c, "%s: the server could not send every message (%s); the rest is fetched next time",
+             c->folder->display_name, t);
+        g_free(t);
+        st = commit_batch(c, c->in_order ? c->max_uid : c->committed_uid, error);
+        if (st == KW_OK)
+            st = KW_ERR_PARTIAL;
+        break;
+    }
+    case KW_FETCH_ERR_CALLBACK:
+        st = c->fetch_status;
+        if (error && c->fetch_error) {
+            g_free(*error);
+            *error = c->fetch_error;
+            c->fetch_error = NULL;
+        }
+        break;
+    case KW_FETCH_BYE: {
+        char *t = kw_sanitize_for_display(kw_fetch_parser_text(parser));
+        kw_set_error(error, "%s: the server closed the session (%s); the next sync resumes",
+                     c->folder->display_name, t);
+        g_free(t);
+        st = KW_ERR_NETWORK;
+        break;
+    }
+    case KW_FETCH_ERR_LIMIT:
+    case KW_FETCH_ERR_PROTOCOL:
+    case KW_FETCH_DONE_BAD:
+    default: {
+        char *t = kw_sanitize_for_display(kw_fetch_parser_text(parser));
+        kw_set_error(error, "%s: unusable answer from the server (%s)", c->folder->display_name, t);
+        g_free(t);
+        st = KW_ERR_SERVER;
+        break;
+    }
+    }
+done:
+    g_free(c->fetch_error);
+    c->fetch_error = NULL;
+    batch_clear(c); /* uncommitted messages are fetched again next time */
+    g_free(buf);
+    kw_fetch_parser_free(parser);
+    return st;
+}
+
+static int status_value(struct mailimap_mailbox_data_status *status, int att, uint32_t *out)
+{
+    if (!status || !status->st_info_list)
+        return 0;
+    for (clistiter *it = clist_begin(status->st_info_list); it; it = clist_next(it)) {
+        struct mailimap_status_info *info = clist_content(it);
+        if (info->st_att == att) {
+            *out = info->st_value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One folder. Returns KW_OK, KW_ERR_PARTIAL (folder skipped with a warning,
+ * others go on), or a fatal status. */
+static kw_status_t sync_folder(sync_ctx_t *c, kw_folder_state_t *f, char **error)
+{
+    struct mailimap_status_att_list *atts;
+    struct mailimap_mailbox_data_status *status = NULL;
+    uint32_t uidnext = 0, uidvalidity = 0, messages = 0;
+    int have_uidnext, have_uidvalidity, r;
+    kw_status_t st;
+
+    c->folder = f;
+    c->done = c->total = c->new_in_folder = 0;
+
+    /* Cheap check first: STATUS tells whether anything is new. */
+    atts = mailimap_status_att_list_new_empty();
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+    r = mailimap_status(c->imap, f->raw_name, atts, &status);
+    mailimap_status_att_list_free(atts);
+    activity(c);
+    if (r != MAILIMAP_NO_ERROR) {
+        if (r == MAILIMAP_ERROR_STATUS) {
+            char *t = kw_sanitize_for_display(server_text(c));
+            warn(c, "%s: skipped, the server refused to open it (%s)", f->display_name, t);
+            g_free(t);
+            return KW_ERR_PARTIAL;
+        }
+        return imap_fail(c, r, f->display_name, error);
+    }
+    have_uidnext = status_value(status, MAILIMAP_STATUS_ATT_UIDNEXT, &uidnext);
+    have_uidvalidity = status_value(status, MAILIMAP_STATUS_ATT_UIDVALIDITY, &uidvalidity);
+    status_value(status, MAILIMAP_STATUS_ATT_MESSAGES, &messages);
+    mailimap_mailbox_data_status_free(status);
+
+    if (have_uidnext && have_uidvalidity && uidvalidity != 0 && (int64_t)uidvalidity == f->uidvalidity &&
+        (int64_t)uidnext - 1 <= f->last_uid) {
+        emit(c, KW_PROGRESS_FOLDER, NULL);
+        emit(c, KW_PROGRESS_FOLDER_DONE, NULL);
+        return KW_OK; /* nothing new: no EXAMINE, no FETCH */
+    }
+
+    r = mailimap_examine(c->imap, f->raw_name);
+    activity(c);
+    if (r != MAILIMAP_NO_ERROR) {
+        if (r == MAILIMAP_ERROR_EXAMINE) {
+            char *t = kw_sanitize_for_display(server_text(c));
+            warn(c, "%s: skipped, the server refused to open it (%s)", f->display_name, t);
+            g_free(t);
+            return KW_ERR_PARTIAL;
+        }
+        return imap_fail(c, r, f->display_name, error);
+    }
+    if (c->imap->imap_selection_info) {
+        uidvalidity = c->imap->imap_selection_info->sel_uidvalidity;
+        uidnext = c->imap->imap_selection_info->sel_uidnext;
+        messages = c->imap->imap_selection_info->sel_exists;
+    }
+    if (uidvalidity == 0) {
+        /* No UIDVALIDITY: UIDs cannot be trusted across sessions; read all
+         * again each time and rely on message identity (notes C2). */
+        warn(c, "%s: the server gives no UIDVALIDITY; the folder is read in full each time",
+             f->display_name);
+        f->last_uid = 0;
+    } else if ((int64_t)uidvalidity != f->uidvalidity) {
+        if (f->uidvalidity != 0)
+            warn(c, "%s: UIDVALIDITY changed; reading the folder again (nothing is counted twice)",
+                 f->display_name);
+        f->last_uid = 0;
+    }
+    f->uidvalidity = uidvalidity;
+    c->total = messages;
+    if (uidnext && f->last_uid > 0 && uidnext - 1 > f->last_uid &&
+        (int64_t)(uidnext - 1 - f->last_uid) < c->total)
+        c->total = (int64_t)(uidnext - 1 - f->last_uid); /* an upper bound */
+    emit(c, KW_PROGRESS_FOLDER, NULL);
+
+    c->committed_uid = (uint32_t)f->last_uid;
+    c->max_uid = (uint32_t)f->last_uid;
+    if (messages == 0) {
+        /* Empty folder: remember its UIDVALIDITY and UIDNEXT. */
+        st = commit_batch(c, uidnext > 0 ? uidnext - 1 : 0, error);
+        if (st == KW_OK)
+            emit(c, KW_PROGRESS_FOLDER_DONE, NULL);
+        return st;
+    }
+    st = fetch_new(c, uidnext, error);
+    if (st == KW_OK || st == KW_ERR_PARTIAL)
+        emit(c, KW_PROGRESS_FOLDER_DONE, NULL);
+    return st;
+}
+
+/* ---- entry point ------------------------------------------------------------------ */
+
+static kw_status_t check_options(const kw_sync_options_t *o, char **error)
+{
+    if (!o || !o->account || !*o->account) {
+        kw_set_error(error, "no account name given");
+        return KW_ERR_USAGE;
+    }
+    if (!o->host || !*o->host) {
+        kw_set_error(error, "no server host given");
+        return KW_ERR_USAGE;
+    }
+    if (!o->user || !*o->user) {
+        kw_set_error(error, "no user name given");
+        return KW_ERR_USAGE;
+    }
+    if (!o->password == !o->oauth2_token) {
+        kw_set_error(error, "give exactly one of a password or an OAuth2 token");
+        return KW_ERR_USAGE;
+    }
+    if (o->port < 0 || o->port > 65535 || o->tls > KW_TLS_NONE) {
+        kw_set_error(error, "invalid port or TLS mode");
+        return KW_ERR_USAGE;
+    }
+    return KW_OK;
+}
+
+KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
+                                  kw_sync_report_t *report, char **error)
+{
+    sync_ctx_t c;
+    kw_sync_report_t dummy;
+    GPtrArray *folders = NULL;
+    GArray *seen = NULL;
+    kw_status_t st;
+    int skipped = 0;
+
+    memset(&c, 0, sizeof c);
+    c.lock_fd = -1;
+    c.report = report ? report : &dummy;
+    memset(c.report, 0, sizeof *c.report);
+    c.start_us = g_get_monotonic_time();
+
+    if (!store) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    st = check_options(o, error);
+    if (st != KW_OK)
+        return st;
+    c.store = store;
+    c.opt = o;
+    c.timeout = o->timeout_s > 0 ? o->timeout_s : DEFAULT_TIMEOUT;
+    c.chunk = o->chunk_size > 0 ? o->chunk_size : DEFAULT_CHUNK;
+    c.now = (int64_t)time(NULL);
+    c.batch = g_array_new(FALSE, TRUE, sizeof(kw_parsed_msg_t));
+    kw_header_parse_init();
+
+    st = take_lock(&c, error);
+    if (st != KW_OK)
+        goto done;
+    st = kw_store_write_begin(store, error);
+    if (st != KW_OK)
+        goto done;
+    st = kw_store_account_id(store, o->account, 1, &c.account_id, error);
+    if (st == KW_OK)
+        st = kw_store_write_commit(store, error);
+    else
+        kw_store_write_rollback(store);
+    if (st != KW_OK)
+        goto done;
+    for (const char *const *me = o->me; me && *me; me++) {
+        st = kw_store_add_identity(store, o->account, *me, error);
+        if (st != KW_OK)
+            goto done;
+    }
+    st = kw_sync_writer_new(store, c.account_id, &c.writer, error);
+    if (st != KW_OK)
+        goto done;
+
+    watchdog_start(&c);
+    st = connect_and_login(&c, error);
+    if (st != KW_OK)
+        goto done;
+    emit(&c, KW_PROGRESS_CONNECTED, NULL);
+    if (c.cancelled) {
+        st = KW_ERR_CANCELLED;
+        goto done;
+    }
+
+    st = list_folders(&c, &folders, error);
+    if (st != KW_OK)
+        goto done;
+    c.folders_total = (int)folders->len;
+    emit(&c, KW_PROGRESS_FOLDERS, NULL);
+    if (folders->len == 0)
+        warn(&c, "the server listed no folders to read; nothing was changed in the store");
+
+    seen = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    for (guint i = 0; i < folders->len; i++) {
+        kw_folder_state_t *f = g_ptr_array_index(folders, i);
+        st = kw_sync_writer_folder(c.writer, f, error);
+        if (st != KW_OK)
+            goto done;
+        g_array_append_val(seen, f->id);
+    }
+    for (guint i = 0; i < folders->len && !c.cancelled; i++) {
+        c.folder_index = (int)i + 1;
+        st = sync_folder(&c, g_ptr_array_index(folders, i), error);
+        if (st == KW_ERR_PARTIAL) {
+            skipped++;
+            continue;
+        }
+        if (st != KW_OK)
+            goto done;
+        c.report->folders_synced++;
+    }
+    c.folder = NULL;
+    if (c.cancelled) {
+        kw_set_error(error, "sync cancelled; what was fetched is kept");
+        st = KW_ERR_CANCELLED;
+        goto done;
+    }
+    /* Folders that disappeared keep their history (never pruned). Only
+     * when the LIST was not empty (an empty LIST proves nothing). */
+    if (seen->len > 0) {
+        st = kw_sync_writer_mark_gone(c.writer, (const int64_t *)(void *)seen->data, seen->len, error);
+        if (st != KW_OK)
+            goto done;
+    }
+    {
+        char *adopted = NULL;
+        st = kw_sync_writer_adopt_identity(c.writer, &adopted, error);
+        if (st != KW_OK)
+            goto done;
+        if (adopted)
+            warn(&c, "using %s as your address (it sent most of your Sent folder); add other "
+                     "addresses with --me", adopted);
+        g_free(adopted);
+    }
+    st = kw_sync_writer_touch_account(c.writer, o->host, o->user, error);
+    if (st != KW_OK)
+        goto done;
+
+    /* Polite goodbye over a healthy connection only. */
+    mailimap_logout(c.imap);
+    if (skipped) {
+        c.report->folders_skipped = skipped;
+        kw_set_error(error, "%d folder%s could not be read (see the warnings); the others are up to date",
+                     skipped, skipped == 1 ? "" : "s");
+        st = KW_ERR_PARTIAL;
+    }
+done:
+    watchdog_stop(&c);
+    imap_drop(&c);
+    if (c.batch) {
+        batch_clear(&c);
+        g_array_free(c.batch, TRUE);
+    }
+    if (seen)
+        g_array_free(seen, TRUE);
+    if (folders)
+        g_ptr_array_free(folders, TRUE);
+    kw_sync_writer_free(c.writer);
+    if (c.lock_fd >= 0)
+        close(c.lock_fd);
+    c.report->folders_skipped = skipped;
+    c.report->seconds = (double)(g_get_monotonic_time() - c.start_us) / G_USEC_PER_SEC;
+    return st;
+}

@@ -1,0 +1,381 @@
+/* keepwarm.h — the public interface of libkeepwarm.
+ *
+ * libkeepwarm reads IMAP mailboxes (headers only, read-only), keeps a local
+ * interaction history in SQLite and models customer relationships: who is
+ * going cold, why, and what to do.
+ *
+ * Conventions (every function below follows them unless it says otherwise):
+ *
+ *  - Status: functions return kw_status_t. KW_OK (0) is success; anything else
+ *    is a category a caller can act on (see kw_status_t). Where a function has
+ *    a `char **error` parameter it may be NULL; when it is not NULL and the
+ *    call fails, *error receives a newly allocated one-line, human-readable
+ *    message (transfer full: free it with kw_free()). On success *error is
+ *    left untouched.
+ *  - Ownership: "(transfer full)" means the caller owns the returned object and
+ *    must release it with the named function; "(transfer none)" means the
+ *    object stays owned by the library and is valid as long as its parent is.
+ *    Every free/close function accepts NULL.
+ *  - Strings are NUL-terminated UTF-8. Every string the library returns is
+ *    valid UTF-8. Strings that came from mail (names, subjects) may contain
+ *    anything a sender chose; pass them through kw_sanitize_for_display()
+ *    before writing them to a terminal.
+ *  - Time: all timestamps are UTC seconds since the epoch (int64_t). Every
+ *    model query takes an explicit `as_of` time, so results are reproducible.
+ *  - Threads: a kw_store_t must be used by one thread at a time. Different
+ *    handles (even on the same file, in several processes) may be used
+ *    concurrently; writers serialise through SQLite (BEGIN IMMEDIATE).
+ *  - The library never reads user configuration, never prints, never exits.
+ */
+#ifndef KEEPWARM_H
+#define KEEPWARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KW_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    KW_OK = 0,
+    KW_ERR_USAGE,        /* invalid argument or option value */
+    KW_ERR_NOMEM,        /* out of memory or a resource limit was hit */
+    KW_ERR_AUTH,         /* the server refused the credentials */
+    KW_ERR_TLS,          /* TLS handshake failed or the certificate was not trusted */
+    KW_ERR_INSECURE,     /* the connection would not be protected; nothing was sent */
+    KW_ERR_NETWORK,      /* could not connect, connection dropped, timeout */
+    KW_ERR_SERVER,       /* the server answered something we cannot use */
+    KW_ERR_STORE,        /* SQLite error (I/O, disk full, locked too long) */
+    KW_ERR_STORE_CORRUPT,/* the store failed its integrity check; left untouched */
+    KW_ERR_STORE_TOO_NEW,/* the store was written by a newer keepwarm */
+    KW_ERR_BUSY,         /* another sync of this account is running */
+    KW_ERR_NOT_FOUND,    /* unknown account, contact or organisation */
+    KW_ERR_CANCELLED,    /* cancelled by the caller (kw_sync_cancel) */
+    KW_ERR_PARTIAL,      /* the sync finished, but some folders were skipped */
+    KW_ERR_INTERNAL,     /* a bug: please report */
+    KW_STATUS_LAST
+} kw_status_t;
+
+/* A short, stable, lower-case name: "ok", "usage", "auth", "tls", ...
+ * (transfer none). Unknown values give "unknown". */
+const char *kw_status_to_string(kw_status_t status);
+
+/* Free memory the library handed over (strings, *error messages). NULL is fine. */
+void kw_free(void *ptr);
+
+/* Return a newly allocated copy of `s` that is safe to print on a terminal or
+ * show in a widget: invalid UTF-8 replaced, C0/C1 control characters, DEL and
+ * bidirectional overrides/isolates removed, whitespace runs folded to one
+ * space. (transfer full, kw_free). NULL in gives NULL out. */
+char *kw_sanitize_for_display(const char *s);
+
+/* ------------------------------------------------------------------------ */
+/* Store                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct kw_store kw_store_t;
+
+typedef enum {
+    KW_STORE_READ_WRITE = 0, /* create if missing (file 0600, parent dirs 0700) */
+    KW_STORE_READ_ONLY  = 1  /* fail with KW_ERR_NOT_FOUND if missing */
+} kw_store_mode_t;
+
+/* Open (and create or migrate) the store at `path`.
+ * The file is created 0600 (directories 0700) before SQLite opens it; WAL
+ * mode, busy timeout and a quick integrity check are applied.
+ * Returns KW_OK, KW_ERR_STORE_CORRUPT (the file is left as it is),
+ * KW_ERR_STORE_TOO_NEW, KW_ERR_NOT_FOUND (read-only and missing),
+ * KW_ERR_STORE. *store_out: (transfer full) close with kw_store_close(). */
+kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
+                          kw_store_t **store_out, char **error);
+
+/* Close the store; NULL is fine. */
+void kw_store_close(kw_store_t *store);
+
+/* The schema version this build writes. */
+int kw_store_schema_version(void);
+
+/* Default store path: $XDG_DATA_HOME/keepwarm/keepwarm.db (transfer full).
+ * This reads only the environment, never a config file. */
+char *kw_default_store_path(void);
+
+/* ------------------------------------------------------------------------ */
+/* Accounts and identities                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Remember `address` as one of the user's own addresses for `account`
+ * (created if unknown). Direction of every stored message is recomputed
+ * locally; no mail is downloaded again. Returns KW_OK, KW_ERR_USAGE (not an
+ * address), KW_ERR_STORE. */
+kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
+                                  const char *address, char **error);
+
+/* Forget an identity. KW_ERR_NOT_FOUND when it was not known. */
+kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
+                                     const char *address, char **error);
+
+/* The user's own e-mail domains that make colleagues (besides the domains of
+ * non-freemail identities). Replaces the stored list. NULL-terminated array. */
+kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
+                                     char **error);
+
+typedef struct {
+    char    *address;   /* lower-case */
+    int64_t  messages;  /* messages with this From seen in a \Sent folder */
+    int      confirmed; /* 1 when it is already an identity */
+} kw_identity_candidate_t;
+
+typedef struct {
+    size_t                   count;
+    kw_identity_candidate_t *items;
+} kw_identity_candidate_list_t;
+
+/* Addresses that sent the mail found in the account's \Sent folder(s), most
+ * frequent first. *out: (transfer full) kw_identity_candidate_list_free(). */
+kw_status_t kw_store_identity_candidates(kw_store_t *store, const char *account,
+                                         kw_identity_candidate_list_t **out, char **error);
+void kw_identity_candidate_list_free(kw_identity_candidate_list_t *list);
+
+/* ------------------------------------------------------------------------ */
+/* Sync                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    KW_TLS_IMPLICIT = 0, /* TLS from the first byte (port 993) — the default */
+    KW_TLS_STARTTLS = 1, /* plain connect, STARTTLS mandatory, never falls back */
+    KW_TLS_NONE     = 2  /* no TLS: refused unless the host is a loopback address */
+} kw_tls_mode_t;
+
+typedef enum {
+    KW_PROGRESS_CONNECTED,   /* logged in; `folder` NULL */
+    KW_PROGRESS_FOLDERS,     /* folder list known; `folders_total` set */
+    KW_PROGRESS_FOLDER,      /* starting a folder; `total` = messages to fetch */
+    KW_PROGRESS_MESSAGES,    /* a chunk committed; `done` of `total` */
+    KW_PROGRESS_FOLDER_DONE, /* folder finished; `new_messages` stored */
+    KW_PROGRESS_WARNING      /* something was skipped; see `message` */
+} kw_progress_kind_t;
+
+typedef struct {
+    kw_progress_kind_t kind;
+    const char *account;        /* (transfer none) */
+    const char *folder;         /* display name (UTF-8), or NULL (transfer none) */
+    int         folder_index;   /* 1-based */
+    int         folders_total;
+    int64_t     done;           /* messages handled in this folder so far */
+    int64_t     total;          /* messages to handle in this folder */
+    int64_t     new_messages;   /* distinct messages added to the store */
+    const char *message;        /* warning text, or NULL (transfer none) */
+} kw_progress_t;
+
+/* Called from the syncing thread after each event. Return non-zero to cancel. */
+typedef int (*kw_progress_fn)(const kw_progress_t *progress, void *user_data);
+
+typedef struct {
+    const char    *account;      /* required: the store's name for this account */
+    const char    *host;         /* required */
+    int            port;         /* 0: 993 for implicit TLS, 143 otherwise */
+    kw_tls_mode_t  tls;
+    const char    *user;         /* required */
+    /* Credentials: exactly one of password / oauth2_token. (transfer none;
+     * the library copies nothing and keeps no copy after kw_sync_run returns.) */
+    const char    *password;
+    const char    *oauth2_token;
+    const char    *ca_file;      /* PEM trust anchors instead of the system store; NULL */
+    const char *const *me;       /* NULL-terminated extra identities to remember; NULL */
+    const char *const *include;  /* NULL-terminated glob patterns on decoded names; NULL = all */
+    const char *const *exclude;  /* NULL-terminated glob patterns on decoded names; NULL */
+    int            timeout_s;    /* inactivity timeout per network read; 0 = 60 */
+    int            chunk_size;   /* UIDs per FETCH/transaction; 0 = 1000 */
+    kw_progress_fn progress;     /* NULL for none */
+    void          *progress_data;
+} kw_sync_options_t;
+
+typedef struct {
+    int     folders_seen;      /* selectable folders on the server */
+    int     folders_synced;    /* folders read in this run */
+    int     folders_skipped;   /* folders that failed (see warnings) */
+    int64_t messages_fetched;  /* header blocks received */
+    int64_t messages_new;      /* distinct messages added */
+    int64_t bytes_received;
+    double  seconds;
+} kw_sync_report_t;
+
+/* Sync one account into the store. Read-only on the server (EXAMINE,
+ * BODY.PEEK). The certificate chain and host name are verified before any
+ * credential is sent. Each chunk of messages is committed together with the
+ * folder position, so an interruption at any point loses nothing.
+ * Only one sync per account and store runs at a time (a lock that frees
+ * itself when its holder dies).
+ * Returns KW_OK, KW_ERR_PARTIAL (some folders skipped), KW_ERR_USAGE,
+ * KW_ERR_AUTH, KW_ERR_TLS, KW_ERR_INSECURE, KW_ERR_NETWORK, KW_ERR_SERVER,
+ * KW_ERR_STORE, KW_ERR_BUSY, KW_ERR_CANCELLED, KW_ERR_NOMEM.
+ * `report` may be NULL; it is filled even on failure. */
+kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
+                        kw_sync_report_t *report, char **error);
+
+/* ------------------------------------------------------------------------ */
+/* Contacts (raw correspondents, before the relationship model)              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    KW_KIND_PERSON = 0,
+    KW_KIND_AUTOMATED,  /* no-reply, role address, auto-submitted, bounces */
+    KW_KIND_LIST,       /* mailing list / bulk sender */
+    KW_KIND_SELF,       /* one of the user's identities */
+    KW_KIND_COLLEAGUE   /* the user's own domain */
+} kw_contact_kind_t;
+
+const char *kw_contact_kind_to_string(kw_contact_kind_t kind); /* "person", ... */
+
+typedef struct {
+    char             *email;         /* normalised: trimmed, lower-case */
+    char             *name;          /* best display name, or NULL */
+    char             *org;           /* registrable domain, or the address for freemail */
+    kw_contact_kind_t kind;
+    int64_t           last_inbound;  /* 0 = never */
+    int64_t           last_outbound; /* 0 = never */
+    int64_t           inbound;       /* messages from them */
+    int64_t           outbound;      /* messages from the user to them */
+} kw_contact_t;
+
+typedef struct {
+    size_t        count;
+    kw_contact_t *items;
+} kw_contact_list_t;
+
+/* Every correspondent (`all` != 0) or only people the user has written to
+ * (`all` == 0), ordered by most recent interaction first.
+ * *out: (transfer full) kw_contact_list_free(). */
+kw_status_t kw_contacts_list(kw_store_t *store, int all,
+                             kw_contact_list_t **out, char **error);
+void kw_contact_list_free(kw_contact_list_t *list);
+
+/* ------------------------------------------------------------------------ */
+/* Relationship model                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    KW_STATE_OVERDUE = 0,
+    KW_STATE_DUE_SOON,
+    KW_STATE_AWAITING_YOUR_REPLY,
+    KW_STATE_AWAITING_THEIR_REPLY,
+    KW_STATE_OK,
+    KW_STATE_SNOOZED,
+    KW_STATE_IGNORED,
+    KW_STATE_LAST
+} kw_state_t;
+
+/* "overdue", "due-soon", "awaiting-your-reply", "awaiting-their-reply",
+ * "ok", "snoozed", "ignored" (transfer none). */
+const char *kw_state_to_string(kw_state_t state);
+/* Parse the names above; returns KW_ERR_USAGE for anything else. */
+kw_status_t kw_state_from_string(const char *name, kw_state_t *state_out);
+
+typedef enum {
+    KW_TARGET_ORG = 0,    /* an organisation (registrable domain) */
+    KW_TARGET_PERSON = 1  /* one address (freemail people, or --by person) */
+} kw_target_kind_t;
+
+typedef struct {
+    kw_target_kind_t kind;
+    char      *key;           /* domain or address */
+    char      *name;          /* company or person name for display */
+    char     **people;        /* NULL-terminated addresses, most recent first */
+    char      *main_person;   /* the address to write to */
+    kw_state_t state;
+    int64_t    last_touch;    /* last two-way exchange, 0 = none */
+    int64_t    last_inbound;
+    int64_t    last_outbound;
+    int        days_since;    /* whole days from last_touch to as_of */
+    int        cadence_days;  /* learned or user-set */
+    int        cadence_user_set;
+    int64_t    due_date;      /* last_touch + cadence */
+    int64_t    snoozed_until; /* 0 = not snoozed */
+    int        touches;       /* two-way touches in the history */
+    double     score;         /* ranking: higher = more valuable and colder */
+    char      *reason;        /* one plain sentence */
+    char      *note;          /* the user's note, or NULL */
+} kw_relationship_t;
+
+typedef struct {
+    size_t             count;
+    kw_relationship_t *items;
+} kw_relationship_list_t;
+
+typedef enum {
+    KW_BY_ORG = 0,    /* organisations, plus freemail people as their own account */
+    KW_BY_PERSON = 1  /* every person separately */
+} kw_grouping_t;
+
+typedef struct {
+    int64_t       as_of;             /* required */
+    kw_grouping_t by;
+    int           include_all;       /* 0: only states needing attention
+                                        (overdue, due-soon, awaiting-*) */
+    int           state_filter;      /* -1: none; else a kw_state_t */
+    int           limit;             /* 0: no limit */
+    int           default_cadence_days; /* 0: 60 */
+} kw_query_options_t;
+
+/* The relationships, ranked (most valuable cold relationship first).
+ * *out: (transfer full) kw_relationship_list_free(). */
+kw_status_t kw_relationships_query(kw_store_t *store, const kw_query_options_t *options,
+                                   kw_relationship_list_t **out, char **error);
+void kw_relationship_list_free(kw_relationship_list_t *list);
+
+/* One relationship by target (address or organisation domain), whatever its
+ * state. KW_ERR_NOT_FOUND for an unknown target.
+ * *out: (transfer full) kw_relationship_free(). */
+kw_status_t kw_relationship_get(kw_store_t *store, const char *target,
+                                const kw_query_options_t *options,
+                                kw_relationship_t **out, char **error);
+void kw_relationship_free(kw_relationship_t *rel);
+
+/* The timeline behind a relationship, newest first. */
+typedef struct {
+    int64_t time;
+    char   *address;     /* the other person */
+    int     inbound;     /* they wrote */
+    int     outbound;    /* you wrote */
+    char   *subject;     /* sanitised, may be NULL */
+} kw_touch_t;
+
+typedef struct {
+    size_t      count;
+    kw_touch_t *items;
+} kw_touch_list_t;
+
+kw_status_t kw_relationship_timeline(kw_store_t *store, const char *target, int64_t as_of,
+                                     kw_touch_list_t **out, char **error);
+void kw_touch_list_free(kw_touch_list_t *list);
+
+/* Organisation key for an address ("jane@sub.acme.co.uk" -> "acme.co.uk";
+ * freemail -> the address itself). (transfer full) */
+char *kw_org_for_address(const char *address);
+
+/* ------------------------------------------------------------------------ */
+/* User actions (stored in the database, kept across syncs)                  */
+/* ------------------------------------------------------------------------ */
+/* TARGET is an address or an organisation domain the store knows; unknown
+ * targets give KW_ERR_NOT_FOUND. */
+
+kw_status_t kw_snooze(kw_store_t *store, const char *target, int64_t until, char **error);
+kw_status_t kw_unsnooze(kw_store_t *store, const char *target, char **error);
+kw_status_t kw_ignore(kw_store_t *store, const char *target, char **error);
+kw_status_t kw_unignore(kw_store_t *store, const char *target, char **error);
+/* days > 0 sets, days == 0 returns to the learned cadence ("auto"). */
+kw_status_t kw_set_cadence(kw_store_t *store, const char *target, int days, char **error);
+/* text NULL or "" removes the note. */
+kw_status_t kw_set_note(kw_store_t *store, const char *target, const char *text, char **error);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KEEPWARM_H */

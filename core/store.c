@@ -1,0 +1,523 @@
+/* store.c — the SQLite adapter: open/create/migrate, transactions, accounts,
+ * identities. See store_schema.h for the tables and store.h for the rules.
+ *
+ * Durability choice (reliability notes E9): WAL with synchronous=NORMAL.
+ * Every committed batch survives a crash of the process (kill -9); after a
+ * power loss the last batches may roll back, which is harmless because the
+ * folder position rolls back with them and the next sync fetches them again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "keepwarm.h"
+#include "kw_public.h"
+#include "store.h"
+#include "store_schema.h"
+
+sqlite3 *kw_store_db(kw_store_t *store)
+{
+    return store ? store->db : NULL;
+}
+
+kw_status_t kw_store_fail(kw_store_t *store, int rc, const char *what, char **error)
+{
+    const char *msg = (store && store->db) ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
+    const char *path = (store && store->path) ? store->path : "database";
+
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        kw_set_error(error, "%s: out of memory", what);
+        return KW_ERR_NOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        kw_set_error(error, "%s: %s is damaged (%s); it was left untouched — move it aside "
+                     "and sync again to rebuild it", what, path, msg);
+        return KW_ERR_STORE_CORRUPT;
+    case SQLITE_FULL:
+        kw_set_error(error, "%s: the disk holding %s is full; nothing of this batch was "
+                     "kept — free some space and sync again", what, path);
+        return KW_ERR_STORE;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        kw_set_error(error, "%s: %s stayed locked by another program for too long", what, path);
+        return KW_ERR_STORE;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+        kw_set_error(error, "%s: cannot write %s (%s)", what, path, msg);
+        return KW_ERR_STORE;
+    default:
+        kw_set_error(error, "%s: %s (%s)", what, msg, path);
+        return KW_ERR_STORE;
+    }
+}
+
+kw_status_t kw_store_exec(kw_store_t *store, const char *sql, char **error)
+{
+    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return kw_store_fail(store, rc, "database", error);
+    return KW_OK;
+}
+
+kw_status_t kw_store_prepare(kw_store_t *store, const char *sql, sqlite3_stmt **stmt,
+                             char **error)
+{
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, stmt, NULL);
+    if (rc != SQLITE_OK) {
+        *stmt = NULL;
+        return kw_store_fail(store, rc, "database query", error);
+    }
+    return KW_OK;
+}
+
+kw_status_t kw_store_write_begin(kw_store_t *store, char **error)
+{
+    if (store->read_only) {
+        kw_set_error(error, "the database was opened read-only");
+        return KW_ERR_USAGE;
+    }
+    return kw_store_exec(store, "BEGIN IMMEDIATE", error);
+}
+
+kw_status_t kw_store_write_commit(kw_store_t *store, char **error)
+{
+    return kw_store_exec(store, "COMMIT", error);
+}
+
+void kw_store_write_rollback(kw_store_t *store)
+{
+    if (store && store->db && !sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+KW_PUBLIC int kw_store_schema_version(void)
+{
+    return KW_SCHEMA_VERSION;
+}
+
+KW_PUBLIC char *kw_default_store_path(void)
+{
+    return g_build_filename(g_get_user_data_dir(), "keepwarm", "keepwarm.db", NULL);
+}
+
+/* Create the parent directory 0700 and the file 0600 before SQLite touches
+ * them, so that -wal and -shm inherit 0600 whatever the umask. */
+static kw_status_t prepare_file(const char *path, char **error)
+{
+    char *dir = g_path_get_dirname(path);
+    kw_status_t st = KW_OK;
+    int fd;
+
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        if (g_mkdir_with_parents(dir, 0700) != 0) {
+            kw_set_error(error, "cannot create directory %s: %s", dir, g_strerror(errno));
+            st = KW_ERR_STORE;
+            goto done;
+        }
+        chmod(dir, 0700);
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        kw_set_error(error, "cannot open %s: %s", path, g_strerror(errno));
+        st = KW_ERR_STORE;
+        goto done;
+    }
+    close(fd);
+done:
+    g_free(dir);
+    return st;
+}
+
+static kw_status_t migrate(kw_store_t *store, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st;
+    int version = 0, rc;
+
+    /* Read the version; SQLite reads the file header here, so a file that is
+     * not a database (or is damaged) is reported now, before any write. */
+    st = kw_store_prepare(store, "PRAGMA user_version", &stmt, error);
+    if (st != KW_OK)
+        return st;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW)
+        return kw_store_fail(store, rc, "reading the database", error);
+
+    if (version > KW_SCHEMA_VERSION) {
+        kw_set_error(error, "%s was written by a newer keepwarm (schema %d, this one knows %d); "
+                     "it was left untouched — upgrade keepwarm", store->path, version,
+                     KW_SCHEMA_VERSION);
+        return KW_ERR_STORE_TOO_NEW;
+    }
+    if (version == KW_SCHEMA_VERSION)
+        return KW_OK;
+    if (store->read_only) {
+        kw_set_error(error, "%s needs an upgrade; run a sync first", store->path);
+        return KW_ERR_STORE;
+    }
+
+    /* Each migration is one IMMEDIATE transaction with its user_version, so
+     * a kill in the middle leaves the old schema and version intact. */
+    st = kw_store_write_begin(store, error);
+    if (st != KW_OK)
+        return st;
+    /* Another process may have migrated while we waited for the lock. */
+    st = kw_store_prepare(store, "PRAGMA user_version", &stmt, error);
+    if (st != KW_OK)
+        goto fail;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    for (; version < KW_SCHEMA_VERSION; version++) {
+        char *pragma;
+        st = kw_store_exec(store, kw_migrations[version], error);
+        if (st != KW_OK)
+            goto fail;
+        pragma = g_strdup_printf("PRAGMA user_version=%d", version + 1);
+        st = kw_store_exec(store, pragma, error);
+        g_free(pragma);
+        if (st != KW_OK)
+            goto fail;
+    }
+    return kw_store_write_commit(store, error);
+fail:
+    kw_store_write_rollback(store);
+    return st;
+}
+
+KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
+                                    kw_store_t **store_out, char **error)
+{
+    kw_store_t *store = NULL;
+    kw_status_t st;
+    int rc, flags;
+
+    if (!path || !*path || !store_out) {
+        kw_set_error(error, "no database path given");
+        return KW_ERR_USAGE;
+    }
+    *store_out = NULL;
+
+    if (mode == KW_STORE_READ_ONLY) {
+        if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+            kw_set_error(error, "no database at %s yet; run 'keepwarm sync' first", path);
+            return KW_ERR_NOT_FOUND;
+        }
+        flags = SQLITE_OPEN_READONLY;
+    } else {
+        st = prepare_file(path, error);
+        if (st != KW_OK)
+            return st;
+        flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    }
+
+    store = g_new0(kw_store_t, 1);
+    store->path = g_strdup(path);
+    store->read_only = (mode == KW_STORE_READ_ONLY);
+    rc = sqlite3_open_v2(path, &store->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        st = kw_store_fail(store, rc, "opening the database", error);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, 10000);
+
+    if (!store->read_only) {
+        /* journal_mode reads the header: a foreign file fails here. */
+        st = kw_store_exec(store, "PRAGMA journal_mode=WAL", error);
+        if (st != KW_OK)
+            goto fail;
+    }
+    st = kw_store_exec(store,
+                       "PRAGMA synchronous=NORMAL;"
+                       "PRAGMA foreign_keys=ON;"
+                       "PRAGMA temp_store=MEMORY;"
+                       "PRAGMA journal_size_limit=67108864;"
+                       "PRAGMA cache_size=-16000;",
+                       error);
+    if (st != KW_OK)
+        goto fail;
+    st = migrate(store, error);
+    if (st != KW_OK)
+        goto fail;
+    *store_out = store;
+    return KW_OK;
+fail:
+    kw_store_close(store);
+    return st;
+}
+
+KW_PUBLIC void kw_store_close(kw_store_t *store)
+{
+    if (!store)
+        return;
+    if (store->db) {
+        if (!store->read_only)
+            sqlite3_exec(store->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_close_v2(store->db);
+    }
+    g_free(store->path);
+    g_free(store);
+}
+
+kw_status_t kw_store_account_id(kw_store_t *store, const char *name, int create,
+                                int64_t *id_out, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st;
+    int rc;
+
+    st = kw_store_prepare(store, "SELECT id FROM accounts WHERE name = ?1", &stmt, error);
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *id_out = sqlite3_column_int64(stmt, 0);
+        sqlite3_finalize(stmt);
+        return KW_OK;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "reading accounts", error);
+    if (!create) {
+        kw_set_error(error, "no account named '%s' in the database", name);
+        return KW_ERR_NOT_FOUND;
+    }
+    st = kw_store_prepare(store, "INSERT INTO accounts(name) VALUES (?1)", &stmt, error);
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "adding the account", error);
+    *id_out = sqlite3_last_insert_rowid(store->db);
+    return KW_OK;
+}
+
+/* Interactions follow from who sent a message: From is one of the user's
+ * identities => outbound to every To/Cc/Bcc that is not; otherwise inbound
+ * from From. A message without From gives nothing. */
+kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
+{
+    return kw_store_exec(store,
+        "DELETE FROM interactions;"
+        "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags, n_recipients)"
+        " SELECT r.contact_id, m.date, m.id, 2, m.flags, m.n_recipients"
+        "   FROM messages m"
+        "   JOIN message_addrs f ON f.message_id = m.id AND f.role = 1"
+        "   JOIN contacts fc ON fc.id = f.contact_id"
+        "   JOIN message_addrs r ON r.message_id = m.id AND r.role IN (4, 5, 6)"
+        "   JOIN contacts rc ON rc.id = r.contact_id"
+        "  WHERE fc.email IN (SELECT email FROM identities)"
+        "    AND rc.email NOT IN (SELECT email FROM identities);"
+        "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags, n_recipients)"
+        " SELECT f.contact_id, m.date, m.id, 1, m.flags, m.n_recipients"
+        "   FROM messages m"
+        "   JOIN message_addrs f ON f.message_id = m.id AND f.role = 1"
+        "   JOIN contacts fc ON fc.id = f.contact_id"
+        "  WHERE fc.email NOT IN (SELECT email FROM identities);",
+        error);
+}
+
+static char *normalise_address(const char *address)
+{
+    char *s = g_utf8_strdown(address, -1);
+    g_strstrip(s);
+    if (!*s || !strchr(s, '@') || strchr(s, ' ')) {
+        g_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Run one statement with (account, email) bound; returns changes(). */
+static kw_status_t identity_stmt(kw_store_t *store, const char *sql, int64_t account_id,
+                                 const char *email, int *changes, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st = kw_store_prepare(store, sql, &stmt, error);
+    int rc;
+
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, account_id);
+    sqlite3_bind_text(stmt, 2, email, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "updating identities", error);
+    *changes = sqlite3_changes(store->db);
+    return KW_OK;
+}
+
+static kw_status_t change_identity(kw_store_t *store, const char *account, const char *address,
+                                   int add, char **error)
+{
+    char *email = NULL;
+    int64_t account_id;
+    int changes = 0;
+    kw_status_t st;
+
+    if (!account || !*account || !address || !(email = normalise_address(address))) {
+        kw_set_error(error, "'%s' is not an e-mail address", address ? address : "");
+        return KW_ERR_USAGE;
+    }
+    st = kw_store_write_begin(store, error);
+    if (st != KW_OK)
+        goto done;
+    st = kw_store_account_id(store, account, add, &account_id, error);
+    if (st != KW_OK)
+        goto fail;
+    st = identity_stmt(store,
+                       add ? "INSERT OR IGNORE INTO identities(account_id, email) VALUES (?1, ?2)"
+                           : "DELETE FROM identities WHERE account_id = ?1 AND email = ?2",
+                       account_id, email, &changes, error);
+    if (st != KW_OK)
+        goto fail;
+    if (!add && changes == 0) {
+        kw_set_error(error, "%s is not an identity of account '%s'", email, account);
+        st = KW_ERR_NOT_FOUND;
+        goto fail;
+    }
+    /* Direction depends on identities: recompute locally, no download. */
+    if (changes > 0) {
+        st = kw_store_rebuild_interactions(store, error);
+        if (st != KW_OK)
+            goto fail;
+    }
+    st = kw_store_write_commit(store, error);
+    goto done;
+fail:
+    kw_store_write_rollback(store);
+done:
+    g_free(email);
+    return st;
+}
+
+KW_PUBLIC kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
+                                            const char *address, char **error)
+{
+    if (!store) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    return change_identity(store, account, address, 1, error);
+}
+
+KW_PUBLIC kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
+                                               const char *address, char **error)
+{
+    if (!store) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    return change_identity(store, account, address, 0, error);
+}
+
+KW_PUBLIC kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
+                                               char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st;
+
+    if (!store) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    st = kw_store_write_begin(store, error);
+    if (st != KW_OK)
+        return st;
+    st = kw_store_exec(store, "DELETE FROM own_domains", error);
+    if (st != KW_OK)
+        goto fail;
+    st = kw_store_prepare(store, "INSERT OR IGNORE INTO own_domains(domain) VALUES (lower(trim(?1)))",
+                          &stmt, error);
+    if (st != KW_OK)
+        goto fail;
+    for (; domains && *domains; domains++) {
+        int rc;
+        if (!**domains)
+            continue;
+        sqlite3_bind_text(stmt, 1, *domains, -1, SQLITE_STATIC);
+        rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            st = kw_store_fail(store, rc, "saving own domains", error);
+            goto fail;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return kw_store_write_commit(store, error);
+fail:
+    sqlite3_finalize(stmt);
+    kw_store_write_rollback(store);
+    return st;
+}
+
+KW_PUBLIC kw_status_t kw_store_identity_candidates(kw_store_t *store, const char *account,
+                                                   kw_identity_candidate_list_t **out,
+                                                   char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    GArray *items;
+    int64_t account_id;
+    kw_status_t st;
+    int rc;
+
+    if (!store || !out) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    st = kw_store_account_id(store, account, 0, &account_id, error);
+    if (st != KW_OK)
+        return st;
+    st = kw_store_prepare(store,
+                          "SELECT s.email, s.messages,"
+                          "       EXISTS (SELECT 1 FROM identities i WHERE i.email = s.email)"
+                          "  FROM sent_from s WHERE s.account_id = ?1"
+                          " ORDER BY s.messages DESC, s.email",
+                          &stmt, error);
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, account_id);
+    items = g_array_new(FALSE, TRUE, sizeof(kw_identity_candidate_t));
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        kw_identity_candidate_t c;
+        c.address = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+        c.messages = sqlite3_column_int64(stmt, 1);
+        c.confirmed = sqlite3_column_int(stmt, 2);
+        g_array_append_val(items, c);
+    }
+    sqlite3_finalize(stmt);
+    *out = g_new0(kw_identity_candidate_list_t, 1);
+    (*out)->count = items->len;
+    (*out)->items = (kw_identity_candidate_t *)(void *)g_array_free(items, FALSE);
+    if (rc != SQLITE_DONE) {
+        kw_identity_candidate_list_free(*out);
+        *out = NULL;
+        return kw_store_fail(store, rc, "reading identity candidates", error);
+    }
+    return KW_OK;
+}
+
+KW_PUBLIC void kw_identity_candidate_list_free(kw_identity_candidate_list_t *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        g_free(list->items[i].address);
+    g_free(list->items);
+    g_free(list);
+}

@@ -1,0 +1,99 @@
+/* store_schema.h — internal: the SQLite schema, one migration per version.
+ * Migration N runs inside BEGIN IMMEDIATE ... PRAGMA user_version=N; COMMIT.
+ *
+ * Model:
+ *   accounts      one row per configured IMAP account (name is the key)
+ *   identities    the user's own addresses (per account; direction uses the union)
+ *   own_domains   extra domains that make colleagues
+ *   folders       per account and raw (wire) folder name: UIDVALIDITY, highest
+ *                 stored UID (the resume position), special use, gone flag
+ *   contacts      every address ever seen (normalised), best display name, domain
+ *   messages      one row per distinct message (deduped by identity_key and by
+ *                 fingerprint), date (UTC s), flags (KW_MSG_*), n_recipients
+ *   message_addrs every address of a message with its role (From, To, ...);
+ *                 kept so that adding an identity later recomputes direction
+ *                 without downloading anything
+ *   interactions  derived from message_addrs + identities: one row per
+ *                 (message, other party) with direction 1 = inbound (they wrote
+ *                 to me), 2 = outbound (I wrote to them). Rebuilt when the
+ *                 identities change; appended to at sync time.
+ *   sent_from     From addresses counted in \Sent folders (identity candidates)
+ *   settings      user actions per target (address or domain): snooze, ignore,
+ *                 cadence, note
+ */
+#ifndef KW_STORE_SCHEMA_H
+#define KW_STORE_SCHEMA_H
+
+static const char *const kw_migrations[] = {
+    /* version 1 */
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  host TEXT, user TEXT,"
+    "  last_sync INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE identities ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  email TEXT NOT NULL,"
+    "  PRIMARY KEY (account_id, email)) WITHOUT ROWID;"
+    "CREATE INDEX identities_email ON identities(email);"
+    "CREATE TABLE own_domains (domain TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE folders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  raw_name BLOB NOT NULL,"
+    "  display_name TEXT NOT NULL,"
+    "  special TEXT,"
+    "  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+    "  last_uid INTEGER NOT NULL DEFAULT 0,"
+    "  gone INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (account_id, raw_name));"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE,"
+    "  name TEXT,"
+    "  domain TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  identity_key TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  message_id TEXT,"
+    "  in_reply_to TEXT,"
+    "  subject TEXT,"
+    "  date INTEGER NOT NULL,"
+    "  flags INTEGER NOT NULL DEFAULT 0,"
+    "  n_recipients INTEGER NOT NULL DEFAULT 0,"
+    "  folder_id INTEGER,"
+    "  UNIQUE (account_id, identity_key),"
+    "  UNIQUE (account_id, fingerprint));"
+    "CREATE TABLE message_addrs ("
+    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  role INTEGER NOT NULL,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  PRIMARY KEY (message_id, role, contact_id)) WITHOUT ROWID;"
+    "CREATE TABLE interactions ("
+    "  contact_id INTEGER NOT NULL,"
+    "  date INTEGER NOT NULL,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  direction INTEGER NOT NULL,"   /* 1 inbound, 2 outbound */
+    "  flags INTEGER NOT NULL,"        /* copy of messages.flags */
+    "  n_recipients INTEGER NOT NULL," /* copy of messages.n_recipients */
+    "  PRIMARY KEY (contact_id, date, message_id)) WITHOUT ROWID;"
+    "CREATE INDEX interactions_message ON interactions(message_id);"
+    "CREATE TABLE sent_from ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  email TEXT NOT NULL,"
+    "  messages INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (account_id, email)) WITHOUT ROWID;"
+    "CREATE TABLE settings ("
+    "  target TEXT PRIMARY KEY,"        /* address or domain, lower-case */
+    "  snoozed_until INTEGER NOT NULL DEFAULT 0,"
+    "  ignored INTEGER NOT NULL DEFAULT 0,"
+    "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
+    "  note TEXT,"
+    "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+};
+
+#define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))
+
+#endif
