@@ -56,6 +56,9 @@ pc_check  = $(if $(shell $(PKG_CONFIG) --exists $(1) && echo y),,$(error missing
 include core/Makefile.local
 -include plugin/Makefile.local
 -include tests/Makefile.local
+-include tests/lib/demo.mk
+-include tests/bench/Makefile.local
+-include tests/fuzz/Makefile.local
 -include packaging/Makefile.local
 
 clean:

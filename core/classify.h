@@ -1,5 +1,5 @@
 /* classify.h — internal: pure rules about addresses and domains.
- * Data (freemail domains, role local parts) comes from core/data/*.txt,
+ * Data (freemail domains, role local parts) comes from core/data/ (*.txt files),
  * compiled into the library. The public suffix list comes from libpsl
  * (Debian's publicsuffix package), never from a copy of ours. */
 #ifndef KW_CLASSIFY_H

@@ -134,14 +134,16 @@ done:
     return st;
 }
 
-static kw_status_t migrate(kw_store_t *store, char **error)
+/* Read user_version; SQLite reads the file header here, so a file that is
+ * not a database (or is damaged) is reported before anything is written. A
+ * store from a newer keepwarm is refused before even the journal mode is
+ * touched, so it stays byte-for-byte as it was. */
+static kw_status_t check_version(kw_store_t *store, int *version_out, char **error)
 {
     sqlite3_stmt *stmt = NULL;
     kw_status_t st;
     int version = 0, rc;
 
-    /* Read the version; SQLite reads the file header here, so a file that is
-     * not a database (or is damaged) is reported now, before any write. */
     st = kw_store_prepare(store, "PRAGMA user_version", &stmt, error);
     if (st != KW_OK)
         return st;
@@ -151,13 +153,25 @@ static kw_status_t migrate(kw_store_t *store, char **error)
     sqlite3_finalize(stmt);
     if (rc != SQLITE_ROW)
         return kw_store_fail(store, rc, "reading the database", error);
-
     if (version > KW_SCHEMA_VERSION) {
         kw_set_error(error, "%s was written by a newer keepwarm (schema %d, this one knows %d); "
                      "it was left untouched — upgrade keepwarm", store->path, version,
                      KW_SCHEMA_VERSION);
         return KW_ERR_STORE_TOO_NEW;
     }
+    *version_out = version;
+    return KW_OK;
+}
+
+static kw_status_t migrate(kw_store_t *store, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st;
+    int version = 0;
+
+    st = check_version(store, &version, error);
+    if (st != KW_OK)
+        return st;
     if (version == KW_SCHEMA_VERSION)
         return KW_OK;
     if (store->read_only) {
@@ -231,8 +245,13 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, 10000);
 
+    {
+        int version;
+        st = check_version(store, &version, error);
+        if (st != KW_OK)
+            goto fail;
+    }
     if (!store->read_only) {
-        /* journal_mode reads the header: a foreign file fails here. */
         st = kw_store_exec(store, "PRAGMA journal_mode=WAL", error);
         if (st != KW_OK)
             goto fail;

@@ -40,7 +40,7 @@ static const char *const kw_migrations[] = {
     "CREATE TABLE folders ("
     "  id INTEGER PRIMARY KEY,"
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  raw_name BLOB NOT NULL,"
+    "  raw_name TEXT NOT NULL,"    /* wire bytes (modified UTF-7, maybe 8-bit) */
     "  display_name TEXT NOT NULL,"
     "  special TEXT,"
     "  uidvalidity INTEGER NOT NULL DEFAULT 0,"

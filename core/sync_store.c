@@ -225,7 +225,7 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
 
     for (size_t i = 0; i < msg->n_addrs; i++) {
         const kw_parsed_addr_t *a = &msg->addrs[i];
-        int64_t cid;
+        int64_t cid = 0;
         st = contact_id(w, a, &cid, error);
         if (st != KW_OK)
             return st;
@@ -295,7 +295,7 @@ kw_status_t kw_sync_writer_folder(kw_sync_writer_t *w, kw_folder_state_t *f, cha
     if (st != KW_OK)
         goto fail;
     sqlite3_bind_int64(s, 1, w->account_id);
-    sqlite3_bind_blob(s, 2, f->raw_name, (int)strlen(f->raw_name), SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, f->raw_name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, f->display_name, -1, SQLITE_STATIC);
     bind_text_or_null(s, 4, f->special);
     rc = sqlite3_step(s);
