@@ -344,6 +344,20 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, account_cfg_t *a, int 
     st = kw_sync_run(store, &o, &report, &error);
     wipe_free(secret);
     secret = NULL;
+    if (st == KW_ERR_AUTH && a->token_cmd) {
+        /* An OAuth2 token may just have expired: fetch a fresh one, once. */
+        char *cmd_error = NULL;
+        if (run_secret_cmd(a->token_cmd, &secret, &cmd_error) != 0) {
+            g_free(cmd_error);
+        } else {
+            kw_free(error);
+            error = NULL;
+            o.oauth2_token = secret;
+            st = kw_sync_run(store, &o, &report, &error);
+            wipe_free(secret);
+            secret = NULL;
+        }
+    }
     rc = kw_cli_exit_code(st);
     emit_final(ps, a->account, st, rc, error, &report);
     if (st != KW_OK && st != KW_ERR_PARTIAL) {
