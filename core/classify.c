@@ -8,7 +8,6 @@
 #include <glib.h>
 #include <libpsl.h>
 
-/* classify.h has a slash-star inside a comment (-Wcomment). */
 #include "classify.h"
 
 static const char *const freemail_entries[] = {

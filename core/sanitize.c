@@ -11,7 +11,6 @@
 #include "keepwarm.h"
 #include "kw_public.h"
 #include "sanitize.h"
-/* classify.h has a slash-star inside a comment (-Wcomment). */
 #include "classify.h"
 
 /* 1 for code points that are removed outright. */
