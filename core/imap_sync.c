@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -62,7 +63,7 @@ typedef struct {
     pthread_mutex_t          wd_lock;
     pthread_cond_t           wd_cond;
     int                      wd_stop;
-    gint64                   wd_last_activity; /* monotonic us; atomic access */
+    _Atomic gint64           wd_last_activity; /* monotonic microseconds */
 
     /* current folder fetch */
     kw_folder_state_t       *folder;
@@ -113,7 +114,7 @@ static void warn(sync_ctx_t *c, const char *fmt, ...)
 
 static void activity(sync_ctx_t *c)
 {
-    g_atomic_pointer_set((gpointer *)&c->wd_last_activity, (gpointer)(gintptr)g_get_monotonic_time());
+    atomic_store(&c->wd_last_activity, g_get_monotonic_time());
 }
 
 /* libetpan's per-read timeout covers a silent server, but 1.9.4 can spin on
@@ -132,7 +133,7 @@ static void *watchdog_main(void *data)
         pthread_cond_timedwait(&c->wd_cond, &c->wd_lock, &ts);
         if (c->wd_stop)
             break;
-        gint64 last = (gint64)(gintptr)g_atomic_pointer_get((gpointer *)&c->wd_last_activity);
+        gint64 last = atomic_load(&c->wd_last_activity);
         if (g_get_monotonic_time() - last > limit && c->imap && c->imap->imap_stream) {
             mailstream_cancel(c->imap->imap_stream);
             activity(c);
@@ -291,7 +292,7 @@ static void ssl_setup(struct mailstream_ssl_context *ctx, void *data)
 {
     const char *host = data;
     if (!is_ip_literal(host))
-        mailstream_ssl_set_server_name(ctx, host);
+        mailstream_ssl_set_server_name(ctx, (char *)host); /* 1.9.4 takes char * */
 }
 
 static int stream_is_tls(mailimap *imap)

@@ -324,21 +324,38 @@ typedef struct {
     int           default_cadence_days; /* 0: 60 */
 } kw_query_options_t;
 
-/* The relationships, ranked (most valuable cold relationship first).
+/* The relationships, ranked: states needing attention first (overdue,
+ * due-soon, awaiting-*), then ok, snoozed, ignored; within a group by score
+ * (most valuable cold relationship first), ties by key.
+ * Only real relationships are listed: people (not the user's identities,
+ * colleagues, lists, automated or role addresses) the user wrote to and who
+ * wrote back at least once (outbound-only addresses are prospects). Broadcasts
+ * (> 20 recipients) and list/auto/auto-reply/bounce mail are never touches.
+ * A state_filter >= 0 selects exactly that state (include_all is then moot).
+ * Only interactions up to options->as_of are read: results are reproducible.
+ * Returns KW_OK, KW_ERR_USAGE (no options/as_of, bad filter), KW_ERR_STORE.
  * *out: (transfer full) kw_relationship_list_free(). */
 kw_status_t kw_relationships_query(kw_store_t *store, const kw_query_options_t *options,
                                    kw_relationship_list_t **out, char **error);
 void kw_relationship_list_free(kw_relationship_list_t *list);
 
-/* One relationship by target (address or organisation domain), whatever its
- * state. KW_ERR_NOT_FOUND for an unknown target.
+/* One relationship by target (address or organisation domain, any case; a
+ * subdomain names its organisation), whatever its state; prospects too.
+ * Returns KW_OK, KW_ERR_USAGE (not an address or domain), KW_ERR_NOT_FOUND
+ * (unknown target, a free-mail domain, or an address that is not a person:
+ * the message says which), KW_ERR_STORE.
  * *out: (transfer full) kw_relationship_free(). */
 kw_status_t kw_relationship_get(kw_store_t *store, const char *target,
                                 const kw_query_options_t *options,
                                 kw_relationship_t **out, char **error);
 void kw_relationship_free(kw_relationship_t *rel);
 
-/* The timeline behind a relationship, newest first. */
+/* The timeline behind a relationship: its touches (same-day bursts and quick
+ * back-and-forths collapsed, noise left out) up to as_of, newest first.
+ * `time` is the touch's first message, `address` the other party (the one
+ * who wrote, when they did), `subject` that of the touch's first message.
+ * Same targets and statuses as kw_relationship_get().
+ * *out: (transfer full) kw_touch_list_free(). */
 typedef struct {
     int64_t time;
     char   *address;     /* the other person */
@@ -364,7 +381,13 @@ char *kw_org_for_address(const char *address);
 /* User actions (stored in the database, kept across syncs)                  */
 /* ------------------------------------------------------------------------ */
 /* TARGET is an address or an organisation domain the store knows; unknown
- * targets give KW_ERR_NOT_FOUND. */
+ * targets (and free-mail domains, which are not organisations) give
+ * KW_ERR_NOT_FOUND with a message naming the target. Addresses are normalised
+ * (lower-case); domains are stored as their organisation ("sub.acme.co.uk" ->
+ * "acme.co.uk"). Settings of an organisation apply to its people; ignoring a
+ * person also removes them from their organisation's roll-up. Each call is one
+ * BEGIN IMMEDIATE transaction. Returns KW_OK, KW_ERR_USAGE, KW_ERR_NOT_FOUND,
+ * KW_ERR_STORE. */
 
 kw_status_t kw_snooze(kw_store_t *store, const char *target, int64_t until, char **error);
 kw_status_t kw_unsnooze(kw_store_t *store, const char *target, char **error);

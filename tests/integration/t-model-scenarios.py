@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The relationship model end to end: a mailbox with known truth
+(tests/lib/gen_scenarios.py) served by a real Dovecot, synced through the real
+`keepwarm sync`, and the exact state of every scenario asserted with
+`keepwarm overdue --as-of ... --format=json --all`; snooze and ignore through
+the CLI commands, kept across a second sync."""
+
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from kwtest import *  # noqa: E402,F401,F403
+import kwtest  # noqa: E402
+import gen_scenarios  # noqa: E402
+
+DAY = 86400
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def overdue(as_of, *extra):
+    rc, out, err = kwtest.run_keepwarm(["overdue", "--as-of", iso(as_of), "--format=json"]
+                                       + list(extra))
+    if rc != 0:
+        kwtest.diag("overdue failed (%d): %s" % (rc, err))
+        return None
+    try:
+        return {r["key"]: r for r in json.loads(out)}
+    except ValueError:
+        kwtest.diag("not JSON: " + out[:500])
+        return None
+
+
+def test():
+    msgs, as_of = gen_scenarios.build()
+    work = kwtest.tmpdir("kwscn-")
+    maildir = gen_scenarios.write(os.path.join(work, "Maildir"), msgs)
+    kwtest.note("%d messages, as of %s" % (len(msgs), iso(as_of)))
+
+    with kwtest.Dovecot(maildir=maildir) as dv:
+        rc, out, err = kwtest.run_keepwarm(kwtest.sync_args(dv, me=(gen_scenarios.ME,)),
+                                           password=dv.password)
+        if not kwtest.is_(rc, 0, "sync exits 0", err):
+            kwtest.bail_out("sync failed")
+
+        rels = overdue(as_of, "--all")
+        if rels is None:
+            kwtest.bail_out("overdue --all failed")
+        everyone = {p for r in rels.values() for p in r["people"]}
+
+        # -- every scenario's exact state --------------------------------
+        for name, key, kind, state, _story in gen_scenarios.SCENARIOS:
+            if state is None:
+                kwtest.ok(key not in rels, "%s: never listed (%s)" % (name, key))
+                continue
+            r = rels.get(key)
+            if not kwtest.ok(r is not None, "%s: listed as %s" % (name, key), sorted(rels)):
+                continue
+            kwtest.is_(r["state"], state, "%s: %s" % (name, state), r.get("reason"))
+            kwtest.is_(r["kind"], kind, "%s: kind %s" % (name, kind))
+            for field in ("name", "people", "last_touch", "days_since", "cadence_days",
+                          "due_date", "score", "reason"):
+                kwtest.ok(field in r, "%s: has %s" % (name, field))
+
+        # -- details the states alone do not show ----------------------
+        kwtest.ok("gmail.com" not in rels, "freemail domain is never an organisation")
+        kwtest.ok(not any(p.endswith("@mycompany.example") for p in everyone),
+                  "no colleague among anyone's people")
+        kwtest.ok("lead@cold.example" not in everyone, "cold outreach is nobody's person")
+        kwtest.ok("liz@broadcast.example" not in everyone, "broadcast recipient is nobody's person")
+        r = rels.get("takeover.example", {})
+        kwtest.is_(sorted(r.get("people", [])),
+                   ["nick.new@takeover.example", "olga.old@takeover.example"],
+                   "takeover: both people roll up into the organisation")
+        kwtest.is_(r.get("people", [None])[0], "nick.new@takeover.example",
+                   "takeover: the new contact comes first")
+        r = rels.get("ooo.example", {})
+        kwtest.ok(r.get("days_since", 0) >= 118,
+                  "out-of-office: the clock still runs from the exchange 120 days ago",
+                  r.get("last_touch"), r.get("reason"))
+        r = rels.get("quarterly-a.example", {})
+        kwtest.ok(85 <= r.get("cadence_days", 0) <= 95, "quarterly: cadence learned ~91 days",
+                  r.get("cadence_days"))
+        r = rels.get("steady-ok.example", {})
+        kwtest.is_(r.get("cadence_days"), 14, "steady: cadence learned 14 days")
+        kwtest.like(rels.get("gina.free@gmail.com", {}).get("reason", ""),
+                    r"^Last exchange \d+ days ago \(\w{3} \d+(, \d{4})?, with Gina Free\); "
+                    r"you usually talk every month; \d+ exchanges since \d{4}\.$",
+                    "reason sentence")
+
+        # the default list: exactly the relationships needing attention, ranked
+        default = overdue(as_of) or {}
+        want = sorted(k for _n, k, _kd, st, _s in gen_scenarios.SCENARIOS
+                      if st in ("overdue", "due-soon", "awaiting-your-reply", "awaiting-their-reply"))
+        kwtest.is_(sorted(default), want, "default list = those needing attention")
+
+        # by person: the old contact is overdue, the new one fine
+        persons = overdue(as_of, "--all", "--by", "person") or {}
+        kwtest.is_(persons.get("olga.old@takeover.example", {}).get("state"), "overdue",
+                   "by person: the contact who left is overdue")
+        kwtest.is_(persons.get("nick.new@takeover.example", {}).get("state"), "ok",
+                   "by person: the new contact is ok")
+        kwtest.ok("tom@mycompany.example" not in persons, "by person: colleague never listed")
+
+        # -- contacts: the kinds -----------------------------------------
+        rc, out, err = kwtest.run_keepwarm(["contacts", "--all", "--format=json"])
+        kinds = {c["email"]: c["kind"] for c in json.loads(out)} if rc == 0 else {}
+        kwtest.is_(rc, 0, "contacts --all exits 0", err)
+        for email, kind in (("news@letters.example", "list"),
+                            ("no-reply@notify.example", "automated"),
+                            ("tom@mycompany.example", "colleague"),
+                            ("anna@steady-ok.example", "person"),
+                            ("gina.free@gmail.com", "person")):
+            kwtest.is_(kinds.get(email), kind, "contacts: %s is %s" % (email, kind))
+
+        # -- snooze and ignore through the CLI ----------------------------
+        until = as_of + 20 * DAY
+        rc, out, err = kwtest.run_keepwarm(["snooze", "snooze.example",
+                                            iso(until)[:10]])
+        kwtest.is_(rc, 0, "snooze exits 0", err)
+        rc, out, err = kwtest.run_keepwarm(["ignore", "IGNORE.example"])
+        kwtest.is_(rc, 0, "ignore exits 0", err)
+        rc, out, err = kwtest.run_keepwarm(["snooze", "nobody@nowhere.example", "2w"])
+        kwtest.is_(rc, 10, "unknown target: exit code 10")
+        kwtest.like(err, r"nobody@nowhere\.example", "unknown target: named in the error")
+        rc, out, err = kwtest.run_keepwarm(["ignore", "gmail.com"])
+        kwtest.is_(rc, 10, "a freemail domain is not a target")
+
+        # settings survive a second sync
+        rc, out, err = kwtest.run_keepwarm(kwtest.sync_args(dv, me=(gen_scenarios.ME,)),
+                                           password=dv.password)
+        kwtest.is_(rc, 0, "second sync exits 0", err)
+
+        default = overdue(as_of) or {}
+        kwtest.ok("snooze.example" not in default, "snoozed: hidden until the date")
+        kwtest.ok("ignore.example" not in default, "ignored: hidden")
+        alls = overdue(as_of, "--all") or {}
+        kwtest.is_(alls.get("snooze.example", {}).get("state"), "snoozed", "snoozed: state")
+        kwtest.is_(alls.get("ignore.example", {}).get("state"), "ignored", "ignored: state")
+        later = overdue(until + DAY) or {}
+        kwtest.is_(later.get("snooze.example", {}).get("state"), "overdue",
+                   "snoozed: back after the date")
+        kwtest.ok("ignore.example" not in later, "ignored: still hidden after the date")
+        much_later = overdue(as_of + 400 * DAY, "--all") or {}
+        kwtest.is_(much_later.get("ignore.example", {}).get("state"), "ignored",
+                   "ignored: for good")
+        rc, out, err = kwtest.run_keepwarm(["unignore", "ignore.example"])
+        kwtest.is_(rc, 0, "unignore exits 0", err)
+        kwtest.ok("ignore.example" in (overdue(as_of) or {}), "unignored: listed again")
+
+        # the other formats run and say the same
+        rc, out, err = kwtest.run_keepwarm(["overdue", "--as-of", iso(as_of), "--format=tsv"])
+        kwtest.is_(rc, 0, "tsv exits 0", err)
+        kwtest.like(out, r"(?m)^org\tsteady-cold\.example\t[^\t]*\toverdue\t", "tsv row")
+        rc, out, err = kwtest.run_keepwarm(["show", "takeover.example", "--as-of", iso(as_of)])
+        kwtest.is_(rc, 0, "show exits 0", err)
+        kwtest.like(out, r"nick\.new@takeover\.example", "show lists the people")
+        rc, out, err = kwtest.run_keepwarm(["export", "--format=csv", "--as-of", iso(as_of)])
+        kwtest.is_(rc, 0, "export csv exits 0", err)
+        kwtest.like(out, r"(?m)^kate@sales\.widgets\.co\.uk,Kate Widget,widgets\.co\.uk,ok,",
+                    "export: the .co.uk contact with its organisation")
+
+
+if __name__ == "__main__":
+    kwtest.main(test)
