@@ -241,6 +241,7 @@ typedef struct {
     kw_parsed_msg_t *out;
     size_t addr_cap;
     unsigned n_kept_recipients;
+    unsigned n_kept_senders[KW_ROLE_REPLY_TO + 1]; /* From, Sender, Reply-To kept */
     GHashTable *seen;          /* "role\x1femail" when there are many addresses */
 } ctx_t;
 
@@ -509,6 +510,14 @@ static void take_addr(ctx_t *cx, kw_addr_role_t role, const char *addr, size_t a
     }
     if (is_recipient(role))
         store = cx->n_kept_recipients < KW_MAX_RECIPIENTS;
+    else if (cx->n_kept_senders[role] >= 1) {
+        /* One author per role: a second From (merged duplicates, D18, or a
+         * hostile list of thousands) must not add contacts or hijack
+         * direction; it only marks the message. */
+        cx->out->flags |= KW_MSG_CONFLICTING;
+        g_free(email);
+        return;
+    }
     if (store && addr_seen(cx, role, email)) {
         g_free(email);                      /* a duplicate within one role */
         return;
@@ -521,6 +530,8 @@ static void take_addr(ctx_t *cx, kw_addr_role_t role, const char *addr, size_t a
             return;
         }
         cx->n_kept_recipients++;
+    } else {
+        cx->n_kept_senders[role]++;
     }
     add_addr(cx, role, email, clean_name(name, name_len, email));
 }

@@ -4,6 +4,7 @@
  * literal marker; the complete response (literal contents inline) is then
  * tokenised in place. Nothing is allocated per message.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -178,7 +179,7 @@ static int read_literal(cursor_t *c, const char **ptr, size_t *n)
     return 0;
 }
 
-/* A quoted string; *ptr/*n are the raw contents (escapes kept), *escaped set
+/* A quoted string; *ptr and *n are the raw contents (escapes kept), *escaped set
  * when a backslash occurred. */
 static int read_quoted(cursor_t *c, const char **ptr, size_t *n, int *escaped)
 {

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -72,6 +73,9 @@ typedef struct {
     uint32_t                 max_uid;     /* highest UID received */
     int                      in_order;    /* UIDs arrived ascending so far */
     uint32_t                 committed_uid;
+    uint32_t                 fetch_hi;    /* highest UID asked for; 0 = open range */
+    uint32_t                 first_gap;   /* lowest UID that came without headers */
+    int                      warned_unrequested;
     int64_t                  done, total, new_in_folder;
     kw_status_t              fetch_status;
     char                    *fetch_error;
@@ -236,6 +240,13 @@ static kw_status_t imap_fail(sync_ctx_t *c, int r, const char *what, char **erro
         st = KW_ERR_AUTH;
         break;
     default:
+        if (strstr(text, "authenticated but not connected")) {
+            /* Office 365 accepts the password, then refuses the mailbox. */
+            kw_set_error(error, "%s: the server accepted the password but refuses access to the "
+                         "mailbox (%s) — check that IMAP is enabled for this account", what, clean);
+            st = KW_ERR_AUTH;
+            break;
+        }
         kw_set_error(error, "%s: the server answered with an error%s%s", what, *clean ? ": " : "", clean);
         st = KW_ERR_SERVER;
         break;
@@ -301,6 +312,35 @@ static int stream_is_tls(mailimap *imap)
     return low && low->driver == mailstream_ssl_driver;
 }
 
+/* libetpan 1.9.4 calls gnutls_perror() when a handshake fails, which writes
+ * "GnuTLS error: ..." to fd 2 before we can say anything useful. The
+ * handshake runs with fd 2 pointed at /dev/null; our own message explains
+ * the failure. (Documented in keepwarm.h under kw_sync_run.) */
+static int stderr_mute(void)
+{
+    int saved = dup(STDERR_FILENO);
+    int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved < 0 || null_fd < 0) {
+        if (saved >= 0)
+            close(saved);
+        if (null_fd >= 0)
+            close(null_fd);
+        return -1;
+    }
+    fflush(stderr);
+    dup2(null_fd, STDERR_FILENO);
+    close(null_fd);
+    return saved;
+}
+
+static void stderr_unmute(int saved)
+{
+    if (saved < 0)
+        return;
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+}
+
 static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
 {
     const kw_sync_options_t *o = c->opt;
@@ -323,10 +363,12 @@ static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
     }
     mailimap_set_timeout(c->imap, c->timeout);
 
-    if (o->tls == KW_TLS_IMPLICIT)
+    if (o->tls == KW_TLS_IMPLICIT) {
+        int muted = stderr_mute();
         r = mailimap_ssl_connect_with_callback(c->imap, o->host, (uint16_t)port, ssl_setup,
                                                (void *)o->host);
-    else
+        stderr_unmute(muted);
+    } else
         r = mailimap_socket_connect(c->imap, o->host, (uint16_t)port);
     activity(c);
     if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
@@ -357,16 +399,20 @@ static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
             goto done;
         }
         /* Sent whether advertised or not; any failure is final (no fallback). */
-        r = mailimap_socket_starttls_with_callback(c->imap, ssl_setup, (void *)o->host);
+        {
+            int muted = stderr_mute();
+            r = mailimap_socket_starttls_with_callback(c->imap, ssl_setup, (void *)o->host);
+            stderr_unmute(muted);
+        }
         activity(c);
         if (r != MAILIMAP_NO_ERROR) {
-            if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
-                st = imap_fail(c, r, what, error);
-            else {
-                kw_set_error(error, "%s: STARTTLS failed (refused by the server or tampered with); "
-                             "not falling back to plain text", what);
-                st = KW_ERR_TLS;
-            }
+            /* Refused, tampered with, or a handshake the TLS floor rejects:
+             * all TLS failures (exit 4), never a reason to go on in plain text. */
+            kw_set_error(error, "%s: STARTTLS failed (%s); not falling back to plain text", what,
+                         r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_STREAM
+                             ? "the TLS handshake failed; the server may offer only TLS 1.0/1.1"
+                             : "refused by the server or tampered with");
+            st = KW_ERR_TLS;
             goto done;
         }
     }
@@ -650,6 +696,14 @@ fail:
     return st;
 }
 
+/* The position to store: never past a message that must be fetched again. */
+static uint32_t safe_position(const sync_ctx_t *c, uint32_t candidate)
+{
+    if (c->first_gap && candidate >= c->first_gap)
+        candidate = c->first_gap - 1;
+    return candidate < c->committed_uid ? c->committed_uid : candidate;
+}
+
 static int on_fetch_item(const kw_fetch_item_t *item, void *data)
 {
     sync_ctx_t *c = data;
@@ -662,6 +716,14 @@ static int on_fetch_item(const kw_fetch_item_t *item, void *data)
     }
     if (item->uid <= c->folder->last_uid)
         return 0; /* "n:*" also returns the last message when nothing is newer */
+    if (c->fetch_hi && item->uid > c->fetch_hi) {
+        /* Not asked for (B13): storing it would move the position past
+         * messages that may still arrive below it. */
+        if (!c->warned_unrequested++)
+            warn(c, "%s: the server sent UID %u, which was not asked for; ignored",
+                 c->folder->display_name, item->uid);
+        return 0;
+    }
     if (item->uid > c->max_uid) {
         c->max_uid = item->uid;
     } else {
@@ -669,9 +731,19 @@ static int on_fetch_item(const kw_fetch_item_t *item, void *data)
     }
     c->done++;
     c->report->messages_fetched++;
-    if (item->oversized || !item->header || item->header_len == 0) {
-        warn(c, "%s: message UID %u %s; skipped", c->folder->display_name, item->uid,
-             item->oversized ? "has a header block above 1 MiB" : "came without headers");
+    if (item->oversized) {
+        /* Permanent: no real header block is that large. Skipped for good. */
+        warn(c, "%s: message UID %u has a header block above 1 MiB; skipped",
+             c->folder->display_name, item->uid);
+        return 0;
+    }
+    if (!item->header || item->header_len == 0) {
+        /* Usually a passing server glitch: keep the position below it so
+         * the next sync asks again. */
+        if (!c->first_gap || item->uid < c->first_gap)
+            c->first_gap = item->uid;
+        warn(c, "%s: message UID %u came without headers; it is fetched again next time",
+             c->folder->display_name, item->uid);
         return 0;
     }
     c->report->bytes_received += (int64_t)item->header_len;
@@ -682,7 +754,7 @@ static int on_fetch_item(const kw_fetch_item_t *item, void *data)
     }
     g_array_append_val(c->batch, msg);
     if ((int)c->batch->len >= c->chunk) {
-        uint32_t pos = c->in_order ? c->max_uid : c->committed_uid;
+        uint32_t pos = safe_position(c, c->in_order ? c->max_uid : c->committed_uid);
         c->fetch_status = commit_batch(c, pos, &c->fetch_error);
         if (c->fetch_status != KW_OK)
             return 1;
@@ -703,9 +775,24 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
     kw_fetch_result_t res = KW_FETCH_MORE;
     kw_status_t st = KW_OK;
 
+    char range[48];
+
+    c->first_gap = 0;
+    c->warned_unrequested = 0;
+    if (c->folder->last_uid >= UINT32_MAX)
+        return commit_batch(c, UINT32_MAX, error); /* nothing can be newer (C4) */
+    /* Ask only for what existed at EXAMINE: mail arriving meanwhile is
+     * fetched next time, and nothing above UIDNEXT is ever taken. */
+    if (uidnext > 0 && uidnext - 1 <= c->folder->last_uid)
+        return commit_batch(c, safe_position(c, uidnext - 1), error);
+    c->fetch_hi = uidnext > 0 ? uidnext - 1 : 0;
+    if (c->fetch_hi)
+        g_snprintf(range, sizeof range, "%" G_GINT64_FORMAT ":%u", c->folder->last_uid + 1, c->fetch_hi);
+    else
+        g_snprintf(range, sizeof range, "%" G_GINT64_FORMAT ":*", c->folder->last_uid + 1);
     g_snprintf(tag, sizeof tag, "kw%d", ++c->imap->imap_tag);
-    cmd = g_strdup_printf("%s UID FETCH %" G_GINT64_FORMAT ":* (UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
-                          KW_HEADER_FIELDS ")])\r\n", tag, c->folder->last_uid + 1);
+    cmd = g_strdup_printf("%s UID FETCH %s (UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
+                          KW_HEADER_FIELDS ")])\r\n", tag, range);
     if (mailstream_write(s, cmd, strlen(cmd)) < 0 || mailstream_flush(s) < 0) {
         g_free(cmd);
         kw_set_error(error, "%s: connection lost while sending; the next sync resumes",
@@ -735,17 +822,19 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
     switch (res) {
     case KW_FETCH_DONE_OK:
         /* Every UID below UIDNEXT (as of EXAMINE) has now been seen. */
-        if (uidnext > 0 && uidnext - 1 > c->max_uid && c->in_order)
+        if (uidnext > 0 && uidnext - 1 > c->max_uid)
             c->max_uid = uidnext - 1;
-        st = commit_batch(c, c->max_uid, error);
+        st = commit_batch(c, safe_position(c, c->max_uid), error);
         break;
     case KW_FETCH_DONE_NO: {
         char *t = kw_sanitize_for_display(kw_fetch_parser_text(parser));
-        /* e.g. EXPUNGEISSUED: keep what arrived; the position stays safe. */
+        /* e.g. EXPUNGEISSUED or a throttling answer: keep what arrived but
+         * do not advance the position, since a NO does not say which
+         * messages were left out; the next sync asks again. */
         warn(c, "%s: the server could not send every message (%s); the rest is fetched next time",
              c->folder->display_name, t);
         g_free(t);
-        st = commit_batch(c, c->in_order ? c->max_uid : c->committed_uid, error);
+        st = commit_batch(c, c->committed_uid, error);
         if (st == KW_OK)
             st = KW_ERR_PARTIAL;
         break;

@@ -216,7 +216,11 @@ typedef struct {
  * Returns KW_OK, KW_ERR_PARTIAL (some folders skipped), KW_ERR_USAGE,
  * KW_ERR_AUTH, KW_ERR_TLS, KW_ERR_INSECURE, KW_ERR_NETWORK, KW_ERR_SERVER,
  * KW_ERR_STORE, KW_ERR_BUSY, KW_ERR_CANCELLED, KW_ERR_NOMEM.
- * `report` may be NULL; it is filled even on failure. */
+ * `report` may be NULL; it is filled even on failure.
+ * Process-wide effects: during the TLS handshake file descriptor 2 points at
+ * /dev/null (libetpan 1.9.4 prints GnuTLS errors there; the returned error
+ * says what failed), and a watchdog thread runs for the duration of the call.
+ * Do not run two syncs in one process at once; use separate processes. */
 kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
                         kw_sync_report_t *report, char **error);
 

@@ -208,6 +208,26 @@ fail:
     return st;
 }
 
+static kw_status_t quick_check(kw_store_t *store, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    kw_status_t st = kw_store_prepare(store, "PRAGMA quick_check(1)", &stmt, error);
+    int rc;
+
+    if (st != KW_OK)
+        return st;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") != 0) {
+        kw_set_error(error, "%s is damaged (%s); it was left untouched — move it aside and sync "
+                     "again to rebuild it", store->path, sqlite3_column_text(stmt, 0));
+        st = KW_ERR_STORE_CORRUPT;
+    } else if (rc != SQLITE_ROW) {
+        st = kw_store_fail(store, rc, "checking the database", error);
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
                                     kw_store_t **store_out, char **error)
 {
@@ -268,6 +288,14 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
     st = migrate(store, error);
     if (st != KW_OK)
         goto fail;
+    if (!store->read_only) {
+        /* Before anything is written into it, make sure the file is sound
+         * (E8): a damaged store is reported and left as it is. Readers skip
+         * this (it reads every page); SQLite reports damage they touch. */
+        st = quick_check(store, error);
+        if (st != KW_OK)
+            goto fail;
+    }
     *store_out = store;
     return KW_OK;
 fail:
