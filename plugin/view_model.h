@@ -1,0 +1,149 @@
+/* view_model.h — what the Claws plugin shows, computed without GTK or Claws.
+ *
+ * Everything here is a pure function of libkeepwarm's structs (only the types
+ * of keepwarm.h are used, no library call) and plain values, so it is
+ * unit-tested by tests/plugin/test-view-model.c without a display.
+ * Strings are translated through the "keepwarm" text domain when the plugin
+ * has bound it; untranslated (English) otherwise.
+ * Every returned string is (transfer full, g_free) unless marked otherwise.
+ */
+#ifndef KW_VIEW_MODEL_H
+#define KW_VIEW_MODEL_H
+
+#include <glib.h>
+#include "keepwarm.h"
+
+G_BEGIN_DECLS
+
+/* ---- wording ------------------------------------------------------------ */
+
+/* "today", "1 day", "93 days" — the panel's "since" column. */
+char *kwv_days_text(int days);
+/* "today", "yesterday", "93 days ago" — inside sentences. */
+char *kwv_ago_text(int days);
+/* "every week", "every 3 weeks", "every month", "every 2 months",
+ * "every year", "every 10 days"; days <= 0 gives "no usual rhythm yet". */
+char *kwv_cadence_text(int days);
+/* "overdue", "due soon", "awaiting your reply", ... (transfer none). */
+const char *kwv_state_label(kw_state_t state);
+/* A colour for the state's cell, "#rrggbb" (transfer none). */
+const char *kwv_state_colour(kw_state_t state);
+/* A freedesktop icon name for the state (transfer none). */
+const char *kwv_state_icon(kw_state_t state);
+/* "jane@acme.com, bob@acme.com +2 more" (at most `max` shown; max <= 0: 2). */
+char *kwv_people_text(char *const *people, int max);
+/* Whole days between two times (never negative). */
+int kwv_days_between(int64_t from, int64_t to);
+
+/* ---- panel rows --------------------------------------------------------- */
+
+/* Does a relationship in this state belong in the panel? */
+gboolean kwv_state_in_panel(kw_state_t state);
+
+typedef struct {
+    char      *key;          /* target for actions: domain or address */
+    char      *main_person;  /* address to write to */
+    char      *title;        /* company or person name */
+    char      *people;       /* kwv_people_text() */
+    char      *since;        /* kwv_days_text(days_since) */
+    char      *cadence;      /* kwv_cadence_text(cadence_days) */
+    char      *reason;       /* the model's sentence */
+    kw_state_t state;
+    kw_target_kind_t kind;
+} kwv_row_t;
+
+void kwv_row_free(kwv_row_t *row);
+/* One row per relationship that belongs in the panel, in the list's order
+ * (the library ranks most valuable first; the view never re-sorts). Display
+ * strings are stripped of control characters. Array of kwv_row_t* that frees
+ * its rows (g_ptr_array_unref). NULL list gives an empty array. */
+GPtrArray *kwv_rows_build(const kw_relationship_list_t *list);
+
+/* ---- hint bar ----------------------------------------------------------- */
+
+typedef enum {
+    KWV_HINT_NONE = 0,
+    KWV_HINT_WRITE,        /* compose to the main person */
+    KWV_HINT_REPLY,        /* reply to the displayed message */
+    KWV_HINT_SNOOZE_WEEK,
+    KWV_HINT_DETAILS
+} kwv_hint_action_t;
+
+/* "ACME — last exchange 93 days ago; you usually talk every 3 weeks",
+ * "ACME — awaiting your reply for 6 days", ... NULL when nothing should be
+ * shown (ignored, snoozed, no relationship). */
+char *kwv_hint_text(const kw_relationship_t *rel, int64_t as_of);
+/* The most useful action for the hint's button. */
+kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
+/* The button label for an action (transfer none), NULL for NONE. */
+const char *kwv_hint_action_label(kwv_hint_action_t action);
+
+/* ---- background sync ---------------------------------------------------- */
+
+typedef enum {
+    KWV_EV_UNKNOWN = 0,
+    KWV_EV_CONNECTED,
+    KWV_EV_FOLDERS,
+    KWV_EV_FOLDER,
+    KWV_EV_PROGRESS,
+    KWV_EV_FOLDER_DONE,
+    KWV_EV_WARNING,
+    KWV_EV_DONE,
+    KWV_EV_ERROR
+} kwv_event_kind_t;
+
+typedef struct {
+    kwv_event_kind_t kind;
+    char   *folder;   /* may be NULL */
+    char   *message;  /* may be NULL */
+    char   *status;   /* "ok", "auth", ... may be NULL */
+    gint64  done, total, new_messages;
+    int     exit_code; /* -1 when absent */
+} kwv_event_t;
+
+/* Parse one `keepwarm sync --progress=json` line (a flat JSON object).
+ * Returns FALSE for anything that is not such an object (ev is then cleared).
+ * Free with kwv_event_clear(). */
+gboolean kwv_event_parse(const char *line, kwv_event_t *ev);
+void kwv_event_clear(kwv_event_t *ev);
+/* Status-bar text for a progress event of `account`, or NULL when the event
+ * does not change the status bar. */
+char *kwv_event_status_text(const kwv_event_t *ev, const char *account);
+
+/* What the user should do after a worker exit code (0 gives NULL):
+ * "Keep warm: the server refused the password for ACCOUNT. Check it in
+ * Configuration → Edit accounts." */
+char *kwv_exit_message(int exit_code, const char *account, const char *detail);
+
+/* Loopback host? ("localhost", 127.0.0.0/8, ::1) */
+gboolean kwv_host_is_loopback(const char *host);
+/* Claws' ssl_imap value (0 none, 1 implicit TLS, 2 STARTTLS) to the CLI's
+ * --tls value (transfer none). NULL when the account must not be synced
+ * (plaintext to a non-loopback host, unknown value). */
+const char *kwv_tls_arg(int ssl_imap, const char *host);
+
+typedef struct {
+    const char *program;   /* the keepwarm command */
+    const char *host;
+    int         port;      /* 0: leave to the CLI */
+    const char *tls;       /* kwv_tls_arg() */
+    const char *user;
+    const char *account;   /* store account name */
+    const char *me;        /* the account's address, or NULL */
+    const char *const *extra_me; /* NULL-terminated, or NULL */
+    const char *ca_file;   /* or NULL */
+    const char *db;        /* store path */
+    int         password_fd; /* fd the child reads the password from */
+} kwv_sync_args_t;
+
+/* The worker's argv (NULL-terminated, g_strfreev). It never contains a
+ * secret: the password travels through password_fd only. */
+char **kwv_sync_argv(const kwv_sync_args_t *args);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* Split a user list ("a.com, b.com\nc.com") into lower-case trimmed items. */
+char **kwv_split_list(const char *text);
+
+G_END_DECLS
+#endif

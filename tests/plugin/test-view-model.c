@@ -1,0 +1,377 @@
+/* test-view-model.c — the Claws plugin's view logic, without Claws or GTK.
+ * GTest with TAP output (run with --tap, as `make check` does). */
+#include <glib.h>
+#include <libintl.h>
+#include <locale.h>
+#include <string.h>
+
+#include "view_model.h"
+
+#define DAY 86400
+static const int64_t NOW = 1717243200; /* 2024-06-01T12:00:00Z */
+
+/* A relationship fixture; strings are static, so never free these. */
+static kw_relationship_t rel_make(const char *key, const char *name, kw_state_t state,
+                                  int days_since, int cadence, char **people)
+{
+    kw_relationship_t r;
+    memset(&r, 0, sizeof r);
+    r.kind = strchr(key, '@') ? KW_TARGET_PERSON : KW_TARGET_ORG;
+    r.key = (char *)key;
+    r.name = (char *)name;
+    r.people = people;
+    r.main_person = people ? people[0] : (char *)key;
+    r.state = state;
+    r.days_since = days_since;
+    r.last_touch = NOW - (int64_t)days_since * DAY;
+    r.last_inbound = r.last_touch;
+    r.last_outbound = r.last_touch;
+    r.cadence_days = cadence;
+    r.reason = (char *)"No exchange for a while.";
+    return r;
+}
+
+/* ---- relative days: table-driven, one comment per edge ---------------- */
+static void test_days_text(void)
+{
+    static const struct { int days; const char *want; } cases[] = {
+        { -3, "today" },   /* clock skew: never "-3 days" */
+        { 0, "today" },
+        { 1, "1 day" },    /* singular */
+        { 2, "2 days" },
+        { 93, "93 days" }, /* the example from the issue */
+        { 1000, "1000 days" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *got = kwv_days_text(cases[i].days);
+        g_assert_cmpstr(got, ==, cases[i].want);
+        g_free(got);
+    }
+}
+
+static void test_ago_text(void)
+{
+    static const struct { int days; const char *want; } cases[] = {
+        { 0, "today" },
+        { 1, "yesterday" },  /* not "1 day ago" */
+        { 2, "2 days ago" },
+        { 93, "93 days ago" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *got = kwv_ago_text(cases[i].days);
+        g_assert_cmpstr(got, ==, cases[i].want);
+        g_free(got);
+    }
+}
+
+static void test_days_between(void)
+{
+    g_assert_cmpint(kwv_days_between(NOW - 93 * DAY, NOW), ==, 93);
+    g_assert_cmpint(kwv_days_between(NOW - DAY + 1, NOW), ==, 0);  /* less than a day */
+    g_assert_cmpint(kwv_days_between(0, NOW), ==, 0);              /* never */
+    g_assert_cmpint(kwv_days_between(NOW + DAY, NOW), ==, 0);      /* future: clamp */
+}
+
+/* ---- cadence wording ---------------------------------------------------- */
+static void test_cadence_text(void)
+{
+    static const struct { int days; const char *want; } cases[] = {
+        { 0, "no usual rhythm yet" }, /* thin history */
+        { 1, "every day" },
+        { 7, "every week" },
+        { 14, "every 2 weeks" },
+        { 21, "every 3 weeks" },      /* the example from the issue */
+        { 10, "every 10 days" },      /* not a whole number of weeks */
+        { 30, "every month" },
+        { 31, "every month" },        /* within 10% of a month */
+        { 60, "every 2 months" },     /* the core's default cadence */
+        { 90, "every 3 months" },
+        { 45, "every 45 days" },      /* 1.5 months: say the days */
+        { 56, "every 8 weeks" },      /* weeks up to 8 */
+        { 365, "every year" },
+        { 100, "every 100 days" },    /* 3.3 months: not close to a whole month */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *got = kwv_cadence_text(cases[i].days);
+        g_assert_cmpstr(got, ==, cases[i].want);
+        g_free(got);
+    }
+}
+
+static void test_state_presentation(void)
+{
+    for (int s = 0; s < KW_STATE_LAST; s++) {
+        g_assert_nonnull(kwv_state_label(s));
+        g_assert_true(kwv_state_colour(s)[0] == '#');
+        g_assert_nonnull(kwv_state_icon(s));
+    }
+    g_assert_cmpstr(kwv_state_label(KW_STATE_AWAITING_YOUR_REPLY), ==, "awaiting your reply");
+    g_assert_cmpstr(kwv_state_colour(KW_STATE_OVERDUE), !=, kwv_state_colour(KW_STATE_DUE_SOON));
+}
+
+static void test_people_text(void)
+{
+    char *one[] = { "jane@acme.com", NULL };
+    char *four[] = { "jane@acme.com", "bob@acme.com", "eve@acme.com", "tom@acme.com", NULL };
+    char *evil[] = { "a\x1b[31m@x.com\n", NULL };
+    char *got;
+    got = kwv_people_text(one, 2);
+    g_assert_cmpstr(got, ==, "jane@acme.com");
+    g_free(got);
+    got = kwv_people_text(four, 2);
+    g_assert_cmpstr(got, ==, "jane@acme.com, bob@acme.com +2 more");
+    g_free(got);
+    got = kwv_people_text(NULL, 2);          /* no people: empty, not NULL */
+    g_assert_cmpstr(got, ==, "");
+    g_free(got);
+    got = kwv_people_text(evil, 2);          /* escape and newline removed */
+    g_assert_null(strchr(got, '\x1b'));
+    g_assert_null(strchr(got, '\n'));
+    g_free(got);
+}
+
+/* ---- rows: order preserved, non-attention states dropped --------------- */
+static void test_rows_order_and_filter(void)
+{
+    char *acme[] = { "jane@acme.com", "bob@acme.com", NULL };
+    char *globex[] = { "hank@globex.com", NULL };
+    char *gmail[] = { "sam@gmail.com", NULL };
+    kw_relationship_t items[5];
+    items[0] = rel_make("acme.com", "ACME", KW_STATE_OVERDUE, 93, 21, acme);
+    items[1] = rel_make("old.example", "Old", KW_STATE_SNOOZED, 300, 30, NULL);
+    items[2] = rel_make("globex.com", "Globex", KW_STATE_AWAITING_YOUR_REPLY, 6, 14, globex);
+    items[3] = rel_make("fine.example", "Fine", KW_STATE_OK, 2, 30, NULL);
+    items[4] = rel_make("sam@gmail.com", NULL, KW_STATE_DUE_SOON, 25, 30, gmail);
+    kw_relationship_list_t list = { 5, items };
+
+    GPtrArray *rows = kwv_rows_build(&list);
+    g_assert_cmpuint(rows->len, ==, 3);
+    kwv_row_t *r0 = rows->pdata[0], *r1 = rows->pdata[1], *r2 = rows->pdata[2];
+    /* the library's ranking is kept: the view never re-sorts */
+    g_assert_cmpstr(r0->title, ==, "ACME");
+    g_assert_cmpstr(r1->title, ==, "Globex");
+    g_assert_cmpstr(r2->title, ==, "sam@gmail.com"); /* no name: the key */
+    g_assert_cmpstr(r0->since, ==, "93 days");
+    g_assert_cmpstr(r0->cadence, ==, "every 3 weeks");
+    g_assert_cmpstr(r0->people, ==, "jane@acme.com, bob@acme.com");
+    g_assert_cmpstr(r0->main_person, ==, "jane@acme.com");
+    g_assert_cmpstr(r0->reason, ==, "No exchange for a while.");
+    g_assert_cmpint(r2->kind, ==, KW_TARGET_PERSON);
+    g_ptr_array_unref(rows);
+
+    rows = kwv_rows_build(NULL);
+    g_assert_cmpuint(rows->len, ==, 0);
+    g_ptr_array_unref(rows);
+}
+
+static void test_rows_sanitise_names(void)
+{
+    kw_relationship_t items[1];
+    items[0] = rel_make("evil.example", "Evil\xe2\x80\xae Corp\r\n\tInc\xff", KW_STATE_OVERDUE, 10, 7, NULL);
+    kw_relationship_list_t list = { 1, items };
+    GPtrArray *rows = kwv_rows_build(&list);
+    kwv_row_t *r = rows->pdata[0];
+    g_assert_true(g_utf8_validate(r->title, -1, NULL));
+    g_assert_null(strstr(r->title, "\xe2\x80\xae")); /* RLO removed */
+    g_assert_null(strchr(r->title, '\n'));
+    g_assert_true(g_str_has_prefix(r->title, "Evil Corp Inc"));
+    g_ptr_array_unref(rows);
+}
+
+/* ---- hint bar ----------------------------------------------------------- */
+static void test_hint_text(void)
+{
+    char *acme[] = { "jane@acme.com", NULL };
+    kw_relationship_t r = rel_make("acme.com", "ACME", KW_STATE_OVERDUE, 93, 21, acme);
+    char *t = kwv_hint_text(&r, NOW);
+    g_assert_cmpstr(t, ==, "ACME — last exchange 93 days ago; you usually talk every 3 weeks");
+    g_free(t);
+    g_assert_cmpint(kwv_hint_action(&r), ==, KWV_HINT_WRITE);
+    g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_WRITE), ==, "Write…");
+
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.last_inbound = NOW - 6 * DAY - 3600;
+    t = kwv_hint_text(&r, NOW);
+    g_assert_cmpstr(t, ==, "ACME — awaiting your reply for 6 days");
+    g_free(t);
+    g_assert_cmpint(kwv_hint_action(&r), ==, KWV_HINT_REPLY);
+
+    r.state = KW_STATE_AWAITING_THEIR_REPLY;
+    r.last_outbound = NOW - 1 * DAY;
+    t = kwv_hint_text(&r, NOW);
+    g_assert_cmpstr(t, ==, "ACME — awaiting their reply for 1 day");
+    g_free(t);
+
+    r.state = KW_STATE_OK;             /* in touch: informative, details button */
+    r.days_since = 1;
+    t = kwv_hint_text(&r, NOW);
+    g_assert_cmpstr(t, ==, "ACME — last exchange yesterday; you usually talk every 3 weeks");
+    g_free(t);
+    g_assert_cmpint(kwv_hint_action(&r), ==, KWV_HINT_DETAILS);
+
+    r.state = KW_STATE_IGNORED;        /* ignored and snoozed: silent */
+    g_assert_null(kwv_hint_text(&r, NOW));
+    r.state = KW_STATE_SNOOZED;
+    g_assert_null(kwv_hint_text(&r, NOW));
+    g_assert_null(kwv_hint_text(NULL, NOW));
+    g_assert_cmpint(kwv_hint_action(NULL), ==, KWV_HINT_NONE);
+}
+
+/* ---- progress lines ----------------------------------------------------- */
+static void test_event_parse(void)
+{
+    kwv_event_t ev;
+    g_assert_true(kwv_event_parse("{\"event\":\"connected\"}", &ev));
+    g_assert_cmpint(ev.kind, ==, KWV_EV_CONNECTED);
+    kwv_event_clear(&ev);
+
+    g_assert_true(kwv_event_parse("{\"event\":\"progress\",\"folder\":\"Archive/2023 \\\"Q\\u00e4\\\"\",\"done\":300,\"total\":1200}", &ev));
+    g_assert_cmpint(ev.kind, ==, KWV_EV_PROGRESS);
+    g_assert_cmpstr(ev.folder, ==, "Archive/2023 \"Q\xc3\xa4\"");
+    g_assert_cmpint(ev.done, ==, 300);
+    g_assert_cmpint(ev.total, ==, 1200);
+    char *s = kwv_event_status_text(&ev, "Work");
+    g_assert_cmpstr(s, ==, "Keep warm: reading Work/Archive/2023 \"Q\xc3\xa4\" (300 of 1200)");
+    g_free(s);
+    kwv_event_clear(&ev);
+
+    g_assert_true(kwv_event_parse(" {\"event\":\"error\",\"status\":\"auth\",\"exit\":3,\"message\":\"LOGIN failed\",\"extra\":{\"a\":[1,2]}}\n", &ev));
+    g_assert_cmpint(ev.kind, ==, KWV_EV_ERROR);
+    g_assert_cmpstr(ev.status, ==, "auth");
+    g_assert_cmpint(ev.exit_code, ==, 3);
+    g_assert_cmpstr(ev.message, ==, "LOGIN failed");
+    kwv_event_clear(&ev);
+
+    g_assert_true(kwv_event_parse("{\"event\":\"folder_done\",\"new\":42,\"ok\":true,\"x\":null}", &ev));
+    g_assert_cmpint(ev.new_messages, ==, 42);
+    kwv_event_clear(&ev);
+
+    /* surrogate pair */
+    g_assert_true(kwv_event_parse("{\"event\":\"warning\",\"message\":\"\\ud83d\\ude00\"}", &ev));
+    g_assert_cmpstr(ev.message, ==, "\xf0\x9f\x98\x80");
+    kwv_event_clear(&ev);
+
+    /* not JSON objects: plain stderr text, truncated lines, trailing junk */
+    const char *bad[] = { "keepwarm: error", "{\"event\":\"done\"", "{\"event\" \"x\"}",
+                          "{\"a\":1} x", "", "{\"s\":\"\\q\"}", NULL };
+    for (int i = 0; bad[i]; i++) {
+        g_assert_false(kwv_event_parse(bad[i], &ev));
+        g_assert_cmpint(ev.kind, ==, KWV_EV_UNKNOWN);
+    }
+    g_assert_false(kwv_event_parse(NULL, &ev));
+    /* unknown event names parse but stay unknown */
+    g_assert_true(kwv_event_parse("{\"event\":\"future\"}", &ev));
+    g_assert_cmpint(ev.kind, ==, KWV_EV_UNKNOWN);
+    kwv_event_clear(&ev);
+}
+
+static void test_exit_message(void)
+{
+    g_assert_null(kwv_exit_message(0, "Work", NULL));
+    char *m = kwv_exit_message(3, "Work", "LOGIN failed");
+    g_assert_nonnull(strstr(m, "password"));
+    g_assert_nonnull(strstr(m, "Work"));
+    g_assert_nonnull(strstr(m, "LOGIN failed"));
+    g_free(m);
+    for (int code = 1; code <= 12; code++) {
+        m = kwv_exit_message(code, "Work", NULL);
+        g_assert_true(g_str_has_prefix(m, "Keep warm: "));
+        g_free(m);
+    }
+}
+
+/* ---- TLS mapping and argv ----------------------------------------------- */
+static void test_tls_arg(void)
+{
+    g_assert_cmpstr(kwv_tls_arg(1, "imap.example.com"), ==, "implicit");
+    g_assert_cmpstr(kwv_tls_arg(2, "imap.example.com"), ==, "starttls");
+    g_assert_cmpstr(kwv_tls_arg(0, "127.0.0.1"), ==, "none");      /* loopback only */
+    g_assert_cmpstr(kwv_tls_arg(0, "localhost"), ==, "none");
+    g_assert_cmpstr(kwv_tls_arg(0, "::1"), ==, "none");
+    g_assert_null(kwv_tls_arg(0, "imap.example.com"));             /* refuse plaintext */
+    g_assert_null(kwv_tls_arg(0, "127.0.0.1.evil.com"));
+    g_assert_null(kwv_tls_arg(0, "1270.0.0.1"));
+    g_assert_null(kwv_tls_arg(7, "imap.example.com"));
+}
+
+static void test_sync_argv(void)
+{
+    const char *extra[] = { "me@old.example", "", NULL };
+    kwv_sync_args_t a = {
+        .program = "/usr/bin/keepwarm", .host = "imap.example.com", .port = 993,
+        .tls = "implicit", .user = "jane", .account = "Work", .me = "jane@example.com",
+        .extra_me = extra, .ca_file = NULL, .db = "/tmp/kw.db", .password_fd = 3,
+    };
+    char **argv = kwv_sync_argv(&a);
+    char *joined = g_strjoinv(" ", argv);
+    g_assert_cmpstr(joined, ==,
+        "/usr/bin/keepwarm sync --progress=json --host imap.example.com --port=993 --tls=implicit "
+        "--user jane --account Work --me jane@example.com --me me@old.example --password-fd=3 "
+        "--db /tmp/kw.db");
+    g_free(joined);
+    g_strfreev(argv);
+}
+
+static void test_split_list(void)
+{
+    char **v = kwv_split_list(" Acme.com, b.org\n\nC.net;; ");
+    g_assert_cmpuint(g_strv_length(v), ==, 3);
+    g_assert_cmpstr(v[0], ==, "acme.com");
+    g_assert_cmpstr(v[2], ==, "c.net");
+    g_strfreev(v);
+    v = kwv_split_list(NULL);
+    g_assert_cmpuint(g_strv_length(v), ==, 0);
+    g_strfreev(v);
+}
+
+/* The German catalogue built next to the plugin (build/plugin/locale). */
+static void test_german(void)
+{
+    const char *build = g_getenv("KW_BUILD");
+    char *dir = g_build_filename(build ? build : "build", "plugin", "locale", NULL);
+    char *mo = g_build_filename(dir, "de", "LC_MESSAGES", "keepwarm.mo", NULL);
+    if (!g_file_test(mo, G_FILE_TEST_EXISTS)) {
+        g_test_skip("keepwarm.mo not built");
+        goto out;
+    }
+    bindtextdomain("keepwarm", dir);
+    bind_textdomain_codeset("keepwarm", "UTF-8");
+    g_setenv("LANGUAGE", "de", TRUE);
+    char *t = kwv_days_text(93);
+    if (!strcmp(t, "93 days")) {
+        g_test_skip("the C locale ignores LANGUAGE here");
+    } else {
+        char *cad = kwv_cadence_text(21);
+        g_assert_cmpstr(t, ==, "93 Tage");
+        g_assert_cmpstr(cad, ==, "alle 3 Wochen");
+        g_free(cad);
+    }
+    g_free(t);
+    g_setenv("LANGUAGE", "C", TRUE);
+out:
+    g_free(mo);
+    g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    g_setenv("LANGUAGE", "C", TRUE);
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/view/days-text", test_days_text);
+    g_test_add_func("/view/ago-text", test_ago_text);
+    g_test_add_func("/view/days-between", test_days_between);
+    g_test_add_func("/view/cadence-text", test_cadence_text);
+    g_test_add_func("/view/state-presentation", test_state_presentation);
+    g_test_add_func("/view/people-text", test_people_text);
+    g_test_add_func("/view/rows-order-filter", test_rows_order_and_filter);
+    g_test_add_func("/view/rows-sanitise", test_rows_sanitise_names);
+    g_test_add_func("/view/hint-text", test_hint_text);
+    g_test_add_func("/view/event-parse", test_event_parse);
+    g_test_add_func("/view/exit-message", test_exit_message);
+    g_test_add_func("/view/tls-arg", test_tls_arg);
+    g_test_add_func("/view/sync-argv", test_sync_argv);
+    g_test_add_func("/view/split-list", test_split_list);
+    g_test_add_func("/view/german", test_german);
+    return g_test_run();
+}
