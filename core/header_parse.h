@@ -38,7 +38,9 @@ enum {
     KW_MSG_CONFLICTING       = 1u << 6, /* duplicate From/Date/Message-ID (D18) */
     KW_MSG_DATE_FALLBACK     = 1u << 7, /* Date missing/absurd: INTERNALDATE used */
     KW_MSG_RECIPIENTS_CAPPED = 1u << 8, /* more than KW_MAX_RECIPIENTS */
-    KW_MSG_AUTO_SUPPRESS     = 1u << 9  /* X-Auto-Response-Suppress present */
+    KW_MSG_AUTO_SUPPRESS     = 1u << 9, /* X-Auto-Response-Suppress present */
+    /* Set by the store, not the parser: a copy was seen in a \Sent folder. */
+    KW_MSG_IN_SENT           = 1u << 15
 };
 
 typedef struct {

@@ -93,34 +93,60 @@ static void set_text(kw_fetch_parser_t *p, const char *s, size_t n)
 
 /* ---- date-time ---------------------------------------------------------- */
 
+static int dig(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 int64_t kw_imap_parse_datetime(const char *s, size_t len)
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char tmp[40];
+    /* " 7-Jul-1996 02:44:25 -0700" or "17-Jul-1996 02:44:25 -0700" */
     int day, year, hh, mm, ss, zone, month = -1;
-    char mon[4], sign;
-    struct tm tm;
+    const char *p = s, *e = s + len;
+    char sign;
 
-    if (len == 0 || len >= sizeof tmp)
+    while (p < e && *p == ' ')
+        p++;
+    if (e - p == 25) {
+        if (dig(p, 1, &day)) return 0;
+        p += 1;
+    } else if (e - p == 26) {
+        if (dig(p, 2, &day)) return 0;
+        p += 2;
+    } else
         return 0;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    if (sscanf(tmp, " %d-%3s-%d %d:%d:%d %c%d", &day, mon, &year, &hh, &mm, &ss, &sign, &zone) != 8)
+    if (p[0] != '-' || p[4] != '-' || p[9] != ' ' || p[12] != ':' || p[15] != ':' || p[18] != ' ')
         return 0;
     for (int i = 0; i < 12; i++)
-        if (g_ascii_strncasecmp(mon, months + 3 * i, 3) == 0)
+        if (g_ascii_strncasecmp(p + 1, months + 3 * i, 3) == 0)
             month = i;
-    if (month < 0 || day < 1 || day > 31 || year < 1900 || year > 9999 || hh > 23 || mm > 59 ||
-        ss > 60 || (sign != '+' && sign != '-') || zone > 9999)
+    sign = p[19];
+    if (month < 0 || dig(p + 5, 4, &year) || dig(p + 10, 2, &hh) || dig(p + 13, 2, &mm) ||
+        dig(p + 16, 2, &ss) || dig(p + 20, 4, &zone))
         return 0;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month;
-    tm.tm_mday = day;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_sec = ss;
-    int64_t t = (int64_t)timegm(&tm);
+    if (day < 1 || day > 31 || year < 1900 || hh > 23 || mm > 59 || ss > 60 ||
+        (sign != '+' && sign != '-'))
+        return 0;
+    int64_t t = days_from_civil(year, month + 1, day) * 86400 + hh * 3600 + mm * 60 + ss;
     int64_t off = (int64_t)(zone / 100) * 3600 + (zone % 100) * 60;
     return sign == '+' ? t - off : t + off;
 }

@@ -16,6 +16,7 @@ enum {
     S_INTER_INS,
     S_FOLDER_POS,
     S_SENT_FROM,
+    S_MARK_SENT,
     S_COUNT
 };
 
@@ -32,6 +33,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_FOLDER_POS] = "UPDATE folders SET uidvalidity = ?2, last_uid = ?3, gone = 0 WHERE id = ?1",
     [S_SENT_FROM] = "INSERT INTO sent_from(account_id, email, messages) VALUES (?1, ?2, 1)"
                     " ON CONFLICT(account_id, email) DO UPDATE SET messages = messages + 1",
+    /* A message already stored from another folder, now seen in \Sent:
+     * mark it once, and tell whether it was newly marked. */
+    [S_MARK_SENT] = "UPDATE messages SET flags = flags | 32768"
+                    " WHERE account_id = ?1 AND (identity_key = ?2 OR fingerprint = ?3)"
+                    "   AND (flags & 32768) = 0"
+                    " RETURNING (SELECT c.email FROM message_addrs a JOIN contacts c ON c.id = a.contact_id"
+                    "             WHERE a.message_id = messages.id AND a.role = 1)",
 };
 
 typedef struct {
@@ -194,6 +202,41 @@ static kw_status_t add_interaction(kw_sync_writer_t *w, int64_t contact, int64_t
     return KW_OK;
 }
 
+static kw_status_t count_sent_from(kw_sync_writer_t *w, const char *email, char **error)
+{
+    sqlite3_stmt *sf = w->stmt[S_SENT_FROM];
+    int rc;
+    sqlite3_bind_int64(sf, 1, w->account_id);
+    sqlite3_bind_text(sf, 2, email, -1, SQLITE_TRANSIENT);
+    rc = step_reset(sf);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(w->store, rc, "counting sent mail", error);
+    return KW_OK;
+}
+
+static kw_status_t mark_sent(kw_sync_writer_t *w, const kw_parsed_msg_t *msg, char **error)
+{
+    sqlite3_stmt *s = w->stmt[S_MARK_SENT];
+    char *from = NULL;
+    kw_status_t st = KW_OK;
+    int rc;
+
+    sqlite3_bind_int64(s, 1, w->account_id);
+    sqlite3_bind_text(s, 2, msg->identity_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, msg->fingerprint, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (!from && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            from = g_strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        st = kw_store_fail(w->store, rc, "marking sent mail", error);
+    else if (from)
+        st = count_sent_from(w, from, error);
+    g_free(from);
+    return st;
+}
+
 kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *folder,
                                const kw_parsed_msg_t *msg, int *is_new, char **error)
 {
@@ -205,6 +248,7 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     int rc;
 
     *is_new = 0;
+    G_STATIC_ASSERT(KW_MSG_IN_SENT == 32768);
     sqlite3_bind_int64(s, 1, w->account_id);
     sqlite3_bind_text(s, 2, msg->identity_key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, msg->fingerprint, -1, SQLITE_STATIC);
@@ -212,14 +256,20 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     bind_text_or_null(s, 5, msg->in_reply_to);
     bind_text_or_null(s, 6, msg->subject);
     sqlite3_bind_int64(s, 7, msg->date);
-    sqlite3_bind_int(s, 8, (int)msg->flags);
+    sqlite3_bind_int(s, 8, (int)(msg->flags | (folder->is_sent ? KW_MSG_IN_SENT : 0)));
     sqlite3_bind_int(s, 9, (int)msg->n_recipients);
     sqlite3_bind_int64(s, 10, folder->id);
     rc = step_reset(s);
     if (rc != SQLITE_DONE)
         return kw_store_fail(w->store, rc, "adding a message", error);
-    if (sqlite3_changes(kw_store_db(w->store)) == 0)
-        return KW_OK; /* already stored (other folder, rescan, or a copy) */
+    if (sqlite3_changes(kw_store_db(w->store)) == 0) {
+        /* Already stored (other folder, rescan, or a copy). A copy in \Sent
+         * still tells who the user is (Enron's sent folders hold copies of
+         * mail first seen in all_documents). */
+        if (folder->is_sent)
+            return mark_sent(w, msg, error);
+        return KW_OK;
+    }
     *is_new = 1;
     msg_row = sqlite3_last_insert_rowid(kw_store_db(w->store));
 
@@ -251,14 +301,8 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
         if (st != KW_OK)
             return st;
     }
-    if (from && folder->is_sent) {
-        sqlite3_stmt *sf = w->stmt[S_SENT_FROM];
-        sqlite3_bind_int64(sf, 1, w->account_id);
-        sqlite3_bind_text(sf, 2, from->email, -1, SQLITE_STATIC);
-        rc = step_reset(sf);
-        if (rc != SQLITE_DONE)
-            return kw_store_fail(w->store, rc, "counting sent mail", error);
-    }
+    if (from && folder->is_sent)
+        return count_sent_from(w, from->email, error);
     return KW_OK;
 }
 

@@ -696,6 +696,7 @@ int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv)
 
 int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
 {
+    kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg;
     int rc = action_start(cli, "ignore", "TARGET", "Never list this address or organisation again.",
@@ -704,13 +705,15 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
     if (rc)
         return rc;
     msg = g_strdup_printf("Ignored %s (undo with: keepwarm unignore %s).", argv[1], argv[1]);
-    rc = action_done(store, kw_ignore(store, argv[1], &error), error, msg);
+    st = kw_ignore(store, argv[1], &error);
+    rc = action_done(store, st, error, msg);
     g_free(msg);
     return rc;
 }
 
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
 {
+    kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg;
     int rc = action_start(cli, "unignore", "TARGET", "List this address or organisation again.",
@@ -718,13 +721,15 @@ int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
     if (rc)
         return rc;
     msg = g_strdup_printf("%s is listed again.", argv[1]);
-    rc = action_done(store, kw_unignore(store, argv[1], &error), error, msg);
+    st = kw_unignore(store, argv[1], &error);
+    rc = action_done(store, st, error, msg);
     g_free(msg);
     return rc;
 }
 
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
 {
+    kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg, *end = NULL;
     long days = 0;
@@ -751,13 +756,15 @@ int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
     }
     msg = days ? g_strdup_printf("Cadence of %s set to %ld days.", argv[1], days)
                : g_strdup_printf("Cadence of %s is learned again.", argv[1]);
-    rc = action_done(store, kw_set_cadence(store, argv[1], (int) days, &error), error, msg);
+    st = kw_set_cadence(store, argv[1], (int) days, &error);
+    rc = action_done(store, st, error, msg);
     g_free(msg);
     return rc;
 }
 
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
 {
+    kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg, *text;
     int rc = action_start(cli, "note", "TARGET TEXT...",
@@ -769,7 +776,8 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
     g_strstrip(text);
     msg = *text ? g_strdup_printf("Note saved for %s.", argv[1])
                 : g_strdup_printf("Note removed for %s.", argv[1]);
-    rc = action_done(store, kw_set_note(store, argv[1], text, &error), error, msg);
+    st = kw_set_note(store, argv[1], text, &error);
+    rc = action_done(store, st, error, msg);
     g_free(msg);
     g_free(text);
     return rc;

@@ -22,11 +22,12 @@ AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-increment
          "tests/integration/t-model-scenarios.py", "tests/faults/t-fake-faults.py",
          "tests/faults/t-proxy-faults.py"]
 ASAN = "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=97"
+LSAN = "print_suppressions=0:suppressions=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
 UBSAN = "halt_on_error=1:print_stacktrace=1"
 
 
 def test():
-    env = dict(os.environ, ASAN_OPTIONS=ASAN, UBSAN_OPTIONS=UBSAN)
+    env = dict(os.environ, ASAN_OPTIONS=ASAN, UBSAN_OPTIONS=UBSAN, LSAN_OPTIONS=LSAN)
     if not os.path.exists(os.path.join(SAN, "keepwarm")):
         bail_out("build-san/keepwarm missing: run 'make check' (it builds SANITIZE=1 first)")
     for name in CORE_UNITS:
