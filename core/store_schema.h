@@ -55,8 +55,8 @@ static const char *const kw_migrations[] = {
     "CREATE TABLE messages ("
     "  id INTEGER PRIMARY KEY,"
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-    "  identity_key TEXT NOT NULL,"
-    "  fingerprint TEXT NOT NULL,"
+    "  identity_key INTEGER NOT NULL,"  /* 64-bit digest of header_parse's key */
+    "  fingerprint INTEGER NOT NULL,"   /* likewise: compact index entries */
     "  message_id TEXT,"
     "  in_reply_to TEXT,"
     "  subject TEXT,"
@@ -74,12 +74,11 @@ static const char *const kw_migrations[] = {
     "CREATE TABLE interactions ("
     "  contact_id INTEGER NOT NULL,"
     "  date INTEGER NOT NULL,"
-    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  message_id INTEGER NOT NULL,"  /* messages(id); history is append-only */
     "  direction INTEGER NOT NULL,"   /* 1 inbound, 2 outbound */
     "  flags INTEGER NOT NULL,"        /* copy of messages.flags */
     "  n_recipients INTEGER NOT NULL," /* copy of messages.n_recipients */
     "  PRIMARY KEY (contact_id, date, message_id)) WITHOUT ROWID;"
-    "CREATE INDEX interactions_message ON interactions(message_id);"
     "CREATE TABLE sent_from ("
     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
     "  email TEXT NOT NULL,"
