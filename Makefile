@@ -38,7 +38,8 @@ DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlit
                libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
-               valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev
+               valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
+               debhelper dpkg-dev fakeroot lintian
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 
 .PHONY: all deps demo check clean install uninstall bench fuzz deb

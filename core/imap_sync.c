@@ -41,7 +41,7 @@
 extern mailstream_low_driver *mailstream_ssl_driver;
 
 #define DEFAULT_TIMEOUT 60
-#define DEFAULT_CHUNK 5000
+#define DEFAULT_CHUNK 2000
 #define READ_BUF (64 * 1024)
 
 typedef struct {
@@ -718,7 +718,7 @@ typedef struct {
     int               read_error; /* EV_END: 0, or the read() result (0 EOF, -1 error) */
 } fetch_event_t;
 
-#define MAX_BATCHES_IN_FLIGHT 2
+#define MAX_BATCHES_IN_FLIGHT 1
 
 static void event_free(fetch_event_t *ev)
 {

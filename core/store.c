@@ -337,7 +337,7 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
                        "PRAGMA foreign_keys=ON;"
                        "PRAGMA temp_store=MEMORY;"
                        "PRAGMA journal_size_limit=67108864;"
-                       "PRAGMA cache_size=-16000;"
+                       "PRAGMA cache_size=-6000;"
                        /* fewer checkpoints (each one fsyncs and copies pages again) */
                        "PRAGMA wal_autocheckpoint=16384;",
                        error);
