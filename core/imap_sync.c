@@ -351,6 +351,31 @@ static void stderr_unmute(int saved)
     close(saved);
 }
 
+/* The capability list has `name` (e.g. "LOGINDISABLED"). */
+static int has_capability(sync_ctx_t *c, const char *name)
+{
+    struct mailimap_connection_info *ci = c->imap->imap_connection_info;
+    if (!ci || !ci->imap_capability || !ci->imap_capability->cap_list)
+        return 0;
+    for (clistiter *it = clist_begin(ci->imap_capability->cap_list); it; it = clist_next(it)) {
+        struct mailimap_capability *cap = clist_content(it);
+        if (cap->cap_type == MAILIMAP_CAPABILITY_NAME && cap->cap_data.cap_name &&
+            g_ascii_strcasecmp(cap->cap_data.cap_name, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int use_auth_plain(sync_ctx_t *c)
+{
+    const char *auth = c->opt->auth;
+    if (auth && g_ascii_strcasecmp(auth, "plain") == 0)
+        return 1;
+    if (auth && g_ascii_strcasecmp(auth, "login") == 0)
+        return 0;
+    return has_capability(c, "LOGINDISABLED") && mailimap_has_authentication(c->imap, "PLAIN");
+}
+
 static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
 {
     const kw_sync_options_t *o = c->opt;
@@ -456,6 +481,10 @@ static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
     }
     if (o->oauth2_token) {
         r = mailimap_oauth2_authenticate(c->imap, o->user, o->oauth2_token);
+    } else if (use_auth_plain(c)) {
+        /* SASL PLAIN through libetpan (Cyrus SASL's plain module). */
+        r = mailimap_authenticate(c->imap, "PLAIN", o->host, NULL, NULL, o->user, o->user,
+                                  o->password, NULL);
     } else {
         r = mailimap_login(c->imap, o->user, o->password);
     }
@@ -1165,6 +1194,11 @@ static kw_status_t check_options(const kw_sync_options_t *o, char **error)
     }
     if (!o->password == !o->oauth2_token) {
         kw_set_error(error, "give exactly one of a password or an OAuth2 token");
+        return KW_ERR_USAGE;
+    }
+    if (o->auth && g_ascii_strcasecmp(o->auth, "auto") && g_ascii_strcasecmp(o->auth, "login") &&
+        g_ascii_strcasecmp(o->auth, "plain")) {
+        kw_set_error(error, "unknown authentication method '%s' (auto, login or plain)", o->auth);
         return KW_ERR_USAGE;
     }
     if (o->port < 0 || o->port > 65535 || o->tls > KW_TLS_NONE) {

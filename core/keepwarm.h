@@ -187,6 +187,10 @@ typedef struct {
      * the library copies nothing and keeps no copy after kw_sync_run returns.) */
     const char    *password;
     const char    *oauth2_token;
+    /* How a password is sent: NULL or "auto" (LOGIN, or AUTHENTICATE PLAIN
+     * when the server advertises LOGINDISABLED), "login", or "plain"
+     * (AUTHENTICATE PLAIN). Ignored with an OAuth2 token (XOAUTH2). */
+    const char    *auth;
     const char    *ca_file;      /* PEM trust anchors instead of the system store; NULL */
     const char *const *me;       /* NULL-terminated extra identities to remember; NULL */
     const char *const *include;  /* NULL-terminated glob patterns on decoded names; NULL = all */

@@ -12,6 +12,7 @@
  *   password_cmd = pass show mail/work
  *   # oauth2_token_cmd = ...  (prints an access token; XOAUTH2)
  *   # ca_file = /path/ca.pem
+ *   # auth = auto             # auto | login | plain (AUTHENTICATE PLAIN)
  *   # include = INBOX;Kunden/...
  *   # exclude = Archive/Old*
  *
@@ -242,6 +243,7 @@ typedef struct {
     char  *password_cmd;
     char  *token_cmd;
     char  *ca_file;
+    char  *auth;
     char **include;
     char **exclude;
 } account_cfg_t;
@@ -256,6 +258,7 @@ static void account_cfg_clear(account_cfg_t *a)
     g_free(a->password_cmd);
     g_free(a->token_cmd);
     g_free(a->ca_file);
+    g_free(a->auth);
     g_strfreev(a->include);
     g_strfreev(a->exclude);
     memset(a, 0, sizeof *a);
@@ -332,6 +335,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, account_cfg_t *a, int 
     o.tls = tls;
     o.user = a->user;
     o.ca_file = a->ca_file;
+    o.auth = a->auth;
     o.me = (const char *const *)a->me;
     o.include = (const char *const *)a->include;
     o.exclude = (const char *const *)a->exclude;
@@ -439,6 +443,7 @@ static int load_accounts(kw_cli_t *cli, const char *only, GArray *out)
         a.password_cmd = g_key_file_get_string(kf, *g, "password_cmd", NULL);
         a.token_cmd = g_key_file_get_string(kf, *g, "oauth2_token_cmd", NULL);
         a.ca_file = g_key_file_get_string(kf, *g, "ca_file", NULL);
+        a.auth = g_key_file_get_string(kf, *g, "auth", NULL);
         a.include = key_list(kf, *g, "include");
         a.exclude = key_list(kf, *g, "exclude");
         if (!a.host || !a.user) {
@@ -474,7 +479,7 @@ static void limit_resources(void)
 
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
 {
-    char *host = NULL, *tls = NULL, *user = NULL, *account = NULL, *ca_file = NULL;
+    char *host = NULL, *tls = NULL, *user = NULL, *account = NULL, *ca_file = NULL, *auth = NULL;
     char *progress = NULL, **me = NULL, **include = NULL, **exclude = NULL;
     int port = 0, password_fd = -1, chunk = 0, timeout = 0, rc;
     GArray *accounts = g_array_new(FALSE, TRUE, sizeof(account_cfg_t));
@@ -489,6 +494,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         { "me", 0, 0, G_OPTION_ARG_STRING_ARRAY, &me, "One of your own addresses (repeatable; remembered)", "ADDR" },
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, "Trust the CA certificates in this PEM file instead of the system's", "FILE" },
         { "password-fd", 0, 0, G_OPTION_ARG_INT, &password_fd, "Read the password from this file descriptor", "N" },
+        { "auth", 0, 0, G_OPTION_ARG_STRING, &auth, "auto (default: LOGIN, or AUTHENTICATE PLAIN when LOGIN is disabled), login, plain", "MECH" },
         { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, "Only folders matching this glob (repeatable)", "GLOB" },
         { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, "Skip folders matching this glob (repeatable)", "GLOB" },
         { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, "text (default on a terminal), json (one object per line on stdout), none", "MODE" },
@@ -545,6 +551,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         a.user = g_strdup(user);
         a.me = g_strdupv(me);
         a.ca_file = g_strdup(ca_file);
+        a.auth = g_strdup(auth);
         a.include = g_strdupv(include);
         a.exclude = g_strdupv(exclude);
         g_array_append_val(accounts, a);
@@ -569,6 +576,10 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
             }
             if (ca_file && !a->ca_file)
                 a->ca_file = g_strdup(ca_file);
+            if (auth) {
+                g_free(a->auth);
+                a->auth = g_strdup(auth);
+            }
         }
     }
 
@@ -599,6 +610,7 @@ done:
     g_free(user);
     g_free(account);
     g_free(ca_file);
+    g_free(auth);
     g_free(progress);
     g_strfreev(me);
     g_strfreev(include);
