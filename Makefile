@@ -29,6 +29,12 @@ CFLAGS      += $(SAN_FLAGS)
 LDFLAGS     += $(SAN_FLAGS)
 B           := build-san
 endif
+ifeq ($(SANITIZE),thread)
+SAN_FLAGS   := -fsanitize=thread
+CFLAGS      += $(SAN_FLAGS)
+LDFLAGS     += $(SAN_FLAGS)
+B           := build-tsan
+endif
 
 # --- dependencies, only through pkg-config ---------------------------------
 CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
@@ -63,7 +69,7 @@ include core/Makefile.local
 -include packaging/Makefile.local
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan
 
 # Automatic header dependencies.
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

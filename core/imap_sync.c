@@ -80,20 +80,36 @@ typedef struct {
      * FETCH responses and parses header blocks; this thread writes them to
      * the store. Events (batches, warnings, the end) pass through `events`;
      * at most MAX_BATCHES_IN_FLIGHT batches wait, so memory stays bounded. */
-    GAsyncQueue             *events;
-    GMutex                   flow_lock;
-    GCond                    flow_cond;
+    GQueue                   events;      /* fetch_event_t*, guarded by flow_lock */
+    pthread_mutex_t          flow_lock;   /* pthread, not GMutex: visible to TSan */
+    pthread_cond_t           event_cond;  /* an event was queued */
+    pthread_cond_t           flow_cond;   /* a batch left the queue, or abort */
+    int                      pipeline_ready;
     int                      batches_in_flight;
     _Atomic int              abort_reader;
     GArray                  *reader_batch;
     const char              *fetch_tag;
     uint32_t                 uidnext;
+
+    /* A folder's last batch is committed only after the next folder's FETCH
+     * is on its way, so the server is not idle while we write. */
+    struct {
+        kw_folder_state_t   *folder;
+        GArray              *batch;
+        uint32_t             position, committed_uid;
+        int64_t              done, total, new_in_folder;
+        int                  folder_index;
+    }                        deferred;
+    int                      have_deferred;
+    int                      folder_done_deferred;
+    int64_t                  reader_done; /* the reader thread's count; main uses `done` */
     int64_t                  done, total, new_in_folder;
 } sync_ctx_t;
 
 /* ---- progress ----------------------------------------------------------- */
 
-static void emit(sync_ctx_t *c, kw_progress_kind_t kind, const char *message)
+static void emit_for(sync_ctx_t *c, kw_progress_kind_t kind, const kw_folder_state_t *folder,
+                     int index, int64_t done, int64_t total, int64_t added, const char *message)
 {
     kw_progress_t p;
     if (!c->opt->progress)
@@ -101,15 +117,21 @@ static void emit(sync_ctx_t *c, kw_progress_kind_t kind, const char *message)
     memset(&p, 0, sizeof p);
     p.kind = kind;
     p.account = c->opt->account;
-    p.folder = c->folder ? c->folder->display_name : NULL;
-    p.folder_index = c->folder_index;
+    p.folder = folder ? folder->display_name : NULL;
+    p.folder_index = index;
     p.folders_total = c->folders_total;
-    p.done = c->done;
-    p.total = c->total;
-    p.new_messages = c->new_in_folder;
+    p.done = done;
+    p.total = total;
+    p.new_messages = added;
     p.message = message;
     if (c->opt->progress(&p, c->opt->progress_data) != 0)
         c->cancelled = 1;
+}
+
+/* Progress about the current folder. Called from the main thread only. */
+static void emit(sync_ctx_t *c, kw_progress_kind_t kind, const char *message)
+{
+    emit_for(c, kind, c->folder, c->folder_index, c->done, c->total, c->new_in_folder, message);
 }
 
 static void warn(sync_ctx_t *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -758,6 +780,29 @@ static void event_free(fetch_event_t *ev)
     g_free(ev);
 }
 
+static void queue_push(sync_ctx_t *c, fetch_event_t *ev)
+{
+    pthread_mutex_lock(&c->flow_lock);
+    g_queue_push_tail(&c->events, ev);
+    pthread_cond_signal(&c->event_cond);
+    pthread_mutex_unlock(&c->flow_lock);
+}
+
+static fetch_event_t *queue_pop(sync_ctx_t *c)
+{
+    fetch_event_t *ev;
+    pthread_mutex_lock(&c->flow_lock);
+    while (g_queue_is_empty(&c->events))
+        pthread_cond_wait(&c->event_cond, &c->flow_lock);
+    ev = g_queue_pop_head(&c->events);
+    if (ev->kind == EV_BATCH) {
+        c->batches_in_flight--;
+        pthread_cond_signal(&c->flow_cond);
+    }
+    pthread_mutex_unlock(&c->flow_lock);
+    return ev;
+}
+
 /* Reader side: hand a warning to the writer (which emits it in order). */
 static void reader_warn(sync_ctx_t *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void reader_warn(sync_ctx_t *c, const char *fmt, ...)
@@ -768,7 +813,7 @@ static void reader_warn(sync_ctx_t *c, const char *fmt, ...)
     ev->kind = EV_WARNING;
     ev->text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_async_queue_push(c->events, ev);
+    queue_push(c, ev);
 }
 
 /* Reader side: the position that may be stored once everything received so
@@ -788,51 +833,64 @@ static int reader_hand_over(sync_ctx_t *c)
     ev->kind = EV_BATCH;
     ev->batch = c->reader_batch;
     ev->position = reader_position(c, c->in_order ? c->max_uid : 0);
-    ev->done = c->done;
+    ev->done = c->reader_done;
     c->reader_batch = batch_new(c->chunk);
-    g_mutex_lock(&c->flow_lock);
+    pthread_mutex_lock(&c->flow_lock);
     while (c->batches_in_flight >= MAX_BATCHES_IN_FLIGHT && !atomic_load(&c->abort_reader))
-        g_cond_wait(&c->flow_cond, &c->flow_lock);
+        pthread_cond_wait(&c->flow_cond, &c->flow_lock);
     c->batches_in_flight++;
-    g_mutex_unlock(&c->flow_lock);
-    g_async_queue_push(c->events, ev);
+    g_queue_push_tail(&c->events, ev);
+    pthread_cond_signal(&c->event_cond);
+    pthread_mutex_unlock(&c->flow_lock);
     return atomic_load(&c->abort_reader);
 }
 
-/* Commit `batch` (may be NULL) with the folder position `position`. */
-static kw_status_t commit_batch(sync_ctx_t *c, GArray *batch, uint32_t position, char **error)
+/* One transaction: `batch` (may be NULL) of `folder` plus its position
+ * (never below *committed, which is updated). *added: new messages. */
+static kw_status_t store_batch(sync_ctx_t *c, const kw_folder_state_t *folder, GArray *batch,
+                               uint32_t position, uint32_t *committed, int64_t *added, char **error)
 {
     kw_status_t st;
-    int64_t added = 0;
 
+    *added = 0;
     st = kw_store_write_begin(c->store, error);
     if (st != KW_OK)
         return st;
     for (guint i = 0; batch && i < batch->len; i++) {
         int is_new;
-        st = kw_sync_writer_add(c->writer, c->folder, &g_array_index(batch, kw_parsed_msg_t, i),
+        st = kw_sync_writer_add(c->writer, folder, &g_array_index(batch, kw_parsed_msg_t, i),
                                 &is_new, error);
         if (st != KW_OK)
             goto fail;
-        added += is_new;
+        *added += is_new;
     }
     /* The position (and a new UIDVALIDITY) commit with the messages. */
-    if (position < c->committed_uid)
-        position = c->committed_uid;
-    st = kw_sync_writer_set_position(c->writer, c->folder->id, c->folder->uidvalidity, position, error);
+    if (position < *committed)
+        position = *committed;
+    st = kw_sync_writer_set_position(c->writer, folder->id, folder->uidvalidity, position, error);
     if (st != KW_OK)
         goto fail;
     st = kw_store_write_commit(c->store, error);
     if (st != KW_OK)
         goto fail;
-    c->committed_uid = position;
-    c->new_in_folder += added;
-    c->report->messages_new += added;
-    emit(c, KW_PROGRESS_MESSAGES, NULL);
+    *committed = position;
+    c->report->messages_new += *added;
     return KW_OK;
 fail:
     kw_store_write_rollback(c->store);
     return st;
+}
+
+/* Commit `batch` (may be NULL) of the current folder with position `position`. */
+static kw_status_t commit_batch(sync_ctx_t *c, GArray *batch, uint32_t position, char **error)
+{
+    int64_t added;
+    kw_status_t st = store_batch(c, c->folder, batch, position, &c->committed_uid, &added, error);
+    if (st != KW_OK)
+        return st;
+    c->new_in_folder += added;
+    emit(c, KW_PROGRESS_MESSAGES, NULL);
+    return KW_OK;
 }
 
 static int on_fetch_item(const kw_fetch_item_t *item, void *data)
@@ -869,7 +927,7 @@ static int on_fetch_item(const kw_fetch_item_t *item, void *data)
     } else {
         c->in_order = 0; /* duplicate or out of order: stop advancing mid-command */
     }
-    c->done++;
+    c->reader_done++;
     c->report->messages_fetched++;
     if (item->oversized) {
         /* Permanent: no real header block is that large. Skipped for good. */
@@ -934,12 +992,12 @@ static gpointer reader_main(gpointer data)
     }
     end->kind = EV_END;
     end->batch = c->reader_batch;
-    end->done = c->done;
+    end->done = c->reader_done;
     c->reader_batch = NULL;
     end->text = kw_sanitize_for_display(kw_fetch_parser_text(parser));
     g_free(buf);
     kw_fetch_parser_free(parser);
-    g_async_queue_push(c->events, end);
+    queue_push(c, end);
     return NULL;
 }
 
@@ -949,9 +1007,33 @@ static void stop_reader(sync_ctx_t *c)
     atomic_store(&c->abort_reader, 1);
     if (c->imap && c->imap->imap_stream)
         mailstream_cancel(c->imap->imap_stream);
-    g_mutex_lock(&c->flow_lock);
-    g_cond_broadcast(&c->flow_cond);
-    g_mutex_unlock(&c->flow_lock);
+    pthread_mutex_lock(&c->flow_lock);
+    pthread_cond_broadcast(&c->flow_cond);
+    pthread_mutex_unlock(&c->flow_lock);
+}
+
+/* Commit the previous folder's last batch (see `deferred`) and report that
+ * folder done. Touches no field the reader thread uses. */
+static kw_status_t flush_deferred(sync_ctx_t *c, char **error)
+{
+    int64_t added = 0;
+    kw_status_t st;
+
+    if (!c->have_deferred)
+        return KW_OK;
+    c->have_deferred = 0;
+    st = store_batch(c, c->deferred.folder, c->deferred.batch, c->deferred.position,
+                     &c->deferred.committed_uid, &added, error);
+    if (st == KW_OK) {
+        c->deferred.new_in_folder += added;
+        emit_for(c, KW_PROGRESS_MESSAGES, c->deferred.folder, c->deferred.folder_index,
+                 c->deferred.done, c->deferred.total, c->deferred.new_in_folder, NULL);
+        emit_for(c, KW_PROGRESS_FOLDER_DONE, c->deferred.folder, c->deferred.folder_index,
+                 c->deferred.done, c->deferred.total, c->deferred.new_in_folder, NULL);
+    }
+    batch_free(c->deferred.batch);
+    c->deferred.batch = NULL;
+    return st;
 }
 
 static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
@@ -964,12 +1046,16 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
 
     g_hash_table_remove_all(c->pending);
     c->warned_unrequested = 0;
-    if (c->folder->last_uid >= UINT32_MAX)
-        return commit_batch(c, NULL, UINT32_MAX, error); /* nothing can be newer (C4) */
-    /* Ask only for what existed at EXAMINE: mail arriving meanwhile is
-     * fetched next time, and nothing above UIDNEXT is ever taken. */
-    if (uidnext > 0 && uidnext - 1 <= c->folder->last_uid)
+    if (c->folder->last_uid >= UINT32_MAX || (uidnext > 0 && uidnext - 1 <= c->folder->last_uid)) {
+        st = flush_deferred(c, error);
+        if (st != KW_OK)
+            return st;
+        if (c->folder->last_uid >= UINT32_MAX)
+            return commit_batch(c, NULL, UINT32_MAX, error); /* nothing can be newer (C4) */
+        /* Ask only for what existed at EXAMINE: mail arriving meanwhile is
+         * fetched next time, and nothing above UIDNEXT is ever taken. */
         return commit_batch(c, NULL, safe_position(c, uidnext - 1), error);
+    }
     c->fetch_hi = uidnext > 0 ? uidnext - 1 : 0;
     if (c->fetch_hi)
         g_snprintf(range, sizeof range, "%" G_GINT64_FORMAT ":%u", c->folder->last_uid + 1, c->fetch_hi);
@@ -987,15 +1073,20 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
     g_free(cmd);
 
     c->in_order = 1;
+    c->reader_done = 0;
     c->fetch_tag = tag;
     c->uidnext = uidnext;
     c->batches_in_flight = 0;
     atomic_store(&c->abort_reader, 0);
     reader = g_thread_new("kw-fetch", reader_main, c);
+    /* The server is sending now: write the previous folder's tail meanwhile. */
+    st = flush_deferred(c, error);
+    if (st != KW_OK)
+        stop_reader(c);
 
     /* Commit batches as they come; the reader keeps reading meanwhile. */
     for (;;) {
-        fetch_event_t *ev = g_async_queue_pop(c->events);
+        fetch_event_t *ev = queue_pop(c);
         if (ev->kind == EV_END) {
             end = ev;
             break;
@@ -1003,10 +1094,6 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
         if (ev->kind == EV_WARNING) {
             emit(c, KW_PROGRESS_WARNING, ev->text);
         } else {
-            g_mutex_lock(&c->flow_lock);
-            c->batches_in_flight--;
-            g_cond_signal(&c->flow_cond);
-            g_mutex_unlock(&c->flow_lock);
             if (st == KW_OK) {
                 c->done = ev->done;
                 st = commit_batch(c, ev->batch, ev->position, error);
@@ -1027,7 +1114,18 @@ static kw_status_t fetch_new(sync_ctx_t *c, uint32_t uidnext, char **error)
 
     switch (end->result) {
     case KW_FETCH_DONE_OK:
-        st = commit_batch(c, end->batch, end->position, error);
+        /* Committed when the next folder's FETCH is under way (or at the end). */
+        c->deferred.folder = c->folder;
+        c->deferred.batch = end->batch;
+        end->batch = NULL;
+        c->deferred.position = end->position;
+        c->deferred.committed_uid = c->committed_uid;
+        c->deferred.done = c->done;
+        c->deferred.total = c->total;
+        c->deferred.new_in_folder = c->new_in_folder;
+        c->deferred.folder_index = c->folder_index;
+        c->have_deferred = 1;
+        c->folder_done_deferred = 1;
         break;
     case KW_FETCH_DONE_NO:
         /* e.g. EXPUNGEISSUED or a throttling answer: keep what arrived but
@@ -1165,13 +1263,16 @@ static kw_status_t sync_folder(sync_ctx_t *c, kw_folder_state_t *f, char **error
     c->max_uid = (uint32_t)f->last_uid;
     if (messages == 0) {
         /* Empty folder: remember its UIDVALIDITY and UIDNEXT. */
-        st = commit_batch(c, NULL, uidnext > 0 ? uidnext - 1 : 0, error);
+        st = flush_deferred(c, error);
+        if (st == KW_OK)
+            st = commit_batch(c, NULL, uidnext > 0 ? uidnext - 1 : 0, error);
         if (st == KW_OK)
             emit(c, KW_PROGRESS_FOLDER_DONE, NULL);
         return st;
     }
+    c->folder_done_deferred = 0;
     st = fetch_new(c, uidnext, error);
-    if (st == KW_OK || st == KW_ERR_PARTIAL)
+    if ((st == KW_OK && !c->folder_done_deferred) || st == KW_ERR_PARTIAL)
         emit(c, KW_PROGRESS_FOLDER_DONE, NULL);
     return st;
 }
@@ -1237,9 +1338,11 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
     c.chunk = o->chunk_size > 0 ? o->chunk_size : DEFAULT_CHUNK;
     c.now = (int64_t)time(NULL);
     c.pending = g_hash_table_new(g_direct_hash, g_direct_equal);
-    c.events = g_async_queue_new();
-    g_mutex_init(&c.flow_lock);
-    g_cond_init(&c.flow_cond);
+    g_queue_init(&c.events);
+    pthread_mutex_init(&c.flow_lock, NULL);
+    pthread_cond_init(&c.event_cond, NULL);
+    pthread_cond_init(&c.flow_cond, NULL);
+    c.pipeline_ready = 1;
     kw_header_parse_init();
 
     st = take_lock(&c, error);
@@ -1307,6 +1410,9 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
             goto done;
         c.report->folders_synced++;
     }
+    st = flush_deferred(&c, error);
+    if (st != KW_OK)
+        goto done;
     c.folder = NULL;
     if (c.cancelled) {
         kw_set_error(error, "sync cancelled; what was fetched is kept");
@@ -1343,12 +1449,22 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
         st = KW_ERR_PARTIAL;
     }
 done:
+    if (c.have_deferred) {
+        /* A later folder failed: the earlier folder's last batch is sound
+         * (network trouble does not touch it), so keep it — unless the
+         * store itself is the problem. */
+        if (st != KW_ERR_STORE && st != KW_ERR_STORE_CORRUPT && st != KW_ERR_NOMEM)
+            flush_deferred(&c, NULL);
+        batch_free(c.deferred.batch);
+        c.have_deferred = 0;
+    }
     watchdog_stop(&c);
     imap_drop(&c);
-    if (c.events) {
-        g_async_queue_unref(c.events);
-        g_mutex_clear(&c.flow_lock);
-        g_cond_clear(&c.flow_cond);
+    if (c.pipeline_ready) {
+        g_queue_clear_full(&c.events, (GDestroyNotify)event_free);
+        pthread_mutex_destroy(&c.flow_lock);
+        pthread_cond_destroy(&c.event_cond);
+        pthread_cond_destroy(&c.flow_cond);
     }
     if (seen)
         g_array_free(seen, TRUE);

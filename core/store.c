@@ -411,29 +411,127 @@ kw_status_t kw_store_account_id(kw_store_t *store, const char *name, int create,
     return KW_OK;
 }
 
+void kw_addrs_append(GByteArray *out, int role, int64_t contact_id)
+{
+    guint8 buf[11];
+    size_t n = 0;
+    uint64_t v = (uint64_t)contact_id;
+
+    buf[n++] = (guint8)role;
+    do {
+        guint8 b = v & 0x7f;
+        v >>= 7;
+        buf[n++] = b | (v ? 0x80 : 0);
+    } while (v && n < sizeof buf);
+    g_byte_array_append(out, buf, (guint)n);
+}
+
+int kw_addrs_next(const unsigned char **p, const unsigned char *end, int *role, int64_t *contact_id)
+{
+    const unsigned char *q = *p;
+    uint64_t v = 0;
+    int shift = 0;
+
+    if (q >= end)
+        return 0;
+    *role = *q++;
+    for (;;) {
+        if (q >= end || shift > 63)
+            return -1;
+        v |= (uint64_t)(*q & 0x7f) << shift;
+        if (!(*q++ & 0x80))
+            break;
+        shift += 7;
+    }
+    *contact_id = (int64_t)v;
+    *p = q;
+    return 1;
+}
+
 /* Interactions follow from who sent a message: From is one of the user's
  * identities => outbound to every To/Cc/Bcc that is not; otherwise inbound
- * from From. A message without From gives nothing. */
+ * from From. A message without From gives nothing. (The sync writer applies
+ * the same rule to each new message; this recomputes all of them locally.) */
 kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
 {
-    return kw_store_exec(store,
-        "DELETE FROM interactions;"
-        "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags, n_recipients)"
-        " SELECT r.contact_id, m.date, m.id, 2, m.flags, m.n_recipients"
-        "   FROM messages m"
-        "   JOIN message_addrs f ON f.message_id = m.id AND f.role = 1"
-        "   JOIN contacts fc ON fc.id = f.contact_id"
-        "   JOIN message_addrs r ON r.message_id = m.id AND r.role IN (4, 5, 6)"
-        "   JOIN contacts rc ON rc.id = r.contact_id"
-        "  WHERE fc.email IN (SELECT email FROM identities)"
-        "    AND rc.email NOT IN (SELECT email FROM identities);"
-        "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags, n_recipients)"
-        " SELECT f.contact_id, m.date, m.id, 1, m.flags, m.n_recipients"
-        "   FROM messages m"
-        "   JOIN message_addrs f ON f.message_id = m.id AND f.role = 1"
-        "   JOIN contacts fc ON fc.id = f.contact_id"
-        "  WHERE fc.email NOT IN (SELECT email FROM identities);",
-        error);
+    sqlite3_stmt *me = NULL, *msgs = NULL, *ins = NULL;
+    GHashTable *mine = g_hash_table_new(g_int64_hash, g_int64_equal);
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    kw_status_t st;
+    int rc;
+
+    st = kw_store_exec(store, "DELETE FROM interactions", error);
+    if (st != KW_OK)
+        goto done;
+    st = kw_store_prepare(store, "SELECT c.id FROM contacts c JOIN identities i ON i.email = c.email",
+                          &me, error);
+    if (st != KW_OK)
+        goto done;
+    while ((rc = sqlite3_step(me)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(me, 0);
+        g_array_append_val(ids, id);
+    }
+    if (rc != SQLITE_DONE) {
+        st = kw_store_fail(store, rc, "reading identities", error);
+        goto done;
+    }
+    for (guint i = 0; i < ids->len; i++)
+        g_hash_table_add(mine, &g_array_index(ids, int64_t, i));
+    st = kw_store_prepare(store, "SELECT id, date, flags, n_recipients, addrs FROM messages", &msgs, error);
+    if (st != KW_OK)
+        goto done;
+    st = kw_store_prepare(store,
+                          "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction,"
+                          " flags, n_recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          &ins, error);
+    if (st != KW_OK)
+        goto done;
+    while ((rc = sqlite3_step(msgs)) == SQLITE_ROW) {
+        const unsigned char *p = sqlite3_column_blob(msgs, 4);
+        const unsigned char *end = p + sqlite3_column_bytes(msgs, 4);
+        int64_t from = 0, cid;
+        int have_from = 0, from_is_me = 0, role;
+
+        while (p && kw_addrs_next(&p, end, &role, &cid) == 1) {
+            int direction = 0;
+            int64_t who = 0;
+            if (role == 1 && !have_from) { /* KW_ROLE_FROM */
+                have_from = 1;
+                from = cid;
+                from_is_me = g_hash_table_contains(mine, &from);
+                if (!from_is_me) {
+                    direction = 1;
+                    who = from;
+                }
+            } else if (have_from && from_is_me && role >= 4 && !g_hash_table_contains(mine, &cid)) {
+                direction = 2;
+                who = cid;
+            }
+            if (!direction)
+                continue;
+            sqlite3_bind_int64(ins, 1, who);
+            sqlite3_bind_int64(ins, 2, sqlite3_column_int64(msgs, 1));
+            sqlite3_bind_int64(ins, 3, sqlite3_column_int64(msgs, 0));
+            sqlite3_bind_int(ins, 4, direction);
+            sqlite3_bind_int64(ins, 5, sqlite3_column_int64(msgs, 2));
+            sqlite3_bind_int64(ins, 6, sqlite3_column_int64(msgs, 3));
+            rc = sqlite3_step(ins);
+            sqlite3_reset(ins);
+            if (rc != SQLITE_DONE) {
+                st = kw_store_fail(store, rc, "recomputing interactions", error);
+                goto done;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE)
+        st = kw_store_fail(store, rc, "reading messages", error);
+done:
+    sqlite3_finalize(me);
+    sqlite3_finalize(msgs);
+    sqlite3_finalize(ins);
+    g_hash_table_destroy(mine);
+    g_array_free(ids, TRUE);
+    return st;
 }
 
 static char *normalise_address(const char *address)

@@ -5,6 +5,7 @@
 #define KW_STORE_H
 
 #include <sqlite3.h>
+#include <glib.h>
 #include "keepwarm.h"
 
 struct kw_store {
@@ -40,6 +41,13 @@ kw_status_t kw_store_account_id(kw_store_t *store, const char *name, int create,
 /* Recompute the whole interactions table from message_addrs and identities
  * (inside the caller's write transaction). */
 kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error);
+
+/* messages.addrs: every address of a message as (role byte, contact id as
+ * LEB128 varint) pairs, in header order (From first). */
+void kw_addrs_append(GByteArray *out, int role, int64_t contact_id);
+/* Read the next pair at *p (before end): 1 and advances, 0 at the end,
+ * -1 when the blob is malformed. */
+int kw_addrs_next(const unsigned char **p, const unsigned char *end, int *role, int64_t *contact_id);
 
 /* Set *error to a printf-formatted message when error != NULL. */
 void kw_set_error(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

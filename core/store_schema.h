@@ -10,10 +10,13 @@
  *   contacts      every address ever seen (normalised), best display name, domain
  *   messages      one row per distinct message (deduped by identity_key and by
  *                 fingerprint), date (UTC s), flags (KW_MSG_*), n_recipients
- *   message_addrs every address of a message with its role (From, To, ...);
+ *                 messages.addrs packs every address of the message with its
+ *                 role (From, To, ...) as (role byte, contact id varint) pairs,
  *                 kept so that adding an identity later recomputes direction
- *                 without downloading anything
- *   interactions  derived from message_addrs + identities: one row per
+ *                 without downloading anything (one blob instead of a row per
+ *                 address: the sync's biggest write cost); from_contact is
+ *                 the first From
+ *   interactions  derived from messages.addrs + identities: one row per
  *                 (message, other party) with direction 1 = inbound (they wrote
  *                 to me), 2 = outbound (I wrote to them). Rebuilt when the
  *                 identities change; appended to at sync time.
@@ -64,13 +67,10 @@ static const char *const kw_migrations[] = {
     "  flags INTEGER NOT NULL DEFAULT 0,"
     "  n_recipients INTEGER NOT NULL DEFAULT 0,"
     "  folder_id INTEGER,"
+    "  from_contact INTEGER,"          /* contacts(id) of the first From, or NULL */
+    "  addrs BLOB,"                    /* (role byte, contact id LEB128 varint)... */
     "  UNIQUE (account_id, identity_key),"
     "  UNIQUE (account_id, fingerprint));"
-    "CREATE TABLE message_addrs ("
-    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
-    "  role INTEGER NOT NULL,"
-    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
-    "  PRIMARY KEY (message_id, role, contact_id)) WITHOUT ROWID;"
     "CREATE TABLE interactions ("
     "  contact_id INTEGER NOT NULL,"
     "  date INTEGER NOT NULL,"

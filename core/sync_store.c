@@ -12,7 +12,6 @@ enum {
     S_CONTACT_INS,
     S_CONTACT_NAME,
     S_MSG_INS,
-    S_ADDR_INS,
     S_INTER_INS,
     S_FOLDER_POS,
     S_SENT_FROM,
@@ -25,9 +24,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CONTACT_INS] = "INSERT INTO contacts(email, name, domain) VALUES (?1, ?2, ?3)",
     [S_CONTACT_NAME] = "UPDATE contacts SET name = ?2 WHERE id = ?1",
     [S_MSG_INS] = "INSERT OR IGNORE INTO messages(account_id, identity_key, fingerprint, message_id,"
-                  " in_reply_to, subject, date, flags, n_recipients, folder_id)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [S_ADDR_INS] = "INSERT OR IGNORE INTO message_addrs(message_id, role, contact_id) VALUES (?1, ?2, ?3)",
+                  " in_reply_to, subject, date, flags, n_recipients, folder_id, from_contact, addrs)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [S_INTER_INS] = "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags,"
                     " n_recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_FOLDER_POS] = "UPDATE folders SET uidvalidity = ?2, last_uid = ?3, gone = 0 WHERE id = ?1",
@@ -38,8 +36,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_MARK_SENT] = "UPDATE messages SET flags = flags | 32768"
                     " WHERE account_id = ?1 AND (identity_key = ?2 OR fingerprint = ?3)"
                     "   AND (flags & 32768) = 0"
-                    " RETURNING (SELECT c.email FROM message_addrs a JOIN contacts c ON c.id = a.contact_id"
-                    "             WHERE a.message_id = messages.id AND a.role = 1)",
+                    " RETURNING (SELECT c.email FROM contacts c WHERE c.id = messages.from_contact)",
 };
 
 typedef struct {
@@ -53,6 +50,7 @@ struct kw_sync_writer {
     sqlite3_stmt *stmt[S_COUNT];
     GHashTable   *contacts;   /* email -> contact_entry_t* */
     GHashTable   *identities; /* email set (all accounts) */
+    GByteArray   *packed;     /* scratch: the message's packed addresses */
 };
 
 static void contact_entry_free(gpointer p)
@@ -88,6 +86,7 @@ kw_status_t kw_sync_writer_new(kw_store_t *store, int64_t account_id, kw_sync_wr
     w->account_id = account_id;
     w->contacts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, contact_entry_free);
     w->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    w->packed = g_byte_array_new();
     for (int i = 0; i < S_COUNT; i++) {
         st = kw_store_prepare(store, stmt_sql[i], &w->stmt[i], error);
         if (st != KW_OK)
@@ -112,6 +111,7 @@ void kw_sync_writer_free(kw_sync_writer_t *w)
         sqlite3_finalize(w->stmt[i]);
     g_hash_table_destroy(w->contacts);
     g_hash_table_destroy(w->identities);
+    g_byte_array_free(w->packed, TRUE);
     g_free(w);
 }
 
@@ -255,12 +255,29 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     sqlite3_stmt *s = w->stmt[S_MSG_INS];
     const kw_parsed_addr_t *from = NULL;
     int64_t msg_row, from_id = 0;
+    int64_t *ids = NULL, ids_buf[16];
     int from_is_me = 0;
-    kw_status_t st;
+    kw_status_t st = KW_OK;
     int rc;
 
     *is_new = 0;
     G_STATIC_ASSERT(KW_MSG_IN_SENT == 32768);
+    /* Resolve the contacts first: the addresses go into the message row as
+     * one packed blob (one statement instead of one row per address). */
+    ids = msg->n_addrs <= G_N_ELEMENTS(ids_buf) ? ids_buf : g_new(int64_t, msg->n_addrs);
+    g_byte_array_set_size(w->packed, 0);
+    for (size_t i = 0; i < msg->n_addrs; i++) {
+        const kw_parsed_addr_t *a = &msg->addrs[i];
+        st = contact_id(w, a, &ids[i], error);
+        if (st != KW_OK)
+            goto done;
+        kw_addrs_append(w->packed, (int)a->role, ids[i]);
+        if (a->role == KW_ROLE_FROM && !from) {
+            from = a;
+            from_id = ids[i];
+        }
+    }
+
     sqlite3_bind_int64(s, 1, w->account_id);
     sqlite3_bind_int64(s, 2, key64(msg->identity_key));
     sqlite3_bind_int64(s, 3, key64(msg->fingerprint));
@@ -271,51 +288,48 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     sqlite3_bind_int(s, 8, (int)(msg->flags | (folder->is_sent ? KW_MSG_IN_SENT : 0)));
     sqlite3_bind_int(s, 9, (int)msg->n_recipients);
     sqlite3_bind_int64(s, 10, folder->id);
+    if (from)
+        sqlite3_bind_int64(s, 11, from_id);
+    else
+        sqlite3_bind_null(s, 11);
+    sqlite3_bind_blob(s, 12, w->packed->data, (int)w->packed->len, SQLITE_STATIC);
     rc = step_reset(s);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(w->store, rc, "adding a message", error);
+    if (rc != SQLITE_DONE) {
+        st = kw_store_fail(w->store, rc, "adding a message", error);
+        goto done;
+    }
     if (sqlite3_changes(kw_store_db(w->store)) == 0) {
         /* Already stored (other folder, rescan, or a copy). A copy in \Sent
          * still tells who the user is (Enron's sent folders hold copies of
          * mail first seen in all_documents). */
         if (folder->is_sent)
-            return mark_sent(w, msg, error);
-        return KW_OK;
+            st = mark_sent(w, msg, error);
+        goto done;
     }
     *is_new = 1;
     msg_row = sqlite3_last_insert_rowid(kw_store_db(w->store));
 
-    for (size_t i = 0; i < msg->n_addrs; i++) {
-        const kw_parsed_addr_t *a = &msg->addrs[i];
-        int64_t cid = 0;
-        st = contact_id(w, a, &cid, error);
-        if (st != KW_OK)
-            return st;
-        sqlite3_bind_int64(w->stmt[S_ADDR_INS], 1, msg_row);
-        sqlite3_bind_int(w->stmt[S_ADDR_INS], 2, (int)a->role);
-        sqlite3_bind_int64(w->stmt[S_ADDR_INS], 3, cid);
-        rc = step_reset(w->stmt[S_ADDR_INS]);
-        if (rc != SQLITE_DONE)
-            return kw_store_fail(w->store, rc, "adding an address", error);
-        if (a->role == KW_ROLE_FROM && !from) {
-            from = a;
-            from_id = cid;
-            from_is_me = g_hash_table_contains(w->identities, a->email);
-        } else if (from && from_is_me && a->role >= KW_ROLE_TO &&
-                   !g_hash_table_contains(w->identities, a->email)) {
-            st = add_interaction(w, cid, msg_row, 2, msg, error);
-            if (st != KW_OK)
-                return st;
-        }
-    }
+    /* Same rule as kw_store_rebuild_interactions(). */
+    from_is_me = from && g_hash_table_contains(w->identities, from->email);
     if (from && !from_is_me) {
         st = add_interaction(w, from_id, msg_row, 1, msg, error);
         if (st != KW_OK)
-            return st;
+            goto done;
+    }
+    for (size_t i = 0; from_is_me && i < msg->n_addrs; i++) {
+        const kw_parsed_addr_t *a = &msg->addrs[i];
+        if (a->role >= KW_ROLE_TO && !g_hash_table_contains(w->identities, a->email)) {
+            st = add_interaction(w, ids[i], msg_row, 2, msg, error);
+            if (st != KW_OK)
+                goto done;
+        }
     }
     if (from && folder->is_sent)
-        return count_sent_from(w, from->email, error);
-    return KW_OK;
+        st = count_sent_from(w, from->email, error);
+done:
+    if (ids != ids_buf)
+        g_free(ids);
+    return st;
 }
 
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,

@@ -467,7 +467,7 @@ done:
  * (libetpan grows without limit on some inputs, reliability notes B12). */
 static void limit_resources(void)
 {
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     struct rlimit rl = { (rlim_t)1024 * 1024 * 1024, (rlim_t)1024 * 1024 * 1024 };
     struct rlimit cur;
     if (getrlimit(RLIMIT_AS, &cur) == 0 && (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur > rl.rlim_cur))

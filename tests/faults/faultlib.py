@@ -141,7 +141,8 @@ def dump(db):
                               for a, r, dn, uv, lu, g in c.execute(
             "SELECT a.name, f.raw_name, f.display_name, f.uidvalidity, f.last_uid, f.gone "
             "FROM folders f JOIN accounts a ON a.id = f.account_id").fetchall())
-        d["message_addrs"] = c.execute("SELECT count(*) FROM message_addrs").fetchone()[0]
+        # every stored address of every message (packed in messages.addrs)
+        d["message_addrs"] = c.execute("SELECT total(length(addrs)) FROM messages").fetchone()[0]
         return d
     finally:
         c.close()
