@@ -14,4 +14,6 @@ fi
 echo "keepwarm: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || exit 1
-apt-get install -y -q --no-install-recommends $missing >/dev/null || exit 1
+# With recommends, as on the machines the suite was developed on (fonts
+# for Claws under Xvfb, SASL modules, CA certificates come along).
+apt-get install -y -q $missing >/dev/null || exit 1
