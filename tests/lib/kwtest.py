@@ -330,26 +330,10 @@ def parse_iso(s):
                .replace(tzinfo=_dt.timezone.utc).timestamp())
 
 
-def mutf7_encode(s):
-    """IMAP modified UTF-7 (RFC 3501 5.1.3)."""
-    import base64
-    out, buf = [], []
-
-    def flush():
-        if buf:
-            b = "".join(buf).encode("utf-16-be")
-            out.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
-            del buf[:]
-
-    for ch in s:
-        o = ord(ch)
-        if 0x20 <= o <= 0x7E:
-            flush()
-            out.append("&-" if ch == "&" else ch)
-        else:
-            buf.append(ch)
-    flush()
-    return "".join(out)
+# IMAP modified UTF-7 (RFC 3501 5.1.3): one encoder, the generator's (it
+# names the folders on disk the same way).
+sys.path.insert(0, HERE)
+from gen_mailbox import mutf7_encode  # noqa: E402
 
 
 def mutf7_decode(s):
