@@ -19,6 +19,7 @@
 #include "kw_public.h"
 #include "store.h"
 #include "store_schema.h"
+#include "sanitize.h"
 
 sqlite3 *kw_store_db(kw_store_t *store)
 {
@@ -263,7 +264,7 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
 {
     kw_store_t *store = NULL;
     kw_status_t st;
-    int rc, flags, unclean = 0;
+    int rc, flags, needs_check = 0;
 
     if (!path || !*path || !store_out) {
         kw_set_error(error, "no database path given");
@@ -303,10 +304,10 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
         char *wal = g_strconcat(path, "-wal", NULL);
         char *marker = g_strconcat(path, ".checked", NULL);
         GStatBuf sb, mk_sb;
-        unclean = g_stat(wal, &sb) == 0 && sb.st_size > 0;
+        needs_check = g_stat(wal, &sb) == 0 && sb.st_size > 0;
         if (g_stat(marker, &mk_sb) != 0 || mk_sb.st_mtime + 86400 < time(NULL) ||
             !marker_matches(path))
-            unclean = 1;
+            needs_check = 1;
         g_free(wal);
         g_free(marker);
     }
@@ -346,7 +347,7 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
     st = migrate(store, error);
     if (st != KW_OK)
         goto fail;
-    if (!store->read_only && unclean) {
+    if (!store->read_only && needs_check) {
         /* Before anything is written into it, make sure the file is sound
          * (E8): a damaged store is reported and left as it is. Readers skip
          * this (it reads every page); SQLite reports damage they touch. */
@@ -534,17 +535,6 @@ done:
     return st;
 }
 
-static char *normalise_address(const char *address)
-{
-    char *s = g_utf8_strdown(address, -1);
-    g_strstrip(s);
-    if (!*s || !strchr(s, '@') || strchr(s, ' ')) {
-        g_free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* Run one statement with (account, email) bound; returns changes(). */
 static kw_status_t identity_stmt(kw_store_t *store, const char *sql, int64_t account_id,
                                  const char *email, int *changes, char **error)
@@ -573,7 +563,7 @@ static kw_status_t change_identity(kw_store_t *store, const char *account, const
     int changes = 0;
     kw_status_t st;
 
-    if (!account || !*account || !address || !(email = normalise_address(address))) {
+    if (!account || !*account || !address || !(email = kw_normalize_email(address, -1))) {
         kw_set_error(error, "'%s' is not an e-mail address", address ? address : "");
         return KW_ERR_USAGE;
     }

@@ -40,10 +40,12 @@ import signal
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from childserver import ChildServer  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Scenarios
@@ -881,19 +883,18 @@ def main(argv=None):
 # ---------------------------------------------------------------------------
 # Python API for tests: run the server as a child process
 # ---------------------------------------------------------------------------
-class FakeImap:
+class FakeImap(ChildServer):
     """Start fakeimap.py as a child process; .port, .log_path; a context
     manager that always kills the child."""
+    what = "fakeimap"
 
     def __init__(self, scenario="ok", tls="plain", cert=None, key=None, workdir=".",
                  folders=None, fault_after=None, deadline=60, tls_max=None,
                  stream_seconds=None, uidvalidity=None, name=None, mailbox_json=None):
         self.scenario = scenario
-        self.log_path = os.path.join(workdir, "%s.log" % (name or "fakeimap-" + scenario))
-        if os.path.exists(self.log_path):
-            os.unlink(self.log_path)
+        log_path = os.path.join(workdir, "%s.log" % (name or "fakeimap-" + scenario))
         cmd = [sys.executable, os.path.abspath(__file__), "--scenario", scenario,
-               "--tls", tls, "--log", self.log_path, "--deadline", str(deadline)]
+               "--tls", tls, "--log", log_path, "--deadline", str(deadline)]
         if cert:
             cmd += ["--cert", cert, "--key", key]
         if folders:
@@ -908,60 +909,7 @@ class FakeImap:
             cmd += ["--uidvalidity", str(uidvalidity)]
         if mailbox_json:
             cmd += ["--mailbox-json", mailbox_json]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        line = b""
-        r, _, _ = select.select([self.proc.stdout], [], [], 10)
-        if r:
-            line = self.proc.stdout.readline()
-        m = re.match(rb"PORT (\d+)", line)
-        if not m:
-            self.stop()
-            raise RuntimeError("fakeimap did not start: %r" % line)
-        self.port = int(m.group(1))
-
-    def lines(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read().splitlines()
-        except FileNotFoundError:
-            return []
-
-    def client_lines(self):
-        return [l[3:] for l in self.lines() if l.startswith("C: ")]
-
-    def saw_login(self):
-        """True when the client sent LOGIN or AUTHENTICATE (any credential)."""
-        for l in self.client_lines():
-            parts = l.split(None, 2)
-            if len(parts) >= 2 and parts[1].upper() in ("LOGIN", "AUTHENTICATE"):
-                return True
-        return False
-
-    def saw(self, pattern):
-        return any(re.search(pattern, l) for l in self.lines())
-
-    def wait(self, timeout=10):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        ChildServer.__init__(self, cmd, log_path)
 
 
 if __name__ == "__main__":

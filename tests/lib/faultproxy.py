@@ -29,10 +29,12 @@ import re
 import select
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from childserver import ChildServer  # noqa: E402
 
 FAULTS = ("none", "cut", "rst", "stall", "corrupt", "delay", "trickle")
 
@@ -213,65 +215,19 @@ def main(argv=None):
     return 0
 
 
-class FaultProxy:
+class FaultProxy(ChildServer):
     """Run faultproxy.py as a child process in front of 127.0.0.1:upstream_port."""
+    what = "faultproxy"
 
     def __init__(self, upstream_port, fault="none", arg=0, workdir=".", deadline=60, name=None):
-        self.log_path = os.path.join(workdir, "%s.log" % (name or "faultproxy-%s-%d" % (fault, arg)))
-        if os.path.exists(self.log_path):
-            os.unlink(self.log_path)
+        log_path = os.path.join(workdir, "%s.log" % (name or "faultproxy-%s-%d" % (fault, arg)))
         cmd = [sys.executable, os.path.abspath(__file__), "--upstream",
                "127.0.0.1:%d" % upstream_port, "--fault", fault, "--arg", str(arg),
-               "--deadline", str(deadline), "--log", self.log_path]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        r, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline() if r else b""
-        m = re.match(rb"PORT (\d+)", line)
-        if not m:
-            self.stop()
-            raise RuntimeError("faultproxy did not start: %r" % line)
-        self.port = int(m.group(1))
-
-    def lines(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read().splitlines()
-        except FileNotFoundError:
-            return []
-
-    def saw_login(self):
-        for l in self.lines():
-            if l.startswith("C: "):
-                p = l[3:].split(None, 2)
-                if len(p) >= 2 and p[1].upper() in ("LOGIN", "AUTHENTICATE"):
-                    return True
-        return False
+               "--deadline", str(deadline), "--log", log_path]
+        ChildServer.__init__(self, cmd, log_path)
 
     def fired(self):
         return any(l.startswith(("# fault", "# stalled", "# corrupted")) for l in self.lines())
-
-    def wait(self, timeout=10):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 if __name__ == "__main__":
