@@ -4,6 +4,7 @@
 #define KW_SANITIZE_H
 
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* Sanitise s[0..len) (len < 0: up to the NUL) into a new string
@@ -20,12 +21,27 @@ char *kw_sanitize_text(const char *s, ssize_t len, size_t max_bytes);
  * the result is empty. NULL in gives NULL out. */
 char *kw_sanitize_take(char *s, size_t max_bytes);
 
-/* Normalise an e-mail address s[0..len) (len < 0: up to the NUL): trimmed,
- * lower-case, IDN domain in its canonical UTF-8 form (ASCII labels lower-case,
- * "xn--" labels decoded), trailing dot removed. Returns NULL (not an address)
- * when there is no '@', the local part or domain is empty, the text is not
- * valid UTF-8, or it contains control, bidi or replacement characters or
- * characters that cannot appear in a domain. (transfer full, g_free) */
+/* RFC 5322 atext (ASCII): letters, digits and !#$%&'*+-/=?^_`{|}~ */
+static inline int kw_is_atext(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+/* The one address normaliser: headers, --me, `identity add`, the config
+ * file, the plugin's preferences and every TARGET go through it.
+ * s[0..len) (len < 0: up to the NUL), surrounding whitespace and one pair
+ * of <> ignored. Keeps what mail systems deliver to: obsolete local parts
+ * with empty dot-atoms (`k..allen@`, `.ward@`, `ward.@`), quoted local parts
+ * (`"john doe"@`; quotes dropped when the content needs none), `%` and `!`
+ * routing, address literals (`[192.0.2.1]`, `[IPv6:2001:db8::1]`) and
+ * internationalised addresses. Result: lower case, IDN domain in its
+ * canonical UTF-8 form (ASCII labels lower-case, "xn--" labels decoded),
+ * trailing dot of the domain removed.
+ * Returns NULL (not an address) when there is no '@', the local part or
+ * domain is empty, the text is not valid UTF-8, has spaces or specials
+ * outside quotes, control, bidi or replacement characters, or characters
+ * that cannot appear in a domain. (transfer full, g_free) */
 char *kw_normalize_email(const char *s, ssize_t len);
 
 #endif
