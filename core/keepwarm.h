@@ -209,6 +209,10 @@ typedef struct {
     int64_t messages_new;      /* distinct messages added */
     int64_t bytes_received;
     double  seconds;
+    int64_t addresses_unreadable; /* items of the address fields of the new
+                                     messages that are no e-mail address (no
+                                     '@', X.400 names, undisclosed-recipients:;,
+                                     a@b@c): left out, counted here */
 } kw_sync_report_t;
 
 /* Sync one account into the store. Read-only on the server (EXAMINE,

@@ -51,6 +51,7 @@ struct kw_sync_writer {
     GHashTable   *contacts;   /* email -> contact_entry_t* */
     GHashTable   *identities; /* email set (all accounts) */
     GByteArray   *packed;     /* scratch: the message's packed addresses */
+    int64_t       unreadable; /* n_unreadable of the new messages */
 };
 
 static void contact_entry_free(gpointer p)
@@ -307,6 +308,7 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
         goto done;
     }
     *is_new = 1;
+    w->unreadable += msg->n_unreadable;
     msg_row = sqlite3_last_insert_rowid(kw_store_db(w->store));
 
     /* Same rule as kw_store_rebuild_interactions(). */
@@ -330,6 +332,11 @@ done:
     if (ids != ids_buf)
         g_free(ids);
     return st;
+}
+
+int64_t kw_sync_writer_unreadable(const kw_sync_writer_t *w)
+{
+    return w ? w->unreadable : 0;
 }
 
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,

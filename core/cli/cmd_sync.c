@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "cli.h"
 
@@ -151,21 +152,55 @@ reap:
 
 /* ---- progress ---------------------------------------------------------------- */
 
-static void json_line(GString *s)
+/* One JSON object per line on stdout (--progress=json), written by
+ * json-glib. Every string member goes through here: text from a server or
+ * a config file is made valid UTF-8 first. */
+static void json_str(JsonBuilder *b, const char *name, const char *value)
 {
-    g_string_append(s, "}\n");
-    fwrite(s->str, 1, s->len, stdout);
-    fflush(stdout);
-    g_string_free(s, TRUE);
+    json_builder_set_member_name(b, name);
+    if (value == NULL) {
+        json_builder_add_null_value(b);
+    } else if (g_utf8_validate(value, -1, NULL)) {
+        json_builder_add_string_value(b, value);
+    } else {
+        char *valid = g_utf8_make_valid(value, -1);
+        json_builder_add_string_value(b, valid);
+        g_free(valid);
+    }
 }
 
-static GString *json_start(const char *event, const char *account)
+static void json_int(JsonBuilder *b, const char *name, int64_t value)
 {
-    GString *s = g_string_new("{\"event\":");
-    kw_json_string(s, event);
-    g_string_append(s, ",\"account\":");
-    kw_json_string(s, account);
-    return s;
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static JsonBuilder *json_start(const char *event, const char *account)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_str(b, "event", event);
+    json_str(b, "account", account);
+    return b;
+}
+
+static void json_line(JsonBuilder *b)
+{
+    JsonGenerator *gen = json_generator_new();
+    JsonNode *root;
+    char *text;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    g_free(text);
+    json_node_unref(root);
+    g_object_unref(gen);
+    g_object_unref(b);
 }
 
 static int on_progress(const kw_progress_t *p, void *data)
@@ -175,33 +210,32 @@ static int on_progress(const kw_progress_t *p, void *data)
     if (ps->json) {
         static const char *const names[] = { "connected", "folders", "folder", "progress",
                                              "folder_done", "warning" };
-        GString *s = json_start(names[p->kind], p->account);
+        JsonBuilder *b = json_start(names[p->kind], p->account);
         if (p->folder) {
-            g_string_append(s, ",\"folder\":");
-            kw_json_string(s, p->folder);
-            g_string_append_printf(s, ",\"index\":%d", p->folder_index);
+            json_str(b, "folder", p->folder);
+            json_int(b, "index", p->folder_index);
         }
         switch (p->kind) {
         case KW_PROGRESS_FOLDERS:
-            g_string_append_printf(s, ",\"total\":%d", p->folders_total);
+            json_int(b, "total", p->folders_total);
             break;
         case KW_PROGRESS_FOLDER:
         case KW_PROGRESS_MESSAGES:
-            g_string_append_printf(s, ",\"folders\":%d,\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT,
-                                   p->folders_total, p->done, p->total);
+            json_int(b, "folders", p->folders_total);
+            json_int(b, "done", p->done);
+            json_int(b, "total", p->total);
             break;
         case KW_PROGRESS_FOLDER_DONE:
-            g_string_append_printf(s, ",\"done\":%" G_GINT64_FORMAT ",\"new\":%" G_GINT64_FORMAT,
-                                   p->done, p->new_messages);
+            json_int(b, "done", p->done);
+            json_int(b, "new", p->new_messages);
             break;
         case KW_PROGRESS_WARNING:
-            g_string_append(s, ",\"message\":");
-            kw_json_string(s, p->message);
+            json_str(b, "message", p->message);
             break;
         default:
             break;
         }
-        json_line(s);
+        json_line(b);
         return 0;
     }
     if (p->kind == KW_PROGRESS_WARNING) {
@@ -281,18 +315,18 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
                        const char *message, const kw_sync_report_t *r)
 {
     if (ps->json) {
-        GString *s = json_start(st == KW_OK || st == KW_ERR_PARTIAL ? "done" : "error", account);
-        g_string_append(s, ",\"status\":");
-        kw_json_string(s, kw_status_to_string(st));
-        g_string_append_printf(s, ",\"exit\":%d", exit_code);
-        if (message) {
-            g_string_append(s, ",\"message\":");
-            kw_json_string(s, message);
-        }
-        g_string_append_printf(s, ",\"new\":%" G_GINT64_FORMAT ",\"fetched\":%" G_GINT64_FORMAT
-                               ",\"folders\":%d,\"seconds\":%.3f",
-                               r->messages_new, r->messages_fetched, r->folders_synced, r->seconds);
-        json_line(s);
+        JsonBuilder *b = json_start(st == KW_OK || st == KW_ERR_PARTIAL ? "done" : "error", account);
+        json_str(b, "status", kw_status_to_string(st));
+        json_int(b, "exit", exit_code);
+        if (message)
+            json_str(b, "message", message);
+        json_int(b, "new", r->messages_new);
+        json_int(b, "fetched", r->messages_fetched);
+        json_int(b, "folders", r->folders_synced);
+        json_int(b, "unreadable_addresses", r->addresses_unreadable);
+        json_builder_set_member_name(b, "seconds");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds * 1000.0 + 0.5) / 1000.0);
+        json_line(b);
     } else if (ps->text) {
         fprintf(stderr, "\r\033[K");
     }
@@ -371,11 +405,17 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, account_cfg_t *a, int 
     } else {
         if (st == KW_ERR_PARTIAL)
             kw_cli_fail(st, error);
-        if (ps->text || (!ps->json && cli->stdout_tty))
+        if (ps->text || (!ps->json && cli->stdout_tty)) {
             fprintf(stderr, "%s: %d folder%s, %" G_GINT64_FORMAT " new message%s (%" G_GINT64_FORMAT
                     " read) in %.1f s\n", a->account, report.folders_synced,
                     report.folders_synced == 1 ? "" : "s", report.messages_new,
                     report.messages_new == 1 ? "" : "s", report.messages_fetched, report.seconds);
+            if (report.addresses_unreadable > 0)
+                fprintf(stderr, "%s: %" G_GINT64_FORMAT " address%s could not be read (no '@', "
+                        "X.400 names, undisclosed-recipients:;) and %s left out\n", a->account,
+                        report.addresses_unreadable, report.addresses_unreadable == 1 ? "" : "es",
+                        report.addresses_unreadable == 1 ? "was" : "were");
+        }
     }
     kw_free(error);
     return rc;
