@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 
+#include "classify.h"
 #include "header_parse.h"
 #include "sanitize.h"
 
@@ -1054,40 +1055,6 @@ bad:
     return NULL;
 }
 
-static int utf8_prefix_ci(const char *s, const char *prefix)
-{
-    while (*prefix) {
-        gunichar a, b;
-        if (*s == '\0')
-            return 0;
-        a = g_utf8_get_char(s);
-        b = g_utf8_get_char(prefix);
-        if (a != b && g_unichar_tolower(a) != g_unichar_tolower(b))
-            return 0;
-        s = g_utf8_next_char(s);
-        prefix = g_utf8_next_char(prefix);
-    }
-    return 1;
-}
-
-static const char *const ooo_prefixes[] = {
-    "Out of Office", "Automatic reply", "Auto:", "Autoreply", "Auto-reply", "Auto reply",
-    "Abwesenheitsnotiz", "Automatische Antwort", "Absence", "Réponse automatique",
-    "Respuesta automática",
-};
-
-static int subject_is_autoreply(const char *subject)
-{
-    char c0 = g_ascii_tolower(subject[0]);
-
-    if (c0 != 'o' && c0 != 'a' && c0 != 'r')
-        return 0;                       /* first letters of ooo_prefixes */
-    for (size_t i = 0; i < G_N_ELEMENTS(ooo_prefixes); i++)
-        if (utf8_prefix_ci(subject, ooo_prefixes[i]))
-            return 1;
-    return 0;
-}
-
 static char *decode_subject(const char *raw)
 {
     const unsigned char *p;
@@ -1109,21 +1076,6 @@ static char *decode_subject(const char *raw)
     }
     /* D10–D12: whatever comes back is re-validated by the sanitiser */
     return kw_sanitize_take(g_mime_utils_header_decode_text(parser_opts, raw), KW_MAX_FIELD_BYTES);
-}
-
-/* First word of a header value, lower-case, into buf. */
-static const char *first_token(const char *v, char *buf, size_t size)
-{
-    size_t i = 0;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    while (*v && i + 1 < size && *v != ';' && *v != '(' && *v != ' ' && *v != '\t' && *v != ',') {
-        buf[i++] = g_ascii_tolower(*v);
-        v++;
-    }
-    buf[i] = '\0';
-    return buf;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1278,7 +1230,6 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
     char date_key[32];
     const char *date_key_p = "";
     const char *from = "";
-    char tok[32];
 
     memset(out, 0, sizeof *out);
     kw_header_parse_init();
@@ -1331,8 +1282,6 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
             s = NULL;
         }
         out->subject = s;
-        if (s != NULL && subject_is_autoreply(s))
-            out->flags |= KW_MSG_AUTOREPLY;
     }
 
     /* --- addresses: From first, then Sender, Reply-To, To, Cc, Bcc --- */
@@ -1361,64 +1310,24 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
     if (cx.seen)
         g_hash_table_destroy(cx.seen);
 
-    /* --- noise flags --- */
-    if ((sp.f[F_LIST_ID].n && *sp.f[F_LIST_ID].v[0]) ||
-        (sp.f[F_LIST_UNSUB].n && *sp.f[F_LIST_UNSUB].v[0]))
-        out->flags |= KW_MSG_LIST;
-    if (sp.f[F_PRECEDENCE].n) {
-        first_token(sp.f[F_PRECEDENCE].v[0], tok, sizeof tok);
-        if (!strcmp(tok, "bulk") || !strcmp(tok, "list") || !strcmp(tok, "junk"))
-            out->flags |= KW_MSG_BULK;
-    }
-    if (sp.f[F_AUTO_SUB].n) {
-        first_token(sp.f[F_AUTO_SUB].v[0], tok, sizeof tok);
-        if (tok[0] != '\0' && strcmp(tok, "no") != 0) {
-            out->flags |= KW_MSG_AUTO;
-            if (!strcmp(tok, "auto-replied"))
-                out->flags |= KW_MSG_AUTOREPLY;
-        }
-    }
-    if (sp.f[F_XARS].n)
-        out->flags |= KW_MSG_AUTO_SUPPRESS;
-    if (sp.f[F_RETURN_PATH].n) {
-        const char *v = sp.f[F_RETURN_PATH].v[0];
-        size_t i = 0;
-        char compact[4];
-        for (; *v && i < sizeof compact - 1; v++)
-            if (*v != ' ' && *v != '\t')
-                compact[i++] = *v;
-        compact[i] = '\0';
-        if (*v == '\0' && strcmp(compact, "<>") == 0)
-            out->flags |= KW_MSG_BOUNCE;
-    }
-    if (sp.f[F_CTYPE].n) {
-        const char *v = sp.f[F_CTYPE].v[0];
-        if (g_ascii_strncasecmp(v, "multipart/report", 16) == 0) {
-            /* DSN -> bounce; other reports (read receipts) are automated */
-            const char *rt = v;
-            int dsn = 0;
-            while ((rt = strchr(rt, '=')) != NULL) {
-                const char *k = rt;
-                while (k > v && (k[-1] == ' ' || k[-1] == '\t'))
-                    k--;
-                if (k - v >= 11 && g_ascii_strncasecmp(k - 11, "report-type", 11) == 0) {
-                    rt++;
-                    while (*rt == ' ' || *rt == '"')
-                        rt++;
-                    dsn = g_ascii_strncasecmp(rt, "delivery-status", 15) == 0;
-                    break;
-                }
-                rt++;
-            }
-            out->flags |= dsn ? KW_MSG_BOUNCE : KW_MSG_AUTO;
-        }
-    }
-    for (size_t i = 0; i < out->n_addrs; i++) {
-        if (out->addrs[i].role != KW_ROLE_FROM)
-            continue;
-        if (g_str_has_prefix(out->addrs[i].email, "mailer-daemon@") ||
-            g_str_has_prefix(out->addrs[i].email, "postmaster@"))
-            out->flags |= KW_MSG_BOUNCE;
+    /* --- noise: the facts go to classify.c, which holds the rules --- */
+    {
+        kw_noise_headers_t nh;
+#define FIRST(id) (sp.f[id].n ? sp.f[id].v[0] : NULL)
+        nh.list_id = FIRST(F_LIST_ID);
+        nh.list_unsubscribe = FIRST(F_LIST_UNSUB);
+        nh.precedence = FIRST(F_PRECEDENCE);
+        nh.auto_submitted = FIRST(F_AUTO_SUB);
+        nh.x_auto_response_suppress = FIRST(F_XARS);
+        nh.return_path = FIRST(F_RETURN_PATH);
+        nh.content_type = FIRST(F_CTYPE);
+#undef FIRST
+        nh.subject = out->subject;
+        nh.from = NULL;
+        for (size_t i = 0; i < out->n_addrs && nh.from == NULL; i++)
+            if (out->addrs[i].role == KW_ROLE_FROM)
+                nh.from = out->addrs[i].email;
+        out->flags |= kw_classify_noise(&nh);
     }
 
     /* --- keys --- */

@@ -20,6 +20,8 @@
 #include "store.h"
 #include "store_schema.h"
 #include "sanitize.h"
+#include "classify.h"
+#include "header_parse.h"
 
 sqlite3 *kw_store_db(kw_store_t *store)
 {
@@ -449,10 +451,9 @@ int kw_addrs_next(const unsigned char **p, const unsigned char *end, int *role, 
     return 1;
 }
 
-/* Interactions follow from who sent a message: From is one of the user's
- * identities => outbound to every To/Cc/Bcc that is not; otherwise inbound
- * from From. A message without From gives nothing. (The sync writer applies
- * the same rule to each new message; this recomputes all of them locally.) */
+/* Interactions follow from who sent a message, by kw_direction_of()
+ * (classify.c), the rule the sync writer applies to each new message; this
+ * recomputes all of them locally. */
 kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
 {
     sqlite3_stmt *me = NULL, *msgs = NULL, *ins = NULL;
@@ -490,30 +491,27 @@ kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
     while ((rc = sqlite3_step(msgs)) == SQLITE_ROW) {
         const unsigned char *p = sqlite3_column_blob(msgs, 4);
         const unsigned char *end = p + sqlite3_column_bytes(msgs, 4);
-        int64_t from = 0, cid;
+        int64_t from, cid;
         int have_from = 0, from_is_me = 0, role;
 
         while (p && kw_addrs_next(&p, end, &role, &cid) == 1) {
-            int direction = 0;
-            int64_t who = 0;
-            if (role == 1 && !have_from) { /* KW_ROLE_FROM */
-                have_from = 1;
+            kw_direction_t direction;
+            int first_from = 0;
+            if (role == KW_ROLE_FROM && !have_from) {
+                have_from = first_from = 1;
                 from = cid;
                 from_is_me = g_hash_table_contains(mine, &from);
-                if (!from_is_me) {
-                    direction = 1;
-                    who = from;
-                }
-            } else if (have_from && from_is_me && role >= 4 && !g_hash_table_contains(mine, &cid)) {
-                direction = 2;
-                who = cid;
             }
-            if (!direction)
+            if (!have_from)
+                continue;   /* From comes first in the blob: nothing without one */
+            direction = kw_direction_of(role, first_from, from_is_me,
+                                        !first_from && g_hash_table_contains(mine, &cid));
+            if (direction == KW_DIRECTION_NONE)
                 continue;
-            sqlite3_bind_int64(ins, 1, who);
+            sqlite3_bind_int64(ins, 1, cid);
             sqlite3_bind_int64(ins, 2, sqlite3_column_int64(msgs, 1));
             sqlite3_bind_int64(ins, 3, sqlite3_column_int64(msgs, 0));
-            sqlite3_bind_int(ins, 4, direction);
+            sqlite3_bind_int(ins, 4, (int)direction);
             sqlite3_bind_int64(ins, 5, sqlite3_column_int64(msgs, 2));
             sqlite3_bind_int64(ins, 6, sqlite3_column_int64(msgs, 3));
             rc = sqlite3_step(ins);
