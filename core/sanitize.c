@@ -366,7 +366,7 @@ static const char *local_part_end(const char *start, const char *end)
     return NULL;
 }
 
-char *kw_normalize_email(const char *s, ssize_t len)
+KW_PUBLIC char *kw_normalize_email(const char *s, ssize_t len)
 {
     size_t n = len < 0 ? (s ? strlen(s) : 0) : (size_t) len;
     const char *at, *start, *end;
@@ -439,6 +439,19 @@ char *kw_normalize_email(const char *s, ssize_t len)
     return res;
 }
 
+char *kw_normalize_domain(const char *s)
+{
+    char *t, *dom = NULL;
+
+    if (s == NULL)
+        return NULL;
+    t = g_strstrip(g_strdup(s));
+    if (*t != '[' && strchr(t, '@') == NULL && g_utf8_validate(t, -1, NULL))
+        dom = normalize_domain(t, strlen(t));
+    g_free(t);
+    return dom;
+}
+
 KW_PUBLIC char *kw_org_for_address(const char *address)
 {
     char *norm, *org;
@@ -447,9 +460,7 @@ KW_PUBLIC char *kw_org_for_address(const char *address)
         return NULL;
     if (strchr(address, '@') == NULL) {
         /* a bare domain: its registrable domain */
-        char *t = g_strstrip(g_strdup(address));
-        char *dom = g_utf8_validate(t, -1, NULL) ? normalize_domain(t, strlen(t)) : NULL;
-        g_free(t);
+        char *dom = kw_normalize_domain(address);
         if (dom == NULL)
             return NULL;
         org = kw_registrable_domain(dom);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "keepwarm.h"
+
 /* Sanitise s[0..len) (len < 0: up to the NUL) into a new string
  * (transfer full, g_free): invalid UTF-8 bytes become U+FFFD, C0/C1 controls,
  * DEL and bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) are
@@ -28,20 +30,13 @@ static inline int kw_is_atext(unsigned char c)
            (c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
-/* The one address normaliser: headers, --me, `identity add`, the config
- * file, the plugin's preferences and every TARGET go through it.
- * s[0..len) (len < 0: up to the NUL), surrounding whitespace and one pair
- * of <> ignored. Keeps what mail systems deliver to: obsolete local parts
- * with empty dot-atoms (`k..allen@`, `.ward@`, `ward.@`), quoted local parts
- * (`"john doe"@`; quotes dropped when the content needs none), `%` and `!`
- * routing, address literals (`[192.0.2.1]`, `[IPv6:2001:db8::1]`) and
- * internationalised addresses. Result: lower case, IDN domain in its
- * canonical UTF-8 form (ASCII labels lower-case, "xn--" labels decoded),
- * trailing dot of the domain removed.
- * Returns NULL (not an address) when there is no '@', the local part or
- * domain is empty, the text is not valid UTF-8, has spaces or specials
- * outside quotes, control, bidi or replacement characters, or characters
- * that cannot appear in a domain. (transfer full, g_free) */
-char *kw_normalize_email(const char *s, ssize_t len);
+/* kw_normalize_email() — the one address normaliser — is public: keepwarm.h. */
+
+/* A domain name as the user typed it ("Sub.ACME.co.uk.", "BÜCHER.example",
+ * "xn--bcher-kva.example") in the form addresses use: lower case, IDN as
+ * canonical UTF-8, trailing dot removed. NULL when it is not a host name
+ * (an '@', an address literal, spaces, empty labels, invalid UTF-8).
+ * (transfer full, g_free) */
+char *kw_normalize_domain(const char *s);
 
 #endif
