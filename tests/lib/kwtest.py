@@ -4,6 +4,7 @@ TAP:
     from kwtest import *          # plan, ok, is_, diag, note, skip, skip_all, done, main
     plan(3)        # optional; without it done() prints 1..N at the end
     ok(cond, "name")  /  is_(got, expected, "name")  /  skip("why", count)
+    todo_ok(cond, "name", "known bug ...")   # TAP TODO: shown, never a failure
     done()         # prints the plan if needed, exits 1 when something failed
     main(fn)       # runs fn() and done(); an exception becomes a failed test with a traceback
 
@@ -119,6 +120,18 @@ def ok(cond, name="", *diags):
             diag("  Failed test '%s'\n  at %s line %d." % (name, os.path.basename(f.filename), f.lineno))
         for d in diags:
             diag(d)
+    return bool(cond)
+
+
+def todo_ok(cond, name, reason, *diags):
+    """A test of a known bug (TAP TODO): reported, never counted as a failure;
+    prove lists it as "unexpectedly succeeded" once the bug is fixed."""
+    _tap["n"] += 1
+    name = str(name).replace("\n", " ").replace("#", "\\#")
+    _emit("%s %d - %s # TODO %s" % ("ok" if cond else "not ok", _tap["n"], name, reason))
+    if not cond:
+        for d in diags:
+            note(d)
     return bool(cond)
 
 
