@@ -68,6 +68,20 @@ static kw_status_t normalize_all(const char *const *in, char ***out, char **erro
     return KW_OK;
 }
 
+/* End a write transaction of this file: on success, recompute the
+ * directions when identities changed (locally, nothing downloaded) and
+ * commit; on failure (or if that fails) roll back. Returns the outcome. */
+static kw_status_t end_change(kw_store_t *store, kw_status_t st, int changes, char **error)
+{
+    if (st == KW_OK && changes > 0)
+        st = kw_store_rebuild_interactions(store, error);
+    if (st == KW_OK)
+        st = kw_store_write_commit(store, error);
+    if (st != KW_OK)
+        kw_store_write_rollback(store);
+    return st;
+}
+
 static kw_status_t change_identity(kw_store_t *store, const char *account, const char *address,
                                    int add, char **error)
 {
@@ -90,29 +104,16 @@ static kw_status_t change_identity(kw_store_t *store, const char *account, const
     if (st != KW_OK)
         goto done;
     st = kw_store_account_id(store, account, add, &account_id, error);
-    if (st != KW_OK)
-        goto fail;
-    st = identity_stmt(store,
-                       add ? "INSERT OR IGNORE INTO identities(account_id, email) VALUES (?1, ?2)"
-                           : "DELETE FROM identities WHERE account_id = ?1 AND email = ?2",
-                       account_id, email, &changes, error);
-    if (st != KW_OK)
-        goto fail;
-    if (!add && changes == 0) {
+    if (st == KW_OK)
+        st = identity_stmt(store,
+                           add ? "INSERT OR IGNORE INTO identities(account_id, email) VALUES (?1, ?2)"
+                               : "DELETE FROM identities WHERE account_id = ?1 AND email = ?2",
+                           account_id, email, &changes, error);
+    if (st == KW_OK && !add && changes == 0) {
         kw_set_error(error, "%s is not an identity of account '%s'", email, account);
         st = KW_ERR_NOT_FOUND;
-        goto fail;
     }
-    /* Direction depends on identities: recompute locally, no download. */
-    if (changes > 0) {
-        st = kw_store_rebuild_interactions(store, error);
-        if (st != KW_OK)
-            goto fail;
-    }
-    st = kw_store_write_commit(store, error);
-    goto done;
-fail:
-    kw_store_write_rollback(store);
+    st = end_change(store, st, changes, error);
 done:
     g_free(email);
     return st;
@@ -152,40 +153,31 @@ KW_PUBLIC kw_status_t kw_store_set_identities(kw_store_t *store, const char *acc
         goto done;
     st = kw_store_account_id(store, account, 1, &account_id, error);
     if (st != KW_OK)
-        goto fail;
+        goto end;
     /* the new set in a temporary table, then the difference both ways */
     st = kw_store_exec(store, "CREATE TEMP TABLE IF NOT EXISTS kw_new_identities(email TEXT PRIMARY KEY);"
                               "DELETE FROM kw_new_identities", error);
     if (st != KW_OK)
-        goto fail;
+        goto end;
     for (char **e = emails; *e; e++) {
         st = identity_stmt(store, "INSERT OR IGNORE INTO kw_new_identities(email) VALUES (?2)",
                            account_id, *e, &c, error);
         if (st != KW_OK)
-            goto fail;
+            goto end;
     }
     st = identity_stmt(store, "DELETE FROM identities WHERE account_id = ?1 AND email NOT IN"
                               " (SELECT email FROM kw_new_identities)", account_id, NULL, &c, error);
     if (st != KW_OK)
-        goto fail;
+        goto end;
     changes += c;
     st = identity_stmt(store, "INSERT OR IGNORE INTO identities(account_id, email)"
                               " SELECT ?1, email FROM kw_new_identities", account_id, NULL, &c, error);
     if (st != KW_OK)
-        goto fail;
+        goto end;
     changes += c;
     st = kw_store_exec(store, "DELETE FROM kw_new_identities", error);
-    if (st != KW_OK)
-        goto fail;
-    if (changes > 0) {
-        st = kw_store_rebuild_interactions(store, error);
-        if (st != KW_OK)
-            goto fail;
-    }
-    st = kw_store_write_commit(store, error);
-    goto done;
-fail:
-    kw_store_write_rollback(store);
+end:
+    st = end_change(store, st, changes, error);
 done:
     g_strfreev(emails);
     return st;
@@ -322,10 +314,7 @@ KW_PUBLIC kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *co
         st = run1(store, "INSERT OR IGNORE INTO own_domains(domain) VALUES (?1)", *d, NULL, error);
     if (st == KW_OK)
         st = set_none(store, domains != NULL && domains[0] == NULL, error);
-    if (st == KW_OK)
-        st = kw_store_write_commit(store, error);
-    else
-        kw_store_write_rollback(store);
+    st = end_change(store, st, 0, error);
 done:
     g_strfreev(norm);
     return st;
@@ -356,10 +345,7 @@ static kw_status_t change_own_domain(kw_store_t *store, const char *domain, int 
     }
     if (st == KW_OK && add)
         st = set_none(store, 0, error);
-    if (st == KW_OK)
-        st = kw_store_write_commit(store, error);
-    else
-        kw_store_write_rollback(store);
+    st = end_change(store, st, 0, error);
 done:
     g_free(d);
     return st;
