@@ -77,4 +77,6 @@ clean:
 	rm -rf build build-san build-tsan
 
 # Automatic header dependencies.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (files only, and not below other-servers/, where tests/lib/imapservers.py
+# unpacks Debian packages with directories such as etc/init.d)
+-include $(shell find $(B) -path $(B)/other-servers -prune -o -name '*.d' -type f -print 2>/dev/null)
