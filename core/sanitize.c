@@ -13,6 +13,13 @@
 #include "sanitize.h"
 #include "classify.h"
 
+const unsigned char kw_atext_table[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['/'] = 1, ['='] = 1, ['?'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1,
+    ['}'] = 1, ['~'] = 1, ['-'] = 1,
+};
+
 /* 1 for code points that are removed outright. */
 static inline int drop_char(gunichar c)
 {

@@ -4,7 +4,6 @@
 #define KW_SANITIZE_H
 
 #include <stddef.h>
-#include <string.h>
 #include <sys/types.h>
 
 #include "keepwarm.h"
@@ -23,11 +22,12 @@ char *kw_sanitize_text(const char *s, ssize_t len, size_t max_bytes);
  * the result is empty. NULL in gives NULL out. */
 char *kw_sanitize_take(char *s, size_t max_bytes);
 
-/* RFC 5322 atext (ASCII): letters, digits and !#$%&'*+-/=?^_`{|}~ */
+/* RFC 5322 atext (ASCII): letters, digits and !#$%&'*+-/=?^_`{|}~
+ * (a table: this runs for every character of every address synced) */
+extern const unsigned char kw_atext_table[256];
 static inline int kw_is_atext(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+    return kw_atext_table[c];
 }
 
 /* kw_normalize_email() — the one address normaliser — is public: keepwarm.h. */
