@@ -17,8 +17,8 @@
 /* ---- identities ------------------------------------------------------------ */
 
 /* Run one statement with (account, email) bound; *changes = changes(). */
-static kw_status_t identity_stmt(kw_store_t *store, const char *sql, int64_t account_id,
-                                 const char *email, int *changes, char **error)
+static kw_status_t identity_stmt(kw_store_t *store, const char *sql, int64_t account_id, const char *email,
+                                 int *changes, char **error)
 {
     sqlite3_stmt *stmt = NULL;
     kw_status_t st = kw_store_prepare(store, sql, &stmt, error);
@@ -82,8 +82,8 @@ static kw_status_t end_change(kw_store_t *store, kw_status_t st, int changes, ch
     return st;
 }
 
-static kw_status_t change_identity(kw_store_t *store, const char *account, const char *address,
-                                   int add, char **error)
+static kw_status_t change_identity(kw_store_t *store, const char *account, const char *address, int add,
+                                   char **error)
 {
     char *email = NULL;
     int64_t account_id;
@@ -119,14 +119,14 @@ done:
     return st;
 }
 
-KW_PUBLIC kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
-                                            const char *address, char **error)
+KW_PUBLIC kw_status_t kw_store_add_identity(kw_store_t *store, const char *account, const char *address,
+                                            char **error)
 {
     return change_identity(store, account, address, 1, error);
 }
 
-KW_PUBLIC kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
-                                               const char *address, char **error)
+KW_PUBLIC kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account, const char *address,
+                                               char **error)
 {
     return change_identity(store, account, address, 0, error);
 }
@@ -155,23 +155,29 @@ KW_PUBLIC kw_status_t kw_store_set_identities(kw_store_t *store, const char *acc
     if (st != KW_OK)
         goto end;
     /* the new set in a temporary table, then the difference both ways */
-    st = kw_store_exec(store, "CREATE TEMP TABLE IF NOT EXISTS kw_new_identities(email TEXT PRIMARY KEY);"
-                              "DELETE FROM kw_new_identities", error);
+    st = kw_store_exec(store,
+                       "CREATE TEMP TABLE IF NOT EXISTS kw_new_identities(email TEXT PRIMARY KEY);"
+                       "DELETE FROM kw_new_identities",
+                       error);
     if (st != KW_OK)
         goto end;
     for (char **e = emails; *e; e++) {
-        st = identity_stmt(store, "INSERT OR IGNORE INTO kw_new_identities(email) VALUES (?2)",
-                           account_id, *e, &c, error);
+        st = identity_stmt(store, "INSERT OR IGNORE INTO kw_new_identities(email) VALUES (?2)", account_id,
+                           *e, &c, error);
         if (st != KW_OK)
             goto end;
     }
-    st = identity_stmt(store, "DELETE FROM identities WHERE account_id = ?1 AND email NOT IN"
-                              " (SELECT email FROM kw_new_identities)", account_id, NULL, &c, error);
+    st = identity_stmt(store,
+                       "DELETE FROM identities WHERE account_id = ?1 AND email NOT IN"
+                       " (SELECT email FROM kw_new_identities)",
+                       account_id, NULL, &c, error);
     if (st != KW_OK)
         goto end;
     changes += c;
-    st = identity_stmt(store, "INSERT OR IGNORE INTO identities(account_id, email)"
-                              " SELECT ?1, email FROM kw_new_identities", account_id, NULL, &c, error);
+    st = identity_stmt(store,
+                       "INSERT OR IGNORE INTO identities(account_id, email)"
+                       " SELECT ?1, email FROM kw_new_identities",
+                       account_id, NULL, &c, error);
     if (st != KW_OK)
         goto end;
     changes += c;
@@ -183,8 +189,8 @@ done:
     return st;
 }
 
-KW_PUBLIC kw_status_t kw_store_identities(kw_store_t *store, const char *account,
-                                          kw_identity_list_t **out, char **error)
+KW_PUBLIC kw_status_t kw_store_identities(kw_store_t *store, const char *account, kw_identity_list_t **out,
+                                          char **error)
 {
     sqlite3_stmt *stmt = NULL;
     GArray *items;
@@ -266,8 +272,7 @@ static kw_status_t normalize_domains(const char *const *in, char ***out, char **
 }
 
 /* Run `sql` with ?1 bound to `text` (may be NULL: nothing bound). */
-static kw_status_t run1(kw_store_t *store, const char *sql, const char *text, int *changes,
-                        char **error)
+static kw_status_t run1(kw_store_t *store, const char *sql, const char *text, int *changes, char **error)
 {
     sqlite3_stmt *stmt = NULL;
     kw_status_t st = kw_store_prepare(store, sql, &stmt, error);
@@ -288,13 +293,15 @@ static kw_status_t run1(kw_store_t *store, const char *sql, const char *text, in
 
 static kw_status_t set_none(kw_store_t *store, int none, char **error)
 {
-    return none ? run1(store, "INSERT OR REPLACE INTO preferences(key, value) VALUES ('" PREF_OWN_DOMAINS
-                              "', 'none')", NULL, NULL, error)
-                : run1(store, "DELETE FROM preferences WHERE key = '" PREF_OWN_DOMAINS "'", NULL, NULL, error);
+    return none
+               ? run1(store,
+                      "INSERT OR REPLACE INTO preferences(key, value) VALUES ('" PREF_OWN_DOMAINS
+                      "', 'none')",
+                      NULL, NULL, error)
+               : run1(store, "DELETE FROM preferences WHERE key = '" PREF_OWN_DOMAINS "'", NULL, NULL, error);
 }
 
-KW_PUBLIC kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
-                                               char **error)
+KW_PUBLIC kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains, char **error)
 {
     char **norm = NULL;
     kw_status_t st;
@@ -337,8 +344,10 @@ static kw_status_t change_own_domain(kw_store_t *store, const char *domain, int 
     st = kw_store_write_begin(store, error);
     if (st != KW_OK)
         goto done;
-    st = run1(store, add ? "INSERT OR IGNORE INTO own_domains(domain) VALUES (?1)"
-                         : "DELETE FROM own_domains WHERE domain = ?1", d, &changes, error);
+    st = run1(store,
+              add ? "INSERT OR IGNORE INTO own_domains(domain) VALUES (?1)"
+                  : "DELETE FROM own_domains WHERE domain = ?1",
+              d, &changes, error);
     if (st == KW_OK && !add && changes == 0) {
         kw_set_error(error, "%s is not one of your own domains", d);
         st = KW_ERR_NOT_FOUND;
@@ -365,8 +374,8 @@ KW_PUBLIC kw_status_t kw_store_remove_own_domain(kw_store_t *store, const char *
 static kw_status_t own_domains_none(kw_store_t *store, int *none, char **error)
 {
     sqlite3_stmt *stmt = NULL;
-    kw_status_t st = kw_store_prepare(store, "SELECT value = 'none' FROM preferences WHERE key = '"
-                                             PREF_OWN_DOMAINS "'", &stmt, error);
+    kw_status_t st = kw_store_prepare(
+        store, "SELECT value = 'none' FROM preferences WHERE key = '" PREF_OWN_DOMAINS "'", &stmt, error);
     int rc;
 
     if (st != KW_OK)
@@ -414,7 +423,7 @@ KW_PUBLIC kw_status_t kw_store_get_own_domains(kw_store_t *store, char ***domain
     st = none ? KW_OK : own_domain_rows(store, v, error);
     g_ptr_array_add(v, NULL);
     if (st != KW_OK || (!none && v->len == 1)) {
-        g_strfreev((char **)g_ptr_array_free(v, FALSE));  /* the default: NULL */
+        g_strfreev((char **)g_ptr_array_free(v, FALSE)); /* the default: NULL */
         return st;
     }
     *domains_out = (char **)g_ptr_array_free(v, FALSE);
@@ -423,8 +432,8 @@ KW_PUBLIC kw_status_t kw_store_get_own_domains(kw_store_t *store, char ***domain
 
 /* ---- colleague domains ------------------------------------------------------- */
 
-static void add_colleague(GArray *items, GHashTable *seen, char *domain,
-                          kw_colleague_source_t source, const char *origin)
+static void add_colleague(GArray *items, GHashTable *seen, char *domain, kw_colleague_source_t source,
+                          const char *origin)
 {
     kw_colleague_domain_t c;
 
@@ -464,8 +473,8 @@ KW_PUBLIC kw_status_t kw_store_colleague_domains(kw_store_t *store, kw_colleague
     if (st != KW_OK)
         goto done;
     for (guint i = 0; i < own->len; i++)
-        add_colleague(items, seen, kw_registrable_domain(g_ptr_array_index(own, i)),
-                      KW_COLLEAGUE_OWN_DOMAIN, g_ptr_array_index(own, i));
+        add_colleague(items, seen, kw_registrable_domain(g_ptr_array_index(own, i)), KW_COLLEAGUE_OWN_DOMAIN,
+                      g_ptr_array_index(own, i));
     st = kw_store_prepare(store, "SELECT DISTINCT email FROM identities ORDER BY email", &stmt, error);
     if (st != KW_OK)
         goto done;
@@ -506,8 +515,7 @@ KW_PUBLIC void kw_colleague_domain_list_free(kw_colleague_domain_list_t *list)
     g_free(list);
 }
 KW_PUBLIC kw_status_t kw_store_identity_candidates(kw_store_t *store, const char *account,
-                                                   kw_identity_candidate_list_t **out,
-                                                   char **error)
+                                                   kw_identity_candidate_list_t **out, char **error)
 {
     sqlite3_stmt *stmt = NULL;
     GArray *items;

@@ -47,10 +47,10 @@ static int config_error(const kw_config_t *cfg, const char *fmt, ...)
 }
 
 static const char *const account_keys[] = {
-    "host", "port", "tls", "user", "me", "password_cmd", "oauth2_token_cmd", "ca_file", "auth",
-    "include", "exclude", NULL,
+    "host",    "port", "tls",     "user",    "me", "password_cmd", "oauth2_token_cmd",
+    "ca_file", "auth", "include", "exclude", NULL,
 };
-static const char *const general_keys[] = { "own_domains", NULL };
+static const char *const general_keys[] = {"own_domains", NULL};
 
 void kw_account_cfg_clear(kw_account_cfg_t *a)
 {
@@ -150,8 +150,10 @@ static void scan_lines(kw_config_t *cfg, const char *text)
             g_free(group);
             group = g_strndup(l + 1, end ? (gsize)(end - l - 1) : strlen(l + 1));
             if (!cfg->quiet && strcmp(group, "general") != 0 && !g_str_has_prefix(group, "account "))
-                fprintf(stderr, "keepwarm: warning: %s:%d: unknown group [%s] (ignored; keepwarm "
-                        "reads [general] and [account NAME])\n", cfg->path, lineno, group);
+                fprintf(stderr,
+                        "keepwarm: warning: %s:%d: unknown group [%s] (ignored; keepwarm "
+                        "reads [general] and [account NAME])\n",
+                        cfg->path, lineno, group);
             continue;
         }
         char *eq = strchr(l, '=');
@@ -165,16 +167,18 @@ static void scan_lines(kw_config_t *cfg, const char *text)
         if (!g_hash_table_contains(cfg->lines, id))
             g_hash_table_insert(cfg->lines, g_strdup(id), GINT_TO_POINTER(lineno));
         g_free(id);
-        const char *const *known = !strcmp(group, "general") ? general_keys
-                                   : g_str_has_prefix(group, "account ") ? account_keys : NULL;
+        const char *const *known = !strcmp(group, "general")             ? general_keys
+                                   : g_str_has_prefix(group, "account ") ? account_keys
+                                                                         : NULL;
         if (!cfg->quiet && known && !in_list(key, known)) {
             const char *guess = closest(key, known);
-            if (!guess && !strcmp(group, "general"))
-                guess = closest(key, account_keys) ? "" : NULL;
-            fprintf(stderr, "keepwarm: warning: %s:%d: unknown key '%s' in [%s] (ignored%s%s%s)\n",
-                    cfg->path, lineno, key, group,
-                    guess && *guess ? "; did you mean '" : guess ? "; account settings belong in an [account NAME] group" : "",
-                    guess && *guess ? guess : "", guess && *guess ? "'?" : "");
+            char *hint = guess ? g_strdup_printf("; did you mean '%s'?", guess)
+                         : known == general_keys && closest(key, account_keys)
+                             ? g_strdup("; account settings belong in an [account NAME] group")
+                             : g_strdup("");
+            fprintf(stderr, "keepwarm: warning: %s:%d: unknown key '%s' in [%s] (ignored%s)\n", cfg->path,
+                    lineno, key, group, hint);
+            g_free(hint);
         }
         g_free(key);
     }
@@ -242,7 +246,7 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
         if (err || a->port <= 0 || a->port > 65535) {
             char *raw = g_key_file_get_value(kf, group, "port", NULL);
             rc = config_error(cfg, "%s:%d: port: '%s' is not a port number", cfg->path,
-                                    kw_config_line(cfg, group, "port"), raw ? raw : "");
+                              kw_config_line(cfg, group, "port"), raw ? raw : "");
             g_free(raw);
             g_clear_error(&err);
             return rc;
@@ -281,9 +285,11 @@ int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t 
     if (!g_file_get_contents(cfg->path, &text, &len, &err)) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
             if (need_accounts)
-                rc = config_error(cfg, "no account given and no config file at %s; give "
-                                        "--host, --user and --account, or write the config file "
-                                        "(see 'man keepwarm')", cfg->path);
+                rc = config_error(cfg,
+                                  "no account given and no config file at %s; give "
+                                  "--host, --user and --account, or write the config file "
+                                  "(see 'man keepwarm')",
+                                  cfg->path);
         } else {
             rc = config_error(cfg, "cannot read %s: %s", cfg->path, err->message);
         }
@@ -320,7 +326,7 @@ int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t 
     }
     if (need_accounts && cfg->accounts->len == 0)
         rc = config_error(cfg, only ? "no [account %s] in %s" : "no [account ...] group in %s%s",
-                                only ? only : cfg->path, only ? cfg->path : "");
+                          only ? only : cfg->path, only ? cfg->path : "");
 done:
     g_strfreev(groups);
     g_free(text);
@@ -338,7 +344,7 @@ int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store)
     st = kw_store_set_own_domains(store, (const char *const *)cfg->own_domains, &error);
     if (st == KW_ERR_USAGE) {
         int rc = config_error(cfg, "%s:%d: own_domains: %s", cfg->path,
-                                    kw_config_line(cfg, "general", "own_domains"), error);
+                              kw_config_line(cfg, "general", "own_domains"), error);
         kw_free(error);
         return rc;
     }
