@@ -23,6 +23,8 @@
  *   sent_from     From addresses counted in \Sent folders (identity candidates)
  *   settings      user actions per target (address or domain): snooze, ignore,
  *                 cadence, note
+ *   preferences   store-wide choices as key/value: own_domains = 'none' when
+ *                 nobody is a colleague (identity.c)
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -91,6 +93,11 @@ static const char *const kw_migrations[] = {
     "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
     "  note TEXT,"
     "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* version 2: store-wide preferences. ('own_domains', 'none'): the user
+     * said nobody is a colleague (own domains set to nothing). */
+    "CREATE TABLE preferences ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

@@ -88,6 +88,52 @@ void kw_table_add_row(kw_table_t *table, const char *color, const char *const *c
 void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
 void kw_table_free(kw_table_t *table);
 
+/* The configuration file (config.c). */
+typedef struct {
+    char  *account;
+    char  *host;
+    int    port;
+    char  *tls;
+    char  *user;
+    char **me;           /* validated addresses as written (NULL: none) */
+    char  *password_cmd;
+    char  *token_cmd;
+    char  *ca_file;
+    char  *auth;
+    char **include;
+    char **exclude;
+} kw_account_cfg_t;
+
+typedef struct {
+    char       *path;
+    GArray     *accounts;        /* kw_account_cfg_t */
+    int         has_own_domains; /* [general] own_domains is there */
+    char      **own_domains;     /* its entries; empty array = set to nothing */
+    GHashTable *lines;           /* "group\x1fkey" -> line number */
+    int         quiet;
+} kw_config_t;
+
+enum {
+    KW_CONFIG_NEED_ACCOUNTS = 1, /* a missing file or no account group is an error */
+    KW_CONFIG_QUIET = 2          /* print nothing (no warnings, no errors) */
+};
+
+/* The config file's path: --config, else $XDG_CONFIG_HOME/keepwarm/config
+ * (transfer full, g_free). */
+char *kw_config_default_path(kw_cli_t *cli);
+/* Read the config file into *cfg (always kw_config_clear() it afterwards).
+ * `only`: keep just this account. Flags KW_CONFIG_*: without NEED_ACCOUNTS
+ * a missing file is an empty configuration. Unknown groups and keys are
+ * warned about on stderr with file and line. Returns 0 or an exit code
+ * (the error is printed unless QUIET). */
+int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t *cfg);
+void kw_config_clear(kw_config_t *cfg);
+void kw_account_cfg_clear(kw_account_cfg_t *a);
+/* The line of `key` in [group], 0 when absent. */
+int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
+/* Store [general] own_domains when the file has it. 0 or an exit code. */
+int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
+
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
