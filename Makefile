@@ -38,13 +38,14 @@ endif
 
 # --- dependencies, only through pkg-config ---------------------------------
 CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
+CLI_PKGS    := json-glib-1.0
 PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
-               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix
-DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext fonts-dejavu-core
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev gettext
+DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev fonts-dejavu-core
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
-               valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
+               valgrind faketime sqlite3 procps locales clang-14 libclang-rt-14-dev \
                debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 

@@ -22,7 +22,17 @@
  *                 identities change; appended to at sync time.
  *   sent_from     From addresses counted in \Sent folders (identity candidates)
  *   settings      user actions per target (address or domain): snooze, ignore,
- *                 cadence, note
+ *                 cadence, note, display name (v2)
+ *   options       store-wide settings by name (v2): default_cadence_days, and
+ *                 agg_version (the format of the aggregates below; absent or
+ *                 different = the aggregates are not valid, see model.c)
+ *   contact_agg   per contact (v2): counts and the relationship history over
+ *                 all its interactions, packed (model.c, "aggregates")
+ *   org_agg       per organisation (v2): the history of its roll-up and which
+ *                 members it was computed from
+ *   agg_dirty     contacts whose interactions changed since their aggregates
+ *                 were computed (v2); written in the same transaction as the
+ *                 interactions, emptied when the aggregates are recomputed
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -91,6 +101,19 @@ static const char *const kw_migrations[] = {
     "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
     "  note TEXT,"
     "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* version 2: names, store-wide options, aggregates for the model */
+    "ALTER TABLE settings ADD COLUMN display_name TEXT;"
+    "CREATE TABLE options ("
+    "  name TEXT PRIMARY KEY,"
+    "  value) WITHOUT ROWID;"
+    "CREATE TABLE contact_agg ("
+    "  contact_id INTEGER PRIMARY KEY,"  /* contacts(id) */
+    "  agg BLOB NOT NULL);"
+    "CREATE TABLE org_agg ("
+    "  org TEXT PRIMARY KEY,"
+    "  members INTEGER NOT NULL,"        /* digest of the member contact ids */
+    "  agg BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE agg_dirty (contact_id INTEGER PRIMARY KEY);",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

@@ -111,13 +111,15 @@ def test_destdir(plugin):
         D + "/keepwarm/gnutls-priority.conf": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
     }
+    # the one catalogue of the command, its words and the plugin:
+    # $(DATADIR)/locale/LANG/LC_MESSAGES/keepwarm.mo
+    mos = {p: v for p, v in got.items()
+           if re.match(re.escape(D) + r"/locale/[^/]+/LC_MESSAGES/keepwarm\.mo$", p)}
+    ok(D + "/locale/de/LC_MESSAGES/keepwarm.mo" in mos,
+       "the translations are installed under DATADIR/locale", sorted(got))
+    want.update({p: ("f", 0o644) for p in mos})
     if plugin:
         want[dirs["PLUGIN_DIR"] + "/keepwarm.so"] = ("f", 0o644)
-        # the plugin's translations: $(DATADIR)/locale/LANG/LC_MESSAGES/keepwarm.mo
-        mos = {p: v for p, v in got.items()
-               if re.match(re.escape(D) + r"/locale/[^/]+/LC_MESSAGES/keepwarm\.mo$", p)}
-        ok(mos, "the plugin's translations are installed under DATADIR/locale", sorted(got))
-        want.update({p: ("f", 0o644) for p in mos})
     else:
         note("claws-mail.pc or gtk+-3.0.pc missing: the plugin is not built, not installed")
     is_(got, want, "installed files, modes and symlinks are exactly the expected ones")
