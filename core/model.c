@@ -95,8 +95,10 @@ typedef struct {
     int64_t     id;
     const char *email;        /* (m->chunk) */
     const char *name;         /* (m->chunk) or NULL */
-    const char *org;          /* (m->chunk) org key: registrable domain, or the email (freemail) */
-    unsigned    freemail : 1;
+    const char *org;          /* (m->chunk) org key: registrable domain, or the email
+                                 (freemail); NULL until contact_org() */
+    unsigned    freemail : 1; /* valid once org is set */
+    unsigned    classified : 1; /* kind is set (contact_kind()) */
     unsigned    dirty : 1;    /* marked in agg_dirty */
     unsigned    exact : 1;    /* stats and history come from its events */
     unsigned    loaded : 1;   /* ev/n_ev hold its events up to as_of */
@@ -350,14 +352,16 @@ static uint64_t id_mix(int64_t id)
 /* Loading                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Organisation domain of `domain` (chunk), or "" for a freemail domain. */
-static const char *org_domain(kw_model_t *m, const char *domain)
+/* Organisation domain of the domain of `email` (chunk), or "" for a
+ * freemail domain; one public-suffix lookup per distinct domain. */
+static const char *org_domain(kw_model_t *m, const char *email)
 {
+    const char *domain = kw_email_domain(email);
     const char *v = g_hash_table_lookup(m->org_cache, domain);
     if (!v) {
-        char *reg = kw_is_freemail_domain(domain) ? g_strdup("") : kw_registrable_domain(domain);
-        v = g_string_chunk_insert_const(m->chunk, reg ? reg : domain);
-        g_free(reg);
+        char *org = kw_org_key(email); /* the address itself for freemail */
+        v = g_string_chunk_insert_const(m->chunk, !org ? domain : strcmp(org, email) == 0 ? "" : org);
+        g_free(org);
         g_hash_table_insert(m->org_cache, (gpointer) g_string_chunk_insert_const(m->chunk, domain),
                             (gpointer) v);
     }
@@ -406,8 +410,8 @@ static kw_status_t load_identities(kw_model_t *m, char **error)
             continue;
         g_hash_table_add(m->identities, g_ascii_strdown(email, -1));
         domain = kw_email_domain(email);
-        if (domain && !kw_is_freemail_domain(domain)) {
-            const char *org = org_domain(m, domain);
+        if (domain) {
+            const char *org = org_domain(m, email);
             if (*org)
                 g_hash_table_add(m->colleagues, g_strdup(org));
         }
@@ -481,8 +485,8 @@ static kw_status_t load_contacts(kw_model_t *m, char **error)
         return s;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         contact_t *c;
-        const char *email = col_text(st, 1), *name = col_text(st, 2), *domain, *org;
-        if (!email || !(domain = kw_email_domain(email)))
+        const char *email = col_text(st, 1), *name = col_text(st, 2);
+        if (!email || !kw_email_domain(email))
             continue;
         if (m->n_contacts == cap) {
             cap = cap ? cap * 2 : 256;
@@ -493,9 +497,6 @@ static kw_status_t load_contacts(kw_model_t *m, char **error)
         c->id = sqlite3_column_int64(st, 0);
         c->email = g_string_chunk_insert(m->chunk, email);
         c->name = name && *name ? g_string_chunk_insert(m->chunk, name) : NULL;
-        org = org_domain(m, kw_email_domain(c->email));
-        c->freemail = *org == '\0';
-        c->org = c->freemail ? c->email : org;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -701,28 +702,50 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
     return KW_OK;
 }
 
-static void classify_contacts(kw_model_t *m)
+/* A contact's organisation key (its registrable domain, or the address
+ * itself for freemail), looked up on first use: most contacts of a mailbox
+ * never need one. */
+static const char *contact_org(kw_model_t *m, contact_t *c)
 {
-    for (size_t i = 0; i < m->n_contacts; i++) {
-        contact_t *c = &m->contacts[i];
-        if (g_hash_table_contains(m->identities, c->email))
-            c->kind = KW_KIND_SELF;
-        else if (c->st.n_in > 0 && c->st.n_in_list * 2 > c->st.n_in)
-            c->kind = KW_KIND_LIST;
-        else if (kw_is_role_address(c->email))
-            c->kind = KW_KIND_AUTOMATED;
-        else if (c->st.n_in > 0 && c->st.n_in_auto * 2 > c->st.n_in)
-            c->kind = KW_KIND_AUTOMATED;
-        else if (!c->freemail && g_hash_table_contains(m->colleagues, c->org))
-            c->kind = KW_KIND_COLLEAGUE;
-        else
-            c->kind = KW_KIND_PERSON;
+    if (!c->org) {
+        const char *org = org_domain(m, c->email);
+        c->freemail = *org == '\0';
+        c->org = c->freemail ? c->email : org;
     }
+    return c->org;
 }
 
-static int is_relationship(const contact_t *c)
+static int contact_freemail(kw_model_t *m, contact_t *c)
 {
-    return c->kind == KW_KIND_PERSON && c->st.c_in > 0 && c->st.c_out > 0;
+    contact_org(m, c);
+    return c->freemail;
+}
+
+/* What a contact is (classified on first use, from its counts up to as_of). */
+static kw_contact_kind_t contact_kind(kw_model_t *m, contact_t *c)
+{
+    if (c->classified)
+        return c->kind;
+    c->classified = 1;
+    if (g_hash_table_contains(m->identities, c->email))
+        c->kind = KW_KIND_SELF;
+    else if (c->st.n_in > 0 && c->st.n_in_list * 2 > c->st.n_in)
+        c->kind = KW_KIND_LIST;
+    else if (kw_is_role_address(c->email))
+        c->kind = KW_KIND_AUTOMATED;
+    else if (c->st.n_in > 0 && c->st.n_in_auto * 2 > c->st.n_in)
+        c->kind = KW_KIND_AUTOMATED;
+    else if (!contact_freemail(m, c) && g_hash_table_contains(m->colleagues, c->org))
+        c->kind = KW_KIND_COLLEAGUE;
+    else
+        c->kind = KW_KIND_PERSON;
+    return c->kind;
+}
+
+/* A relationship: a person the user wrote to who wrote back (counted mail). */
+static int is_relationship(kw_model_t *m, contact_t *c)
+{
+    return c->st.c_in > 0 && c->st.c_out > 0 && contact_kind(m, c) == KW_KIND_PERSON;
 }
 
 /* Organisations and their roll-up: relationship people at a non-freemail
@@ -734,7 +757,7 @@ static void build_orgs(kw_model_t *m)
         const setting_t *own;
         org_t *o;
 
-        if (!is_relationship(c) || c->freemail)
+        if (!is_relationship(m, c) || contact_freemail(m, c))
             continue;
         own = setting_for(m, c->email);
         if (own && own->ignored)
@@ -875,7 +898,6 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cade
         goto done;
     if ((s = resolve_exactness(m, !m->agg_valid, error)) != KW_OK)
         goto done;
-    classify_contacts(m);
     build_orgs(m);
     if (m->agg_valid && !m->scanned && (s = load_org_aggs(m, error)) != KW_OK)
         goto done;
@@ -1046,7 +1068,7 @@ static char *org_name_from_domain(const char *org)
  * settings, with their organisation's as fallback (ignore/snooze of either
  * apply); the cadence: the user's for the target, else (kw_rel_judge) the
  * learned one, else the model's default. */
-static void entity_settings(const kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
+static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
                             const char **note, const char **name)
 {
     const setting_t *own = setting_for(m, e->key), *org = NULL;
@@ -1056,8 +1078,8 @@ static void entity_settings(const kw_model_t *m, const entity_t *e, kw_rel_setti
     *note = NULL;
     *name = NULL;
     if (e->kind == KW_TARGET_PERSON && e->n_members == 1) {
-        const contact_t *c = &m->contacts[e->members[0]];
-        if (strcmp(c->org, e->key) != 0)
+        contact_t *c = &m->contacts[e->members[0]];
+        if (strcmp(contact_org(m, c), e->key) != 0)
             org = setting_for(m, c->org);
     }
     if (own) {
@@ -1284,12 +1306,12 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
         }
     }
     for (i = 0; i < m->n_contacts && s == KW_OK; i++) {
-        const contact_t *c = &m->contacts[i];
+        contact_t *c = &m->contacts[i];
         entity_t e;
         kw_relationship_t r;
         size_t slot;
         int wanted;
-        if (!is_relationship(c) || (options->by == KW_BY_ORG && !c->freemail))
+        if (!is_relationship(m, c) || (options->by == KW_BY_ORG && !contact_freemail(m, c)))
             continue;
         person_entity(m, i, &e, &slot);
         s = compute_entity(m, &e, states, &r, &wanted, error);
@@ -1426,7 +1448,8 @@ static kw_status_t resolve(kw_model_t *m, const char *text, resolved_t *out, cha
         } else if (!g_hash_table_contains(m->orgs, out->key)) {
             size_t i;
             for (i = 0; i < m->n_contacts; i++)
-                if (!m->contacts[i].freemail && strcmp(m->contacts[i].org, out->key) == 0)
+                if (!contact_freemail(m, &m->contacts[i]) &&
+                    strcmp(m->contacts[i].org, out->key) == 0)
                     break;
             if (i == m->n_contacts) {
                 kw_set_error(error, "unknown target %s: no mail with anyone at this domain "
@@ -1455,8 +1478,8 @@ static kw_status_t target_entity(kw_model_t *m, const resolved_t *t, entity_t *e
 
     *adhoc = NULL;
     if (t->kind == KW_TARGET_PERSON) {
-        const contact_t *c = &m->contacts[t->contact];
-        if (c->kind != KW_KIND_PERSON) {
+        contact_t *c = &m->contacts[t->contact];
+        if (contact_kind(m, c) != KW_KIND_PERSON) {
             kw_set_error(error, "%s is %s, not a relationship", c->email,
                          kind_explanation(c->kind));
             return KW_ERR_NOT_FOUND;
@@ -1472,10 +1495,10 @@ static kw_status_t target_entity(kw_model_t *m, const resolved_t *t, entity_t *e
     /* Only prospects (or ignored people) there: show them together. */
     people = g_array_new(FALSE, FALSE, sizeof(size_t));
     for (size_t i = 0; i < m->n_contacts; i++) {
-        const contact_t *c = &m->contacts[i];
-        if (c->freemail || strcmp(c->org, t->key) != 0)
+        contact_t *c = &m->contacts[i];
+        if (contact_freemail(m, c) || strcmp(c->org, t->key) != 0)
             continue;
-        if (c->kind != KW_KIND_PERSON)
+        if (contact_kind(m, c) != KW_KIND_PERSON)
             noise_kind = (int) c->kind;
         else
             g_array_append_val(people, i);
@@ -1785,14 +1808,15 @@ KW_PUBLIC kw_status_t kw_model_contacts(kw_model_t *m, int all, kw_contact_list_
     list = g_new0(kw_contact_list_t, 1);
     list->items = g_new0(kw_contact_t, m->n_contacts ? m->n_contacts : 1);
     for (i = 0; i < m->n_contacts; i++) {
-        const contact_t *c = &m->contacts[i];
+        contact_t *c = &m->contacts[i];
         kw_contact_t *o;
-        if (!all && !(c->kind == KW_KIND_PERSON && c->st.c_out > 0))
+        if (!all && !(c->st.c_out > 0 && contact_kind(m, c) == KW_KIND_PERSON))
             continue;
+        contact_kind(m, c);
         o = &list->items[n++];
         o->email = g_strdup(c->email);
         o->name = g_strdup(c->name);
-        o->org = g_strdup(c->org);
+        o->org = g_strdup(contact_org(m, c));
         o->kind = c->kind;
         o->last_inbound = c->st.last_in;
         o->last_outbound = c->st.last_out;
@@ -1940,7 +1964,7 @@ static kw_status_t write_aggregates(kw_model_t *m, char **error)
             continue;
         s = write_contact(m, i, cins, cdel, buf, error);
         /* an organisation that lost its last member keeps no row */
-        if (s == KW_OK && !full && !c->freemail && !g_hash_table_contains(m->orgs, c->org)) {
+        if (s == KW_OK && !full && !contact_freemail(m, c) && !g_hash_table_contains(m->orgs, c->org)) {
             sqlite3_bind_text(odel, 1, c->org, -1, SQLITE_STATIC);
             s = put_row(m->store, odel, error);
         }
