@@ -318,8 +318,17 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
                    g_ptr_array_new() };
     char *w = kw_words_who(r), *s;
 
+    /* "Jane Doe <jane@x> (person)", "ACME (acme.com, organisation)" */
+    if (r->kind == KW_TARGET_ORG && r->display_name && strcmp(r->display_name, r->key) != 0) {
+        g_free(w);
+        w = g_strdup_printf("%s (%s, %s)", r->display_name, r->key, kw_words_kind(r->kind));
+    } else {
+        char *k = g_strdup_printf("%s (%s)", w, kw_words_kind(r->kind));
+        g_free(w);
+        w = k;
+    }
     s = kw_cli_clean(w);
-    printf("%s (%s)\n\n", s, kw_words_kind(r->kind));
+    printf("%s\n\n", s);
     g_free(s);
     g_free(w);
     field(&f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
