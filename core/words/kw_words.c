@@ -236,10 +236,15 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
                                   name_of(&r->last_exchange_with, 0)));
         g_free(ago);
         g_free(date);
-    } else if (r->last_inbound) {
+    } else if (r->last_inbound && !(r->waiting == KW_WAITING_ON_YOU &&
+                                    days_between(r->waiting_since, as_of) ==
+                                        days_between(r->last_inbound, as_of))) {
         ago = kw_words_ago(r->last_inbound, as_of);
         part(out, g_strdup_printf(_("no two-way exchange yet, they last wrote %s"), ago));
         g_free(ago);
+    } else if (r->last_inbound) {
+        /* "X wrote 4 days ago and has no answer yet" said when they wrote */
+        part(out, g_strdup(_("no two-way exchange yet")));
     } else {
         part(out, g_strdup(_("they never replied (a prospect, not a customer)")));
     }

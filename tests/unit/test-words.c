@@ -108,7 +108,21 @@ static void test_reason(void)
     r.cadence_days = 60;
     check(kw_words_reason(&r, AT(2)), "No two-way exchange yet, they last wrote yesterday; too "
                                       "little history for a rhythm, so every 2 months by default.");
-    r.last_inbound = 0;
+    /* waiting for your answer since that very mail: said once */
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.waiting = KW_WAITING_ON_YOU;
+    r.waiting_since = AT(1);
+    r.waiting_person = person("ann@x.example", "Ann");
+    check(kw_words_reason(&r, AT(5)), "Ann wrote 4 days ago (Jan 2) and has no answer yet; no "
+                                      "two-way exchange yet; too little history for a rhythm, so "
+                                      "every 2 months by default.");
+    r.last_inbound = AT(3); /* she wrote again since */
+    check(kw_words_reason(&r, AT(5)), "Ann wrote 4 days ago (Jan 2) and has no answer yet; no "
+                                      "two-way exchange yet, they last wrote 2 days ago; too little "
+                                      "history for a rhythm, so every 2 months by default.");
+    memset(&r, 0, sizeof r);
+    r.state = KW_STATE_OK;
+    r.cadence_days = 60;
     check(kw_words_reason(&r, AT(2)), "They never replied (a prospect, not a customer); too little "
                                       "history for a rhythm, so every 2 months by default.");
 }
