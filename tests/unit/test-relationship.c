@@ -487,6 +487,14 @@ static void test_state_names(void)
         g_assert_cmpint(back, ==, s);
     }
     g_assert_cmpint(kw_state_from_string("cold", NULL), ==, KW_ERR_USAGE);
+    /* the status names parse back too (a progress event's "status") */
+    for (int st = 0; st < KW_STATUS_LAST; st++) {
+        kw_status_t back = KW_STATUS_LAST;
+        g_assert_cmpint(kw_status_from_string(kw_status_to_string((kw_status_t) st), &back), ==, KW_OK);
+        g_assert_cmpint(back, ==, st);
+    }
+    g_assert_cmpint(kw_status_from_string("unknown", NULL), ==, KW_ERR_USAGE);
+    g_assert_cmpint(kw_status_from_string(NULL, NULL), ==, KW_ERR_USAGE);
     g_assert_cmpstr(kw_state_to_string(KW_STATE_AWAITING_YOUR_REPLY), ==, "awaiting-your-reply");
 }
 
