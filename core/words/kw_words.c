@@ -13,10 +13,53 @@
 /* Plural forms in our domain (plain ngettext would use the program's). */
 #define NG_(s, p, n) g_dngettext(GETTEXT_PACKAGE, (s), (p), (gulong) (n))
 
+/* Translations of the fixed strings, remembered per msgid (the address of a
+ * literal): gettext reads the environment on every call, and a 400-row
+ * table asks for a few thousand. Emptied by kw_words_bind(). */
+G_LOCK_DEFINE_STATIC(translations);
+static GHashTable *translations;
+
+static const char *tr(const char *msgid, const char *(*lookup)(const char *)) G_GNUC_FORMAT(1);
+
+static const char *tr(const char *msgid, const char *(*lookup)(const char *))
+{
+    const char *t;
+    G_LOCK(translations);
+    if (!translations)
+        translations = g_hash_table_new(g_direct_hash, g_direct_equal);
+    t = g_hash_table_lookup(translations, msgid);
+    if (!t) {
+        t = lookup(msgid);
+        g_hash_table_insert(translations, (gpointer) msgid, (gpointer) t);
+    }
+    G_UNLOCK(translations);
+    return t;
+}
+
+static const char *lookup_plain(const char *msgid)
+{
+    return g_dgettext(GETTEXT_PACKAGE, msgid);
+}
+
+/* msgctxt "\004" msgid, as gettext stores a string with a context */
+static const char *lookup_context(const char *ctxt_id)
+{
+    return g_dpgettext(GETTEXT_PACKAGE, ctxt_id, strchr(ctxt_id, '\004') - ctxt_id + 1);
+}
+
+#undef _
+#undef C_
+#define _(s) tr((s), lookup_plain)
+#define C_(c, s) tr(c "\004" s, lookup_context)
+
 void kw_words_bind(const char *const *dirs)
 {
     const char *chosen = NULL;
 
+    G_LOCK(translations);
+    if (translations)
+        g_hash_table_remove_all(translations);
+    G_UNLOCK(translations);
     for (const char *const *d = dirs; d && *d; d++) {
         char *mo = g_build_filename(*d, "de", "LC_MESSAGES", KW_TEXT_DOMAIN ".mo", NULL);
         int found = g_file_test(mo, G_FILE_TEST_EXISTS);
