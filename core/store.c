@@ -22,6 +22,7 @@
 #include "sanitize.h"
 #include "classify.h"
 #include "header_parse.h"
+#include "model.h"
 
 sqlite3 *kw_store_db(kw_store_t *store)
 {
@@ -89,15 +90,61 @@ kw_status_t kw_store_write_begin(kw_store_t *store, char **error)
     return kw_store_exec(store, "BEGIN IMMEDIATE", error);
 }
 
+void kw_store_mark_contact(kw_store_t *store, int64_t contact_id)
+{
+    if (!store->agg_marks)
+        store->agg_marks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    if (!g_hash_table_contains(store->agg_marks, &contact_id))
+        g_hash_table_add(store->agg_marks, g_memdup2(&contact_id, sizeof contact_id));
+}
+
+/* Write the marks of the open transaction into agg_dirty. */
+static kw_status_t flush_marks(kw_store_t *store, char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    GHashTableIter it;
+    gpointer key;
+    kw_status_t st;
+    int rc = SQLITE_DONE;
+
+    if (!store->agg_marks || g_hash_table_size(store->agg_marks) == 0)
+        return KW_OK;
+    st = kw_store_prepare(store, "INSERT OR IGNORE INTO agg_dirty(contact_id) VALUES (?1)", &stmt,
+                          error);
+    if (st != KW_OK)
+        return st;
+    g_hash_table_iter_init(&it, store->agg_marks);
+    while (rc == SQLITE_DONE && g_hash_table_iter_next(&it, &key, NULL)) {
+        sqlite3_bind_int64(stmt, 1, *(const int64_t *)key);
+        rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "marking contacts for the model", error);
+    g_hash_table_remove_all(store->agg_marks);
+    return KW_OK;
+}
+
 kw_status_t kw_store_write_commit(kw_store_t *store, char **error)
 {
+    kw_status_t st = flush_marks(store, error);
+    if (st != KW_OK)
+        return st;
     return kw_store_exec(store, "COMMIT", error);
 }
 
 void kw_store_write_rollback(kw_store_t *store)
 {
+    if (store && store->agg_marks)
+        g_hash_table_remove_all(store->agg_marks);
     if (store && store->db && !sqlite3_get_autocommit(store->db))
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+kw_status_t kw_store_invalidate_aggregates(kw_store_t *store, char **error)
+{
+    return kw_store_exec(store, "DELETE FROM preferences WHERE key = 'agg_version'", error);
 }
 
 KW_PUBLIC int kw_store_schema_version(void)
@@ -358,6 +405,7 @@ KW_PUBLIC kw_status_t kw_store_open(const char *path, kw_store_mode_t mode,
             goto fail;
         mark_checked(path);
     }
+    store->opened = 1;
     *store_out = store;
     return KW_OK;
 fail:
@@ -370,10 +418,18 @@ KW_PUBLIC void kw_store_close(kw_store_t *store)
     if (!store)
         return;
     if (store->db) {
-        if (!store->read_only)
+        if (!store->read_only && store->opened) {
+            /* A writer leaves the model's aggregates up to date for the
+             * readers (what this process or a killed one marked). A failure
+             * leaves the marks: readers compute those contacts themselves. */
+            if (sqlite3_get_autocommit(store->db))
+                kw_model_refresh_aggregates(store, NULL);
             sqlite3_exec(store->db, "PRAGMA optimize", NULL, NULL, NULL);
+        }
         sqlite3_close_v2(store->db);
     }
+    if (store->agg_marks)
+        g_hash_table_destroy(store->agg_marks);
     g_free(store->path);
     g_free(store);
 }
@@ -463,6 +519,8 @@ kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
     int rc;
 
     st = kw_store_exec(store, "DELETE FROM interactions", error);
+    if (st == KW_OK)
+        st = kw_store_invalidate_aggregates(store, error);
     if (st != KW_OK)
         goto done;
     st = kw_store_prepare(store, "SELECT c.id FROM contacts c JOIN identities i ON i.email = c.email",

@@ -212,6 +212,7 @@ static kw_status_t add_interaction(kw_sync_writer_t *w, int64_t contact, int64_t
     rc = step_reset(s);
     if (rc != SQLITE_DONE)
         return kw_store_fail(w->store, rc, "adding an interaction", error);
+    kw_store_mark_contact(w->store, contact); /* the model's aggregates follow at commit */
     return KW_OK;
 }
 
