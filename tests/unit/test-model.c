@@ -897,7 +897,7 @@ static void test_differential(fixture_t *f, gconstpointer data)
         g_test_message("seed %u, %d people", seed, people);
         exec_sql(f->store, "DELETE FROM interactions; DELETE FROM messages; DELETE FROM contacts;"
                            "DELETE FROM settings; DELETE FROM agg_dirty; DELETE FROM contact_agg;"
-                           "DELETE FROM org_agg; DELETE FROM options;");
+                           "DELETE FROM org_agg; DELETE FROM preferences;");
         random_mail(f, rng, people, g_rand_int_range(rng, 300, 1500));
         /* nothing kept yet: both ways are the scan */
         assert_same_both_ways(f, AT(731));
