@@ -10,7 +10,8 @@ int kw_cli_exit_code(kw_status_t status)
 {
     switch (status) {
     case KW_OK:                return KW_EXIT_OK;
-    case KW_ERR_USAGE:         return KW_EXIT_USAGE;
+    case KW_ERR_USAGE:
+    case KW_ERR_AMBIGUOUS:     return KW_EXIT_USAGE;
     case KW_ERR_AUTH:          return KW_EXIT_AUTH;
     case KW_ERR_TLS:
     case KW_ERR_INSECURE:      return KW_EXIT_TLS;

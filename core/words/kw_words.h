@@ -50,6 +50,11 @@ char *kw_words_ago(int64_t t, int64_t as_of);
 /* "Mar 3", or "Mar 3, 2023" outside the year of as_of; t == 0 gives "never". */
 char *kw_words_date(int64_t t, int64_t as_of);
 
+/* "Mon 14 Dec", or "Mon 14 Dec 2026" outside the year of as_of: a day with
+ * its weekday, for dates the user acts on (snoozes, returns); t == 0 gives
+ * "never". */
+char *kw_words_day(int64_t t, int64_t as_of);
+
 /* The one plain sentence for a reason, e.g. "Last exchange 93 days ago
  * (Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 exchanges since
  * 2023." */
@@ -57,12 +62,22 @@ char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
 
 /* The hint shown above a message from the relationship: "ACME — last
  * exchange 93 days ago; you usually talk every 3 weeks", "ACME — awaiting
- * your reply for 6 days", ...; NULL when nothing should be shown (ignored,
+ * your reply for 6 days; overdue too: last exchange 69 days ago", "ACME —
+ * Jane Doe is away until Fri 14 Jun (automatic reply); your mail of Jun 3
+ * has no answer yet", ...; NULL when nothing should be shown (ignored,
  * snoozed, NULL). */
 char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of);
 
 /* "jane@acme.com, bob@acme.com +2 more": at most `max` (<= 0: 2) shown. */
 char *kw_words_people(char *const *people, int max);
+
+/* "Jane Doe, Bob Smith +2 more": the names of a relationship's people
+ * (their address where no name is known), at most `max` (<= 0: 2). */
+char *kw_words_people_names(const kw_relationship_t *rel, int max);
+
+/* A target on one line: "Jane Doe <jane@acme.com>", "ACME (acme.com)", or
+ * the key. */
+char *kw_words_target(const kw_target_t *target);
 
 /* Who a relationship is, on one line: "Jane Doe <jane@acme.com>" for a
  * person with a name, "ACME (acme.com)" for an organisation whose name
