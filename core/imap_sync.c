@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -398,6 +399,25 @@ static int use_auth_plain(sync_ctx_t *c)
     return has_capability(c, "LOGINDISABLED") && mailimap_has_authentication(c->imap, "PLAIN");
 }
 
+/* Does `host` have an address? (After a failed connect only: tells a
+ * misspelt host name from a server that is down.) */
+static int host_resolves(const char *host)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, NULL, &hints, &res);
+    if (res)
+        freeaddrinfo(res);
+#ifdef EAI_NODATA
+    if (rc == EAI_NODATA)
+        return 0;
+#endif
+    return rc == 0 || (rc != EAI_NONAME && rc != EAI_FAIL && rc != EAI_AGAIN);
+}
+
 static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
 {
     const kw_sync_options_t *o = c->opt;
@@ -429,9 +449,14 @@ static kw_status_t connect_and_login(sync_ctx_t *c, char **error)
         r = mailimap_socket_connect(c->imap, o->host, (uint16_t)port);
     activity(c);
     if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-        if (r == MAILIMAP_ERROR_CONNECTION_REFUSED || r == MAILIMAP_ERROR_STREAM) {
-            kw_set_error(error, "%s: cannot connect (%s); check host, port and network",
-                         what, r == MAILIMAP_ERROR_STREAM ? "no answer" : "refused or unreachable");
+        if (r == MAILIMAP_ERROR_CONNECTION_REFUSED && !host_resolves(o->host)) {
+            /* libetpan reports a failed name lookup as a refused connection */
+            kw_set_error(error, "%s: the host name %s does not resolve (misspelt, or no network "
+                         "or name server)", what, o->host);
+            st = KW_ERR_NETWORK;
+        } else if (r == MAILIMAP_ERROR_CONNECTION_REFUSED || r == MAILIMAP_ERROR_STREAM) {
+            kw_set_error(error, "%s: cannot connect (%s)", what,
+                         r == MAILIMAP_ERROR_STREAM ? "no answer" : "refused or unreachable");
             st = KW_ERR_NETWORK;
         } else if (r == MAILIMAP_ERROR_SSL) {
             kw_set_error(error, "%s: the TLS handshake failed (is this an implicit-TLS port? "

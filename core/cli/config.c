@@ -41,7 +41,8 @@ static int config_error(const kw_config_t *cfg, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    kw_cli_usage_error("sync", "%s", msg);
+    /* the message names the file, line and what is allowed: no "--help" */
+    fprintf(stderr, "keepwarm: %s\n", msg);
     g_free(msg);
     return KW_EXIT_USAGE;
 }
@@ -253,6 +254,17 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
         }
     }
     a->tls = g_key_file_get_string(kf, group, "tls", NULL);
+    if (a->tls) {
+        static const char *const modes[] = { "implicit", "ssl", "tls", "starttls", "none", NULL };
+        g_strstrip(a->tls);
+        if (!in_list(a->tls, modes))
+            return config_error(cfg, "%s:%d: tls: '%s' is not a TLS mode: implicit (port 993), "
+                                     "starttls (port 143) or none (a server on this machine only)%s",
+                                cfg->path, kw_config_line(cfg, group, "tls"), a->tls,
+                                !g_ascii_strcasecmp(a->tls, "off") || !g_ascii_strcasecmp(a->tls, "no") ||
+                                        !g_ascii_strcasecmp(a->tls, "false")
+                                    ? "; did you mean 'none'?" : "");
+    }
     a->user = g_key_file_get_string(kf, group, "user", NULL);
     a->me = key_list(kf, group, "me");
     if ((rc = check_addresses(cfg, group, "me", a->me)) != 0)
@@ -261,6 +273,13 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
     a->token_cmd = g_key_file_get_string(kf, group, "oauth2_token_cmd", NULL);
     a->ca_file = g_key_file_get_string(kf, group, "ca_file", NULL);
     a->auth = g_key_file_get_string(kf, group, "auth", NULL);
+    if (a->auth) {
+        static const char *const mechs[] = { "auto", "login", "plain", NULL };
+        g_strstrip(a->auth);
+        if (!in_list(a->auth, mechs))
+            return config_error(cfg, "%s:%d: auth: '%s' is not a way to log in: auto, login or plain",
+                                cfg->path, kw_config_line(cfg, group, "auth"), a->auth);
+    }
     a->include = key_list(kf, group, "include");
     a->exclude = key_list(kf, group, "exclude");
     if (!a->host || !a->user)
