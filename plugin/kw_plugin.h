@@ -3,7 +3,9 @@
  * Layout:
  *   plugin_main.c  plugin_* entry points, hooks, the one teardown helper,
  *                  the hint bar, finding the keepwarm command
- *   panel.c        the "Keep warm" panel under the folder tree and its actions
+ *   panel.c        the "Keep warm" panel under the folder tree, its actions
+ *                  (confirmed with an Undo) and the snoozed & ignored view
+ *   dialogs.c      the rhythm, details and "their messages" dialogs
  *   worker.c       background `keepwarm sync` children (one per account)
  *   prefs.c        the preferences page and the [KeepWarm] block of clawsrc
  *   testhook.c     test-only introspection (KEEPWARM_PLUGIN_TEST_DUMP/_CMD)
@@ -75,8 +77,11 @@ gboolean    kw_plugin_unloading(void);
 void        kw_plugin_set_status(const char *text, gboolean is_error);
 const char *kw_plugin_status(void);
 void        kw_plugin_clear_error(void);   /* a sync succeeded */
-/* The hint bar's current text, or NULL. */
+/* The hint bar's current text, or NULL; its buttons' labels (1, 2), or
+ * NULL; press one (the test hook). */
 const char *kw_plugin_hint_text(void);
+const char *kw_plugin_hint_button(int which);
+void        kw_plugin_hint_press(int which);
 
 /* ---- panel (panel.c) ---------------------------------------------------- */
 void     kw_panel_init(struct _MainWindow *mainwin);  /* create model, insert */
@@ -93,6 +98,52 @@ GtkWidget *kw_panel_folderview_widget(void);
 /* Actions shared with the hint bar. */
 void     kw_action_write(const char *address);
 void     kw_action_details(const char *key);
+
+/* What the list shows: those needing attention, or the snoozed and ignored
+ * (to bring them back). */
+typedef enum { KW_PANEL_ATTENTION = 0, KW_PANEL_HIDDEN = 1 } kw_panel_view_t;
+void     kw_panel_set_view(kw_panel_view_t view);
+kw_panel_view_t kw_panel_view(void);
+
+/* The user's actions, from the panel, the hint bar and the dialogs: done in
+ * the store, confirmed in the status bar and the panel's bar with an Undo
+ * (the library's action log), the list refreshed keeping its place.
+ * `title`: the name the confirmation uses; `value`: the snooze's end, the
+ * rhythm in days (0: learned), settle's time; `text`: the note. */
+typedef enum {
+    KW_ACT_SNOOZE, KW_ACT_UNSNOOZE, KW_ACT_IGNORE, KW_ACT_UNIGNORE, KW_ACT_CADENCE,
+    KW_ACT_SETTLE, KW_ACT_NOTE
+} kw_panel_act_t;
+void     kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64_t value,
+                      const char *text);
+void     kw_panel_undo(void);                         /* the Undo button */
+/* For the test hook: the panel's state and its context menu. */
+const char *kw_panel_confirmation(void);              /* (transfer none) or NULL */
+gboolean kw_panel_can_undo(void);
+guint    kw_panel_hidden_count(void);
+gboolean kw_panel_narrow(void);
+const char *kw_panel_legend(void);                    /* (transfer none) */
+int      kw_panel_selected(void);                     /* row index, -1 none */
+void     kw_panel_select(guint i);
+gboolean kw_panel_menu_action(guint i, const char *what);
+
+/* ---- dialogs (dialogs.c) ------------------------------------------------ */
+/* How often to be in touch with `key`: opens at the current rhythm and says
+ * whether it is learned; OK changes nothing unless something was changed. */
+void     kw_dialog_cadence(const char *key, const char *title);
+/* Everything about one relationship: state and reason, the facts, the
+ * people, the note (editable), the timeline, and the actions. */
+void     kw_dialog_details(const char *key);
+/* Their messages in every folder the sync reads (not Trash, Junk, Drafts,
+ * Queue), newest first; opening one shows it in its folder. */
+void     kw_dialog_messages(const char *key, const char *title);
+/* Close every dialog (`interactive`: the plugin is unloaded while Claws
+ * runs; else only detach). Idempotent. */
+void     kw_dialogs_done(gboolean interactive);
+/* For the test hook: what the open dialogs show, as JSON members; and
+ * their buttons. */
+void     kw_dialogs_describe(GString *json);
+gboolean kw_dialogs_command(const char *what, const char *arg);
 
 /* ---- workers (worker.c) -------------------------------------------------- */
 void     kw_workers_init(void);

@@ -46,7 +46,9 @@ static struct {
     char      *hint_text;
     char      *hint_key;
     char      *hint_person;
-    kwv_hint_action_t hint_action;
+    char      *hint_title;
+    int64_t    hint_back;      /* "Snooze until back": the day */
+    kwv_hint_action_t hint_action, hint_action2;
     NoticeView *hint_nv;       /* the main window's notice view we wrote to */
 } G = { .hook_show_done = HOOK_NONE, .hook_item_update = HOOK_NONE,
         .hook_postfilter = HOOK_NONE };
@@ -58,6 +60,10 @@ const char *kw_plugin_db_path(void) { return G.db_path; }
 gboolean kw_plugin_unloading(void) { return G.unloading; }
 const char *kw_plugin_status(void) { return G.status; }
 const char *kw_plugin_hint_text(void) { return G.hint_text; }
+const char *kw_plugin_hint_button(int which)
+{
+    return kwv_hint_action_label(which == 2 ? G.hint_action2 : G.hint_action);
+}
 
 int64_t kw_plugin_as_of(void)
 {
@@ -75,6 +81,12 @@ void kw_plugin_model_drop(void)
 {
     kw_model_free(G.model);
     G.model = NULL;
+    /* The next model reads through a fresh handle: a read-only connection
+     * kept open across other connections' commits was seen stuck on an old
+     * snapshot in Claws (the panel showed an ignore its Undo had already
+     * taken back); opening one costs well under a millisecond. */
+    kw_store_close(G.ro_store);
+    G.ro_store = NULL;
 }
 
 kw_model_t *kw_plugin_model(char **error)
@@ -208,16 +220,20 @@ static void hint_clear_state(void)
     g_clear_pointer(&G.hint_text, g_free);
     g_clear_pointer(&G.hint_key, g_free);
     g_clear_pointer(&G.hint_person, g_free);
-    G.hint_action = KWV_HINT_NONE;
+    g_clear_pointer(&G.hint_title, g_free);
+    G.hint_action = G.hint_action2 = KWV_HINT_NONE;
+    G.hint_back = 0;
 }
 
-static void hint_pressed(NoticeView *nv, gpointer data)
+static void hint_do(NoticeView *nv, kwv_hint_action_t action)
 {
     MainWindow *mainwin = mainwindow_get_mainwindow();
+    int64_t now = kw_plugin_as_of();
     if (!G.hint_key || !mainwin)
         return;
-    switch (G.hint_action) {
+    switch (action) {
     case KWV_HINT_WRITE:
+    case KWV_HINT_FOLLOW_UP:
         kw_action_write(G.hint_person);
         break;
     case KWV_HINT_REPLY:
@@ -228,16 +244,46 @@ static void hint_pressed(NoticeView *nv, gpointer data)
         }
         break;
     case KWV_HINT_SNOOZE_WEEK:
-        kw_panel_snooze(G.hint_key, 7);
+    case KWV_HINT_SNOOZE_BACK:
+    case KWV_HINT_SETTLE: {
+        char *key = g_strdup(G.hint_key), *title = g_strdup(G.hint_title);
+        int64_t back = G.hint_back;
         noticeview_hide(nv);
         hint_clear_state();
+        if (action == KWV_HINT_SETTLE)
+            kw_panel_act(KW_ACT_SETTLE, key, title, now, NULL);
+        else
+            kw_panel_act(KW_ACT_SNOOZE, key, title,
+                         action == KWV_HINT_SNOOZE_BACK && back ? back : now + 7 * 86400, NULL);
+        g_free(key);
+        g_free(title);
         break;
+    }
     case KWV_HINT_DETAILS:
         kw_action_details(G.hint_key);
         break;
     default:
         break;
     }
+}
+
+static void hint_pressed(NoticeView *nv, gpointer data)
+{
+    hint_do(nv, G.hint_action);
+}
+
+static void hint_pressed2(NoticeView *nv, gpointer data)
+{
+    hint_do(nv, G.hint_action2);
+}
+
+/* For the test hook: press the hint's first (1) or second (2) button. */
+void kw_plugin_hint_press(int which)
+{
+    MainWindow *mainwin = mainwindow_get_mainwindow();
+    if (G.hint_text && G.hint_nv && mainwin && mainwin->messageview &&
+        mainwin->messageview->noticeview == G.hint_nv)
+        hint_do(G.hint_nv, which == 2 ? G.hint_action2 : G.hint_action);
 }
 
 /* The relationship a sender belongs to — the organisation first (what the
@@ -272,16 +318,24 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     char *text = hint ? kw_sanitize_for_display(hint) : NULL;
     g_free(hint);
     if (text) {
+        int64_t now = kw_plugin_as_of();
         G.hint_text = text;
         G.hint_key = g_strdup(rel->key);
-        G.hint_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
-        G.hint_action = kwv_hint_action(rel);
+        /* follow up with whom the unanswered mail went to */
+        G.hint_person = g_strdup(rel->state == KW_STATE_AWAITING_THEIR_REPLY &&
+                                         rel->reason.waiting_person.address
+                                     ? rel->reason.waiting_person.address
+                                 : rel->main_person ? rel->main_person : rel->key);
+        G.hint_title = kw_sanitize_for_display(rel->display_name ? rel->display_name : rel->key);
+        G.hint_back = kwv_back_on(rel, now);
+        kwv_hint_actions(rel, now, &G.hint_action, &G.hint_action2);
         G.hint_nv = mv->noticeview;
         noticeview_set_icon(mv->noticeview, STOCK_PIXMAP_NOTICE_NOTE);
         noticeview_set_text(mv->noticeview, text);
         noticeview_set_button_text(mv->noticeview, kwv_hint_action_label(G.hint_action));
         noticeview_set_button_press_callback(mv->noticeview, G_CALLBACK(hint_pressed), NULL);
-        noticeview_set_2ndbutton_text(mv->noticeview, NULL);
+        noticeview_set_2ndbutton_text(mv->noticeview, kwv_hint_action_label(G.hint_action2));
+        noticeview_set_2ndbutton_press_callback(mv->noticeview, G_CALLBACK(hint_pressed2), NULL);
         noticeview_show(mv->noticeview);
     }
     kw_relationship_free(rel);
@@ -298,6 +352,7 @@ static void hint_done(void)
     if (G.hint_text && G.hint_nv && mainwin && mainwin->messageview &&
         mainwin->messageview->noticeview == G.hint_nv) {
         noticeview_set_button_press_callback(G.hint_nv, NULL, NULL);
+        noticeview_set_2ndbutton_press_callback(G.hint_nv, NULL, NULL);
         noticeview_hide(G.hint_nv);
     }
     G.hint_nv = NULL;

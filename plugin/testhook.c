@@ -7,7 +7,12 @@
  *       (atomically: /path.tmp then rename).
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   read one command per line:
  *       refresh | dump | sync | snooze ROW DAYS | layout N | unload |
- *       identities [ADDR,ADDR...]  (set "your other addresses" and save)
+ *       identities [ADDR,ADDR...]  (set "your other addresses" and save) |
+ *       menu ROW ITEM (a context menu item: write, messages, settle,
+ *       snooze-week, snooze-month, cadence, ignore-person, ignore-domain,
+ *       bring-back, details) | undo | view attention|hidden |
+ *       dialog CMD [ARG] (kw_dialogs_command) | hint-press 1|2 |
+ *       folder-width PX
  *   (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *   columns, 2 wide message, 4 wide message list, 5 small screen.)
  * Nothing here is reachable otherwise. */
@@ -95,6 +100,21 @@ void kw_testhook_dump(const char *why)
     }
     g_string_append(j, "],\"hint\":");
     json_str(j, kw_plugin_hint_text());
+    /* what issue 15 made visible: buttons, confirmation, views, dialogs */
+    g_string_append(j, ",\"hint_buttons\":[");
+    json_str(j, kw_plugin_hint_button(1));
+    g_string_append_c(j, ',');
+    json_str(j, kw_plugin_hint_button(2));
+    g_string_append_printf(j, "],\"view\":\"%s\",\"hidden_count\":%u,\"selected\":%d,"
+                              "\"narrow\":%s,\"can_undo\":%s,\"confirmation\":",
+                           kw_panel_view() == KW_PANEL_HIDDEN ? "hidden" : "attention",
+                           kw_panel_hidden_count(), kw_panel_selected(),
+                           kw_panel_narrow() ? "true" : "false", kw_panel_can_undo() ? "true" : "false");
+    json_str(j, kw_panel_confirmation());
+    g_string_append(j, ",\"legend\":");
+    json_str(j, kw_panel_legend());
+    g_string_append_c(j, ',');
+    kw_dialogs_describe(j);
     g_string_append(j, ",\"status\":");
     json_str(j, kw_plugin_status());
     g_string_append_printf(j, ",\"panel_inserted\":%s,\"layout\":%d,\"folderview_parents\":",
@@ -143,6 +163,12 @@ static void cmd_layout(int mode)
             cm_toggle_menu_set_active_full(mainwin->ui_manager, (gchar *)map[i].path, TRUE);
 }
 
+static gboolean dump_later(gpointer data)
+{
+    kw_testhook_dump("later");
+    return G_SOURCE_REMOVE;
+}
+
 static void run_command(char *line)
 {
     char **w = g_strsplit(g_strstrip(line), " ", 3);
@@ -169,6 +195,24 @@ static void run_command(char *line)
     } else if (!strcmp(cmd, "layout") && w[1]) {
         cmd_layout(atoi(w[1]));
         kw_testhook_dump("layout");
+    } else if (!strcmp(cmd, "menu") && w[1] && w[2]) {
+        kw_panel_menu_action((guint)atoi(w[1]), w[2]);
+        kw_testhook_dump("menu");
+    } else if (!strcmp(cmd, "undo")) {
+        kw_panel_undo();
+    } else if (!strcmp(cmd, "view") && w[1]) {
+        kw_panel_set_view(!strcmp(w[1], "hidden") ? KW_PANEL_HIDDEN : KW_PANEL_ATTENTION);
+    } else if (!strcmp(cmd, "dialog") && w[1]) {
+        kw_dialogs_command(w[1], w[2]);
+        kw_testhook_dump("dialog");
+    } else if (!strcmp(cmd, "hint-press") && w[1]) {
+        kw_plugin_hint_press(atoi(w[1]));
+        kw_testhook_dump("hint-press");
+    } else if (!strcmp(cmd, "folder-width") && w[1]) {
+        MainWindow *mainwin = mainwindow_get_mainwindow();
+        if (mainwin && GTK_IS_PANED(mainwin->hpaned))
+            gtk_paned_set_position(GTK_PANED(mainwin->hpaned), atoi(w[1]));
+        g_timeout_add(300, dump_later, NULL);
     } else if (!strcmp(cmd, "unload")) {
         /* Unloading closes this module: Claws' plugin_unload must not run in
          * a frame of ours. It runs as the destroy-notify of an idle source

@@ -71,6 +71,14 @@ static char *clean_take(char *s)
 
 /* ---- panel rows --------------------------------------------------------- */
 
+const kw_state_t *kwv_legend_states(size_t *n)
+{
+    static const kw_state_t legend[] = { KW_STATE_AWAITING_YOUR_REPLY, KW_STATE_AWAITING_THEIR_REPLY,
+                                         KW_STATE_OVERDUE, KW_STATE_DUE_SOON };
+    *n = G_N_ELEMENTS(legend);
+    return legend;
+}
+
 void kwv_row_free(kwv_row_t *row)
 {
     if (!row)
@@ -98,12 +106,13 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
         row->key = g_strdup(rel->key);
         row->main_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
         row->title = clean(rel->display_name && *rel->display_name ? rel->display_name : rel->key);
-        row->people = clean_take(kw_words_people(rel->people, 2));
+        row->people = clean_take(kw_words_people_names(rel, 2));
         row->since = kw_words_days(rel->days_since);
         row->cadence = kw_words_cadence(rel->cadence_days);
         row->reason = clean_take(kw_words_reason(&rel->reason, as_of));
         row->state = rel->state;
         row->kind = rel->kind;
+        row->snoozed_until = rel->snoozed_until;
         g_ptr_array_add(rows, row);
     }
     return rows;
@@ -111,18 +120,55 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
+#define DAY ((int64_t) 86400)
+
+int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of)
 {
+    int64_t back;
+    if (!rel || !rel->reason.away_since || !rel->reason.away_until)
+        return 0;
+    back = rel->reason.away_until + (rel->reason.away_until_is_return ? 0 : DAY);
+    return back > as_of ? back : 0;
+}
+
+void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
+                      kwv_hint_action_t *second)
+{
+    *first = *second = KWV_HINT_NONE;
     if (!rel)
-        return KWV_HINT_NONE;
+        return;
     switch (rel->state) {
     case KW_STATE_OVERDUE:
-    case KW_STATE_DUE_SOON:             return KWV_HINT_WRITE;
-    case KW_STATE_AWAITING_YOUR_REPLY:  return KWV_HINT_REPLY;
-    case KW_STATE_AWAITING_THEIR_REPLY: return KWV_HINT_SNOOZE_WEEK;
-    case KW_STATE_OK:                   return KWV_HINT_DETAILS;
-    default:                            return KWV_HINT_NONE;
+    case KW_STATE_DUE_SOON:
+        *first = KWV_HINT_WRITE;
+        *second = KWV_HINT_SNOOZE_WEEK;
+        break;
+    case KW_STATE_AWAITING_YOUR_REPLY:
+        *first = KWV_HINT_REPLY;
+        *second = KWV_HINT_SETTLE;
+        break;
+    case KW_STATE_AWAITING_THEIR_REPLY:
+        if (kwv_back_on(rel, as_of)) {
+            *first = KWV_HINT_SNOOZE_BACK;
+            *second = KWV_HINT_FOLLOW_UP;
+        } else {
+            *first = KWV_HINT_FOLLOW_UP;
+            *second = KWV_HINT_SNOOZE_WEEK;
+        }
+        break;
+    case KW_STATE_OK:
+        *first = KWV_HINT_DETAILS;
+        break;
+    default:
+        break;
     }
+}
+
+kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
+{
+    kwv_hint_action_t first, second;
+    kwv_hint_actions(rel, 0, &first, &second);
+    return first;
 }
 
 const char *kwv_hint_action_label(kwv_hint_action_t action)
@@ -132,6 +178,9 @@ const char *kwv_hint_action_label(kwv_hint_action_t action)
     case KWV_HINT_REPLY:       return _("Reply");
     case KWV_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
     case KWV_HINT_DETAILS:     return _("Details…");
+    case KWV_HINT_FOLLOW_UP:   return _("Follow up…");
+    case KWV_HINT_SETTLE:      return _("No reply needed");
+    case KWV_HINT_SNOOZE_BACK: return _("Snooze until back");
     default:                   return NULL;
     }
 }

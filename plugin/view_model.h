@@ -32,13 +32,18 @@ typedef struct {
     char      *key;          /* target for actions: domain or address */
     char      *main_person;  /* address to write to */
     char      *title;        /* the relationship's display name */
-    char      *people;       /* kw_words_people() */
+    char      *people;       /* kw_words_people_names(): names, addresses where unknown */
     char      *since;        /* kw_words_days(days_since) */
     char      *cadence;      /* kw_words_cadence(cadence_days) */
     char      *reason;       /* kw_words_reason() */
     kw_state_t state;
     kw_target_kind_t kind;
+    int64_t    snoozed_until; /* snoozed rows: until when, else 0 */
 } kwv_row_t;
+
+/* The states the panel's legend explains, in its order (transfer none);
+ * *n receives how many. */
+const kw_state_t *kwv_legend_states(size_t *n);
 
 void kwv_row_free(kwv_row_t *row);
 /* One row per relationship of the list, in the list's order (the library
@@ -55,11 +60,24 @@ typedef enum {
     KWV_HINT_WRITE,        /* compose to the main person */
     KWV_HINT_REPLY,        /* reply to the displayed message */
     KWV_HINT_SNOOZE_WEEK,
-    KWV_HINT_DETAILS
+    KWV_HINT_DETAILS,
+    KWV_HINT_FOLLOW_UP,    /* write again to whom your unanswered mail went */
+    KWV_HINT_SETTLE,       /* "no reply needed" (kw_settle) */
+    KWV_HINT_SNOOZE_BACK   /* snooze until the day an out-of-office names */
 } kwv_hint_action_t;
 
 /* The most useful action for the hint's button. */
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
+/* The hint's two buttons as of `as_of`: the most useful action first, and
+ * a second one (or NONE): awaiting your reply — Reply, No reply needed;
+ * awaiting theirs — Follow up…, Snooze 1 week (Snooze until back first
+ * when an out-of-office names a day to come); overdue and due soon —
+ * Write…, Snooze 1 week; in touch — Details…, none. */
+void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
+                      kwv_hint_action_t *second);
+/* The day an out-of-office says its sender is back, when it is still to
+ * come (00:00 UTC), else 0. */
+int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of);
 /* The button label for an action (transfer none), NULL for NONE. */
 const char *kwv_hint_action_label(kwv_hint_action_t action);
 

@@ -955,22 +955,28 @@ int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     kw_store_t *store = NULL;
     kw_target_t *target = NULL;
-    char *error = NULL, *msg, *who;
+    char *error = NULL, *msg, *who, *as_of_text = NULL;
+    int64_t now;
+    GOptionEntry entries[] = {
+        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, N_("The mail up to DATE needs no answer (default: now)"), N_("DATE") },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
     int off, rc;
 
     rc = action_start(cli, "settle", _("TARGET [off]"),
                       _("Say that the open mail needs no answer (their question you answered on "
                         "the phone, your offer you will not chase): TARGET no longer awaits a "
                         "reply until new mail comes."),
-                      _("'off' takes it back."), NULL, -2, &argc, &argv, &store, &target);
+                      _("'off' takes it back."), entries, -2, &argc, &argv, &store, &target);
     if (rc)
-        return rc;
+        goto out;
     off = argc == 3;
     if (off && strcmp(argv[2], "off") != 0 && strcmp(argv[2], "aus") != 0) {
-        kw_target_free(target);
-        kw_store_close(store);
-        return kw_cli_usage_error("settle", _("unexpected argument '%s' (only 'off')"), argv[2]);
+        rc = kw_cli_usage_error("settle", _("unexpected argument '%s' (only 'off')"), argv[2]);
+        goto close;
     }
+    if ((rc = parse_as_of("settle", as_of_text, &now)))
+        goto close;
     who = target_words(target);
     if (off)
         msg = g_strdup_printf(_("%s awaits replies again."), who);
@@ -978,8 +984,15 @@ int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
         msg = g_strdup_printf(_("The open mail of %s needs no answer; new mail will. "
                                 "'keepwarm undo' takes it back."), who);
     g_free(who);
-    st = kw_settle(store, target->key, off ? 0 : now_time(), &error);
-    return action_done(store, target, st, error, msg);
+    st = kw_settle(store, target->key, off ? 0 : now, &error);
+    rc = action_done(store, target, st, error, msg);
+    goto out;
+close:
+    kw_target_free(target);
+    kw_store_close(store);
+out:
+    g_free(as_of_text);
+    return rc;
 }
 
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
@@ -1133,10 +1146,21 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
         return rc;
     }
     st = kw_action_undo(store, id, &a, &error);
-    if (st == KW_OK) {
+    if (st == KW_ERR_NOT_FOUND) {
+        /* in the user's words: nothing there */
+        if (id)
+            fprintf(stderr, _("keepwarm: there is no action #%s (see 'keepwarm undo --list')\n"),
+                    argv[1]);
+        else
+            fputs(_("keepwarm: nothing to undo\n"), stderr);
+        kw_free(error);
+        rc = KW_EXIT_NOT_FOUND;
+    } else if (st == KW_OK) {
         char *was = action_words(a, now, 1), *c = kw_cli_clean(was);
-        /* TRANSLATORS: Undone (#ID): back to: WHAT IT WAS. */
-        printf(_("Undone (#%" G_GINT64_FORMAT "): back to %s.\n"), a->id, c);
+        char *n = g_strdup_printf("%" G_GINT64_FORMAT, a->id);
+        /* TRANSLATORS: Undone (#ID): back to WHAT IT WAS. */
+        printf(_("Undone (#%s): back to %s.\n"), n, c);
+        g_free(n);
         g_free(c);
         g_free(was);
     } else {

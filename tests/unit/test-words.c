@@ -380,6 +380,25 @@ static void test_german(void)
     g_assert_cmpstr(kw_words_state(KW_STATE_OVERDUE), ==, "überfällig");
     check(kw_words_hint(&rel, AT(100)), "ACME — letzter Austausch vor 93 Tagen; Sie haben "
                                         "üblicherweise alle 3 Wochen Kontakt");
+    /* a day to act on, with its weekday: "bis Mo. 14. Dez." */
+    check(kw_words_day(T0 + 348 * DAY, AT(100)), "Sa. 14. Dez");
+    /* an owed reply late by the rhythm too; an out-of-office with its day */
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.rhythm_state = KW_STATE_OVERDUE;
+    r.waiting = KW_WAITING_ON_YOU;
+    r.waiting_since = AT(72);
+    r.waiting_person = person("bob@acme.com", "Bob Roe");
+    check(kw_words_reason(&r, AT(100)), "Bob Roe hat vor 28 Tagen (13. März) geschrieben und noch "
+                                        "keine Antwort; auch überfällig: letzter Austausch vor 37 "
+                                        "Tagen (3. März, mit Jane Doe); Sie haben üblicherweise alle "
+                                        "3 Wochen Kontakt; 14 Austausche seit 2023.");
+    rel.state = KW_STATE_AWAITING_THEIR_REPLY;
+    rel.reason.waiting_since = AT(95);
+    rel.reason.away_since = AT(95.01);
+    rel.reason.away_person = person("jane@acme.com", "Jane Doe");
+    rel.reason.away_until = T0 + 104 * DAY;
+    check(kw_words_hint(&rel, AT(100)), "ACME — Jane Doe ist abwesend bis So. 14. Apr (automatische "
+                                        "Antwort); Ihre Mail vom 5. April hat noch keine Antwort");
 out:
     test_locale_done();
     g_free(mo);
