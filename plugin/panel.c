@@ -219,7 +219,7 @@ static void fill_model(GPtrArray *rows)
         kwv_row_t *row = rows->pdata[i];
         /* name, the people by name, and the reason: readable without a tooltip */
         char *title = *row->people && strcmp(row->people, row->title) != 0
-            ? g_markup_printf_escaped("<b>%s</b>  <span size=\"small\" foreground=\"#666666\">%s</span>\n"
+            ? g_markup_printf_escaped("<b>%s</b>  <span size=\"small\" alpha=\"65%%\">%s</span>\n"
                                       "<span size=\"small\">%s</span>",
                                       row->title, row->people, row->reason)
             : g_markup_printf_escaped("<b>%s</b>\n<span size=\"small\">%s</span>", row->title,
@@ -711,17 +711,12 @@ static char *legend_markup(void)
     const kw_state_t *states = kwv_legend_states(&n);
     GString *out = g_string_new(NULL);
     for (size_t i = 0; i < n; i++) {
-        /* no-break spaces keep a dot with its words when the line wraps */
-        char *words = g_strdup(kw_words_state(states[i]));
-        char **parts = g_strsplit(words, " ", -1);
-        char *joined = g_strjoinv("\u00a0", parts);
-        char *item = g_markup_printf_escaped("%s<span foreground=\"%s\">●</span>\u00a0%s", i ? "  " : "",
-                                             kwv_state_colour(states[i]), joined);
+        /* a no-break space keeps each dot with its words' first one when
+         * the line wraps in a narrow panel */
+        char *item = g_markup_printf_escaped("%s<span foreground=\"%s\">●</span>\u00a0%s", i ? "   " : "",
+                                             kwv_state_colour(states[i]), kw_words_state(states[i]));
         g_string_append(out, item);
         g_free(item);
-        g_free(joined);
-        g_strfreev(parts);
-        g_free(words);
     }
     return g_string_free(out, FALSE);
 }

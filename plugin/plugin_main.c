@@ -311,6 +311,12 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     if (!mv || !mainwin || mv != mainwin->messageview || !mv->noticeview || !mv->msginfo)
         return FALSE;
     hint_clear_state();
+    /* our long hints are ellipsized (else they widen the whole window);
+     * Claws' own notices get their label back as it was */
+    if (GTK_IS_LABEL(mv->noticeview->text)) {
+        gtk_label_set_ellipsize(GTK_LABEL(mv->noticeview->text), PANGO_ELLIPSIZE_NONE);
+        gtk_widget_set_tooltip_text(mv->noticeview->text, NULL);
+    }
     if (noticeview_is_visible(mv->noticeview))  /* Claws is using it */
         goto out;
     kw_relationship_t *rel = relationship_for_sender(mv->msginfo->from);
@@ -332,6 +338,10 @@ static gboolean show_done_hook(gpointer source, gpointer data)
         G.hint_nv = mv->noticeview;
         noticeview_set_icon(mv->noticeview, STOCK_PIXMAP_NOTICE_NOTE);
         noticeview_set_text(mv->noticeview, text);
+        if (GTK_IS_LABEL(mv->noticeview->text)) {
+            gtk_label_set_ellipsize(GTK_LABEL(mv->noticeview->text), PANGO_ELLIPSIZE_END);
+            gtk_widget_set_tooltip_text(mv->noticeview->text, text);
+        }
         noticeview_set_button_text(mv->noticeview, kwv_hint_action_label(G.hint_action));
         noticeview_set_button_press_callback(mv->noticeview, G_CALLBACK(hint_pressed), NULL);
         noticeview_set_2ndbutton_text(mv->noticeview, kwv_hint_action_label(G.hint_action2));
@@ -353,6 +363,10 @@ static void hint_done(void)
         mainwin->messageview->noticeview == G.hint_nv) {
         noticeview_set_button_press_callback(G.hint_nv, NULL, NULL);
         noticeview_set_2ndbutton_press_callback(G.hint_nv, NULL, NULL);
+        if (GTK_IS_LABEL(G.hint_nv->text)) {
+            gtk_label_set_ellipsize(GTK_LABEL(G.hint_nv->text), PANGO_ELLIPSIZE_NONE);
+            gtk_widget_set_tooltip_text(G.hint_nv->text, NULL);
+        }
         noticeview_hide(G.hint_nv);
     }
     G.hint_nv = NULL;

@@ -149,15 +149,15 @@ def row_of(s, key):
 
 
 WORDS = {
-    "en": {"legend": r"awaiting\xa0your\xa0reply.*overdue", "reply": "Reply", "settle": "No reply needed",
+    "en": {"legend": r"awaiting your reply.*overdue", "reply": "Reply", "settle": "No reply needed",
            "back": "Snooze until back", "follow": "Follow up…", "away": r"Hugo Away is away until \w{3} \d+ \w{3}",
            "ignored": "Ignored %s.", "undone": "Undone: Ignored %s.", "snoozed": r"^Snoozed Globex until ",
            "rhythm": "Rhythm of Acme: every month.", "note": "Note saved for Acme.",
            "learn_now": r"now: every 3 weeks", "overdue_too": r"overdue too: last exchange"},
-    "de": {"legend": r"wartet\xa0auf\xa0Ihre\xa0Antwort.*überfällig", "reply": "Antworten",
+    "de": {"legend": r"wartet auf Ihre Antwort.*überfällig", "reply": "Antworten",
            "settle": "Keine Antwort nötig", "back": "Zurückstellen bis zurück", "follow": "Nachfassen…",
            "away": r"Hugo Away ist abwesend bis \w{2}\. \d+\. \w{3}", "ignored": "%s ignoriert.",
-           "undone": "Rückgängig gemacht: %s ignoriert.", "snoozed": r"^Globex zurückgestellt bis ",
+           "undone": "Rückgängig gemacht: %s ignoriert.", "snoozed": r"^Globex ist zurückgestellt bis ",
            "rhythm": "Rhythmus von Acme: jeden Monat.", "note": "Notiz für Acme gespeichert.",
            "learn_now": r"jetzt: alle 3 Wochen", "overdue_too": r"auch überfällig: letzter Austausch"},
 }
