@@ -172,7 +172,7 @@ typedef struct {
     int tomorrow;
 } when_t;
 
-static int64_t day_start(int y, int m, int d)
+int64_t kw_utc_day(int y, int m, int d)
 {
     GDateTime *dt;
     int64_t t;
@@ -203,12 +203,12 @@ static int64_t resolve_when(const scan_t *s, const when_t *w)
     }
     if (w->y) {
         int y = w->y < 100 ? 2000 + w->y : w->y;
-        return day_start(y, w->m, w->d);
+        return kw_utc_day(y, w->m, w->d);
     }
     /* no year: the next such day on or after a week before the reply */
-    t = day_start(s->year, w->m, w->d);
+    t = kw_utc_day(s->year, w->m, w->d);
     if (t && t < sent_day - 7 * DAY)
-        t = day_start(s->year + 1, w->m, w->d);
+        t = kw_utc_day(s->year + 1, w->m, w->d);
     return t;
 }
 

@@ -140,8 +140,16 @@ void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_acti
     switch (rel->state) {
     case KW_STATE_OVERDUE:
     case KW_STATE_DUE_SOON:
-        *first = KWV_HINT_WRITE;
-        *second = KWV_HINT_SNOOZE_WEEK;
+    case KW_STATE_OK:
+        if (kwv_back_on(rel, as_of)) { /* away: wait until they are back */
+            *first = KWV_HINT_SNOOZE_BACK;
+            *second = KWV_HINT_WRITE;
+        } else if (rel->state == KW_STATE_OK) {
+            *first = KWV_HINT_DETAILS;
+        } else {
+            *first = KWV_HINT_WRITE;
+            *second = KWV_HINT_SNOOZE_WEEK;
+        }
         break;
     case KW_STATE_AWAITING_YOUR_REPLY:
         *first = KWV_HINT_REPLY;
@@ -155,9 +163,6 @@ void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_acti
             *first = KWV_HINT_FOLLOW_UP;
             *second = KWV_HINT_SNOOZE_WEEK;
         }
-        break;
-    case KW_STATE_OK:
-        *first = KWV_HINT_DETAILS;
         break;
     default:
         break;

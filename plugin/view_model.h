@@ -70,9 +70,10 @@ typedef enum {
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
 /* The hint's two buttons as of `as_of`: the most useful action first, and
  * a second one (or NONE): awaiting your reply — Reply, No reply needed;
- * awaiting theirs — Follow up…, Snooze 1 week (Snooze until back first
- * when an out-of-office names a day to come); overdue and due soon —
- * Write…, Snooze 1 week; in touch — Details…, none. */
+ * awaiting theirs — Follow up…, Snooze 1 week; overdue and due soon —
+ * Write…, Snooze 1 week; in touch — Details…, none. When an out-of-office
+ * names a day still to come, Snooze until back comes first (then Follow
+ * up… or Write…). */
 void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
                       kwv_hint_action_t *second);
 /* The day an out-of-office says its sender is back, when it is still to

@@ -436,8 +436,11 @@ char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
         return NULL;
     r = &rel->reason;
     title = rel->display_name && *rel->display_name ? rel->display_name : rel->key;
-    if (rel->state == KW_STATE_AWAITING_THEIR_REPLY && r->away_since) {
-        int64_t mail = r->waiting_last ? r->waiting_last : r->waiting_since;
+    /* an out-of-office answered your last mail: say so first, whatever the
+     * rhythm says (they cannot answer before they are back) */
+    if (r->away_since && rel->state != KW_STATE_AWAITING_YOUR_REPLY) {
+        int64_t mail = r->waiting_last ? r->waiting_last
+                       : r->waiting_since ? r->waiting_since : rel->last_outbound;
         char *date = kw_words_date(mail, as_of);
         const char *who = name_of(&r->away_person, 1);
         if (r->away_until) {

@@ -136,7 +136,11 @@ TRANSCRIPT = [
     ["show", "question", "--as-of", AS_OF_TEXT],
     ["settle", "question", "off"],
     ["overdue", "--limit", "2", "--as-of", AS_OF_TEXT],
-    ["sync"],                                # the config file's errors name key and line
+    # the config file's errors name key and line; a host that does not
+    # resolve says so, with one piece of advice
+    ["sync", "tls = off"],
+    ["sync", "tls = implicit\nauth = kerberos"],
+    ["sync", "tls = implicit\nport = 993"],
 ]
 
 
@@ -146,14 +150,18 @@ def transcript(env, work, lang):
     db = os.path.join(work, "transcript-%s.db" % lang)
     shutil.copyfile(kwtest.default_db(), db)
     cfg = os.path.join(work, "config-%s" % lang)
-    with open(cfg, "w") as f:
-        f.write("[account work]\nhost = imap.example.com\nuser = sam\ntls = off\n"
-                "password_cmd = true\n")
     out = []
     for args in TRANSCRIPT:
-        a = list(args) + (["--config", cfg] if args[0] == "sync" else [])
+        a = list(args)
+        if a[0] == "sync":
+            # an account on a host that cannot exist (RFC 2606 .invalid)
+            with open(cfg, "w") as f:
+                f.write("[account work]\nhost = imap.no-such-host.invalid\nuser = sam\n"
+                        "password_cmd = echo secret\n%s\n" % a[1])
+            a = ["sync", "--config", cfg]
+            args = ["sync", "# " + args[1].replace("\n", "; ")]
         rc, o, e = run_bytes(a, dict(env, COLUMNS="100"), db=db)
-        shown = " ".join(("'%s'" % x if " " in x else x) for x in args)
+        shown = " ".join(("'%s'" % x if " " in x and not x.startswith("#") else x) for x in args)
         out.append("$ keepwarm %s\n%s%s[exit %d]\n" % (shown, o, e.replace(cfg, "CONFIG"), rc))
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):

@@ -144,6 +144,12 @@ static void test_hint_action(void)
         g_assert_cmpint(kwv_back_on(&r, NOW), ==, 0);
         kwv_hint_actions(&r, NOW, &first, &second);
         g_assert_cmpint(first, ==, KWV_HINT_FOLLOW_UP);
+        /* away while merely overdue (your mail is recent): the same first button */
+        r.state = KW_STATE_OVERDUE;
+        r.reason.away_until = NOW - NOW % 86400 + 3 * 86400;
+        kwv_hint_actions(&r, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_SNOOZE_BACK);
+        g_assert_cmpint(second, ==, KWV_HINT_WRITE);
     }
     g_assert_cmpint(kwv_hint_action(NULL), ==, KWV_HINT_NONE);
     g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_WRITE), ==, "Write…");

@@ -294,6 +294,12 @@ static void test_hint(void)
     r.reason.away_until = 0;
     check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away (automatic reply); your mail of "
                                       "Apr 5 has no answer yet");
+    /* your mail is recent (not yet awaiting their reply): away all the same */
+    r.state = KW_STATE_OK;
+    r.reason.waiting_since = 0;
+    r.last_outbound = AT(98);
+    check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away (automatic reply); your mail of "
+                                      "Apr 8 has no answer yet");
     r = rel_make("sam@gmail.com", "Sam", KW_STATE_OK, 0, 60);
     r.last_touch = 0;
     check(kw_words_hint(&r, AT(100)), "Sam — no two-way exchange yet");
