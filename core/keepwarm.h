@@ -563,9 +563,14 @@ typedef struct {
 } kw_list_options_t;
 
 /* The relationships in `options->states` (NULL options: the default list),
- * ranked: states needing attention first (overdue, due-soon, awaiting-*),
- * then ok, snoozed, ignored; within a group by score (most valuable cold
- * relationship first), ties by key.
+ * ranked: owed replies first (awaiting-your-reply: a question nobody
+ * answered is the most urgent item, however late the rest), then your
+ * unanswered mail (awaiting-their-reply), then overdue and due-soon
+ * together, then ok, snoozed, ignored; within a group by score (most
+ * valuable cold relationship first), ties by key. By organisation, a person
+ * at an organisation has no row of their own, except one the user ignored
+ * or snoozed on their own, listed when snoozed/ignored are asked for (to
+ * be brought back).
  * Returns KW_OK, KW_ERR_USAGE (unknown state bits).
  * *out: (transfer full) kw_relationship_list_free(). */
 kw_status_t kw_model_relationships(kw_model_t *model, const kw_list_options_t *options,

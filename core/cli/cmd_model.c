@@ -14,7 +14,6 @@
 
 #include "cli/cli.h"
 
-#define SECONDS_PER_DAY 86400
 
 static const char *state_color(kw_state_t s)
 {

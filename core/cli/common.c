@@ -598,27 +598,37 @@ void kw_table_add_row(kw_table_t *t, const char *color, const char *const *cells
 
 char *kw_cli_truncate(const char *s, size_t width)
 {
-    GString *out;
-    size_t w = 0;
+    size_t w = 0, keep;
+    const char *p = s;
+    char *out;
 
     if (kw_cli_display_width(s) <= width)
         return g_strdup(s);
-    out = g_string_new(NULL);
     if (width == 0)
-        return g_string_free(out, FALSE);
-    for (const char *p = s; *p; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        size_t cw = g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+        return g_strdup("");
+    /* the longest start that leaves a column for the ellipsis */
+    while (*p) {
+        size_t cw, len;
+        if ((unsigned char) *p < 0x80) { /* ASCII (cells are sanitised): one column */
+            cw = 1;
+            len = 1;
+        } else {
+            gunichar c = g_utf8_get_char(p);
+            cw = g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+            len = (size_t) (g_utf8_next_char(p) - p);
+        }
         if (w + cw > width - 1)
             break;
-        g_string_append_unichar(out, c);
         w += cw;
+        p += len;
     }
-    /* no dangling space before the ellipsis */
-    while (out->len && out->str[out->len - 1] == ' ')
-        g_string_truncate(out, out->len - 1);
-    g_string_append(out, "…");
-    return g_string_free(out, FALSE);
+    keep = (size_t) (p - s);
+    while (keep && s[keep - 1] == ' ') /* no dangling space before the ellipsis */
+        keep--;
+    out = g_malloc(keep + sizeof "…");
+    memcpy(out, s, keep);
+    memcpy(out + keep, "…", sizeof "…");
+    return out;
 }
 
 char *kw_cli_wrap(const char *s, size_t width, size_t indent)
@@ -681,6 +691,7 @@ void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
             fputc('\n', out);
         }
         g_free(width);
+        g_free(dropped);
         return;
     }
     for (guint r = 0; r < t->rows->len; r++) {
