@@ -257,6 +257,12 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
         goto done;
     }
 
+    /* GnuTLS is initialised only now, with the TLS floor (tls_verify.c). */
+    if (o->tls != KW_TLS_NONE) {
+        st = kw_tls_init(error);
+        if (st != KW_OK)
+            goto done;
+    }
     if (o->tls == KW_TLS_IMPLICIT) {
         int muted = stderr_mute();
         r = mailimap_ssl_connect_with_callback(s->imap, o->host, (uint16_t)port, ssl_setup,

@@ -28,6 +28,7 @@
 #include "imap_session.h"
 #include "keepwarm.h"
 #include "kw_public.h"
+#include "sanitize.h"
 #include "store.h"
 #include "sync_progress.h"
 #include "sync_store.h"
@@ -202,27 +203,55 @@ static kw_status_t check_options(const kw_sync_options_t *o, char **error)
     return KW_OK;
 }
 
-/* Everything before the network: the lock, the account, identities, the writer. */
+/* The account's identities as stored (a set of addresses, transfer full). */
+static kw_status_t known_identities(sync_ctx_t *c, GHashTable **out, char **error)
+{
+    sqlite3_stmt *s = NULL;
+    kw_status_t st;
+    int rc;
+
+    *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    st = kw_store_prepare(c->store, "SELECT email FROM identities WHERE account_id = ?1", &s, error);
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_int64(s, 1, c->account_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        g_hash_table_add(*out, g_strdup((const char *)sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? KW_OK : kw_store_fail(c->store, rc, "reading identities", error);
+}
+
+/* Everything before the network: the lock, the account, identities, the
+ * writer. Reads first: a known account with known identities writes nothing. */
 static kw_status_t prepare_store(sync_ctx_t *c, char **error)
 {
+    GHashTable *known = NULL;
     kw_status_t st = take_lock(c, error);
     if (st != KW_OK)
         return st;
-    st = kw_store_write_begin(c->store, error);
-    if (st != KW_OK)
-        return st;
-    st = kw_store_account_id(c->store, c->opt->account, 1, &c->account_id, error);
-    if (st == KW_OK)
-        st = kw_store_write_commit(c->store, error);
-    else
-        kw_store_write_rollback(c->store);
-    if (st != KW_OK)
-        return st;
-    for (const char *const *me = c->opt->me; me && *me; me++) {
-        st = kw_store_add_identity(c->store, c->opt->account, *me, error);
+    st = kw_store_account_id(c->store, c->opt->account, 0, &c->account_id, NULL);
+    if (st == KW_ERR_NOT_FOUND) {
+        st = kw_store_write_begin(c->store, error);
         if (st != KW_OK)
             return st;
+        st = kw_store_account_id(c->store, c->opt->account, 1, &c->account_id, error);
+        if (st == KW_OK)
+            st = kw_store_write_commit(c->store, error);
+        else
+            kw_store_write_rollback(c->store);
     }
+    if (st != KW_OK)
+        return st;
+    st = known_identities(c, &known, error);
+    for (const char *const *me = c->opt->me; st == KW_OK && me && *me; me++) {
+        char *email = kw_normalize_email(*me, -1);
+        if (!email || !g_hash_table_contains(known, email))
+            st = kw_store_add_identity(c->store, c->opt->account, *me, error);
+        g_free(email);
+    }
+    g_hash_table_destroy(known);
+    if (st != KW_OK)
+        return st;
     /* The writer only inserts children of rows it has just looked up or
      * created in the same transaction: per-row foreign-key checks cost 11k
      * instructions per message. Restored before returning. */
@@ -310,13 +339,11 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
         kw_sync_warn(&c.progress, NULL, 0, "the server listed no folders to read; nothing was changed in the store");
 
     seen = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    for (guint i = 0; i < folders->len; i++) {
-        kw_folder_state_t *f = g_ptr_array_index(folders, i);
-        st = kw_sync_writer_folder(c.writer, f, error);
-        if (st != KW_OK)
-            goto done;
-        g_array_append_val(seen, f->id);
-    }
+    st = kw_sync_writer_folders(c.writer, folders, error);
+    if (st != KW_OK)
+        goto done;
+    for (guint i = 0; i < folders->len; i++)
+        g_array_append_val(seen, ((kw_folder_state_t *)g_ptr_array_index(folders, i))->id);
     c.pipeline = kw_fetch_pipeline_new(c.session, store, c.writer, &c.progress, c.report, chunk,
                                        (int64_t)time(NULL));
     for (guint i = 0; i < folders->len && !c.progress.cancelled; i++) {

@@ -51,6 +51,7 @@ struct kw_sync_writer {
     GHashTable   *contacts;   /* email -> contact_entry_t* */
     GHashTable   *identities; /* email set (all accounts) */
     GByteArray   *packed;     /* scratch: the message's packed addresses */
+    int           wrote;      /* something was committed in this run */
 };
 
 static void contact_entry_free(gpointer p)
@@ -343,10 +344,18 @@ kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
     rc = step_reset(s);
     if (rc != SQLITE_DONE)
         return kw_store_fail(w->store, rc, "saving the folder position", error);
+    w->wrote = 1;
     return KW_OK;
 }
 
-kw_status_t kw_sync_writer_folder(kw_sync_writer_t *w, kw_folder_state_t *f, char **error)
+static int same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Insert or update the rows of the folders `todo` (kw_folder_state_t*) in
+ * one transaction, reading back id and position. */
+static kw_status_t save_folders(kw_sync_writer_t *w, GPtrArray *todo, char **error)
 {
     sqlite3_stmt *s = NULL;
     kw_status_t st;
@@ -364,20 +373,24 @@ kw_status_t kw_sync_writer_folder(kw_sync_writer_t *w, kw_folder_state_t *f, cha
                           &s, error);
     if (st != KW_OK)
         goto fail;
-    sqlite3_bind_int64(s, 1, w->account_id);
-    sqlite3_bind_text(s, 2, f->raw_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, f->display_name, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 4, f->special);
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        st = kw_store_fail(w->store, rc, "saving a folder", error);
-        goto fail;
+    for (guint i = 0; i < todo->len; i++) {
+        kw_folder_state_t *f = g_ptr_array_index(todo, i);
+        sqlite3_bind_int64(s, 1, w->account_id);
+        sqlite3_bind_text(s, 2, f->raw_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, f->display_name, -1, SQLITE_STATIC);
+        bind_text_or_null(s, 4, f->special);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
+            st = kw_store_fail(w->store, rc, "saving a folder", error);
+            goto fail;
+        }
+        f->id = sqlite3_column_int64(s, 0);
+        f->uidvalidity = sqlite3_column_int64(s, 1);
+        f->last_uid = sqlite3_column_int64(s, 2);
+        sqlite3_reset(s);
     }
-    f->id = sqlite3_column_int64(s, 0);
-    f->uidvalidity = sqlite3_column_int64(s, 1);
-    f->last_uid = sqlite3_column_int64(s, 2);
     sqlite3_finalize(s);
-    s = NULL;
+    w->wrote = 1;
     return kw_store_write_commit(w->store, error);
 fail:
     sqlite3_finalize(s);
@@ -385,25 +398,135 @@ fail:
     return st;
 }
 
+kw_status_t kw_sync_writer_folders(kw_sync_writer_t *w, GPtrArray *folders, char **error)
+{
+    GHashTable *known = g_hash_table_new(g_str_hash, g_str_equal);
+    GPtrArray *todo = g_ptr_array_new();
+    sqlite3_stmt *s = NULL;
+    kw_status_t st;
+    int rc;
+
+    for (guint i = 0; i < folders->len; i++) {
+        kw_folder_state_t *f = g_ptr_array_index(folders, i);
+        g_hash_table_insert(known, f->raw_name, f);
+        f->id = 0;
+    }
+    /* One read; a write only for folders that are new or renamed. */
+    st = kw_store_prepare(w->store,
+                          "SELECT raw_name, id, display_name, special, uidvalidity, last_uid"
+                          " FROM folders WHERE account_id = ?1", &s, error);
+    if (st != KW_OK)
+        goto done;
+    sqlite3_bind_int64(s, 1, w->account_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        kw_folder_state_t *f = g_hash_table_lookup(known, (const char *)sqlite3_column_text(s, 0));
+        if (!f || !same_text(f->display_name, (const char *)sqlite3_column_text(s, 2)) ||
+            !same_text(f->special, (const char *)sqlite3_column_text(s, 3)))
+            continue;
+        f->id = sqlite3_column_int64(s, 1);
+        f->uidvalidity = sqlite3_column_int64(s, 4);
+        f->last_uid = sqlite3_column_int64(s, 5);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        st = kw_store_fail(w->store, rc, "reading folders", error);
+        goto done;
+    }
+    for (guint i = 0; i < folders->len; i++) {
+        kw_folder_state_t *f = g_ptr_array_index(folders, i);
+        if (f->id == 0)
+            g_ptr_array_add(todo, f);
+    }
+    if (todo->len > 0)
+        st = save_folders(w, todo, error);
+done:
+    g_ptr_array_free(todo, TRUE);
+    g_hash_table_destroy(known);
+    return st;
+}
+
+kw_status_t kw_sync_writer_folder(kw_sync_writer_t *w, kw_folder_state_t *folder, char **error)
+{
+    GPtrArray *one = g_ptr_array_new();
+    kw_status_t st;
+    g_ptr_array_add(one, folder);
+    st = kw_sync_writer_folders(w, one, error);
+    g_ptr_array_free(one, TRUE);
+    return st;
+}
+
 kw_status_t kw_sync_writer_mark_gone(kw_sync_writer_t *w, const int64_t *seen, size_t n,
                                      char **error)
 {
-    GString *sql = g_string_new("UPDATE folders SET gone = 1 WHERE account_id = ");
+    GString *where = g_string_new(NULL);
+    char *sql;
+    sqlite3_stmt *s = NULL;
     kw_status_t st;
+    int rc;
 
-    g_string_append_printf(sql, "%" G_GINT64_FORMAT " AND id NOT IN (", w->account_id);
+    g_string_append_printf(where, " WHERE account_id = %" G_GINT64_FORMAT " AND gone = 0 AND id NOT IN (",
+                           w->account_id);
     for (size_t i = 0; i < n; i++)
-        g_string_append_printf(sql, "%s%" G_GINT64_FORMAT, i ? "," : "", seen[i]);
-    g_string_append(sql, ")");
+        g_string_append_printf(where, "%s%" G_GINT64_FORMAT, i ? "," : "", seen[i]);
+    g_string_append(where, ")");
+    /* Usually every folder is still there: then nothing is written. */
+    sql = g_strconcat("SELECT 1 FROM folders", where->str, " LIMIT 1", NULL);
+    st = kw_store_prepare(w->store, sql, &s, error);
+    g_free(sql);
+    if (st != KW_OK)
+        goto done;
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_DONE)
+        goto done;
+    if (rc != SQLITE_ROW) {
+        st = kw_store_fail(w->store, rc, "reading folders", error);
+        goto done;
+    }
     st = kw_store_write_begin(w->store, error);
     if (st == KW_OK) {
-        st = kw_store_exec(w->store, sql->str, error);
+        sql = g_strconcat("UPDATE folders SET gone = 1", where->str, NULL);
+        st = kw_store_exec(w->store, sql, error);
+        g_free(sql);
+        w->wrote = 1;
         if (st == KW_OK)
             st = kw_store_write_commit(w->store, error);
         else
             kw_store_write_rollback(w->store);
     }
-    g_string_free(sql, TRUE);
+done:
+    g_string_free(where, TRUE);
+    return st;
+}
+
+/* The address that sent at least half of the account's \Sent mail, when the
+ * account has no identity yet (transfer full), or NULL. */
+static kw_status_t identity_to_adopt(kw_sync_writer_t *w, char **email, char **error)
+{
+    sqlite3_stmt *s = NULL;
+    kw_status_t st;
+    int rc;
+
+    *email = NULL;
+    st = kw_store_prepare(w->store,
+                          "SELECT (SELECT count(*) FROM identities WHERE account_id = ?1),"
+                          " (SELECT email FROM sent_from WHERE account_id = ?1 ORDER BY messages DESC, email LIMIT 1),"
+                          " (SELECT max(messages) FROM sent_from WHERE account_id = ?1),"
+                          " (SELECT total(messages) FROM sent_from WHERE account_id = ?1)",
+                          &s, error);
+    if (st != KW_OK)
+        return st;
+    sqlite3_bind_int64(s, 1, w->account_id);
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        st = kw_store_fail(w->store, rc, "reading identities", error);
+    } else if (sqlite3_column_int64(s, 0) == 0 && sqlite3_column_type(s, 1) != SQLITE_NULL &&
+               sqlite3_column_int64(s, 2) * 2 >= (int64_t)sqlite3_column_double(s, 3)) {
+        /* Adopt only when nothing is configured and one address clearly
+         * dominates the \Sent folder (at least half of it). */
+        *email = g_strdup((const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
     return st;
 }
 
@@ -412,41 +535,20 @@ kw_status_t kw_sync_writer_adopt_identity(kw_sync_writer_t *w, char **adopted, c
     sqlite3_stmt *s = NULL;
     kw_status_t st;
     char *email = NULL;
-    int64_t top = 0, total = 0;
     int rc;
 
     *adopted = NULL;
+    /* Read first: usually there is nothing to adopt, and nothing to write. */
+    st = identity_to_adopt(w, &email, error);
+    if (st != KW_OK || !email)
+        return st;
+    g_free(email);
     st = kw_store_write_begin(w->store, error);
     if (st != KW_OK)
         return st;
-    st = kw_store_prepare(w->store,
-                          "SELECT (SELECT count(*) FROM identities WHERE account_id = ?1),"
-                          " (SELECT email FROM sent_from WHERE account_id = ?1 ORDER BY messages DESC, email LIMIT 1),"
-                          " (SELECT max(messages) FROM sent_from WHERE account_id = ?1),"
-                          " (SELECT total(messages) FROM sent_from WHERE account_id = ?1)",
-                          &s, error);
-    if (st != KW_OK)
+    st = identity_to_adopt(w, &email, error); /* again, under the write lock */
+    if (st != KW_OK || !email)
         goto fail;
-    sqlite3_bind_int64(s, 1, w->account_id);
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        st = kw_store_fail(w->store, rc, "reading identities", error);
-        goto fail;
-    }
-    /* Adopt only when nothing is configured and one address clearly
-     * dominates the \Sent folder (at least half of it). */
-    if (sqlite3_column_int64(s, 0) == 0 && sqlite3_column_type(s, 1) != SQLITE_NULL) {
-        email = g_strdup((const char *)sqlite3_column_text(s, 1));
-        top = sqlite3_column_int64(s, 2);
-        total = (int64_t)sqlite3_column_double(s, 3);
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    if (!email || top * 2 < total) {
-        g_free(email);
-        kw_store_write_rollback(w->store);
-        return KW_OK;
-    }
     st = kw_store_prepare(w->store, "INSERT OR IGNORE INTO identities(account_id, email) VALUES (?1, ?2)",
                           &s, error);
     if (st != KW_OK)
@@ -467,21 +569,42 @@ kw_status_t kw_sync_writer_adopt_identity(kw_sync_writer_t *w, char **adopted, c
     if (st != KW_OK)
         goto fail;
     g_hash_table_add(w->identities, g_strdup(email));
+    w->wrote = 1;
     *adopted = email;
     return KW_OK;
 fail:
     g_free(email);
-    sqlite3_finalize(s);
     kw_store_write_rollback(w->store);
     return st;
+}
+
+/* 1 when the account row already says `host` and `user`. */
+static int account_unchanged(kw_sync_writer_t *w, const char *host, const char *user)
+{
+    sqlite3_stmt *s = NULL;
+    int same = 0;
+    if (kw_store_prepare(w->store, "SELECT host, user FROM accounts WHERE id = ?1", &s, NULL) != KW_OK)
+        return 0;
+    sqlite3_bind_int64(s, 1, w->account_id);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        same = same_text(host, (const char *)sqlite3_column_text(s, 0)) &&
+               same_text(user, (const char *)sqlite3_column_text(s, 1));
+    sqlite3_finalize(s);
+    return same;
 }
 
 kw_status_t kw_sync_writer_touch_account(kw_sync_writer_t *w, const char *host, const char *user,
                                          char **error)
 {
     sqlite3_stmt *s = NULL;
-    kw_status_t st = kw_store_write_begin(w->store, error);
+    kw_status_t st;
     int rc;
+
+    /* A sync that changed nothing writes nothing (last_sync is the time of
+     * the last sync that stored something). */
+    if (!w->wrote && account_unchanged(w, host, user))
+        return KW_OK;
+    st = kw_store_write_begin(w->store, error);
     if (st != KW_OK)
         return st;
     st = kw_store_prepare(w->store, "UPDATE accounts SET host = ?2, user = ?3, last_sync = ?4 WHERE id = ?1",

@@ -6,6 +6,7 @@
 #define KW_SYNC_STORE_H
 
 #include <stdint.h>
+#include <glib.h>
 #include "keepwarm.h"
 #include "header_parse.h"
 
@@ -25,7 +26,10 @@ kw_status_t kw_sync_writer_new(kw_store_t *store, int64_t account_id, kw_sync_wr
                                char **error);
 void kw_sync_writer_free(kw_sync_writer_t *w);
 
-/* Insert-or-find the folder row and read its position. (own transaction) */
+/* Find the rows of `folders` (kw_folder_state_t*) and read their ids and
+ * positions; new or renamed folders are saved (own transaction, only then). */
+kw_status_t kw_sync_writer_folders(kw_sync_writer_t *w, GPtrArray *folders, char **error);
+/* The same for one folder. */
 kw_status_t kw_sync_writer_folder(kw_sync_writer_t *w, kw_folder_state_t *folder, char **error);
 
 /* Mark every folder of the account not in `seen_ids` (count n) as gone; the
@@ -47,7 +51,8 @@ kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
  * full, or NULL) and recompute directions. (own transaction) */
 kw_status_t kw_sync_writer_adopt_identity(kw_sync_writer_t *w, char **adopted, char **error);
 
-/* Record host/user/last sync time of the account. (own transaction) */
+/* Record host/user/last sync time of the account (own transaction), unless
+ * nothing was written in this run and host and user are the same. */
 kw_status_t kw_sync_writer_touch_account(kw_sync_writer_t *w, const char *host,
                                          const char *user, char **error);
 

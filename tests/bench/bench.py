@@ -351,10 +351,7 @@ class Bench:
         db = os.path.join(work, "db-callgrind", "keepwarm.db")
         shutil.rmtree(os.path.dirname(db), ignore_errors=True)
         wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--callgrind-out-file=" + out]
-        # keepwarm re-executes itself once to load its GnuTLS priority file; under
-        # valgrind that exec would escape the tool. Preset the variable instead.
-        env = dict(self.env, GNUTLS_SYSTEM_PRIORITY_FILE=os.path.join(self.build, "gnutls-priority.conf"))
-        r = self.kw_sync(dv, db, False, wrapper=wrapper, timeout=1800, env=env)
+        r = self.kw_sync(dv, db, False, wrapper=wrapper, timeout=1800)
         msgs = self.store_count(db, "messages")
         res = {"file": out, "wall_s": r["wall"], "messages_stored": msgs}
         ann = subprocess.run(["callgrind_annotate", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -513,16 +510,13 @@ SyncState *
             res["store"]["bytes_per_message"] = res["store"]["db_bytes"] / msgs if msgs else None
 
             # (3) nothing new, and K new messages
-            nothing, raw_status, noexec = [], [], []
-            env_noexec = dict(self.env, GNUTLS_SYSTEM_PRIORITY_FILE=os.path.join(self.build, "gnutls-priority.conf"))
+            nothing, raw_status = [], []
             for _ in range(max(runs, 5)):
                 raw_status.append(self.raw_run(dv, mode="status"))
                 nothing.append(self.kw_sync(dv, last_db))
-                noexec.append(self.kw_sync(dv, last_db, env=env_noexec))
             res["nothing_new"] = {"keepwarm_s": stats([r["wall"] for r in nothing]),
                                   "keepwarm_rss_mb": stats([r["rss_kb"] / 1024 for r in nothing]),
                                   "raw_login_list_status_s": stats([r["wall"] for r in raw_status]),
-                                  "keepwarm_without_reexec_s": stats([r["wall"] for r in noexec]),
                                   "folders": raw_status[0]["folders"]}
             log("  nothing new: keepwarm %.1f ms (raw LOGIN+LIST+STATUS loop %.1f ms)" % (
                 1000 * med(res["nothing_new"]["keepwarm_s"]), 1000 * med(res["nothing_new"]["raw_login_list_status_s"])))
@@ -684,8 +678,6 @@ def print_report(results):
         w("nothing new (%d folders): keepwarm %s, RSS %.1f MB; raw LOGIN+LIST+STATUS×%d %s\n" % (
             nn["folders"], fmt_s(nn["keepwarm_s"], "ms"), nn["keepwarm_rss_mb"]["max"], nn["folders"],
             fmt_s(nn["raw_login_list_status_s"], "ms")))
-        w("  (keepwarm without its TLS-floor re-exec, GNUTLS_SYSTEM_PRIORITY_FILE preset: %s)\n" % fmt_s(
-            nn["keepwarm_without_reexec_s"], "ms"))
         kn = r["k_new"]
         w("%d new messages: keepwarm %s, RSS %.1f MB\n" % (kn["k"], fmt_s(kn["keepwarm_s"], "ms"),
                                                            kn["keepwarm_rss_mb"]["max"]))
