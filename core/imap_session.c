@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "imap_fetch.h"
 #include "imap_session.h"
 #include "store.h" /* kw_set_error */
 #include "tls_verify.h"
@@ -113,6 +114,19 @@ void kw_session_cancel_stream(kw_session_t *s)
         mailstream_cancel(s->imap->imap_stream);
 }
 
+/* A command answered NO or BAD with `text` (sanitised). */
+static kw_status_t server_error(const char *text, const char *what, char **error)
+{
+    if (strstr(text, "authenticated but not connected")) {
+        /* Office 365 accepts the password, then refuses the mailbox. */
+        kw_set_error(error, "%s: the server accepted the password but refuses access to the "
+                     "mailbox (%s) — check that IMAP is enabled for this account", what, text);
+        return KW_ERR_AUTH;
+    }
+    kw_set_error(error, "%s: the server answered with an error%s%s", what, *text ? ": " : "", text);
+    return KW_ERR_SERVER;
+}
+
 kw_status_t kw_session_fail(kw_session_t *s, int r, const char *what, char **error)
 {
     char *text = g_utf8_make_valid(kw_session_server_text(s), -1);
@@ -158,19 +172,82 @@ kw_status_t kw_session_fail(kw_session_t *s, int r, const char *what, char **err
         st = KW_ERR_AUTH;
         break;
     default:
-        if (strstr(text, "authenticated but not connected")) {
-            /* Office 365 accepts the password, then refuses the mailbox. */
-            kw_set_error(error, "%s: the server accepted the password but refuses access to the "
-                         "mailbox (%s) — check that IMAP is enabled for this account", what, clean);
-            st = KW_ERR_AUTH;
-            break;
-        }
-        kw_set_error(error, "%s: the server answered with an error%s%s", what, *clean ? ": " : "", clean);
-        st = KW_ERR_SERVER;
+        st = server_error(clean, what, error);
         break;
     }
     g_free(text);
     g_free(clean);
+    return st;
+}
+
+/* ---- commands libetpan cannot send (pipelined, extended) ---------------------- */
+
+#define EXCHANGE_BUF (16 * 1024)
+
+kw_status_t kw_session_exchange(kw_session_t *s, const char *commands, const char *last_tag,
+                                kw_fetch_other_fn fn, void *data, kw_fetch_result_t *result,
+                                const char *what, char **error)
+{
+    mailstream *stream = s->imap->imap_stream;
+    kw_fetch_parser_t *parser;
+    kw_fetch_result_t res = KW_FETCH_MORE;
+    char *buf, *text;
+    ssize_t n = 1;
+    kw_status_t st;
+
+    *result = KW_FETCH_MORE;
+    if (mailstream_write(stream, commands, strlen(commands)) < 0 || mailstream_flush(stream) < 0) {
+        kw_set_error(error, "%s: connection lost while sending; the next sync resumes", what);
+        return KW_ERR_NETWORK;
+    }
+    kw_session_activity(s);
+    parser = kw_fetch_parser_new(last_tag, NULL, NULL);
+    kw_fetch_parser_set_other(parser, fn, data);
+    buf = g_malloc(EXCHANGE_BUF);
+    while (res == KW_FETCH_MORE) {
+        /* Drain libetpan's own buffer first without blocking on the socket. */
+        size_t want = stream->read_buffer_len > 0 ? stream->read_buffer_len : EXCHANGE_BUF;
+        n = mailstream_read(stream, buf, MIN(want, EXCHANGE_BUF));
+        if (n <= 0)
+            break;
+        kw_session_activity(s);
+        res = kw_fetch_parser_feed(parser, buf, (size_t)n, NULL);
+    }
+    g_free(buf);
+    *result = res;
+    text = kw_sanitize_for_display(kw_fetch_parser_text(parser));
+    switch (res) {
+    case KW_FETCH_DONE_OK:
+        st = KW_OK;
+        break;
+    case KW_FETCH_MORE:
+        if (s->cancelled && *s->cancelled) {
+            kw_set_error(error, "%s: cancelled", what);
+            st = KW_ERR_CANCELLED;
+        } else {
+            kw_set_error(error, "%s: %s; the next sync resumes", what,
+                         n == 0 ? "the server closed the connection" : "connection lost or timed out");
+            st = KW_ERR_NETWORK;
+        }
+        break;
+    case KW_FETCH_BYE:
+        kw_set_error(error, "%s: the server closed the session (%s); the next sync resumes", what, text);
+        st = KW_ERR_NETWORK;
+        break;
+    case KW_FETCH_DONE_NO:
+    case KW_FETCH_DONE_BAD: {
+        /* The tagged line without its tag. */
+        const char *reply = strchr(text, ' ');
+        st = server_error(reply ? reply + 1 : text, what, error);
+        break;
+    }
+    default:
+        kw_set_error(error, "%s: unusable answer from the server (%s)", what, text);
+        st = KW_ERR_SERVER;
+        break;
+    }
+    g_free(text);
+    kw_fetch_parser_free(parser);
     return st;
 }
 
@@ -242,11 +319,29 @@ static int use_auth_plain(kw_session_t *s)
     return kw_session_has_capability(s, "LOGINDISABLED") && mailimap_has_authentication(s->imap, "PLAIN");
 }
 
+static int capabilities_known(kw_session_t *s)
+{
+    struct mailimap_connection_info *ci = s->imap->imap_connection_info;
+    return ci && ci->imap_capability && ci->imap_capability->cap_list;
+}
+
+static kw_status_t read_capabilities(kw_session_t *s, char **error)
+{
+    struct mailimap_capability_data *caps = NULL;
+    int r = mailimap_capability(s->imap, &caps);
+    kw_session_activity(s);
+    if (r != MAILIMAP_NO_ERROR)
+        return kw_session_fail(s, r, "reading the server's capabilities", error);
+    mailimap_capability_data_free(caps);
+    return KW_OK;
+}
+
 static kw_status_t connect_and_login(kw_session_t *s, char **error)
 {
     const kw_sync_options_t *o = s->opt;
     int port = o->port ? o->port : (o->tls == KW_TLS_IMPLICIT ? 993 : 143);
     char *what = g_strdup_printf("connecting to %s:%d", o->host, port);
+    struct mailimap_capability_data *caps_before;
     kw_status_t st;
     int r, preauth;
 
@@ -328,22 +423,20 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
             goto done;
     }
 
-    /* Capabilities read before TLS are not trusted; read them again. */
-    {
-        struct mailimap_capability_data *caps = NULL;
-        r = mailimap_capability(s->imap, &caps);
-        kw_session_activity(s);
-        if (r != MAILIMAP_NO_ERROR) {
-            st = kw_session_fail(s, r, "reading the server's capabilities", error);
+    /* Capabilities read before TLS are not trusted; read them again. Those
+     * of a greeting that came over implicit TLS (or over --tls=none, where
+     * nothing is trusted more later) serve as they are. */
+    if (o->tls == KW_TLS_STARTTLS || !capabilities_known(s)) {
+        st = read_capabilities(s, error);
+        if (st != KW_OK)
             goto done;
-        }
-        mailimap_capability_data_free(caps);
     }
 
     if (preauth && o->tls == KW_TLS_IMPLICIT) {
         st = KW_OK; /* already authenticated over verified TLS */
         goto done;
     }
+    caps_before = s->imap->imap_connection_info ? s->imap->imap_connection_info->imap_capability : NULL;
     if (o->oauth2_token) {
         r = mailimap_oauth2_authenticate(s->imap, o->user, o->oauth2_token);
     } else if (use_auth_plain(s)) {
@@ -359,6 +452,14 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
             st = kw_session_fail(s, MAILIMAP_ERROR_LOGIN, "logging in", error);
         else
             st = kw_session_fail(s, r, "logging in", error);
+        goto done;
+    }
+    /* Servers list more capabilities once logged in (LIST-STATUS, ...);
+     * most say so in the login's answer, which libetpan keeps. Otherwise
+     * ask, once: LIST-STATUS saves a round trip per folder. */
+    if (!kw_session_has_capability(s, "LIST-STATUS") &&
+        (!s->imap->imap_connection_info || s->imap->imap_connection_info->imap_capability == caps_before)) {
+        st = read_capabilities(s, error);
         goto done;
     }
     st = KW_OK;

@@ -20,6 +20,7 @@
 #include <glib.h>
 #include <libetpan/libetpan.h>
 
+#include "imap_fetch.h"
 #include "keepwarm.h"
 
 typedef struct {
@@ -67,6 +68,17 @@ const char *kw_session_server_text(kw_session_t *s);
 
 /* The capability list read after TLS has `name` (e.g. "LIST-STATUS"). */
 int kw_session_has_capability(kw_session_t *s, const char *name);
+
+/* Send `commands` (one or more complete, CRLF-terminated command lines with
+ * tags from kw_session_next_tag) and read until the tagged response of
+ * `last_tag`. Every other complete response (untagged ones, the other
+ * commands' tagged ones) goes to `fn` (see kw_fetch_other_fn). *result says
+ * how the last command ended. Returns KW_OK (it ended OK), KW_ERR_SERVER
+ * (NO or BAD, or an unusable answer), KW_ERR_NETWORK, KW_ERR_CANCELLED; the
+ * message starts with `what`. */
+kw_status_t kw_session_exchange(kw_session_t *s, const char *commands, const char *last_tag,
+                                kw_fetch_other_fn fn, void *data, kw_fetch_result_t *result,
+                                const char *what, char **error);
 
 /* Map a libetpan error `r` of the command `what` to a status and message. */
 kw_status_t kw_session_fail(kw_session_t *s, int r, const char *what, char **error);

@@ -112,23 +112,31 @@ static kw_status_t sync_folder(sync_ctx_t *c, kw_folder_state_t *f, int index, c
     int have_uidnext, have_uidvalidity, r;
     int64_t total;
 
-    /* Cheap check first: STATUS tells whether anything is new. */
-    atts = mailimap_status_att_list_new_empty();
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
-    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
-    r = mailimap_status(imap, f->raw_name, atts, &status);
-    mailimap_status_att_list_free(atts);
-    kw_session_activity(c->session);
-    if (r != MAILIMAP_NO_ERROR) {
-        if (r == MAILIMAP_ERROR_STATUS)
-            return skip_folder(c, f, index);
-        return kw_session_fail(c->session, r, f->display_name, error);
+    /* Cheap check first: STATUS tells whether anything is new. Usually it
+     * came with the folder list (imap_folders.c); else ask now. */
+    if (f->has_status) {
+        have_uidnext = have_uidvalidity = 1;
+        uidnext = f->st_uidnext;
+        uidvalidity = f->st_uidvalidity;
+        messages = f->st_messages;
+    } else {
+        atts = mailimap_status_att_list_new_empty();
+        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+        r = mailimap_status(imap, f->raw_name, atts, &status);
+        mailimap_status_att_list_free(atts);
+        kw_session_activity(c->session);
+        if (r != MAILIMAP_NO_ERROR) {
+            if (r == MAILIMAP_ERROR_STATUS)
+                return skip_folder(c, f, index);
+            return kw_session_fail(c->session, r, f->display_name, error);
+        }
+        have_uidnext = status_value(status, MAILIMAP_STATUS_ATT_UIDNEXT, &uidnext);
+        have_uidvalidity = status_value(status, MAILIMAP_STATUS_ATT_UIDVALIDITY, &uidvalidity);
+        status_value(status, MAILIMAP_STATUS_ATT_MESSAGES, &messages);
+        mailimap_mailbox_data_status_free(status);
     }
-    have_uidnext = status_value(status, MAILIMAP_STATUS_ATT_UIDNEXT, &uidnext);
-    have_uidvalidity = status_value(status, MAILIMAP_STATUS_ATT_UIDVALIDITY, &uidvalidity);
-    status_value(status, MAILIMAP_STATUS_ATT_MESSAGES, &messages);
-    mailimap_mailbox_data_status_free(status);
 
     if (have_uidnext && have_uidvalidity && uidvalidity != 0 && (int64_t)uidvalidity == f->uidvalidity &&
         (int64_t)uidnext - 1 <= f->last_uid) {

@@ -20,6 +20,10 @@ typedef struct {
     char    *display_name; /* decoded UTF-8 */
     char    *special;      /* "Sent", "Trash", ... or NULL */
     int      is_sent;
+    /* The server's STATUS from the listing (LIST-STATUS or pipelined), when
+     * it gave one: MESSAGES, UIDNEXT, UIDVALIDITY. */
+    int      has_status;
+    uint32_t st_messages, st_uidnext, st_uidvalidity;
 } kw_folder_state_t;
 
 kw_status_t kw_sync_writer_new(kw_store_t *store, int64_t account_id, kw_sync_writer_t **out,
