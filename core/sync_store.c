@@ -29,8 +29,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INTER_INS] = "INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction, flags,"
                     " n_recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_FOLDER_POS] = "UPDATE folders SET uidvalidity = ?2, last_uid = ?3, gone = 0 WHERE id = ?1",
-    [S_SENT_FROM] = "INSERT INTO sent_from(account_id, email, messages) VALUES (?1, ?2, 1)"
-                    " ON CONFLICT(account_id, email) DO UPDATE SET messages = messages + 1",
+    [S_SENT_FROM] = "INSERT INTO sent_from(account_id, email, messages) VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT(account_id, email) DO UPDATE SET messages = messages + ?3",
     /* A message already stored from another folder, now seen in \Sent:
      * mark it once, and tell whether it was newly marked. */
     [S_MARK_SENT] = "UPDATE messages SET flags = flags | 32768"
@@ -51,6 +51,7 @@ struct kw_sync_writer {
     GHashTable   *contacts;   /* email -> contact_entry_t* */
     GHashTable   *identities; /* email set (all accounts) */
     GByteArray   *packed;     /* scratch: the message's packed addresses */
+    GHashTable   *sent_counts;/* \Sent From addresses of this batch -> count */
     int           wrote;      /* something was committed in this run */
 };
 
@@ -88,6 +89,7 @@ kw_status_t kw_sync_writer_new(kw_store_t *store, int64_t account_id, kw_sync_wr
     w->contacts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, contact_entry_free);
     w->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     w->packed = g_byte_array_new();
+    w->sent_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (int i = 0; i < S_COUNT; i++) {
         st = kw_store_prepare(store, stmt_sql[i], &w->stmt[i], error);
         if (st != KW_OK)
@@ -113,15 +115,16 @@ void kw_sync_writer_free(kw_sync_writer_t *w)
     g_hash_table_destroy(w->contacts);
     g_hash_table_destroy(w->identities);
     g_byte_array_free(w->packed, TRUE);
+    g_hash_table_destroy(w->sent_counts);
     g_free(w);
 }
 
-/* Run a prepared statement to completion and reset it. */
+/* Run a prepared statement to completion and reset it. (Every parameter
+ * is bound again before each step, so the bindings are not cleared.) */
 static int step_reset(sqlite3_stmt *stmt)
 {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     return rc;
 }
 
@@ -215,16 +218,38 @@ static kw_status_t add_interaction(kw_sync_writer_t *w, int64_t contact, int64_t
     return KW_OK;
 }
 
+/* Count one \Sent message from `email`: summed in memory, written with the
+ * batch's position (kw_sync_writer_set_position), in the same transaction. */
 static kw_status_t count_sent_from(kw_sync_writer_t *w, const char *email, char **error)
 {
-    sqlite3_stmt *sf = w->stmt[S_SENT_FROM];
-    int rc;
-    sqlite3_bind_int64(sf, 1, w->account_id);
-    sqlite3_bind_text(sf, 2, email, -1, SQLITE_TRANSIENT);
-    rc = step_reset(sf);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(w->store, rc, "counting sent mail", error);
+    gpointer n;
+    (void)error;
+    if (g_hash_table_lookup_extended(w->sent_counts, email, NULL, &n))
+        g_hash_table_insert(w->sent_counts, g_strdup(email), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
+    else
+        g_hash_table_insert(w->sent_counts, g_strdup(email), GINT_TO_POINTER(1));
     return KW_OK;
+}
+
+static kw_status_t flush_sent_counts(kw_sync_writer_t *w, char **error)
+{
+    sqlite3_stmt *sf = w->stmt[S_SENT_FROM];
+    GHashTableIter it;
+    gpointer email, n;
+    kw_status_t st = KW_OK;
+
+    g_hash_table_iter_init(&it, w->sent_counts);
+    while (st == KW_OK && g_hash_table_iter_next(&it, &email, &n)) {
+        int rc;
+        sqlite3_bind_int64(sf, 1, w->account_id);
+        sqlite3_bind_text(sf, 2, email, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sf, 3, GPOINTER_TO_INT(n));
+        rc = step_reset(sf);
+        if (rc != SQLITE_DONE)
+            st = kw_store_fail(w->store, rc, "counting sent mail", error);
+    }
+    g_hash_table_remove_all(w->sent_counts);
+    return st;
 }
 
 static kw_status_t mark_sent(kw_sync_writer_t *w, const kw_parsed_msg_t *msg, char **error)
@@ -337,7 +362,10 @@ kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error)
 {
     sqlite3_stmt *s = w->stmt[S_FOLDER_POS];
+    kw_status_t st = flush_sent_counts(w, error);
     int rc;
+    if (st != KW_OK)
+        return st;
     sqlite3_bind_int64(s, 1, folder_id);
     sqlite3_bind_int64(s, 2, uidvalidity);
     sqlite3_bind_int64(s, 3, last_uid);

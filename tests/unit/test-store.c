@@ -152,6 +152,8 @@ static void add(kw_store_t *s, kw_sync_writer_t *w, kw_folder_state_t *f, kw_par
     int is_new = -1;
     g_assert_cmpint(kw_store_write_begin(s, NULL), ==, KW_OK);
     g_assert_cmpint(kw_sync_writer_add(w, f, m, &is_new, NULL), ==, KW_OK);
+    /* As the sync does: the position ends every transaction that adds. */
+    g_assert_cmpint(kw_sync_writer_set_position(w, f->id, f->uidvalidity, f->last_uid, NULL), ==, KW_OK);
     g_assert_cmpint(kw_store_write_commit(s, NULL), ==, KW_OK);
     g_assert_cmpint(is_new, ==, expect_new);
 }
