@@ -34,7 +34,7 @@
 #include "sync_store.h"
 
 #define DEFAULT_TIMEOUT 60
-#define DEFAULT_CHUNK 2000
+#define DEFAULT_CHUNK 20000
 
 typedef struct {
     kw_store_t              *store;
@@ -75,108 +75,38 @@ static kw_status_t take_lock(sync_ctx_t *c, char **error)
     return KW_OK;
 }
 
-/* ---- one folder ---------------------------------------------------------------- */
+/* ---- the folders ------------------------------------------------------------------ */
 
-static int status_value(struct mailimap_mailbox_data_status *status, int att, uint32_t *out)
+/* The listing's STATUS says the folder has nothing new: no EXAMINE, no FETCH. */
+static int nothing_new(const kw_folder_state_t *f)
 {
-    if (!status || !status->st_info_list)
-        return 0;
-    for (clistiter *it = clist_begin(status->st_info_list); it; it = clist_next(it)) {
-        struct mailimap_status_info *info = clist_content(it);
-        if (info->st_att == att) {
-            *out = info->st_value;
-            return 1;
-        }
-    }
-    return 0;
+    return f->has_status && f->st_uidvalidity != 0 && (int64_t)f->st_uidvalidity == f->uidvalidity &&
+           (int64_t)f->st_uidnext - 1 <= f->last_uid;
 }
 
-/* The server refused to open a folder: skip it with a warning. */
-static kw_status_t skip_folder(sync_ctx_t *c, const kw_folder_state_t *f, int index)
+/* Every folder: those with nothing new are done at once, the others read
+ * by the fetch pipeline in one go. */
+static kw_status_t sync_folders(sync_ctx_t *c, GPtrArray *folders, int *skipped, char **error)
 {
-    char *t = kw_sanitize_for_display(kw_session_server_text(c->session));
-    kw_sync_warn(&c->progress, f->display_name, index, "%s: skipped, the server refused to open it (%s)",
-                 f->display_name, t);
-    g_free(t);
-    return KW_ERR_PARTIAL;
-}
+    GArray *jobs = g_array_new(FALSE, FALSE, sizeof(kw_fetch_job_t));
+    int synced = 0;
+    kw_status_t st;
 
-/* One folder. Returns KW_OK, KW_ERR_PARTIAL (folder skipped with a warning,
- * others go on), or a fatal status. */
-static kw_status_t sync_folder(sync_ctx_t *c, kw_folder_state_t *f, int index, char **error)
-{
-    mailimap *imap = c->session->imap;
-    struct mailimap_status_att_list *atts;
-    struct mailimap_mailbox_data_status *status = NULL;
-    uint32_t uidnext = 0, uidvalidity = 0, messages = 0;
-    int have_uidnext, have_uidvalidity, r;
-    int64_t total;
-
-    /* Cheap check first: STATUS tells whether anything is new. Usually it
-     * came with the folder list (imap_folders.c); else ask now. */
-    if (f->has_status) {
-        have_uidnext = have_uidvalidity = 1;
-        uidnext = f->st_uidnext;
-        uidvalidity = f->st_uidvalidity;
-        messages = f->st_messages;
-    } else {
-        atts = mailimap_status_att_list_new_empty();
-        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
-        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
-        mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
-        r = mailimap_status(imap, f->raw_name, atts, &status);
-        mailimap_status_att_list_free(atts);
-        kw_session_activity(c->session);
-        if (r != MAILIMAP_NO_ERROR) {
-            if (r == MAILIMAP_ERROR_STATUS)
-                return skip_folder(c, f, index);
-            return kw_session_fail(c->session, r, f->display_name, error);
+    for (guint i = 0; i < folders->len; i++) {
+        kw_folder_state_t *f = g_ptr_array_index(folders, i);
+        if (nothing_new(f)) {
+            kw_sync_emit(&c->progress, KW_PROGRESS_FOLDER, f->display_name, (int)i + 1, 0, 0, 0, NULL);
+            kw_sync_emit(&c->progress, KW_PROGRESS_FOLDER_DONE, f->display_name, (int)i + 1, 0, 0, 0, NULL);
+            c->report->folders_synced++;
+        } else {
+            kw_fetch_job_t job = { f, (int)i + 1 };
+            g_array_append_val(jobs, job);
         }
-        have_uidnext = status_value(status, MAILIMAP_STATUS_ATT_UIDNEXT, &uidnext);
-        have_uidvalidity = status_value(status, MAILIMAP_STATUS_ATT_UIDVALIDITY, &uidvalidity);
-        status_value(status, MAILIMAP_STATUS_ATT_MESSAGES, &messages);
-        mailimap_mailbox_data_status_free(status);
     }
-
-    if (have_uidnext && have_uidvalidity && uidvalidity != 0 && (int64_t)uidvalidity == f->uidvalidity &&
-        (int64_t)uidnext - 1 <= f->last_uid) {
-        kw_sync_emit(&c->progress, KW_PROGRESS_FOLDER, f->display_name, index, 0, 0, 0, NULL);
-        kw_sync_emit(&c->progress, KW_PROGRESS_FOLDER_DONE, f->display_name, index, 0, 0, 0, NULL);
-        return KW_OK; /* nothing new: no EXAMINE, no FETCH */
-    }
-
-    r = mailimap_examine(imap, f->raw_name);
-    kw_session_activity(c->session);
-    if (r != MAILIMAP_NO_ERROR) {
-        if (r == MAILIMAP_ERROR_EXAMINE)
-            return skip_folder(c, f, index);
-        return kw_session_fail(c->session, r, f->display_name, error);
-    }
-    if (imap->imap_selection_info) {
-        uidvalidity = imap->imap_selection_info->sel_uidvalidity;
-        uidnext = imap->imap_selection_info->sel_uidnext;
-        messages = imap->imap_selection_info->sel_exists;
-    }
-    if (uidvalidity == 0) {
-        /* No UIDVALIDITY: UIDs cannot be trusted across sessions; read all
-         * again each time and rely on message identity (notes C2). */
-        kw_sync_warn(&c->progress, f->display_name, index,
-                     "%s: the server gives no UIDVALIDITY; the folder is read in full each time",
-                     f->display_name);
-        f->last_uid = 0;
-    } else if ((int64_t)uidvalidity != f->uidvalidity) {
-        if (f->uidvalidity != 0)
-            kw_sync_warn(&c->progress, f->display_name, index,
-                         "%s: UIDVALIDITY changed; reading the folder again (nothing is counted twice)",
-                         f->display_name);
-        f->last_uid = 0;
-    }
-    f->uidvalidity = uidvalidity;
-    total = messages;
-    if (uidnext && f->last_uid > 0 && uidnext - 1 > f->last_uid && (int64_t)(uidnext - 1 - f->last_uid) < total)
-        total = (int64_t)(uidnext - 1 - f->last_uid); /* an upper bound */
-    kw_sync_emit(&c->progress, KW_PROGRESS_FOLDER, f->display_name, index, 0, total, 0, NULL);
-    return kw_fetch_pipeline_folder(c->pipeline, f, index, uidnext, messages, total, error);
+    st = kw_fetch_pipeline_run(c->pipeline, jobs, &synced, skipped, error);
+    c->report->folders_synced += synced;
+    g_array_free(jobs, TRUE);
+    return st;
 }
 
 /* ---- entry point ------------------------------------------------------------------ */
@@ -354,19 +284,10 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
         g_array_append_val(seen, ((kw_folder_state_t *)g_ptr_array_index(folders, i))->id);
     c.pipeline = kw_fetch_pipeline_new(c.session, store, c.writer, &c.progress, c.report, chunk,
                                        (int64_t)time(NULL));
-    for (guint i = 0; i < folders->len && !c.progress.cancelled; i++) {
-        st = sync_folder(&c, g_ptr_array_index(folders, i), (int)i + 1, error);
-        if (st == KW_ERR_PARTIAL) {
-            skipped++;
-            continue;
-        }
-        if (st != KW_OK)
-            goto done;
-        c.report->folders_synced++;
-    }
-    st = kw_fetch_pipeline_flush(c.pipeline, error);
-    if (st != KW_OK)
+    st = sync_folders(&c, folders, &skipped, error);
+    if (st != KW_OK && st != KW_ERR_PARTIAL)
         goto done;
+    st = KW_OK;
     if (c.progress.cancelled) {
         kw_set_error(error, "sync cancelled; what was fetched is kept");
         st = KW_ERR_CANCELLED;
@@ -383,7 +304,7 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
         st = KW_ERR_PARTIAL;
     }
 done:
-    kw_fetch_pipeline_free(c.pipeline, st);
+    kw_fetch_pipeline_free(c.pipeline);
     kw_session_close(c.session);
     if (seen)
         g_array_free(seen, TRUE);

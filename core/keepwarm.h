@@ -203,10 +203,11 @@ typedef struct {
     const char *const *include;  /* NULL-terminated glob patterns on decoded names; NULL = all */
     const char *const *exclude;  /* NULL-terminated glob patterns on decoded names; NULL */
     int            timeout_s;    /* inactivity timeout per network read; 0 = 60 */
-    /* Messages per database transaction (each commits with the folder's
-     * position, so an interruption repeats at most this much work); 0 =
-     * 2000. Not the FETCH size: each folder's new messages come in one
-     * streamed UID FETCH whatever this is. */
+    /* Most messages per database transaction (each commits with the
+     * folder's position, so an interruption repeats at most this much work;
+     * a transaction is also committed at least once a second and at the end
+     * of each folder); 0 = 20000. Not the FETCH size: each folder's new
+     * messages come in one streamed UID FETCH whatever this is. */
     int            chunk_size;
     kw_progress_fn progress;     /* NULL for none */
     void          *progress_data;

@@ -498,7 +498,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, "Only folders matching this glob (repeatable)", "GLOB" },
         { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, "Skip folders matching this glob (repeatable)", "GLOB" },
         { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, "text (default on a terminal), json (one object per line on stdout), none", "MODE" },
-        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Messages per database transaction, each committed with the folder position (default 2000; not a FETCH size)", "N" },
+        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)", "N" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Network inactivity timeout in seconds (default 60)", "S" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };

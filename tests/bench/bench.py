@@ -162,11 +162,18 @@ def machine_info():
 # mailboxes (generated once into the cache)
 # --------------------------------------------------------------------------
 
+def profile_for(n):
+    """The generator profile of a tier: the 1M tier is ten years of a busy seller."""
+    return "big" if n >= 1000000 else "seller"
+
+
 def mailbox(cache, n, seed=1):
     """Path of the cached seller mailbox of n messages and its metadata."""
     import gen_bench_mailbox
     os.makedirs(cache, exist_ok=True)
-    name = "seller-%d-s%d-v%d" % (n, seed, gen_bench_mailbox.VERSION)
+    profile = profile_for(n)
+    name = "seller-%d-s%d-v%d%s" % (n, seed, gen_bench_mailbox.VERSION,
+                                    "" if profile == "seller" else "-" + profile)
     path = os.path.join(cache, name)
     with open(os.path.join(cache, ".lock"), "w") as lk:
         fcntl.flock(lk, fcntl.LOCK_EX)
@@ -174,7 +181,7 @@ def mailbox(cache, n, seed=1):
             log("generating the %d-message mailbox into %s (once)" % (n, path))
             t = time.monotonic()
             shutil.rmtree(path, ignore_errors=True)
-            meta = gen_bench_mailbox.generate(path, n, seed=seed, log=log)
+            meta = gen_bench_mailbox.generate(path, n, seed=seed, log=log, profile=profile)
             log("generated %d messages, %.0f MB in %.0f s" % (meta["messages"], meta["bytes"] / 1e6,
                                                               time.monotonic() - t))
     with open(os.path.join(path, "meta.json")) as f:
