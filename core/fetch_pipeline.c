@@ -98,6 +98,7 @@ struct kw_fetch_pipeline {
 
     /* ---- between the threads ---- */
     GQueue              events;      /* fetch_event_t*, guarded by flow_lock */
+    GQueue              spent;       /* batches written, to be emptied by the reader */
     pthread_mutex_t     flow_lock;   /* pthread, not GMutex: visible to TSan */
     pthread_cond_t      event_cond;  /* an event was queued */
     pthread_cond_t      flow_cond;   /* a batch left the queue, or abort */
@@ -120,6 +121,34 @@ static void batch_free(GArray *batch)
 static GArray *batch_new(int size)
 {
     return g_array_sized_new(FALSE, TRUE, sizeof(kw_parsed_msg_t), (guint)size);
+}
+
+/* A batch for the reader to fill: one the writer is done with, emptied
+ * here (freeing parsed messages costs the writer, the busier thread), or
+ * a new one. */
+static GArray *take_batch(kw_fetch_pipeline_t *p)
+{
+    GArray *batch;
+    pthread_mutex_lock(&p->flow_lock);
+    batch = g_queue_pop_head(&p->spent);
+    pthread_mutex_unlock(&p->flow_lock);
+    if (!batch)
+        return batch_new(p->batch);
+    for (guint i = 0; i < batch->len; i++)
+        kw_parsed_msg_clear(&g_array_index(batch, kw_parsed_msg_t, i));
+    g_array_set_size(batch, 0);
+    return batch;
+}
+
+/* The writer is done with the event's batch: back to the reader. */
+static void give_back(kw_fetch_pipeline_t *p, fetch_event_t *ev)
+{
+    if (!ev->batch)
+        return;
+    pthread_mutex_lock(&p->flow_lock);
+    g_queue_push_tail(&p->spent, ev->batch);
+    pthread_mutex_unlock(&p->flow_lock);
+    ev->batch = NULL;
 }
 
 static void event_free(fetch_event_t *ev)
@@ -226,7 +255,7 @@ static int reader_hand_over(kw_fetch_pipeline_t *p)
     ev->batch = p->reader_batch;
     ev->position = reader_position(p, p->in_order ? p->max_uid : 0);
     ev->done = p->reader_done;
-    p->reader_batch = batch_new(p->batch);
+    p->reader_batch = take_batch(p);
     return queue_push(p, ev);
 }
 
@@ -582,7 +611,7 @@ static int read_job(kw_fetch_pipeline_t *p, guint i)
     p->warned_unrequested = 0;
     p->max_uid = p->base;
     p->in_order = 1;
-    p->reader_batch = batch_new(p->batch);
+    p->reader_batch = take_batch(p);
     if (!j->fetch_sent) {
         GString *cmd;
         if (p->ex_exists == 0 || p->base >= UINT32_MAX || (uidnext > 0 && uidnext - 1 <= p->base)) {
@@ -852,6 +881,8 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
             finish_open_transaction(p, &w, st);
             stop_reader(p); /* then drain until its stop event */
         }
+        if (st == KW_OK)
+            give_back(p, ev);
         event_free(ev);
     }
     g_thread_join(reader);
@@ -878,6 +909,7 @@ kw_fetch_pipeline_t *kw_fetch_pipeline_new(kw_session_t *session, kw_store_t *st
     p->rbuf = g_malloc(READ_BUF);
     p->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_queue_init(&p->events);
+    g_queue_init(&p->spent);
     pthread_mutex_init(&p->flow_lock, NULL);
     pthread_cond_init(&p->event_cond, NULL);
     pthread_cond_init(&p->flow_cond, NULL);
@@ -889,6 +921,7 @@ void kw_fetch_pipeline_free(kw_fetch_pipeline_t *p)
     if (!p)
         return;
     g_queue_clear_full(&p->events, (GDestroyNotify)event_free);
+    g_queue_clear_full(&p->spent, (GDestroyNotify)batch_free);
     pthread_mutex_destroy(&p->flow_lock);
     pthread_cond_destroy(&p->event_cond);
     pthread_cond_destroy(&p->flow_cond);

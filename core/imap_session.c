@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "imap_fetch.h"
 #include "imap_session.h"
@@ -319,6 +320,84 @@ static int use_auth_plain(kw_session_t *s)
     return kw_session_has_capability(s, "LOGINDISABLED") && mailimap_has_authentication(s->imap, "PLAIN");
 }
 
+/* Printable text of at most 120 bytes for a message (transfer full). */
+static char *shown(const char *data, size_t len)
+{
+    char *raw = g_strndup(data, MIN(len, 120));
+    char *clean = kw_sanitize_for_display(raw);
+    g_free(raw);
+    return clean;
+}
+
+/* STARTTLS (RFC 3501 6.2.1), then the TLS handshake on the same socket, with
+ * a message that says which of the two failed and why. */
+static kw_status_t starttls(kw_session_t *s, const char *what, char **error)
+{
+    mailstream_low *low = mailstream_get_low(s->imap->imap_stream), *tls;
+    char peek[256];
+    ssize_t n;
+    int r, fd, muted;
+
+    r = mailimap_starttls(s->imap);
+    kw_session_activity(s);
+    if (r != MAILIMAP_NO_ERROR) {
+        mailstream *stream = s->imap->imap_stream;
+        if (r == MAILIMAP_ERROR_STARTTLS && stream && stream->read_buffer_len > 0) {
+            /* libetpan refuses bytes that came after the server's OK (CVE-2020-15953:
+             * an attacker can inject them before TLS protects anything). */
+            char *text = shown(stream->read_buffer, stream->read_buffer_len);
+            int failure = g_ascii_strncasecmp(text, "NO", 2) == 0 || g_ascii_strncasecmp(text, "* NO", 4) == 0 ||
+                          g_ascii_strncasecmp(text, "* BAD", 5) == 0 || g_ascii_strncasecmp(text, "BAD", 3) == 0;
+            if (failure)
+                kw_set_error(error, "%s: the server agreed to STARTTLS, then reported a failure (\"%s\"): its "
+                             "TLS set-up is broken (a certificate missing or unreadable?); nothing was sent",
+                             what, text);
+            else
+                kw_set_error(error, "%s: unexpected data right after the server agreed to STARTTLS (\"%s\"), "
+                             "which an attacker could have injected; not going on, nothing was sent", what, text);
+            g_free(text);
+            return KW_ERR_TLS;
+        }
+        if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED) {
+            kw_set_error(error, "%s: the connection broke at STARTTLS; not falling back to plain text", what);
+        } else {
+            /* NO, BAD, or an unreadable answer: all TLS failures (exit 4),
+             * never a reason to go on in plain text. */
+            char *text = kw_sanitize_for_display(kw_session_server_text(s));
+            kw_set_error(error, "%s: the server refused STARTTLS%s%s; not falling back to plain text", what,
+                         *text ? ": " : "", text);
+            g_free(text);
+        }
+        return KW_ERR_TLS;
+    }
+
+    fd = mailstream_low_get_fd(low);
+    if (fd < 0)
+        return kw_session_fail(s, MAILIMAP_ERROR_STREAM, what, error);
+    muted = stderr_mute();
+    tls = mailstream_low_tls_open_with_callback(fd, ssl_setup, (void *)s->opt->host);
+    stderr_unmute(muted);
+    kw_session_activity(s);
+    if (!tls) {
+        /* A server that agreed and then could not start TLS itself often says
+         * so in plain text (Courier: "NO STARTTLS failed"): show what waits. */
+        n = recv(fd, peek, sizeof peek - 1, MSG_DONTWAIT | MSG_PEEK);
+        if (n > 0) {
+            char *text = shown(peek, (size_t)n);
+            kw_set_error(error, "%s: the server agreed to STARTTLS, then answered in plain text instead of "
+                         "TLS (\"...%s\"): its TLS set-up is broken; nothing was sent", what, text);
+            g_free(text);
+        } else {
+            kw_set_error(error, "%s: the TLS handshake after STARTTLS failed (the server may offer only "
+                         "TLS 1.0/1.1, which are refused); nothing was sent", what);
+        }
+        return KW_ERR_TLS;
+    }
+    mailstream_low_free(low);
+    mailstream_set_low(s->imap->imap_stream, tls);
+    return KW_OK;
+}
+
 static int capabilities_known(kw_session_t *s)
 {
     struct mailimap_connection_info *ci = s->imap->imap_connection_info;
@@ -394,22 +473,9 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
             goto done;
         }
         /* Sent whether advertised or not; any failure is final (no fallback). */
-        {
-            int muted = stderr_mute();
-            r = mailimap_socket_starttls_with_callback(s->imap, ssl_setup, (void *)o->host);
-            stderr_unmute(muted);
-        }
-        kw_session_activity(s);
-        if (r != MAILIMAP_NO_ERROR) {
-            /* Refused, tampered with, or a handshake the TLS floor rejects:
-             * all TLS failures (exit 4), never a reason to go on in plain text. */
-            kw_set_error(error, "%s: STARTTLS failed (%s); not falling back to plain text", what,
-                         r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_STREAM
-                             ? "the TLS handshake failed; the server may offer only TLS 1.0/1.1"
-                             : "refused by the server or tampered with");
-            st = KW_ERR_TLS;
+        st = starttls(s, what, error);
+        if (st != KW_OK)
             goto done;
-        }
     }
 
     if (o->tls != KW_TLS_NONE) {
@@ -435,6 +501,26 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
     if (preauth && o->tls == KW_TLS_IMPLICIT) {
         st = KW_OK; /* already authenticated over verified TLS */
         goto done;
+    }
+    /* LOGINDISABLED (RFC 3501 7.2.1): LOGIN must not be sent. On a plain
+     * connection it means the server wants TLS first: send nothing at all. */
+    if (kw_session_has_capability(s, "LOGINDISABLED")) {
+        if (!stream_is_tls(s->imap)) {
+            kw_set_error(error, "%s: the server accepts a login only over TLS (it announces LOGINDISABLED on "
+                         "this plain connection); nothing was sent — use --tls=starttls (port 143) or "
+                         "--tls=implicit (port 993)", what);
+            st = KW_ERR_INSECURE;
+            goto done;
+        }
+        if (!o->oauth2_token && !use_auth_plain(s)) {
+            int explicit_login = o->auth && g_ascii_strcasecmp(o->auth, "login") == 0;
+            kw_set_error(error, "%s: the server does not accept the LOGIN command (LOGINDISABLED)%s; "
+                         "nothing was sent", what,
+                         explicit_login ? " — use --auth=plain (or auth = plain in the config file)"
+                                        : " and offers no AUTHENTICATE PLAIN, the other way keepwarm knows");
+            st = explicit_login ? KW_ERR_USAGE : KW_ERR_SERVER;
+            goto done;
+        }
     }
     caps_before = s->imap->imap_connection_info ? s->imap->imap_connection_info->imap_capability : NULL;
     if (o->oauth2_token) {

@@ -167,6 +167,39 @@ def empty_list(certs, work, ref_db):
     is_(fl.integrity(db), "ok", "empty LIST: integrity_check")
 
 
+def courier_forms(certs, work):
+    # Courier-IMAP's forms (notes/other-servers.md): the INBOX. namespace with a
+    # "." delimiter and no SPECIAL-USE (Sent found by its name), EXAMINE without
+    # [UIDNEXT] (STATUS has it), header names quoted in the FETCH answers.
+    spec = "INBOX:6,INBOX.Sent:3,INBOX.Archive:2"
+    cert, key = certs["valid"]
+    db = kwtest.new_db()
+    for attempt in (1, 2):
+        with FakeImap("courier", tls="implicit", cert=cert, key=key, workdir=work, deadline=30,
+                      folders=spec, name="fake-courier-%d" % attempt) as srv:
+            r = fl.fake_sync(srv, db, tls="implicit", certs=certs, timeout=30)
+            srv.wait(5)
+            fetches = [l for l in srv.client_lines() if "FETCH" in l.upper()]
+        is_(r.rc, 0, "courier run %d: exit 0" % attempt, r.show())
+        want = sorted(mid for f in fl.fake_uid_map(spec).values() for mid in f.values())
+        is_(sorted(fl.message_ids(db)) if os.path.exists(db) else [], want,
+            "courier run %d: every message stored once" % attempt)
+        pos = fl.folder_positions(db) if os.path.exists(db) else {}
+        is_({k: v[1] for k, v in pos.items()}, {"INBOX": 6, "INBOX.Sent": 3, "INBOX.Archive": 2},
+            "courier run %d: each position is the folder's top UID (UIDNEXT from STATUS)" % attempt)
+        fl.check_cursor_invariant(db, fl.fake_uid_map(spec), "courier run %d" % attempt)
+        if attempt == 2:
+            is_(fetches, [], "courier run 2: nothing new, no FETCH")
+    c = fl._connect(db)
+    try:
+        special = c.execute("SELECT special FROM folders WHERE raw_name = 'INBOX.Sent'").fetchone()
+        in_sent = c.execute("SELECT count(*) FROM messages WHERE flags & 32768").fetchone()[0]
+    finally:
+        c.close()
+    is_(special and special[0], "Sent", "courier: INBOX.Sent is the Sent folder (by its name)")
+    is_(in_sent, 3, "courier: its 3 messages count as sent")
+
+
 def main():
     fl.require_keepwarm()
     certs = kwtest.test_certs()
@@ -196,6 +229,8 @@ def main():
         greeting_cases(certs, work)
     if not only or "empty" in only:
         empty_list(certs, work, ref_db)
+    if not only or "courier" in only:
+        courier_forms(certs, work)
 
 
 kwtest.main(main)

@@ -11,6 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import *  # noqa: F401,F403
+from kwtest import like
 import faultlib as fl
 import kwtest
 
@@ -70,6 +71,26 @@ def main():
         if scn == "starttls-stripped":
             ok("STARTTLS" in names, "starttls-stripped: STARTTLS sent although not advertised "
                "(or refused before)", repr(names))
+    # A6 says which: the injected bytes are named in the message
+    r, lines, client = attempt(certs, work, "starttls-inject-message", scenario="starttls-inject",
+                               fake_tls="starttls", kw_tls="starttls")
+    like(r.err, r"injected", "starttls-inject: the message says the data may be injected", r.err)
+    # Courier without its certificate: OK to STARTTLS, then "NO STARTTLS failed"
+    # in plain text. Say what happened, not "the server may offer only TLS 1.0/1.1".
+    r, lines, client = attempt(certs, work, "starttls-ok-then-no", scenario="starttls-ok-then-no",
+                               fake_tls="starttls", kw_tls="starttls")
+    ok("agreed to STARTTLS" in r.err and "STARTTLS failed" in r.err and "1.0/1.1" not in r.err,
+       "starttls-ok-then-no: the message says the server agreed, then failed, and quotes it", r.err)
+    # RFC 3501 7.2.1 LOGINDISABLED on a plain connection: the server wants TLS
+    # first. Neither LOGIN nor AUTHENTICATE PLAIN (it is advertised) is sent,
+    # and the message says how (--tls=starttls), not "check the password".
+    r, lines, client = attempt(certs, work, "logindisabled-plain", scenario="logindisabled", fake_tls="plain",
+                               kw_tls="none", ca=False)
+    ok("--tls=starttls" in r.err and "password" not in r.err.split("\n")[0],
+       "logindisabled: the message says the server wants TLS first and how", r.err)
+    # ... and once STARTTLS is on, the same server takes the LOGIN
+    attempt(certs, work, "logindisabled-starttls", scenario="logindisabled", fake_tls="starttls",
+            kw_tls="starttls", expect=0)
     # A8: plaintext-only server while TLS is required
     attempt(certs, work, "implicit-vs-plaintext-server", fake_tls="plain", kw_tls="implicit")
     # --tls=none only to loopback: a non-loopback host is refused without connecting

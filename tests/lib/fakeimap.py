@@ -61,6 +61,10 @@ DEFAULT = dict(
     uids="normal",        # normal | high | max
     fetch=None,           # fetch fault, see below
     trickle=False,        # all output in 50-byte pieces every 100 ms
+    logindisabled=False,  # LOGINDISABLED before TLS (Courier IMAP_TLS_REQUIRED, Cyrus allowplaintext: no)
+    delim="/",            # hierarchy delimiter in LIST
+    examine_uidnext=True, # [UIDNEXT n] in EXAMINE (Courier omits it; STATUS has it)
+    quote_fields=False,   # BODY[HEADER.FIELDS ("FROM" ...)] in FETCH answers (Courier)
 )
 
 SCENARIOS = {
@@ -106,6 +110,13 @@ SCENARIOS = {
     "starttls-stripped": dict(starttls="stripped"),
     # A6
     "starttls-inject": dict(starttls="inject"),
+    # Courier without a readable certificate: OK to STARTTLS, then a plain-text NO
+    "starttls-ok-then-no": dict(starttls="ok-then-no"),
+    # RFC 3501 7.2.1: LOGIN is disabled until TLS is on
+    "logindisabled": dict(logindisabled=True),
+    # Courier-IMAP's forms: INBOX. namespace with "." delimiter, no SPECIAL-USE,
+    # no UIDNEXT in EXAMINE, quoted header names in FETCH answers
+    "courier": dict(list="plain", delim=".", examine_uidnext=False, quote_fields=True),
     # C2/C3/C4
     "no-uidvalidity": dict(uidvalidity=False),
     "no-uidnext": dict(uidnext=False),
@@ -146,7 +157,8 @@ def make_header(folder, uid, i):
     """A deterministic header block for message i (0-based) of folder."""
     t = BASE_DATE + i * 3600 + (0 if folder == "INBOX" else 600)
     date = email.utils.formatdate(t, localtime=False)
-    if folder.lower().startswith("sent"):
+    leaf = re.split(r"[./]", folder)[-1]
+    if leaf.lower().startswith("sent"):
         frm = "Me Example <me@example.org>"
         to = "Bob %d <bob%d@client%d.example>" % (i, i % 4, i % 3)
     else:
@@ -451,6 +463,8 @@ class Session:
             c.append("SPECIAL-USE")
         if self.args.tls == "starttls" and not self.tls_active and self.sc["starttls"] != "stripped":
             c.append("STARTTLS")
+        if self.sc["logindisabled"] and not self.tls_active:
+            c.append("LOGINDISABLED")
         c.append("AUTH=PLAIN")
         return " ".join(c)
 
@@ -532,6 +546,19 @@ class Session:
             return
         if mode == "inject":
             self.send("%s OK Begin TLS negotiation now\r\n* OK injected\r\n" % tag)
+        elif mode == "ok-then-no":
+            # as Courier does when it cannot read its certificate: agree, then
+            # (once the client has started its handshake) answer in plain text
+            self.send("%s OK Begin SSL/TLS negotiation now.\r\n" % tag)
+            self.conn.settimeout(5)
+            try:
+                hello = self.conn.recv(65536)
+                self.log("# client sent %d bytes of TLS handshake" % len(hello))
+            except OSError:
+                pass
+            self.send("%s NO STARTTLS failed: couriertls: /etc/courier/imapd.pem: Permission denied\r\n" % tag)
+            time.sleep(0.3)
+            self.hard_close()
         else:
             self.send("%s OK Begin TLS negotiation now\r\n" % tag)
         self.buf = b""
@@ -546,6 +573,9 @@ class Session:
 
     def cmd_LOGIN(self, tag, rest, raw):
         self.log("# LOGIN received (tls=%s)" % self.tls_active)
+        if self.sc["logindisabled"] and not self.tls_active:
+            self.send("%s NO [PRIVACYREQUIRED] LOGIN disabled, use STARTTLS\r\n" % tag)
+            return
         self.login_ok(tag)
 
     def cmd_AUTHENTICATE(self, tag, rest, raw):
@@ -578,7 +608,7 @@ class Session:
                 sp = SPECIAL.get(name.lower())
                 if sp and self.sc["list"] == "special":
                     flags.append(sp)
-                out.append('* LIST (%s) "/" "%s"\r\n' % (" ".join(flags), name))
+                out.append('* LIST (%s) "%s" "%s"\r\n' % (" ".join(flags), self.sc["delim"], name))
         self.send("".join(out) + "%s OK LIST completed\r\n" % tag)
 
     cmd_LSUB = cmd_LIST
@@ -605,7 +635,7 @@ class Session:
                "* %d EXISTS\r\n" % len(msgs), "* 0 RECENT\r\n"]
         if self.sc["uidvalidity"]:
             out.append("* OK [UIDVALIDITY %d] UIDs valid\r\n" % self.uidvalidity)
-        if self.sc["uidnext"]:
+        if self.sc["uidnext"] and self.sc["examine_uidnext"]:
             nxt = (msgs[-1].uid + 1) if msgs else 1
             out.append("* OK [UIDNEXT %d] Predicted next UID\r\n" % nxt)
         out.append("%s OK [READ-ONLY] EXAMINE completed\r\n" % tag)
@@ -677,6 +707,9 @@ class Session:
         if want.get("RFC822.SIZE"):
             parts.append(b"RFC822.SIZE %d" % (len(m.header) + 100))
         if section is not None:
+            if self.sc["quote_fields"]:
+                section = re.sub(rb"\(([^)]*)\)", lambda mm: b"(" + b" ".join(
+                    b'"%s"' % f for f in mm.group(1).split()) + b")", section)
             parts.append(b"BODY[%s] {%d}\r\n%s" % (section, len(m.header), m.header))
         return b"* %d FETCH (%s)\r\n" % (seq, b" ".join(parts))
 
