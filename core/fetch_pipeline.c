@@ -18,11 +18,14 @@
 /* While the writer waits for work, a batch goes as soon as it has this
  * many messages, instead of filling up first. */
 #define MIN_EAGER_BATCH 250
-/* A transaction is committed at least this often (microseconds), so that
- * an interruption loses little and progress moves. */
-#define COMMIT_INTERVAL_US (1 * G_USEC_PER_SEC)
+/* A transaction is committed at least this often, so that an interruption
+ * loses little and progress moves; and when nothing at all comes for this
+ * long (a server opening a folder of 200k messages takes seconds), progress
+ * is reported again anyway, so that a display stays alive. */
+#define COMMIT_INTERVAL_US (G_USEC_PER_SEC / 2)
 
 typedef enum {
+    EV_OPEN,    /* a folder is being opened: total as far as known */
     EV_BEGIN,   /* a folder is open: uidvalidity, base position, total */
     EV_BATCH,   /* parsed messages and the safe position after them */
     EV_WARNING, /* text */
@@ -45,7 +48,8 @@ typedef struct {
     uint32_t     position;  /* EV_BATCH, EV_END: safe position after this batch */
     int64_t      done;      /* messages handled so far in this folder */
     char        *text;      /* EV_WARNING: message; EV_END: server text or error */
-    /* EV_BEGIN */
+    /* EV_BEGIN: the folder's UIDVALIDITY and stored position; EV_OPEN,
+     * EV_BEGIN: how many messages are to come */
     uint32_t     uidvalidity, base;
     int64_t      total;
     /* EV_END */
@@ -189,18 +193,28 @@ static int queue_push(kw_fetch_pipeline_t *p, fetch_event_t *ev)
     return atomic_load(&p->abort_reader);
 }
 
-static fetch_event_t *queue_pop(kw_fetch_pipeline_t *p)
+/* The next event, or NULL when none came within `timeout_us`. */
+static fetch_event_t *queue_pop(kw_fetch_pipeline_t *p, gint64 timeout_us)
 {
     fetch_event_t *ev;
     pthread_mutex_lock(&p->flow_lock);
     if (g_queue_is_empty(&p->events)) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += timeout_us / G_USEC_PER_SEC;
+        until.tv_nsec += (timeout_us % G_USEC_PER_SEC) * 1000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
         atomic_store(&p->writer_waiting, 1);
         while (g_queue_is_empty(&p->events))
-            pthread_cond_wait(&p->event_cond, &p->flow_lock);
+            if (pthread_cond_timedwait(&p->event_cond, &p->flow_lock, &until) != 0)
+                break;
         atomic_store(&p->writer_waiting, 0);
     }
     ev = g_queue_pop_head(&p->events);
-    if (carries_batch(ev)) {
+    if (ev && carries_batch(ev)) {
         p->batches_in_flight--;
         pthread_cond_signal(&p->flow_cond);
     }
@@ -537,6 +551,15 @@ static int read_job(kw_fetch_pipeline_t *p, guint i)
 
     p->cur = (int)i;
     p->reader_done = 0;
+    {
+        /* The display moves to this folder now, not when the server has
+         * opened it (seconds for a large one). */
+        fetch_event_t *open = event_new(EV_OPEN, (int)i);
+        uint32_t base_guess, hi_guess;
+        if (j->has_status && plan_from_status(j, &base_guess, &hi_guess))
+            open->total = hi_guess && hi_guess - base_guess < j->st_messages ? hi_guess - base_guess : j->st_messages;
+        queue_push(p, open);
+    }
     if (!j->sent) {
         rc = send_job(p, i);
         if (rc < 0) {
@@ -706,6 +729,7 @@ typedef struct {
     kw_fetch_job_t *job;
     int64_t         done, total, new_in_folder;
     uint32_t        committed; /* position stored (or in the open transaction) */
+    int             opened;    /* FOLDER was emitted */
     int             txn_open;
     int             txn_messages;
     int64_t         txn_added;
@@ -762,6 +786,7 @@ static kw_status_t commit(kw_fetch_pipeline_t *p, wfolder_t *w, char **error)
     w->txn_open = 0;
     if (st != KW_OK) {
         kw_store_write_rollback(p->store);
+        kw_sync_writer_abandon(p->writer);
         return st;
     }
     w->new_in_folder += w->txn_added;
@@ -779,6 +804,7 @@ static void finish_open_transaction(kw_fetch_pipeline_t *p, wfolder_t *w, kw_sta
     if (st == KW_ERR_STORE || st == KW_ERR_STORE_CORRUPT || st == KW_ERR_NOMEM ||
         commit(p, w, NULL) != KW_OK) {
         kw_store_write_rollback(p->store);
+        kw_sync_writer_abandon(p->writer);
         w->txn_open = 0;
     }
 }
@@ -813,7 +839,20 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
     reader = g_thread_new("kw-fetch", reader_main, p);
 
     for (;;) {
-        fetch_event_t *ev = queue_pop(p);
+        fetch_event_t *ev = queue_pop(p, COMMIT_INTERVAL_US);
+        if (!ev) {
+            /* Nothing came for a while: commit what waits, or say again
+             * where we are, so that progress stays alive. */
+            if (st == KW_OK && w.txn_open && w.txn_messages > 0)
+                st = commit(p, &w, error);
+            else if (st == KW_OK && w.opened)
+                emit(p, &w, KW_PROGRESS_MESSAGES, NULL);
+            if (st != KW_OK) {
+                finish_open_transaction(p, &w, st);
+                stop_reader(p);
+            }
+            continue;
+        }
         if (ev->kind == EV_STOP) {
             event_free(ev);
             break;
@@ -822,13 +861,16 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
             kw_fetch_job_t *job = ev->job >= 0 ? &g_array_index(jobs, kw_fetch_job_t, ev->job) : NULL;
             kw_sync_emit(p->progress, KW_PROGRESS_WARNING, job ? job->folder->display_name : NULL,
                          job ? job->index : 0, 0, 0, 0, ev->text);
-        } else if (st == KW_OK && ev->kind == EV_BEGIN) {
+        } else if (st == KW_OK && ev->kind == EV_OPEN) {
             memset(&w, 0, sizeof w);
             w.job = &g_array_index(jobs, kw_fetch_job_t, ev->job);
+            w.total = ev->total;
+            w.opened = 1;
+            emit(p, &w, KW_PROGRESS_FOLDER, NULL);
+        } else if (st == KW_OK && ev->kind == EV_BEGIN) {
             w.job->folder->uidvalidity = ev->uidvalidity;
             w.committed = ev->base;
             w.total = ev->total;
-            emit(p, &w, KW_PROGRESS_FOLDER, NULL);
         } else if (st == KW_OK && ev->kind == EV_BATCH) {
             w.done = ev->done;
             st = add_batch(p, &w, ev->batch, ev->position, error);
@@ -842,6 +884,8 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
                 kw_sync_warn(p->progress, job->folder->display_name, job->index,
                              "%s: skipped, the server refused to open it (%s)", job->folder->display_name,
                              ev->text);
+                emit(p, &w, KW_PROGRESS_FOLDER_DONE, NULL);
+                w.opened = 0;
                 (*skipped)++;
                 break;
             case END_OK:
@@ -851,6 +895,7 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
                     st = commit(p, &w, error);
                 if (st == KW_OK) {
                     emit(p, &w, KW_PROGRESS_FOLDER_DONE, NULL);
+                    w.opened = 0;
                     (*synced)++;
                 }
                 break;
@@ -864,6 +909,7 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
                     st = commit(p, &w, error);
                 if (st == KW_OK) {
                     emit(p, &w, KW_PROGRESS_FOLDER_DONE, NULL);
+                    w.opened = 0;
                     (*skipped)++;
                 }
                 break;

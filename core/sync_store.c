@@ -44,6 +44,11 @@ typedef struct {
     char   *name; /* as stored, may be NULL */
 } contact_entry_t;
 
+typedef struct {
+    int64_t contact, date, msg_row;
+    int     direction, flags, n_recipients;
+} interaction_t;
+
 struct kw_sync_writer {
     kw_store_t   *store;
     int64_t       account_id;
@@ -52,6 +57,7 @@ struct kw_sync_writer {
     GHashTable   *identities; /* email set (all accounts) */
     GByteArray   *packed;     /* scratch: the message's packed addresses */
     GHashTable   *sent_counts;/* \Sent From addresses of this batch -> count */
+    GArray       *interactions; /* interaction_t of this transaction, not written yet */
     int           wrote;      /* something was committed in this run */
 };
 
@@ -90,6 +96,7 @@ kw_status_t kw_sync_writer_new(kw_store_t *store, int64_t account_id, kw_sync_wr
     w->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     w->packed = g_byte_array_new();
     w->sent_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    w->interactions = g_array_new(FALSE, FALSE, sizeof(interaction_t));
     for (int i = 0; i < S_COUNT; i++) {
         st = kw_store_prepare(store, stmt_sql[i], &w->stmt[i], error);
         if (st != KW_OK)
@@ -116,6 +123,7 @@ void kw_sync_writer_free(kw_sync_writer_t *w)
     g_hash_table_destroy(w->identities);
     g_byte_array_free(w->packed, TRUE);
     g_hash_table_destroy(w->sent_counts);
+    g_array_free(w->interactions, TRUE);
     g_free(w);
 }
 
@@ -128,16 +136,26 @@ static int step_reset(sqlite3_stmt *stmt)
     return rc;
 }
 
-/* The parser's 32-hex dedupe keys as 64-bit integers (FNV-1a): integer
- * index entries are a quarter of the size and compare in one step. */
-static int64_t key64(const char *key)
+/* The parser's 32-hex dedupe keys as 64-bit integers: integer index
+ * entries are a quarter of the size and compare in one step. The top 16 bits
+ * are the message's day (0 when its Date header was missing or absurd: copies
+ * of such a message carry different INTERNALDATEs but the same key), the
+ * other 48 a hash (FNV-1a) of the key. Mail arrives roughly in date order,
+ * so the unique indexes on the keys grow in a few places instead of
+ * everywhere at once: at 1M messages, random keys made every insert touch
+ * another page of a 20 MB index. Two messages of one day colliding in 48
+ * bits: about one chance in a million at 1M messages. The same formula is
+ * applied to older stores by their migration (store_schema.h, version 2). */
+static int64_t key64(const char *key, const kw_parsed_msg_t *msg)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 1469598103934665603ULL, day = 0;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
         h ^= *p;
         h *= 1099511628211ULL;
     }
-    return (int64_t)h;
+    if (!(msg->flags & KW_MSG_DATE_FALLBACK))
+        day = (uint64_t)CLAMP(msg->date / 86400, 1, 65535);
+    return (int64_t)((day << 48) | (h & 0xFFFFFFFFFFFFULL));
 }
 
 static void bind_text_or_null(sqlite3_stmt *stmt, int i, const char *s)
@@ -201,21 +219,49 @@ static kw_status_t contact_id(kw_sync_writer_t *w, const kw_parsed_addr_t *a, in
     return KW_OK;
 }
 
+/* Interactions are kept until the transaction's end and written in the
+ * order of their primary key (contact, date, message): one pass over the
+ * table instead of a jump to another page for each row. */
 static kw_status_t add_interaction(kw_sync_writer_t *w, int64_t contact, int64_t msg_row,
                                    int direction, const kw_parsed_msg_t *msg, char **error)
 {
-    sqlite3_stmt *s = w->stmt[S_INTER_INS];
-    int rc;
-    sqlite3_bind_int64(s, 1, contact);
-    sqlite3_bind_int64(s, 2, msg->date);
-    sqlite3_bind_int64(s, 3, msg_row);
-    sqlite3_bind_int(s, 4, direction);
-    sqlite3_bind_int(s, 5, (int)msg->flags);
-    sqlite3_bind_int(s, 6, (int)msg->n_recipients);
-    rc = step_reset(s);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(w->store, rc, "adding an interaction", error);
+    interaction_t it = { contact, msg->date, msg_row, direction, (int)msg->flags, (int)msg->n_recipients };
+    (void)error;
+    g_array_append_val(w->interactions, it);
     return KW_OK;
+}
+
+static int cmp_interaction(const void *a, const void *b)
+{
+    const interaction_t *x = a, *y = b;
+    if (x->contact != y->contact)
+        return x->contact < y->contact ? -1 : 1;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return x->msg_row < y->msg_row ? -1 : x->msg_row > y->msg_row;
+}
+
+static kw_status_t flush_interactions(kw_sync_writer_t *w, char **error)
+{
+    sqlite3_stmt *s = w->stmt[S_INTER_INS];
+    kw_status_t st = KW_OK;
+
+    g_array_sort(w->interactions, cmp_interaction);
+    for (guint i = 0; i < w->interactions->len && st == KW_OK; i++) {
+        const interaction_t *it = &g_array_index(w->interactions, interaction_t, i);
+        int rc;
+        sqlite3_bind_int64(s, 1, it->contact);
+        sqlite3_bind_int64(s, 2, it->date);
+        sqlite3_bind_int64(s, 3, it->msg_row);
+        sqlite3_bind_int(s, 4, it->direction);
+        sqlite3_bind_int(s, 5, it->flags);
+        sqlite3_bind_int(s, 6, it->n_recipients);
+        rc = step_reset(s);
+        if (rc != SQLITE_DONE)
+            st = kw_store_fail(w->store, rc, "adding an interaction", error);
+    }
+    g_array_set_size(w->interactions, 0);
+    return st;
 }
 
 /* Count one \Sent message from `email`: summed in memory, written with the
@@ -260,8 +306,8 @@ static kw_status_t mark_sent(kw_sync_writer_t *w, const kw_parsed_msg_t *msg, ch
     int rc;
 
     sqlite3_bind_int64(s, 1, w->account_id);
-    sqlite3_bind_int64(s, 2, key64(msg->identity_key));
-    sqlite3_bind_int64(s, 3, key64(msg->fingerprint));
+    sqlite3_bind_int64(s, 2, key64(msg->identity_key, msg));
+    sqlite3_bind_int64(s, 3, key64(msg->fingerprint, msg));
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (!from && sqlite3_column_type(s, 0) != SQLITE_NULL)
             from = g_strdup((const char *)sqlite3_column_text(s, 0));
@@ -305,8 +351,8 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     }
 
     sqlite3_bind_int64(s, 1, w->account_id);
-    sqlite3_bind_int64(s, 2, key64(msg->identity_key));
-    sqlite3_bind_int64(s, 3, key64(msg->fingerprint));
+    sqlite3_bind_int64(s, 2, key64(msg->identity_key, msg));
+    sqlite3_bind_int64(s, 3, key64(msg->fingerprint, msg));
     bind_text_or_null(s, 4, msg->message_id);
     bind_text_or_null(s, 5, msg->in_reply_to);
     bind_text_or_null(s, 6, msg->subject);
@@ -358,12 +404,22 @@ done:
     return st;
 }
 
+void kw_sync_writer_abandon(kw_sync_writer_t *w)
+{
+    if (!w)
+        return;
+    g_array_set_size(w->interactions, 0);
+    g_hash_table_remove_all(w->sent_counts);
+}
+
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error)
 {
     sqlite3_stmt *s = w->stmt[S_FOLDER_POS];
-    kw_status_t st = flush_sent_counts(w, error);
+    kw_status_t st = flush_interactions(w, error);
     int rc;
+    if (st == KW_OK)
+        st = flush_sent_counts(w, error);
     if (st != KW_OK)
         return st;
     sqlite3_bind_int64(s, 1, folder_id);

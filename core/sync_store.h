@@ -46,11 +46,15 @@ kw_status_t kw_sync_writer_mark_gone(kw_sync_writer_t *w, const int64_t *seen_id
 kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *folder,
                                const kw_parsed_msg_t *msg, int *is_new, char **error);
 
-/* Inside a write transaction: store the folder's position, and what the
- * batch added since the last call counted in memory (\Sent senders). Call
- * it last in every transaction that added messages. */
+/* Inside a write transaction: store the folder's position, and what was
+ * added since the last call but kept in memory (interactions, written in key
+ * order; \Sent senders). Call it last in every transaction that added
+ * messages. */
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error);
+
+/* The transaction was rolled back: forget what was kept for it. */
+void kw_sync_writer_abandon(kw_sync_writer_t *w);
 
 /* After the sync: when the account has no identity yet, adopt the address
  * that sent most of the \Sent folder's mail (returned in *adopted, transfer
