@@ -96,6 +96,8 @@ struct kw_fetch_pipeline {
     GArray             *reader_batch;
     int64_t             reader_done;
     int64_t             fetched, bytes; /* added to the report after the join */
+    gint64              wait_us, parse_us; /* reading from the server, the rest */
+    gint64              store_us;    /* the writer in the store */
     /* EXAMINE's answer */
     uint32_t            ex_uidvalidity, ex_uidnext, ex_exists;
     int                 ex_have_uidnext;
@@ -307,9 +309,12 @@ static kw_fetch_result_t drive(kw_fetch_pipeline_t *p, kw_fetch_parser_t *parser
                 *read_error = 1;
                 break;
             }
+            gint64 t0 = g_get_monotonic_time(), t1;
             /* Drain libetpan's own buffer first without blocking on the socket. */
             n = mailstream_read(s, p->rbuf, s->read_buffer_len > 0 ? MIN(s->read_buffer_len, READ_BUF)
                                                                    : READ_BUF);
+            t1 = g_get_monotonic_time();
+            p->wait_us += t1 - t0;
             if (n <= 0) {
                 *read_error = n == 0 ? 0 : -1;
                 break;
@@ -318,7 +323,11 @@ static kw_fetch_result_t drive(kw_fetch_pipeline_t *p, kw_fetch_parser_t *parser
             p->rpos = 0;
             p->rlen = (size_t)n;
         }
-        res = kw_fetch_parser_feed(parser, p->rbuf + p->rpos, p->rlen - p->rpos, &used);
+        {
+            gint64 t0 = g_get_monotonic_time();
+            res = kw_fetch_parser_feed(parser, p->rbuf + p->rpos, p->rlen - p->rpos, &used);
+            p->parse_us += g_get_monotonic_time() - t0;
+        }
         p->rpos += used;
     }
     return res;
@@ -745,8 +754,21 @@ static void emit(kw_fetch_pipeline_t *p, const wfolder_t *w, kw_progress_kind_t 
 /* `batch` (may be NULL) of the folder plus its position (never below what
  * is stored) into the open transaction, opened when needed. Messages and
  * the position that covers them always commit together. */
+static kw_status_t add_batch_timed(kw_fetch_pipeline_t *p, wfolder_t *w, GArray *batch, uint32_t position,
+                                   char **error);
+
+/* The store's share of the time (report->seconds_store). */
 static kw_status_t add_batch(kw_fetch_pipeline_t *p, wfolder_t *w, GArray *batch, uint32_t position,
                              char **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    kw_status_t st = add_batch_timed(p, w, batch, position, error);
+    p->store_us += g_get_monotonic_time() - t0;
+    return st;
+}
+
+static kw_status_t add_batch_timed(kw_fetch_pipeline_t *p, wfolder_t *w, GArray *batch, uint32_t position,
+                                   char **error)
 {
     const kw_folder_state_t *folder = w->job->folder;
     kw_status_t st;
@@ -780,9 +802,11 @@ static kw_status_t add_batch(kw_fetch_pipeline_t *p, wfolder_t *w, GArray *batch
 static kw_status_t commit(kw_fetch_pipeline_t *p, wfolder_t *w, char **error)
 {
     kw_status_t st;
+    gint64 t0 = g_get_monotonic_time();
     if (!w->txn_open)
         return KW_OK;
     st = kw_store_write_commit(p->store, error);
+    p->store_us += g_get_monotonic_time() - t0;
     w->txn_open = 0;
     if (st != KW_OK) {
         kw_store_write_rollback(p->store);
@@ -934,6 +958,9 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
     g_thread_join(reader);
     p->report->messages_fetched += p->fetched;
     p->report->bytes_received += p->bytes;
+    p->report->seconds_network += (double)p->wait_us / G_USEC_PER_SEC;
+    p->report->seconds_parse += (double)p->parse_us / G_USEC_PER_SEC;
+    p->report->seconds_store += (double)p->store_us / G_USEC_PER_SEC;
     if (st == KW_OK && *skipped > 0)
         st = KW_ERR_PARTIAL;
     return st;

@@ -144,8 +144,9 @@ int64_t kw_imap_parse_datetime(const char *s, size_t len)
         return 0;
     if (p[0] != '-' || p[4] != '-' || p[9] != ' ' || p[12] != ':' || p[15] != ':' || p[18] != ' ')
         return 0;
-    for (int i = 0; i < 12; i++)
-        if (g_ascii_strncasecmp(p + 1, months + 3 * i, 3) == 0)
+    for (int i = 0; i < 12 && month < 0; i++)
+        if (g_ascii_tolower(p[1]) == g_ascii_tolower(months[3 * i]) &&
+            g_ascii_tolower(p[2]) == months[3 * i + 1] && g_ascii_tolower(p[3]) == months[3 * i + 2])
             month = i;
     sign = p[19];
     if (month < 0 || dig(p + 5, 4, &year) || dig(p + 10, 2, &hh) || dig(p + 13, 2, &mm) ||
@@ -323,6 +324,13 @@ static int read_att_name(kw_imap_cursor_t *c, const char **name, size_t *n)
 {
     size_t start = c->pos;
     int bracket = 0;
+    /* BODY[...]: a section never holds ']' (field names cannot), so jump
+     * over the ~190 bytes servers echo in every response. */
+    if (c->len - c->pos > 5 && g_ascii_strncasecmp(c->s + c->pos, "BODY[", 5) == 0) {
+        const char *close = memchr(c->s + c->pos + 5, ']', c->len - c->pos - 5);
+        if (close && !memchr(c->s + c->pos + 5, '\n', (size_t)(close - (c->s + c->pos + 5))))
+            c->pos = (size_t)(close - c->s) + 1;
+    }
     while (c->pos < c->len) {
         char ch = c->s[c->pos];
         if (ch == '[')

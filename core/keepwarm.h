@@ -221,6 +221,13 @@ typedef struct {
     int64_t messages_new;      /* distinct messages added */
     int64_t bytes_received;
     double  seconds;
+    /* Where the time of the message transfer went (seconds; they overlap:
+     * reading and writing run in two threads):
+     * waiting for the server's bytes, tokenising and parsing them, and
+     * writing them to the store (SQLite, commits included). */
+    double  seconds_network;
+    double  seconds_parse;
+    double  seconds_store;
 } kw_sync_report_t;
 
 /* Sync one account into the store. Read-only on the server (EXAMINE,

@@ -58,6 +58,7 @@ struct kw_sync_writer {
     GByteArray   *packed;     /* scratch: the message's packed addresses */
     GHashTable   *sent_counts;/* \Sent From addresses of this batch -> count */
     GArray       *interactions; /* interaction_t of this transaction, not written yet */
+    sqlite3_stmt *inter_many;   /* INTER_ROWS interactions at once (prepared when needed) */
     int           wrote;      /* something was committed in this run */
 };
 
@@ -119,6 +120,7 @@ void kw_sync_writer_free(kw_sync_writer_t *w)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(w->stmt[i]);
+    sqlite3_finalize(w->inter_many);
     g_hash_table_destroy(w->contacts);
     g_hash_table_destroy(w->identities);
     g_byte_array_free(w->packed, TRUE);
@@ -241,21 +243,37 @@ static int cmp_interaction(const void *a, const void *b)
     return x->msg_row < y->msg_row ? -1 : x->msg_row > y->msg_row;
 }
 
+/* Rows per INSERT of interactions: one statement for many rows spares the
+ * per-statement work (cursors opened and closed, the VM started). */
+#define INTER_ROWS 64
+
 static kw_status_t flush_interactions(kw_sync_writer_t *w, char **error)
 {
-    sqlite3_stmt *s = w->stmt[S_INTER_INS];
     kw_status_t st = KW_OK;
+    guint i = 0, n = w->interactions->len;
 
     g_array_sort(w->interactions, cmp_interaction);
-    for (guint i = 0; i < w->interactions->len && st == KW_OK; i++) {
-        const interaction_t *it = &g_array_index(w->interactions, interaction_t, i);
-        int rc;
-        sqlite3_bind_int64(s, 1, it->contact);
-        sqlite3_bind_int64(s, 2, it->date);
-        sqlite3_bind_int64(s, 3, it->msg_row);
-        sqlite3_bind_int(s, 4, it->direction);
-        sqlite3_bind_int(s, 5, it->flags);
-        sqlite3_bind_int(s, 6, it->n_recipients);
+    if (n >= INTER_ROWS && !w->inter_many) {
+        GString *sql = g_string_new("INSERT OR IGNORE INTO interactions(contact_id, date, message_id, direction,"
+                                    " flags, n_recipients) VALUES ");
+        for (int r = 0; r < INTER_ROWS; r++)
+            g_string_append(sql, r ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
+        st = kw_store_prepare(w->store, sql->str, &w->inter_many, error);
+        g_string_free(sql, TRUE);
+    }
+    while (st == KW_OK && i < n) {
+        int many = n - i >= INTER_ROWS;
+        sqlite3_stmt *s = many ? w->inter_many : w->stmt[S_INTER_INS];
+        int rows = many ? INTER_ROWS : 1, rc;
+        for (int r = 0; r < rows; r++, i++) {
+            const interaction_t *it = &g_array_index(w->interactions, interaction_t, i);
+            sqlite3_bind_int64(s, 6 * r + 1, it->contact);
+            sqlite3_bind_int64(s, 6 * r + 2, it->date);
+            sqlite3_bind_int64(s, 6 * r + 3, it->msg_row);
+            sqlite3_bind_int(s, 6 * r + 4, it->direction);
+            sqlite3_bind_int(s, 6 * r + 5, it->flags);
+            sqlite3_bind_int(s, 6 * r + 6, it->n_recipients);
+        }
         rc = step_reset(s);
         if (rc != SQLITE_DONE)
             st = kw_store_fail(w->store, rc, "adding an interaction", error);

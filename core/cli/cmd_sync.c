@@ -290,8 +290,10 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
             kw_json_string(s, message);
         }
         g_string_append_printf(s, ",\"new\":%" G_GINT64_FORMAT ",\"fetched\":%" G_GINT64_FORMAT
-                               ",\"folders\":%d,\"seconds\":%.3f",
-                               r->messages_new, r->messages_fetched, r->folders_synced, r->seconds);
+                               ",\"folders\":%d,\"seconds\":%.3f,\"seconds_network\":%.3f"
+                               ",\"seconds_parse\":%.3f,\"seconds_store\":%.3f",
+                               r->messages_new, r->messages_fetched, r->folders_synced, r->seconds,
+                               r->seconds_network, r->seconds_parse, r->seconds_store);
         json_line(s);
     } else if (ps->text) {
         fprintf(stderr, "\r\033[K");
