@@ -232,6 +232,7 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
     GArray *seen = NULL;
     kw_status_t st;
     gint64 start_us = g_get_monotonic_time();
+    kw_checkpointer_t *checkpointer = NULL;
     int skipped = 0, timeout, chunk;
 
     memset(&c, 0, sizeof c);
@@ -284,7 +285,9 @@ KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *o,
         g_array_append_val(seen, ((kw_folder_state_t *)g_ptr_array_index(folders, i))->id);
     c.pipeline = kw_fetch_pipeline_new(c.session, store, c.writer, &c.progress, c.report, chunk,
                                        (int64_t)time(NULL));
+    checkpointer = kw_checkpointer_start(store);
     st = sync_folders(&c, folders, &skipped, error);
+    kw_checkpointer_stop(checkpointer);
     if (st != KW_OK && st != KW_ERR_PARTIAL)
         goto done;
     st = KW_OK;

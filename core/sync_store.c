@@ -1,4 +1,5 @@
 /* sync_store.c — writing synced messages (see sync_store.h). */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <glib.h>
@@ -726,4 +727,85 @@ kw_status_t kw_sync_writer_touch_account(kw_sync_writer_t *w, const char *host, 
         return kw_store_fail(w->store, rc, "updating the account", error);
     }
     return kw_store_write_commit(w->store, error);
+}
+
+/* ---- the checkpointer ------------------------------------------------------- */
+
+#define CHECKPOINT_EVERY_MS 250
+
+struct kw_checkpointer {
+    sqlite3        *db;
+    pthread_t       thread;
+    pthread_mutex_t lock;
+    pthread_cond_t  cond;
+    int             stop;
+};
+
+static void *checkpointer_main(void *data)
+{
+    kw_checkpointer_t *c = data;
+
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cond, &c->lock, &until);
+        if (c->stop)
+            break;
+        pthread_mutex_unlock(&c->lock);
+        /* PASSIVE: copies what it can, waits for nobody; errors (busy) are
+         * harmless, the next round or the final close does the rest. */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+kw_checkpointer_t *kw_checkpointer_start(kw_store_t *store)
+{
+    kw_checkpointer_t *c;
+
+    if (!store || store->read_only || !store->path)
+        return NULL;
+    c = g_new0(kw_checkpointer_t, 1);
+    /* The connection reads once, so that it knows the database is in WAL
+     * mode (a checkpoint on a connection that never read does nothing). */
+    if (sqlite3_open_v2(store->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close_v2(c->db);
+        g_free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->cond);
+        pthread_mutex_destroy(&c->lock);
+        sqlite3_close_v2(c->db);
+        g_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void kw_checkpointer_stop(kw_checkpointer_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stop = 1;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    /* Not the last connection: closing it checkpoints nothing. */
+    sqlite3_close_v2(c->db);
+    g_free(c);
 }
