@@ -65,6 +65,7 @@ DEFAULT = dict(
     delim="/",            # hierarchy delimiter in LIST
     examine_uidnext=True, # [UIDNEXT n] in EXAMINE (Courier omits it; STATUS has it)
     quote_fields=False,   # BODY[HEADER.FIELDS ("FROM" ...)] in FETCH answers (Courier)
+    list_status=False,    # LIST-STATUS (RFC 5819): LIST ... RETURN (STATUS (...))
 )
 
 SCENARIOS = {
@@ -117,6 +118,8 @@ SCENARIOS = {
     # Courier-IMAP's forms: INBOX. namespace with "." delimiter, no SPECIAL-USE,
     # no UIDNEXT in EXAMINE, quoted header names in FETCH answers
     "courier": dict(list="plain", delim=".", examine_uidnext=False, quote_fields=True),
+    # RFC 5819: the status of every folder comes with the LIST
+    "list-status": dict(list_status=True),
     # C2/C3/C4
     "no-uidvalidity": dict(uidvalidity=False),
     "no-uidnext": dict(uidnext=False),
@@ -153,6 +156,11 @@ class Message:
         self.header = header
 
 
+def msgid_part(folder):
+    """The folder's name as it appears in its messages' Message-IDs."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", folder.replace("/", "."))
+
+
 def make_header(folder, uid, i):
     """A deterministic header block for message i (0-based) of folder."""
     t = BASE_DATE + i * 3600 + (0 if folder == "INBOX" else 600)
@@ -165,7 +173,7 @@ def make_header(folder, uid, i):
         frm = "Alice %d <alice%d@acme%d.example>" % (i, i % 5, i % 3)
         to = "Me Example <me@example.org>"
     hdr = ("From: %s\r\nTo: %s\r\nDate: %s\r\nMessage-ID: <%s.%d@fake.example>\r\n"
-           "Subject: message %d in %s\r\n\r\n" % (frm, to, date, folder.replace("/", "."),
+           "Subject: message %d in %s\r\n\r\n" % (frm, to, date, msgid_part(folder),
                                                  uid, uid, folder))
     return hdr.encode()
 
@@ -208,6 +216,15 @@ def load_mailbox(path):
 
 SPECIAL = {"sent": "\\Sent", "trash": "\\Trash", "junk": "\\Junk", "drafts": "\\Drafts",
            "archive": "\\Archive"}
+
+
+def astring(name):
+    """A mailbox name as the server sends it: quoted (with \\ escapes) when it
+    is printable ASCII, else a literal."""
+    raw = name.encode("utf-8")
+    if raw and all(0x20 <= c < 0x7f for c in raw):
+        return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+    return b"{%d}\r\n%s" % (len(raw), raw)
 
 
 def imap_date(t):
@@ -466,6 +483,8 @@ class Session:
         if self.sc["logindisabled"] and not self.tls_active:
             c.append("LOGINDISABLED")
         c.append("AUTH=PLAIN")
+        if self.sc["list_status"] and self.authed:
+            c += ["LIST-EXTENDED", "LIST-STATUS"]
         return " ".join(c)
 
     def greeting(self):
@@ -598,18 +617,25 @@ class Session:
     def cmd_LIST(self, tag, rest, raw):
         if not self.need_auth(tag):
             return
-        pattern = rest[-1] if rest and isinstance(rest[-1], bytes) else b"*"
+        pattern = rest[1] if len(rest) > 1 and isinstance(rest[1], bytes) else b"*"
+        want_status = None
+        m = re.search(rb"RETURN \(.*STATUS \(([^)]*)\)", raw, re.I)
+        if m and self.sc["list_status"]:
+            want_status = m.group(1).decode("latin-1").upper().split()
         out = []
         if pattern == b"":
-            out.append('* LIST (\\Noselect) "/" ""\r\n')
+            out.append(b'* LIST (\\Noselect) "/" ""\r\n')
         elif self.sc["list"] != "empty":
             for name in self.box:
                 flags = ["\\HasNoChildren"]
                 sp = SPECIAL.get(name.lower())
                 if sp and self.sc["list"] == "special":
                     flags.append(sp)
-                out.append('* LIST (%s) "%s" "%s"\r\n' % (" ".join(flags), self.sc["delim"], name))
-        self.send("".join(out) + "%s OK LIST completed\r\n" % tag)
+                out.append(b'* LIST (%s) "%s" %s\r\n' % (" ".join(flags).encode(), self.sc["delim"].encode(),
+                                                           astring(name)))
+                if want_status is not None:
+                    out.append(self.status_line(name, want_status))
+        self.send(b"".join(out) + b"%s OK LIST completed\r\n" % tag.encode())
 
     cmd_LSUB = cmd_LIST
 
@@ -656,11 +682,14 @@ class Session:
         if name is None:
             self.send("%s NO [NONEXISTENT] Mailbox doesn't exist\r\n" % tag)
             return
-        msgs = self.box[name]
         items = rest[1] if len(rest) > 1 and isinstance(rest[1], list) else []
+        items = [it.decode("latin-1").upper() if isinstance(it, bytes) else "" for it in items]
+        self.send(self.status_line(name, items) + b"%s OK STATUS completed\r\n" % tag.encode())
+
+    def status_line(self, name, items):
+        msgs = self.box[name]
         vals = []
         for it in items:
-            it = it.decode("latin-1").upper() if isinstance(it, bytes) else ""
             if it == "MESSAGES":
                 vals.append("MESSAGES %d" % len(msgs))
             elif it == "UIDNEXT" and self.sc["uidnext"]:
@@ -669,7 +698,7 @@ class Session:
                 vals.append("UIDVALIDITY %d" % self.uidvalidity)
             elif it in ("UNSEEN", "RECENT"):
                 vals.append("%s 0" % it)
-        self.send('* STATUS "%s" (%s)\r\n%s OK STATUS completed\r\n' % (name, " ".join(vals), tag))
+        return b"* STATUS %s (%s)\r\n" % (astring(name), " ".join(vals).encode())
 
     # -- FETCH -------------------------------------------------------------
     def cmd_UID_SEARCH(self, tag, rest, raw):
