@@ -349,8 +349,8 @@ static kw_status_t starttls(kw_session_t *s, const char *what, char **error)
             int failure = g_ascii_strncasecmp(text, "NO", 2) == 0 || g_ascii_strncasecmp(text, "* NO", 4) == 0 ||
                           g_ascii_strncasecmp(text, "* BAD", 5) == 0 || g_ascii_strncasecmp(text, "BAD", 3) == 0;
             if (failure)
-                kw_set_error(error, "%s: the server agreed to STARTTLS, then reported a failure (\"%s\"): its "
-                             "TLS set-up is broken (a certificate missing or unreadable?); nothing was sent",
+                kw_set_error(error, "%s: the server agreed to STARTTLS, then refused it (\"%s\"): its TLS "
+                             "set-up is broken (a certificate missing or unreadable?); nothing was sent",
                              what, text);
             else
                 kw_set_error(error, "%s: unexpected data right after the server agreed to STARTTLS (\"%s\"), "
@@ -384,8 +384,8 @@ static kw_status_t starttls(kw_session_t *s, const char *what, char **error)
         n = recv(fd, peek, sizeof peek - 1, MSG_DONTWAIT | MSG_PEEK);
         if (n > 0) {
             char *text = shown(peek, (size_t)n);
-            kw_set_error(error, "%s: the server agreed to STARTTLS, then answered in plain text instead of "
-                         "TLS (\"...%s\"): its TLS set-up is broken; nothing was sent", what, text);
+            kw_set_error(error, "%s: the server agreed to STARTTLS, then refused to start TLS, answering in "
+                         "plain text (\"...%s\"): its TLS set-up is broken; nothing was sent", what, text);
             g_free(text);
         } else {
             kw_set_error(error, "%s: the TLS handshake after STARTTLS failed (the server may offer only "

@@ -2,7 +2,7 @@
  * store. The orchestration only; the parts live in
  *   imap_session.c    connect, TLS, certificate, login, error mapping
  *   imap_folders.c    LIST, special uses, which folders to read
- *   fetch_pipeline.c  the streamed FETCH of a folder, batches, positions
+ *   imap_pipeline.c  the streamed FETCH of a folder, batches, positions
  *   sync_store.c      the SQL of the sync
  *
  * Order of events (each step must succeed before the next):
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <glib.h>
 
-#include "fetch_pipeline.h"
+#include "imap_pipeline.h"
 #include "header_parse.h"
 #include "imap_folders.h"
 #include "imap_session.h"

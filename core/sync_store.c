@@ -148,7 +148,8 @@ static int step_reset(sqlite3_stmt *stmt)
  * everywhere at once: at 1M messages, random keys made every insert touch
  * another page of a 20 MB index. Two messages of one day colliding in 48
  * bits: about one chance in a million at 1M messages. The same formula is
- * applied to older stores by their migration (store_schema.h, version 2). */
+ * applied to older stores by their migration (store_schema.h, "dedupe keys
+ * clustered by day"). */
 static int64_t key64(const char *key, const kw_parsed_msg_t *msg)
 {
     uint64_t h = 1469598103934665603ULL, day = 0;

@@ -527,7 +527,7 @@ SyncState *
         a = self.args
         big = size >= 1000000
         corpus, meta = mailbox(a.cache, size)
-        res = {"size": size, "mailbox": {k: meta.get(k) for k in ("generator", "messages", "bytes",
+        res = {"size": size, "runs": None, "mailbox": {k: meta.get(k) for k in ("generator", "messages", "bytes",
                                                                    "messages_read_by_keepwarm", "contacts",
                                                                    "domains", "folders_read")}}
         work = kwtest.tmpdir("kwbench-%d-" % size)
@@ -541,6 +541,7 @@ SyncState *
         runs = a.runs
         if big and not a.runs_given:
             runs = 3  # a first sync of 1M messages takes about a minute
+        res["runs"] = runs
         os.makedirs(os.path.join(work, "dovecot"), mode=0o755)
         with BenchDovecot(maildir=served, workdir=os.path.join(work, "dovecot")) as dv:
             # First access ever: Dovecot builds its index and cache (informational).
@@ -737,14 +738,14 @@ def print_report(results):
         if m["keepwarm_core_uncommitted_files"] else ""))
     w("load average %.2f at the start, %.2f at the end (numbers taken on a busy machine are not comparable)\n" % (
         m.get("loadavg_start") or 0, m.get("loadavg_end") or 0))
-    w("median [min–max] of %d interleaved runs of whole processes (what `time` shows); (self ...) = the\n"
+    w("median [min–max] of interleaved runs of whole processes (what `time` shows); (self ...) = the\n"
       "session as the program reports it (rawimap's and keepwarm's own \"seconds\"); ratio = keepwarm median /\n"
-      "raw median, whole processes\n" % results["runs"])
+      "raw median, whole processes\n")
     for r in results["sizes"]:
         mb = r["mailbox"]
-        w("\n== %d messages (%s read by keepwarm in %d folders, %.0f MB, %s contacts at %s domains) ==\n" % (
+        w("\n== %d messages (%s read by keepwarm in %d folders, %.0f MB, %s contacts at %s domains; %s runs) ==\n" % (
             r["size"], mb.get("messages_read_by_keepwarm"), len(mb.get("folders_read") or []),
-            (mb.get("bytes") or 0) / 1e6, mb.get("contacts"), mb.get("domains")))
+            (mb.get("bytes") or 0) / 1e6, mb.get("contacts"), mb.get("domains"), r.get("runs")))
         w("server first access (index build, raw client): %.2f s\n" % r["server_first_access_s"])
         w("%-12s %-42s %-42s %6s %6s %8s %7s\n" % ("full sync", "raw limit", "keepwarm", "ratio", "(self)",
                                                  "kw CPU", "kw RSS"))

@@ -1,4 +1,4 @@
-/* fetch_pipeline.h — internal: reading the folders' new messages into the
+/* imap_pipeline.h — internal: reading the folders' new messages into the
  * store while the network keeps streaming.
  *
  * Two threads. A reader thread owns the connection for the whole run: for
@@ -22,8 +22,8 @@
  * nothing is taken from a FETCH whose EXAMINE failed, and a UIDVALIDITY
  * that changed since the listing makes the folder be read again from UID 1.
  */
-#ifndef KW_FETCH_PIPELINE_H
-#define KW_FETCH_PIPELINE_H
+#ifndef KW_IMAP_PIPELINE_H
+#define KW_IMAP_PIPELINE_H
 
 #include <stdint.h>
 #include <glib.h>

@@ -1,11 +1,11 @@
-/* fetch_pipeline.c — the reader thread, the event queue, safe positions and
- * the writer loop (see fetch_pipeline.h). */
+/* imap_pipeline.c — the reader thread, the event queue, safe positions and
+ * the writer loop (see imap_pipeline.h). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <glib.h>
 
-#include "fetch_pipeline.h"
+#include "imap_pipeline.h"
 #include "header_parse.h"
 #include "imap_fetch.h"
 
@@ -18,11 +18,13 @@
 /* While the writer waits for work, a batch goes as soon as it has this
  * many messages, instead of filling up first. */
 #define MIN_EAGER_BATCH 250
-/* A transaction is committed at least this often, so that an interruption
- * loses little and progress moves; and when nothing at all comes for this
- * long (a server opening a folder of 200k messages takes seconds), progress
- * is reported again anyway, so that a display stays alive. */
-#define COMMIT_INTERVAL_US (G_USEC_PER_SEC / 2)
+/* Progress is reported at least this often: a transaction is committed
+ * (which reports it) once this long has passed since the last report, so
+ * that an interruption loses little and a display moves; when nothing at
+ * all comes (a server opening a folder of 200k messages takes seconds), the
+ * last progress is reported again. A commit itself can take a few hundred
+ * milliseconds at 1M messages: hence well under a second. */
+#define PROGRESS_INTERVAL_US (G_USEC_PER_SEC * 4 / 10)
 
 typedef enum {
     EV_OPEN,    /* a folder is being opened: total as far as known */
@@ -98,6 +100,7 @@ struct kw_fetch_pipeline {
     int64_t             fetched, bytes; /* added to the report after the join */
     gint64              wait_us, parse_us; /* reading from the server, the rest */
     gint64              store_us;    /* the writer in the store */
+    gint64              last_report; /* the writer's last progress event */
     /* EXAMINE's answer */
     uint32_t            ex_uidvalidity, ex_uidnext, ex_exists;
     int                 ex_have_uidnext;
@@ -742,13 +745,13 @@ typedef struct {
     int             txn_open;
     int             txn_messages;
     int64_t         txn_added;
-    gint64          txn_start;
 } wfolder_t;
 
 static void emit(kw_fetch_pipeline_t *p, const wfolder_t *w, kw_progress_kind_t kind, const char *message)
 {
     kw_sync_emit(p->progress, kind, w->job->folder->display_name, w->job->index, w->done, w->total,
                  w->new_in_folder, message);
+    p->last_report = g_get_monotonic_time();
 }
 
 /* `batch` (may be NULL) of the folder plus its position (never below what
@@ -780,7 +783,6 @@ static kw_status_t add_batch_timed(kw_fetch_pipeline_t *p, wfolder_t *w, GArray 
         w->txn_open = 1;
         w->txn_messages = 0;
         w->txn_added = 0;
-        w->txn_start = g_get_monotonic_time();
     }
     for (guint i = 0; batch && i < batch->len; i++) {
         int is_new;
@@ -859,18 +861,22 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
     }
     memset(&w, 0, sizeof w);
     p->fetched = p->bytes = 0;
+    p->last_report = g_get_monotonic_time();
     atomic_store(&p->abort_reader, 0);
     reader = g_thread_new("kw-fetch", reader_main, p);
 
     for (;;) {
-        fetch_event_t *ev = queue_pop(p, COMMIT_INTERVAL_US);
+        gint64 wait = PROGRESS_INTERVAL_US - (g_get_monotonic_time() - p->last_report);
+        fetch_event_t *ev = queue_pop(p, CLAMP(wait, 1000, PROGRESS_INTERVAL_US));
         if (!ev) {
-            /* Nothing came for a while: commit what waits, or say again
+            /* No progress for a while: commit what waits, or say again
              * where we are, so that progress stays alive. */
             if (st == KW_OK && w.txn_open && w.txn_messages > 0)
                 st = commit(p, &w, error);
             else if (st == KW_OK && w.opened)
                 emit(p, &w, KW_PROGRESS_MESSAGES, NULL);
+            else
+                p->last_report = g_get_monotonic_time();
             if (st != KW_OK) {
                 finish_open_transaction(p, &w, st);
                 stop_reader(p);
@@ -899,7 +905,7 @@ kw_status_t kw_fetch_pipeline_run(kw_fetch_pipeline_t *p, GArray *jobs, int *syn
             w.done = ev->done;
             st = add_batch(p, &w, ev->batch, ev->position, error);
             if (st == KW_OK && (w.txn_messages >= p->txn_max ||
-                                g_get_monotonic_time() - w.txn_start >= COMMIT_INTERVAL_US))
+                                g_get_monotonic_time() - p->last_report >= PROGRESS_INTERVAL_US))
                 st = commit(p, &w, error);
         } else if (st == KW_OK && ev->kind == EV_END) {
             kw_fetch_job_t *job = &g_array_index(jobs, kw_fetch_job_t, ev->job);
