@@ -814,6 +814,37 @@ def print_report(results):
     sys.stdout.flush()
 
 
+def serve(size, cache):
+    """Serve a cached mailbox from a throwaway Dovecot until SIGINT/SIGTERM:
+    for profiling by hand (callgrind, strace, perf) against the bench's data."""
+    import signal
+    corpus, meta = mailbox(cache, size)
+    work = kwtest.tmpdir("kwbench-serve-%d-" % size)
+    served = os.path.join(work, "Maildir")
+    subprocess.run(["cp", "-al", corpus, served], check=True)
+    os.unlink(os.path.join(served, "meta.json"))
+    os.makedirs(os.path.join(work, "dovecot"), mode=0o755)
+    pwfile = os.path.join(work, "password")
+    with BenchDovecot(maildir=served, workdir=os.path.join(work, "dovecot")) as dv:
+        with open(pwfile, "w") as f:
+            f.write(dv.password)
+        sys.stdout.write("KW_BENCH_PORT=%d KW_BENCH_TLS_PORT=%d KW_BENCH_USER=%s KW_BENCH_PASSWORD_FILE=%s "
+                         "KW_BENCH_CA=%s KW_BENCH_INDEX=%s\n" % (dv.port, dv.tls_port, dv.user, pwfile,
+                                                                  dv.ca_file, dv.index_dir))
+        sys.stdout.write("e.g. build/keepwarm --db /tmp/kw.db sync --host 127.0.0.1 --port %d --tls=none "
+                         "--user %s --account bench --me %s --password-fd 3 3<%s\n"
+                         % (dv.port, dv.user, ME, pwfile))
+        sys.stdout.flush()
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        try:
+            while not stop:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="10k only, 3 runs, no peers, no callgrind")
