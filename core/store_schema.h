@@ -119,6 +119,16 @@ static const char *const kw_migrations[] = {
     "  members INTEGER NOT NULL,"        /* digest of the member contact ids */
     "  agg BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE agg_dirty (contact_id INTEGER PRIMARY KEY);",
+
+    /* version 4: dedupe keys clustered by day (sync_store.c, key64): the top
+     * 16 bits become the message's day (0 when its date fell back to
+     * INTERNALDATE, flag 128), the low 48 stay the hash. Same formula as
+     * new messages get, so a message stored before keeps deduplicating. */
+    "UPDATE OR IGNORE messages SET"
+    "  identity_key = ((CASE WHEN flags & 128 THEN 0 ELSE min(max(date / 86400, 1), 65535) END) << 48)"
+    "                 | (identity_key & 281474976710655),"
+    "  fingerprint = ((CASE WHEN flags & 128 THEN 0 ELSE min(max(date / 86400, 1), 65535) END) << 48)"
+    "                | (fingerprint & 281474976710655);",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

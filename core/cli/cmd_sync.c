@@ -281,6 +281,13 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
         json_int(b, "unreadable_addresses", r->addresses_unreadable);
         json_builder_set_member_name(b, "seconds");
         json_builder_add_double_value(b, (double)(int64_t)(r->seconds * 1000.0 + 0.5) / 1000.0);
+        /* where the transfer's time went (keepwarm.h, kw_sync_report_t) */
+        json_builder_set_member_name(b, "seconds_network");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_network * 1000.0 + 0.5) / 1000.0);
+        json_builder_set_member_name(b, "seconds_parse");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_parse * 1000.0 + 0.5) / 1000.0);
+        json_builder_set_member_name(b, "seconds_store");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_store * 1000.0 + 0.5) / 1000.0);
         json_line(b);
     } else if (ps->text) {
         fprintf(stderr, "\r\033[K");
@@ -419,7 +426,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, "Only folders matching this glob (repeatable)", "GLOB" },
         { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, "Skip folders matching this glob (repeatable)", "GLOB" },
         { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, "text (default on a terminal), json (one object per line on stdout), none", "MODE" },
-        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Messages per transaction (default 1000)", "N" },
+        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)", "N" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Network inactivity timeout in seconds (default 60)", "S" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };

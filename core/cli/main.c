@@ -72,40 +72,6 @@ static void bind_translations(void)
     g_free(exe);
 }
 
-/* The TLS floor (no TLS 1.0/1.1) can only be set through GnuTLS's system
- * priority file, which GnuTLS reads when the library loads — before main().
- * So a sync re-executes itself once with GNUTLS_SYSTEM_PRIORITY_FILE set. */
-static void ensure_tls_floor(char **argv)
-{
-    char *exe = g_file_read_link("/proc/self/exe", NULL);
-    char *dir, *candidates[3], *found = NULL;
-    const char *current = getenv("GNUTLS_SYSTEM_PRIORITY_FILE");
-
-    if (!exe)
-        return;
-    dir = g_path_get_dirname(exe);
-    candidates[0] = g_build_filename(dir, "gnutls-priority.conf", NULL);
-    candidates[1] = g_build_filename(KW_DATADIR, "gnutls-priority.conf", NULL);
-    candidates[2] = NULL;
-    for (int i = 0; candidates[i] && !found; i++)
-        if (g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
-            found = candidates[i];
-    if (found && !(current && strcmp(current, found) == 0) && !getenv("KW_TLS_FLOOR_TRIED")) {
-        setenv("GNUTLS_SYSTEM_PRIORITY_FILE", found, 1);
-        setenv("KW_TLS_FLOOR_TRIED", "1", 1);
-        execv(exe, argv);
-        /* exec failed: go on without the floor, but say so. */
-        fprintf(stderr, _("keepwarm: warning: could not enforce TLS 1.2+ (%s)\n"), g_strerror(errno));
-    } else if (!found) {
-        fprintf(stderr, _("keepwarm: warning: %s missing; TLS 1.0/1.1 are not refused\n"), candidates[1]);
-    }
-    unsetenv("KW_TLS_FLOOR_TRIED");
-    for (int i = 0; candidates[i]; i++)
-        g_free(candidates[i]);
-    g_free(dir);
-    g_free(exe);
-}
-
 int main(int argc, char **argv)
 {
     kw_cli_t cli;
@@ -149,8 +115,6 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < G_N_ELEMENTS(commands); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
-            if (commands[k].fn == kw_cmd_sync)
-                ensure_tls_floor(argv);
             rc = commands[k].fn(&cli, argc - i, argv + i);
             g_free(cli.db_path);
             g_free(cli.config_path);

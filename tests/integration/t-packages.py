@@ -252,7 +252,9 @@ def run():
     ok(rc == 0 and re.match(r"keepwarm \d+\.\d+\.\d+", out), "/usr/bin/keepwarm --version", out)
     rc, out = sh(["man", "-w", "keepwarm"])
     ok(rc == 0 and "keepwarm.1" in out, "man keepwarm finds the manual page", out)
-    ok(os.path.isfile("/usr/share/keepwarm/gnutls-priority.conf"), "the TLS floor file is installed")
+    rc, out = sh(["nm", "-D", "--defined-only", "/usr/bin/keepwarm"])
+    like(out, r"(?m) T _gnutls_global_init_skip$",
+         "/usr/bin/keepwarm exports GnuTLS's init hook (TLS floor set in-process)")
 
     # kwtest runs $KW_BUILD/keepwarm: point it at the installed program.
     fake_build = tmpdir("kw-pkg-build-")

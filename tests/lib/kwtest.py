@@ -1155,6 +1155,8 @@ def _feed(wfd, password):
         while data:
             n = os.write(wfd, data)
             data = data[n:]
+    except BrokenPipeError:
+        pass  # keepwarm exited (e.g. refused its store) before it read the password
     finally:
         os.close(wfd)
 
