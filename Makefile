@@ -41,7 +41,8 @@ CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
 PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
-               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev libsecret-1-dev \
+               python3
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext fonts-dejavu-core
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
                valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
@@ -62,6 +63,7 @@ pc_check  = $(if $(shell $(PKG_CONFIG) --exists $(1) && echo y),,$(error missing
 
 include core/Makefile.local
 -include plugin/Makefile.local
+-include plugin/thunderbird/Makefile.local
 -include tests/Makefile.local
 -include tests/lib/demo.mk
 -include tests/bench/Makefile.local

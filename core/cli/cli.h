@@ -100,5 +100,7 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,122 @@
+/* host.h — the native-messaging host inside the `keepwarm` command (not part
+ * of the library).
+ *
+ * Thunderbird starts `keepwarm MANIFEST-PATH EXTENSION-ID` (one process per
+ * sendNativeMessage, or one per connectNative port) and talks to it on
+ * stdin/stdout (host_frame.h). Every request is a JSON object
+ *
+ *     {"id": ANY, "cmd": "overdue", "lang": "de", ...parameters}
+ *
+ * and gets exactly one answer (a `sync` asked with "progress": true sends
+ * {"id", "event": "sync-progress", "data"} messages before it):
+ *
+ *     {"id": ANY, "ok": true,  "result": ...}
+ *     {"id": ANY, "ok": false, "error": {"code": "not-found", "message": "..."}}
+ *
+ * host.c owns the loop, the limits and the log; the commands live in
+ * host_model.c (everything that reads or changes the relationship model:
+ * the one file to port when the model API changes) and host_account.c
+ * (status, account set-up with the desktop keyring, sync). The protocol is
+ * documented for add-on authors in plugin/thunderbird/PROTOCOL.md. */
+#ifndef KW_HOST_H
+#define KW_HOST_H
+
+#include <json-glib/json-glib.h>
+#include "cli.h"
+
+/* The add-on's id (plugin/thunderbird/manifest.json), allowed by the host
+ * manifests that `keepwarm setup-thunderbird` and `make install` write. */
+#define KW_TB_EXTENSION_ID "keepwarm@keepwarm.example.org"
+/* The host's name: the manifest file is NAME.json, the add-on calls it so. */
+#define KW_TB_HOST_NAME "keepwarm"
+/* Version of the request/answer format; bumped on incompatible changes. */
+#define KW_HOST_PROTOCOL 1
+
+/* Error codes of answers (besides the library's kw_status_to_string names:
+ * "usage", "not-found", "store", "store-corrupt", "store-too-new", "busy"...). */
+#define KW_HOST_E_TOO_LARGE      "too-large"      /* message over the size limit */
+#define KW_HOST_E_BAD_JSON       "bad-json"       /* not UTF-8 JSON, or nested too deeply */
+#define KW_HOST_E_BAD_REQUEST    "bad-request"    /* not an object, no "cmd", wrong parameter */
+#define KW_HOST_E_UNKNOWN        "unknown-command"
+#define KW_HOST_E_NOT_AVAILABLE  "not-available"  /* defined, not in this version yet */
+#define KW_HOST_E_NOT_CONFIGURED "not-configured" /* no account in the config file */
+#define KW_HOST_E_NOT_SYNCED     "not-synced"     /* no store yet: nothing was synced */
+#define KW_HOST_E_KEYRING        "keyring"        /* no usable Secret Service */
+#define KW_HOST_E_CONFIG         "config"         /* the config file cannot be read or written */
+#define KW_HOST_E_INTERNAL       "internal"
+
+/* One request being answered. */
+typedef struct kw_host_req {
+    kw_cli_t   *cli;        /* db_path / config_path overrides (NULL: defaults) */
+    JsonObject *params;     /* the request object (transfer none) */
+    const char *cmd;
+    int64_t     now;        /* time of the request (UTC seconds) */
+    /* Send an event message before the answer (sync progress). Returns 0, or
+     * -1 when the add-on is gone. NULL when events are not wanted. */
+    int       (*send_event)(struct kw_host_req *req, const char *event, JsonNode *data);
+    void       *loop;       /* host.c's state, for send_event */
+    /* Set by kw_host_fail(): */
+    const char *err_code;
+    char       *err_message;
+} kw_host_req_t;
+
+/* A command: returns the result (transfer full), or NULL after kw_host_fail(). */
+typedef JsonNode *(*kw_host_fn)(kw_host_req_t *req);
+
+typedef struct {
+    const char *name;
+    kw_host_fn  fn;
+} kw_host_command_t;
+
+/* The commands of host_model.c and host_account.c (NULL-name terminated). */
+extern const kw_host_command_t kw_host_model_commands[];
+extern const kw_host_command_t kw_host_account_commands[];
+
+/* Run the host on stdin/stdout until the add-on closes the pipe. `manifest`
+ * and `extension_id` are what the browser passed (NULL when started as
+ * `keepwarm native-host`); they are only logged. Returns an exit code. */
+int kw_host_main(kw_cli_t *cli, const char *manifest, const char *extension_id);
+
+/* Record an error answer; returns NULL so a command can `return kw_host_fail(...)`. */
+JsonNode *kw_host_fail(kw_host_req_t *req, const char *code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* The same for a library status (code = kw_status_to_string(status)); `message`
+ * may be NULL (then the status name is the message). */
+JsonNode *kw_host_fail_status(kw_host_req_t *req, kw_status_t status, const char *message);
+
+/* Parameters. Each returns 0 and sets *out (a missing optional parameter
+ * leaves *out as it was), or -1 after kw_host_fail(BAD_REQUEST) naming the
+ * parameter when it is missing but required, or of the wrong type. Strings
+ * are (transfer none), valid as long as the request. */
+int kw_host_param_string(kw_host_req_t *req, const char *name, int required, const char **out);
+int kw_host_param_int(kw_host_req_t *req, const char *name, int required, int64_t min, int64_t max,
+                      int64_t *out);
+int kw_host_param_bool(kw_host_req_t *req, const char *name, gboolean *out);
+/* A string or an array of strings; (transfer full, g_strfreev), NULL when absent. */
+int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out);
+
+/* Append "name": ISO time (or null for 0) to a builder inside an object. */
+void kw_host_add_time(JsonBuilder *b, const char *name, int64_t t);
+/* Append "name": the string sanitised for display (or null for NULL). */
+void kw_host_add_clean(JsonBuilder *b, const char *name, const char *s);
+
+/* Where the host writes its log: $XDG_STATE_HOME/keepwarm/host.log (transfer full). */
+char *kw_host_log_path(void);
+/* Append one line to the host's log (never a secret; no request bodies). */
+void kw_host_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* The config file path of the CLI (cli->config_path or the XDG default). */
+char *kw_cli_config_path(const kw_cli_t *cli);
+
+/* ---- desktop keyring (keyring.c, libsecret / Secret Service) ------------ */
+
+/* Store the IMAP password of user@server in the default collection of the
+ * Secret Service (attributes server, user, protocol "imap"), replacing an
+ * older one. Returns 0, or -1 with *error (g_free). */
+int kw_keyring_store(const char *server, const char *user, const char *password, char **error);
+/* Look it up: 1 found (*password_out: transfer full, wipe + g_free), 0 none
+ * stored, -1 the keyring cannot be reached (*error). */
+int kw_keyring_lookup(const char *server, const char *user, char **password_out, char **error);
+/* Remove it: 1 removed, 0 none stored, -1 error (*error). */
+int kw_keyring_clear(const char *server, const char *user, char **error);
+
+#endif

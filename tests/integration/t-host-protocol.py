@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""t-host-protocol — keepwarm as Thunderbird's native-messaging host, without
+Thunderbird: started as `keepwarm MANIFEST EXTENSION-ID`, fed framed JSON on
+stdin (4-byte native-endian length + UTF-8 JSON), answers read from stdout.
+
+1. Framing and bad input: several requests in one process, a request written
+   one byte at a time, an oversized request refused with an answer (then the
+   next one still served), an absurd length given up cleanly, input ending
+   mid-message, zero-length, malformed JSON, not UTF-8, deep nesting, wrong
+   shapes and types, unknown commands. stdout holds nothing but frames; the
+   log (0600) has a line per request and never a request body.
+2. The model requests against a store synced from a real Dovecot: overdue
+   equals `keepwarm overdue --format=json`; the relationship for a sender
+   (organisation first, nothing for a newsletter or a stranger) with its hint
+   in English and German; relationship and timeline equal `keepwarm show`;
+   actions change the store as the CLI sees it; the daily routine's requests
+   answer "not-available"; nothing synced yet gives "not-synced" and creates
+   no store.
+3. Concurrency: many host processes (reads and writes) while a sync writes
+   the same store: every answer is ok, the sync finishes, the store is sound.
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from kwtest import *  # noqa: F401,F403
+import kwtest
+import gen_mailbox
+from kwhost import Host, frame, host_call, host_request, unframe, host_argv
+
+ME = "seller@mycompany.example"
+CANARY = "NOTE-CANARY-7f3a"
+
+
+def err_code(answer):
+    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
+
+
+def test_framing(env):
+    # Several requests, ids of any JSON type echoed back.
+    answers, rc, err = host_call([{"id": 1, "cmd": "status"}, {"id": "two", "cmd": "status"},
+                                  {"id": {"n": 3}, "cmd": "status"}, {"cmd": "status"}], env=env)
+    is_(rc, 0, "the host exits 0 when the add-on closes the pipe", err)
+    is_([a.get("id") for a in answers], [1, "two", {"n": 3}, None], "one answer per request, ids echoed")
+    ok(all(a.get("ok") is True for a in answers), "status answers ok", answers[:1])
+    st = answers[0]["result"]
+    is_(st.get("protocol"), 1, "status: protocol 1")
+    is_(st.get("features", {}).get("today"), False, "status: Today is not in this version")
+    is_(err, "", "nothing on the host's stderr (it logs to its own file)")
+
+    # A request written a byte at a time (lengths and bodies split across reads).
+    h = Host(env=env)
+    data = frame({"id": 7, "cmd": "status"})
+    for i in range(len(data)):
+        h.send_bytes(data[i:i + 1])
+        time.sleep(0.002)
+    a = h.recv()
+    ok(a and a.get("id") == 7 and a.get("ok"), "a request split over %d writes is answered" % len(data), a)
+    # A port stays usable: a second request on the same process.
+    h.send({"id": 8, "cmd": "status"})
+    a = h.recv()
+    ok(a and a.get("id") == 8, "a second request on the same open port is answered", a)
+    rc, rest = h.close()
+    is_((rc, rest), (0, b""), "and the host ends cleanly at EOF")
+
+    # Oversized: refused with an answer, drained, the next request is served.
+    big = json.dumps({"id": 9, "cmd": "status", "pad": "x" * 70000}).encode()
+    answers, rc, err = host_call(None, env=env, raw=frame(big) + frame({"id": 10, "cmd": "status"}))
+    is_([err_code(a) for a in answers], ["too-large", None], "a 70 KB request is refused with 'too-large'")
+    is_(answers[-1].get("id"), 10, "and the request after it is still answered")
+    # An absurd length: answered, then the stream is given up without reading 2 GB.
+    t0 = time.monotonic()
+    answers, rc, err = host_call(None, env=env, raw=b"\xff\xff\xff\x7f" + b"x" * 100)
+    is_([err_code(a) for a in answers], ["too-large"], "a 2 GB length is refused with one answer")
+    ok(rc == 0 and time.monotonic() - t0 < 10, "and the host ends at once (rc %s)" % rc)
+
+    # Input that ends inside a message: no answer, clean exit.
+    for name, raw in (("inside the length", b"\x10\x00"), ("inside the body", frame({"cmd": "status"})[:-3])):
+        answers, rc, err = host_call(None, env=env, raw=raw)
+        is_((answers, rc), ([], 0), "input ending %s: no answer, exit 0" % name)
+
+    bad = [
+        ("zero-length message", b"", "bad-json"),
+        ("malformed JSON", b"{\"cmd\": \"status\"", "bad-json"),
+        ("not UTF-8", b"{\"cmd\": \"st\xe4tus\"}", "bad-json"),
+        ("nested 30000 deep", b"[" * 30000 + b"]" * 30000, "bad-json"),
+        ("nested 40 deep (the limit is 32)", b"[" * 40 + b"]" * 40, "bad-json"),
+        ("a JSON array", b"[1, 2]", "bad-request"),
+        ("a JSON string", b"\"status\"", "bad-request"),
+        ("no cmd", b"{\"id\": 1}", "bad-request"),
+        ("cmd not a string", b"{\"cmd\": 5}", "bad-request"),
+        ("unknown command", b"{\"cmd\": \"format-disk\"}", "unknown-command"),
+        ("wrong parameter type", b"{\"cmd\": \"overdue\", \"limit\": \"ten\"}", "bad-request"),
+        ("parameter out of range", b"{\"cmd\": \"overdue\", \"limit\": 0}", "bad-request"),
+        ("unknown state", b"{\"cmd\": \"overdue\", \"state\": \"lukewarm\"}", "bad-request"),
+    ]
+    # Brackets inside strings are text, not nesting.
+    raw = b"".join(frame(b) for _, b, _ in bad) + frame({"id": "last", "cmd": "status", "x": "[{" * 100})
+    p = subprocess.run(host_argv(), input=raw, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                       timeout=60)
+    try:
+        bodies = unframe(p.stdout)
+        answers = [json.loads(b) for b in bodies]
+        ok(True, "stdout holds nothing but complete frames of JSON")
+    except ValueError as e:
+        ok(False, "stdout holds nothing but complete frames of JSON", str(e), p.stdout[:300])
+        answers = []
+    is_(len(answers), len(bad) + 1, "one answer per bad message, and the host kept going")
+    for (name, _, code), a in zip(bad, answers):
+        is_(err_code(a), code, "%s: error '%s'" % (name, code), a)
+        ok(isinstance((a.get("error") or {}).get("message"), str) and a["error"]["message"],
+           "%s: with a message" % name)
+    is_(answers[-1].get("id") if answers else None, "last", "a good request after all of them is answered")
+    is_(p.returncode, 0, "exit 0")
+
+    # The explicit command form, with --db.
+    db = os.path.join(env["XDG_DATA_HOME"], "nowhere", "keepwarm.db")
+    answers, rc, err = host_call([{"id": 1, "cmd": "status"}], env=env,
+                                 argv=[kwtest.keepwarm_path(), "--db", db, "native-host"])
+    is_(answers and answers[0]["result"]["store"]["path"], db, "`keepwarm --db PATH native-host` uses PATH")
+    # The argv form is recognised only as Thunderbird gives it; the CLI is unchanged.
+    r = subprocess.run([kwtest.keepwarm_path(), "/tmp/x.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, env=env, stdin=subprocess.DEVNULL)
+    ok(r.returncode == 2 and "unknown command" in r.stderr, "one path argument is still a CLI usage error",
+       r.stderr)
+
+
+def test_log(env):
+    log = os.path.join(env["XDG_STATE_HOME"], "keepwarm", "host.log")
+    ok(os.path.isfile(log), "the host logs to $XDG_STATE_HOME/keepwarm/host.log")
+    if not os.path.isfile(log):
+        return
+    is_(stat.S_IMODE(os.stat(log).st_mode), 0o600, "the log is 0600")
+    is_(stat.S_IMODE(os.stat(os.path.dirname(log)).st_mode), 0o700, "in a 0700 directory")
+    text = open(log, errors="replace").read()
+    like(text, r"status id=1 ok \d+ bytes", "one line per request: command, id, outcome")
+    like(text, r"refused a message of \d+ bytes", "refusals are logged")
+    ok(CANARY not in text, "request bodies (here a note) never reach the log")
+
+
+def cli_json(args, db):
+    rc, out, err = run_keepwarm(args + ["--format=json"], db=db)
+    try:
+        return json.loads(out)
+    except ValueError:
+        ok(False, "keepwarm %s --format=json" % " ".join(args), show_run(rc, out, err))
+        return None
+
+
+def test_model(env, db):
+    # overdue == the CLI
+    a = host_request("overdue", env=env)
+    cli = cli_json(["overdue"], db)
+    ok(a.get("ok"), "overdue answers ok", a)
+    items = a["result"]["items"] if a.get("ok") else []
+    is_([(r["key"], r["state"]) for r in items], [(r["key"], r["state"]) for r in cli or []],
+        "overdue lists what `keepwarm overdue` lists, in the same order")
+    is_(a["result"]["total"] if a.get("ok") else None, len(cli or []), "total is the number of relationships")
+    by = {r["key"]: r for r in items}
+    for k in ("acme.example", "globex.example", "bob.builder@gmail.com"):
+        ok(k in by, "overdue lists %s" % k, sorted(by))
+    for k in ("initech.example", "lists.example"):
+        ok(k not in by, "overdue does not list %s" % k)
+    acme = by.get("acme.example", {})
+    is_(acme.get("state"), "overdue", "ACME is overdue")
+    like(acme.get("since_text"), r"^9[234] days$", "since_text: ~93 days")
+    is_(acme.get("cadence_text"), "every 3 weeks", "cadence_text: every 3 weeks")
+    is_(acme.get("hint"), "%s — last exchange %s ago; you usually talk %s"
+        % (acme.get("title"), acme.get("since_text"), acme.get("cadence_text")),
+        "the hint line is the Claws hint bar's sentence")
+    is_(acme.get("hint_action"), "write", "ACME's suggested action: write")
+    cli_acme = [r for r in cli or [] if r["key"] == "acme.example"]
+    if cli_acme:
+        for f in ("state", "last_touch", "cadence_days", "due_date", "reason", "people", "main_person"):
+            is_(acme.get(f), cli_acme[0].get(f), "ACME's %s equals the CLI's" % f)
+    a = host_request("overdue", env=env, limit=1)
+    ok(a.get("ok") and len(a["result"]["items"]) == 1 and a["result"]["truncated"] is True
+       and a["result"]["total"] == len(items), "limit 1: one item, truncated, total unchanged", a)
+    a = host_request("overdue", env=env, all=True, by="person")
+    cli_all = cli_json(["overdue", "--all", "--by", "person"], db)
+    is_([r["key"] for r in a["result"]["items"]] if a.get("ok") else None, [r["key"] for r in cli_all or []],
+        "overdue all by person equals the CLI's")
+    a = host_request("overdue", env=env, as_of="2000-01-01")
+    ok(a.get("ok") and a["result"]["total"] == 0, "as_of before any mail: nothing", a)
+
+    # The relationship for a sender: organisation first; nothing for noise.
+    a = host_request("for-sender", env=env, address="Jane Doe <jane@acme.example>")
+    r = a.get("result", {})
+    ok(r.get("tracked") is True and r.get("relationship", {}).get("key") == "acme.example",
+       "for-sender 'Jane Doe <jane@acme.example>' finds ACME", a)
+    is_(r.get("relationship", {}).get("hint"), acme.get("hint"), "with the same hint as in the list")
+    a = host_request("for-sender", env=env, address="bob.builder@gmail.com")
+    is_(a.get("result", {}).get("relationship", {}).get("key"), "bob.builder@gmail.com",
+        "a free-mail customer is found as a person")
+    for addr, why in (("news@lists.example", "a newsletter"), ("someone@nowhere.example", "a stranger")):
+        a = host_request("for-sender", env=env, address=addr)
+        is_(a.get("result"), {"tracked": False}, "for-sender %s (%s): not tracked, no relationship" % (addr, why))
+    a = host_request("for-sender", env=env, address="not an address")
+    is_(err_code(a), "bad-request", "for-sender of something that is no address: bad-request")
+    a = host_request("for-sender", env=env, address="jane@acme.example", lang="de")
+    hint_de = a.get("result", {}).get("relationship", {}).get("hint") or ""
+    like(hint_de, r"letzter Austausch vor 9\d Tagen; Sie sprechen üblicherweise alle 3 Wochen miteinander",
+         "lang 'de': the hint in German")
+    is_(a.get("result", {}).get("relationship", {}).get("state_label"), "überfällig", "and the state label")
+    a = host_request("for-sender", env=env, address="jane@acme.example", lang="en")
+    is_(a.get("result", {}).get("relationship", {}).get("hint"), acme.get("hint"), "lang 'en': English again")
+
+    # relationship and timeline == keepwarm show
+    show = cli_json(["show", "acme.example"], db) or {}
+    a = host_request("relationship", env=env, target="acme.example")
+    is_(a.get("result", {}).get("relationship", {}).get("touches"), show.get("touches"),
+        "relationship acme.example: touches as `keepwarm show`")
+    a = host_request("timeline", env=env, target="acme.example")
+    t = a.get("result", {})
+    is_([(x["time"], x["direction"], x["subject"]) for x in t.get("items", [])],
+        [(x["time"], x["direction"], x["subject"]) for x in show.get("timeline", [])],
+        "timeline acme.example equals `keepwarm show`'s timeline")
+    a = host_request("timeline", env=env, target="acme.example", limit=3)
+    ok(len(a["result"]["items"]) == 3 and a["result"]["truncated"] and a["result"]["total"] == len(t["items"]),
+       "timeline limit 3: three touches, truncated", a.get("result", {}).get("total"))
+    a = host_request("relationship", env=env, target="unknown.example")
+    is_(err_code(a), "not-found", "an unknown target: not-found")
+
+    # Actions: what the CLI sees afterwards.
+    def state_of(key):
+        for rel in cli_json(["overdue", "--all"], db) or []:
+            if rel["key"] == key:
+                return rel
+        return {}
+    a = host_request("action", env=env, action="snooze", target="acme.example", days=7)
+    ok(a.get("ok") and a["result"].get("until"), "snooze 7 days answers the date", a)
+    is_(state_of("acme.example").get("state"), "snoozed", "the CLI sees ACME snoozed")
+    a = host_request("action", env=env, action="unsnooze", target="acme.example")
+    is_(state_of("acme.example").get("state"), "overdue", "unsnooze: overdue again")
+    a = host_request("action", env=env, action="snooze", target="acme.example", until="2w")
+    is_(state_of("acme.example").get("state"), "snoozed", "snooze until 2w")
+    host_request("action", env=env, action="unsnooze", target="acme.example")
+    host_request("action", env=env, action="ignore", target="globex.example")
+    is_(state_of("globex.example").get("state"), "ignored", "ignore")
+    a = host_request("for-sender", env=env, address="hank@globex.example")
+    is_(a.get("result", {}).get("tracked"), False, "an ignored relationship is not tracked (no banner)")
+    host_request("action", env=env, action="unignore", target="globex.example")
+    is_(state_of("globex.example").get("state"), "awaiting-your-reply", "unignore")
+    host_request("action", env=env, action="cadence", target="acme.example", days=30)
+    show = cli_json(["show", "acme.example"], db) or {}
+    is_((show.get("cadence_days"), show.get("cadence_user_set")), (30, True), "cadence 30 days")
+    host_request("action", env=env, action="cadence", target="acme.example", days=0)
+    show = cli_json(["show", "acme.example"], db) or {}
+    is_(show.get("cadence_user_set"), False, "cadence 0: learned again")
+    host_request("action", env=env, action="note", target="acme.example", text=CANARY + " renewal in März")
+    is_((cli_json(["show", "acme.example"], db) or {}).get("note"), CANARY + " renewal in März", "note saved")
+    host_request("action", env=env, action="note", target="acme.example", text="")
+    is_((cli_json(["show", "acme.example"], db) or {}).get("note"), None, "an empty note removes it")
+    for params, code, what in (
+            ({"action": "snooze", "target": "acme.example"}, "bad-request", "snooze without a date"),
+            ({"action": "snooze", "target": "acme.example", "until": "2001-01-01"}, "bad-request",
+             "snooze into the past"),
+            ({"action": "snooze", "target": "acme.example", "days": 7, "until": "2w"}, "bad-request",
+             "snooze with days and until"),
+            ({"action": "cadence", "target": "acme.example", "days": 5000}, "bad-request", "cadence of 5000 days"),
+            ({"action": "note", "target": "acme.example", "text": "x" * 4001}, "bad-request", "a 4001-byte note"),
+            ({"action": "paint", "target": "acme.example"}, "bad-request", "an unknown action"),
+            ({"action": "ignore", "target": "unknown.example"}, "not-found", "ignore an unknown target"),
+            ({"action": "ignore"}, "bad-request", "no target")):
+        is_(err_code(host_request("action", env=env, **params)), code, "%s: %s" % (what, code))
+
+    # The daily routine: defined, answered "not-available" in this version.
+    for params in ({"action": "done", "target": "acme.example"}, {"action": "skip", "target": "acme.example"},
+                   {"action": "log-call", "target": "acme.example"},
+                   {"action": "log-meeting", "target": "acme.example"},
+                   {"action": "tier", "target": "acme.example", "tier": "A"}, {"action": "undo"}):
+        a = host_request("action", env=env, **params)
+        is_(err_code(a), "not-available", "action %s: not-available" % params["action"])
+    for cmd in ("today", "review"):
+        is_(err_code(host_request(cmd, env=env)), "not-available", "%s: not-available" % cmd)
+    a = host_request("record-sent", env=env, message_id="<x@kw.test>", to=["jane@acme.example"])
+    is_(err_code(a), "not-available", "record-sent: not-available")
+    like(a.get("error", {}).get("message"), r"not available", "with a message that says so")
+    is_(err_code(host_request("record-sent", env=env, to=["jane@acme.example"])), "bad-request",
+        "record-sent without message_id: bad-request (the request is checked already)")
+
+    # Nothing synced: not-synced, and no store is created.
+    empty = kwtest.new_db()
+    answers, rc, err = host_call([{"id": 1, "cmd": "overdue"}, {"id": 2, "cmd": "action", "action": "ignore",
+                                                                "target": "acme.example"}],
+                                 env=env, argv=[kwtest.keepwarm_path(), "--db", empty, "native-host"])
+    is_([err_code(a) for a in answers], ["not-synced", "not-synced"], "no store yet: not-synced")
+    ok(not os.path.exists(empty), "and the host created no store")
+
+
+def test_concurrency(env, db):
+    """Host reads and writes while a sync writes the same store."""
+    maildir, truth, _ = generated_mailbox(messages=400, seed=5)
+    with Dovecot(maildir=maildir) as dv2:
+        args = kwtest.sync_args(dv2, tls="none", account="second", ca=False,
+                                extra=["--chunk-size", "5", "--progress=json"])
+        with RecordingProxy(dv2.port, delay=0.01) as px:
+            args[args.index("--port") + 1] = str(px.port)
+            sync = kwtest.start_keepwarm(args, password=dv2.password, db=db)
+            results = []
+            lock = threading.Lock()
+
+            def worker(w):
+                i = 0
+                while sync.poll() is None or i < 3:
+                    i += 1
+                    write = ({"action": "snooze", "days": 3} if (w + i) % 2 else {"action": "unsnooze"})
+                    reqs = [{"id": i, "cmd": "overdue"},
+                            {"id": i, "cmd": "for-sender", "address": "jane@acme.example"},
+                            dict(write, id=i, cmd="action", target="bob.builder@gmail.com")]
+                    running = sync.poll() is None
+                    answers, rc, err = host_call(reqs, env=env)
+                    with lock:
+                        results.append((answers, rc, err, running and sync.poll() is None))
+
+            threads = [threading.Thread(target=worker, args=(w,)) for w in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(180)
+            out, err = sync.communicate(timeout=120)
+        during = sum(1 for r in results if r[3])
+        ok(during >= 10, "%d of %d host runs (3 requests each) ran while the sync wrote" % (during, len(results)))
+        bad = [(r[0], r[2]) for r in results if r[1] != 0 or len(r[0]) != 3 or not all(a.get("ok") for a in r[0])]
+        is_(bad, [], "every host answer during the sync is ok (no 'busy', no store error)")
+        is_(sync.returncode, 0, "the sync finished", err[-2000:])
+    is_(sqlite_integrity(db), "ok", "the store passes integrity_check")
+
+
+def run():
+    env = kwtest.kw_env()
+    db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
+    test_framing(env)
+    root = kwtest.tmpdir("kw-seller-")
+    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), ME)
+    with Dovecot(maildir=os.path.join(root, "Maildir")) as dv:
+        rc, out, err = run_keepwarm(kwtest.sync_args(dv, me=(ME,)), password=dv.password, db=db)
+        if not is_(rc, 0, "sync the seller's mailbox", show_run(rc, out, err)):
+            return
+        test_model(env, db)
+        test_concurrency(env, db)
+    test_log(env)
+
+
+if __name__ == "__main__":
+    main(run)
