@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""t-host-keyring — the add-on's account set-up through the native host, with
+the password in a real desktop keyring (gnome-keyring's Secret Service in a
+private D-Bus session with a throwaway keyring), and syncs that use it.
+
+- set-account writes an ordinary [account] group (0600, no password) and
+  stores the password in the keyring; the password (a canary) is nowhere in
+  clear: not in the config, the host log, the last-sync file, the store, any
+  file under HOME, nor in the cmdline or environment of the sync processes.
+- the host's sync (progress relayed as events, then one answer) and a plain
+  `keepwarm sync` from the command line both read the password from the keyring.
+- a wrong password: stored, then the sync reports "auth" for that account.
+- refusals: a hand-written group (password_cmd) is never changed; bad host,
+  user or password; no Secret Service (the config is then left untouched);
+  sync with no account: "not-configured".
+- remove-account clears the keyring entry and the group.
+
+Re-runs itself under dbus-run-session; skipped without dbus-run-session or
+gnome-keyring-daemon."""
+import json
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from kwtest import *  # noqa: F401,F403
+import kwtest
+import gen_mailbox
+from guitest import files_containing
+from kwhost import Host, host_request
+
+ME = "seller@mycompany.example"
+
+
+def err_code(a):
+    return (a.get("error") or {}).get("code")
+
+
+class SyncScanner(threading.Thread):
+    """Records cmdline + environ of every `keepwarm ... sync` process it sees."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen = {}
+        self.stop = False
+
+    def run(self):
+        exe = kwtest.keepwarm_path().encode()
+        while not self.stop:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit() or pid in self.seen:
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        cmd = f.read()
+                    if not cmd.startswith(exe) or b"\0sync\0" not in cmd:
+                        continue
+                    with open("/proc/%s/environ" % pid, "rb") as f:
+                        self.seen[pid] = (cmd, f.read())
+                except OSError:
+                    continue
+            time.sleep(0.003)
+
+
+def start_keyring(env):
+    """gnome-keyring-daemon in the foreground, its login keyring created and
+    unlocked with a throwaway password (read from stdin)."""
+    p = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    p.stdin.write(secrets.token_hex(8).encode())
+    p.stdin.close()
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    add_cleanup(stop)
+    # Ready when it owns the Secret Service's name (asking the bus, which
+    # does not start a second, locked daemon through D-Bus activation).
+    end = time.monotonic() + 15
+    while time.monotonic() < end and p.poll() is None:
+        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                            "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                            "string:org.freedesktop.secrets"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        if "boolean true" in r.stdout:
+            return p
+        time.sleep(0.1)
+    raise RuntimeError("gnome-keyring-daemon did not come up")
+
+
+def test(env):
+    cfg = os.path.join(env["XDG_CONFIG_HOME"], "keepwarm", "config")
+    db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
+    canary = "CANARY-kr-" + secrets.token_hex(6)
+
+    a = host_request("sync", env=env)
+    is_(err_code(a), "not-configured", "sync before any account: not-configured")
+
+    root = kwtest.tmpdir("kw-seller-")
+    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), ME)
+    with Dovecot(maildir=os.path.join(root, "Maildir"), password=canary) as dv:
+        for params, what in (({"host": "imap.example.com; rm -rf /", "user": "u", "password": "p"}, "a bad host"),
+                             ({"host": "127.0.0.1", "user": "a\nb", "password": "p"}, "a user with a newline"),
+                             ({"host": "127.0.0.1", "user": "u", "password": "p\nq"}, "a two-line password"),
+                             ({"host": "127.0.0.1", "user": "u", "password": ""}, "an empty password"),
+                             ({"host": "127.0.0.1", "user": "u"}, "no password"),
+                             ({"host": "127.0.0.1", "user": "u", "password": "p", "tls": "maybe"}, "tls 'maybe'"),
+                             ({"host": "127.0.0.1", "user": "u", "password": "p", "port": 70000}, "port 70000"),
+                             ({"host": "127.0.0.1", "user": "u", "password": "p", "me": ["not-an-address"]},
+                              "'me' without @")):
+            is_(err_code(host_request("set-account", env=env, **params)), "bad-request",
+                "set-account with %s: bad-request" % what)
+        ok(not os.path.exists(cfg), "no config file after refused requests")
+
+        a = host_request("set-account", env=env, host=dv.host, port=dv.port, tls="none", user=dv.user,
+                         password=canary, me=[ME], name="Work")
+        ok(a.get("ok") and a["result"]["account"] == "Work" and a["result"]["password"] == "keyring",
+           "set-account: saved, password in the keyring", a)
+        ok(os.path.isfile(cfg), "the config file exists")
+        if os.path.isfile(cfg):
+            is_(stat.S_IMODE(os.stat(cfg).st_mode), 0o600, "config file 0600")
+            text = open(cfg).read()
+            like(text, r"(?m)^\[account Work\]$", "with an [account Work] group")
+            like(text, r"(?m)^host=127\.0\.0\.1$", "host")
+            like(text, r"(?m)^port=%d$" % dv.port, "port")
+            like(text, r"(?m)^tls=none$", "tls")
+            like(text, r"(?m)^me=" + ME, "me")
+            ok("password" not in text.replace("Passwords are never", "").replace("the password is in", ""),
+               "no password key in the config file", text)
+        st = host_request("status", env=env)["result"]
+        is_([(x["name"], x["password"], x["managed_here"]) for x in st["accounts"]], [("Work", "keyring", True)],
+            "status lists the account: password in the keyring, managed here")
+
+        # The host's sync: progress events, then the answer.
+        scanner = SyncScanner()
+        scanner.start()
+        h = Host(env=env)
+        h.send({"id": "s1", "cmd": "sync", "progress": True})
+        events, answer = [], None
+        while True:
+            m = h.recv()
+            if m is None or "event" not in m:
+                answer = m
+                break
+            events.append(m)
+        rc, rest = h.close()
+        scanner.stop = True
+        scanner.join()
+        ok(events and all(e["event"] == "sync-progress" and e["id"] == "s1" for e in events),
+           "sync relays %d progress events with the request's id" % len(events))
+        is_([e["data"]["event"] for e in events][:1], ["connected"], "the first is 'connected'")
+        ok(answer and answer.get("ok") and answer["result"]["exit"] == 0, "the sync answers exit 0", answer)
+        accts = answer["result"]["accounts"] if answer and answer.get("ok") else []
+        is_([(x.get("account"), x.get("status")) for x in accts], [("Work", "ok")], "account Work synced ok")
+        ok(accts and accts[0].get("new", 0) > 50, "and read the mailbox (%s new)" % (accts and accts[0].get("new")))
+        a = host_request("overdue", env=env)
+        ok(a.get("ok") and "acme.example" in [r["key"] for r in a["result"]["items"]],
+           "after the sync, overdue lists ACME")
+        last = host_request("status", env=env)["result"]["last_sync"]
+        ok(last and last["result"]["exit"] == 0 and last.get("time"), "status tells the last sync", last)
+        ok(scanner.seen, "saw the sync process(es) in /proc: %d" % len(scanner.seen))
+        leaks = [pid for pid, (c, e) in scanner.seen.items() if canary.encode() in c or canary.encode() in e]
+        is_(leaks, [], "the password is in no sync process's cmdline or environment")
+
+        # The command line finds the same password in the keyring.
+        rc, out, err = run_keepwarm(["sync", "--account", "Work"], db=False, env=env)
+        is_(rc, 0, "`keepwarm sync` (no --password-fd, no password_cmd) uses the keyring", show_run(rc, out, err))
+
+        # A hand-written group is never changed from the add-on.
+        with open(cfg, "a") as f:
+            f.write("\n[account Hand]\nhost=imap.example.com\nuser=me\npassword_cmd=pass show mail\n")
+        before = open(cfg).read()
+        a = host_request("set-account", env=env, name="Hand", host="imap.example.com", user="me", password="x")
+        is_(err_code(a), "config", "set-account over a group with password_cmd: refused ('config')")
+        a = host_request("remove-account", env=env, name="Hand")
+        is_(err_code(a), "config", "remove-account of a hand-written group: refused")
+        is_(open(cfg).read(), before, "and the config file is unchanged")
+        st = host_request("status", env=env)["result"]
+        is_(sorted((x["name"], x["password"], x["managed_here"]) for x in st["accounts"]),
+            [("Hand", "command", False), ("Work", "keyring", True)], "status tells who manages which account")
+
+        # No Secret Service: a clear error, nothing written.
+        a = host_request("set-account", env=dict(env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus"),
+                         name="Other", host="127.0.0.1", user="other", password="x")
+        is_(err_code(a), "keyring", "set-account without a Secret Service: 'keyring'")
+        like((a.get("error") or {}).get("message"), r"password_cmd", "and the message names password_cmd")
+        is_(open(cfg).read(), before, "nothing was written to the config")
+
+        # A wrong password: stored; the sync says "auth" for that account.
+        a = host_request("set-account", env=env, host=dv.host, port=dv.port, tls="none", user=dv.user,
+                         password="wrong-" + canary, me=[ME], name="Work")
+        ok(a.get("ok"), "set-account again replaces the password")
+        a = host_request("sync", env=env, account="Work")
+        res = a.get("result", {})
+        is_((res.get("exit"), [x.get("status") for x in res.get("accounts", [])]), (3, ["auth"]),
+            "with a wrong password the sync answers exit 3, status auth")
+
+        # remove-account: keyring entry and group gone; the CLI has no password now.
+        a = host_request("remove-account", env=env, name="Work")
+        ok(a.get("ok") and a["result"]["keyring"] is True, "remove-account clears the keyring entry", a)
+        ok("[account Work]" not in open(cfg).read(), "and removes the group")
+        with open(cfg, "a") as f:
+            f.write("\n[account Work]\nhost=%s\nport=%d\ntls=none\nuser=%s\n" % (dv.host, dv.port, dv.user))
+        rc, out, err = run_keepwarm(["sync", "--account", "Work"], db=False, env=env)
+        ok(rc == 2 and "no password for account 'Work'" in err, "without the keyring entry: no password (exit 2)",
+           show_run(rc, out, err))
+
+    hits = files_containing([env["HOME"], env["XDG_CONFIG_HOME"], env["XDG_DATA_HOME"], env["XDG_STATE_HOME"]],
+                            canary.encode())
+    is_(hits, [], "the password appears in no file in clear (config, log, last sync, store, keyring)")
+    log = open(os.path.join(env["XDG_STATE_HOME"], "keepwarm", "host.log")).read()
+    like(log, r"set-account: \[account Work\] written", "the log tells what set-account did")
+
+
+def run():
+    for tool in ("dbus-run-session", "dbus-send", "gnome-keyring-daemon"):
+        if not shutil.which(tool):
+            skip_all("%s is not installed" % tool)
+    if os.environ.get("KW_TEST_DBUS_SESSION") != str(os.getpid()):
+        # Everything below runs in a private session bus that ends with it.
+        r = subprocess.run(["dbus-run-session", "--", "sh", "-c",
+                            'KW_TEST_DBUS_SESSION=$$ exec "$0" "$@"', sys.executable] + sys.argv,
+                           stderr=subprocess.PIPE)
+        for line in r.stderr.decode(errors="replace").splitlines():
+            if "Failed to set fd limit" not in line:  # dbus-daemon as root in a container
+                sys.stderr.write(line + "\n")
+        kwtest._tap["done"] = True
+        sys.exit(r.returncode)
+    env = kwtest.kw_env({"XDG_RUNTIME_DIR": kwtest.tmpdir("kw-run-")})
+    os.chmod(env["XDG_RUNTIME_DIR"], 0o700)
+    start_keyring(env)
+    test(env)
+
+
+if __name__ == "__main__":
+    main(run)
