@@ -121,6 +121,8 @@ function kwEl(tag, attrs = {}, ...children) {
       el.addEventListener(k.slice(2), v);
     } else if (k === "dataset") {
       Object.assign(el.dataset, v);
+    } else if (k === "style") {
+      el.style.cssText = v; // CSSOM: a style attribute would be refused by the page's CSP
     } else if (v !== undefined && v !== null && v !== false) {
       el.setAttribute(k, v === true ? "" : v);
     }

@@ -63,7 +63,8 @@ async function fillIdentities() {
       continue;
     }
     for (const id of account.identities) {
-      select.append(kwEl("option", { value: id.email }, id.name ? `${id.name} <${id.email}>` : id.email));
+      select.append(kwEl("option", { value: id.email, dataset: { account: account.name } },
+        id.name ? `${id.name} <${id.email}>` : id.email));
     }
   }
   select.append(kwEl("option", { value: "" }, kwMsg("identityOther")));
@@ -106,6 +107,7 @@ $("account-form").addEventListener("submit", async (ev) => {
   $("password").value = ""; // the page keeps no copy
   const me = $("me").value.split(/[,;\s]+/).filter((s) => s.includes("@"));
   const port = parseInt($("port").value, 10);
+  const chosen = $("identity").selectedOptions[0];
   const request = {
     host: $("host").value.trim() || $("host").placeholder,
     user: $("user").value.trim(),
@@ -115,6 +117,9 @@ $("account-form").addEventListener("submit", async (ev) => {
   };
   if (port > 0) {
     request.port = port;
+  }
+  if (chosen && chosen.dataset.account) {
+    request.name = chosen.dataset.account.replace(/[[\]]/g, ""); // named as in Thunderbird
   }
   status(kwMsg("saving"));
   try {

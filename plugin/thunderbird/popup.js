@@ -70,9 +70,7 @@ function renderAttention(overdue) {
   $("attention").hidden = false;
 }
 
-async function load() {
-  $("problem").hidden = true;
-  showSyncLine();
+async function show() {
   try {
     renderToday(await kwCall("today"));
     return;
@@ -88,6 +86,14 @@ async function load() {
   } catch (e) {
     showProblem(e);
   }
+}
+
+async function load() {
+  $("problem").hidden = true;
+  showSyncLine();
+  await show();
+  // What the popup just saw, the badge shows too (keepwarm removed, synced meanwhile...).
+  browser.runtime.sendMessage({ type: "refresh" });
 }
 
 async function syncNow() {

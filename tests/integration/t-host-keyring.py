@@ -17,12 +17,9 @@ private D-Bus session with a throwaway keyring), and syncs that use it.
 
 Re-runs itself under dbus-run-session; skipped without dbus-run-session or
 gnome-keyring-daemon."""
-import json
 import os
 import secrets
-import shutil
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -31,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from kwtest import *  # noqa: F401,F403
 import kwtest
 import gen_mailbox
-from guitest import files_containing
+from guitest import files_containing, need, rerun_in_dbus_session, start_keyring
 from kwhost import Host, host_request
 
 ME = "seller@mycompany.example"
@@ -67,40 +64,8 @@ class SyncScanner(threading.Thread):
             time.sleep(0.003)
 
 
-def start_keyring(env):
-    """gnome-keyring-daemon in the foreground, its login keyring created and
-    unlocked with a throwaway password (read from stdin)."""
-    p = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    p.stdin.write(secrets.token_hex(8).encode())
-    p.stdin.close()
-
-    def stop():
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    add_cleanup(stop)
-    # Ready when it owns the Secret Service's name (asking the bus, which
-    # does not start a second, locked daemon through D-Bus activation).
-    end = time.monotonic() + 15
-    while time.monotonic() < end and p.poll() is None:
-        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
-                            "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
-                            "string:org.freedesktop.secrets"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        if "boolean true" in r.stdout:
-            return p
-        time.sleep(0.1)
-    raise RuntimeError("gnome-keyring-daemon did not come up")
-
-
 def test(env):
     cfg = os.path.join(env["XDG_CONFIG_HOME"], "keepwarm", "config")
-    db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
     canary = "CANARY-kr-" + secrets.token_hex(6)
 
     a = host_request("sync", env=env)
@@ -223,19 +188,8 @@ def test(env):
 
 
 def run():
-    for tool in ("dbus-run-session", "dbus-send", "gnome-keyring-daemon"):
-        if not shutil.which(tool):
-            skip_all("%s is not installed" % tool)
-    if os.environ.get("KW_TEST_DBUS_SESSION") != str(os.getpid()):
-        # Everything below runs in a private session bus that ends with it.
-        r = subprocess.run(["dbus-run-session", "--", "sh", "-c",
-                            'KW_TEST_DBUS_SESSION=$$ exec "$0" "$@"', sys.executable] + sys.argv,
-                           stderr=subprocess.PIPE)
-        for line in r.stderr.decode(errors="replace").splitlines():
-            if "Failed to set fd limit" not in line:  # dbus-daemon as root in a container
-                sys.stderr.write(line + "\n")
-        kwtest._tap["done"] = True
-        sys.exit(r.returncode)
+    need(["dbus-run-session", "dbus-send", "gnome-keyring-daemon"])
+    rerun_in_dbus_session()
     env = kwtest.kw_env({"XDG_RUNTIME_DIR": kwtest.tmpdir("kw-run-")})
     os.chmod(env["XDG_RUNTIME_DIR"], 0o700)
     start_keyring(env)

@@ -5,13 +5,19 @@
     p = Proc(argv, env, log_path)        a child in its own session, killed (group) at exit
     xvfb, display = start_xvfb(workdir)  a private X server (":N")
     files_containing([dirs or files], b"needle") -> [paths]
+    rerun_in_dbus_session()              run this test again inside dbus-run-session (a
+                                         private session bus that ends with the test)
+    start_keyring(env)                   gnome-keyring-daemon with a throwaway, unlocked keyring
 """
 import os
+import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
+import kwtest
 from kwtest import add_cleanup, remove_cleanup, skip_all
 
 
@@ -79,3 +85,49 @@ def files_containing(paths, needle):
                 except OSError:
                     pass
     return hits
+
+
+def rerun_in_dbus_session():
+    """Unless already done, run this script again under dbus-run-session and
+    exit with its status (its TAP goes to our stdout)."""
+    if os.environ.get("KW_TEST_DBUS_SESSION") == str(os.getpid()):
+        return
+    need(["dbus-run-session", "dbus-send"])
+    r = subprocess.run(["dbus-run-session", "--", "sh", "-c", 'KW_TEST_DBUS_SESSION=$$ exec "$0" "$@"',
+                        sys.executable] + sys.argv, stderr=subprocess.PIPE)
+    for line in r.stderr.decode(errors="replace").splitlines():
+        if "Failed to set fd limit" not in line:  # dbus-daemon as root in a container
+            sys.stderr.write(line + "\n")
+    kwtest._tap["done"] = True
+    sys.exit(r.returncode)
+
+
+def start_keyring(env):
+    """gnome-keyring-daemon in the foreground, its login keyring created and
+    unlocked with a throwaway password (read from stdin)."""
+    p = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    p.stdin.write(secrets.token_hex(8).encode())
+    p.stdin.close()
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    add_cleanup(stop)
+    # Ready when it owns the Secret Service's name (asking the bus, which
+    # does not start a second, locked daemon through D-Bus activation).
+    end = time.monotonic() + 15
+    while time.monotonic() < end and p.poll() is None:
+        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                            "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                            "string:org.freedesktop.secrets"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        if "boolean true" in r.stdout:
+            return p
+        time.sleep(0.1)
+    raise RuntimeError("gnome-keyring-daemon did not come up")

@@ -10,7 +10,6 @@ The host is started as Thunderbird starts it: `keepwarm MANIFEST EXTENSION-ID`
 (argv form), with kwtest.kw_env() (HOME, XDG_* in a temp dir) unless env= is given.
 """
 import json
-import os
 import struct
 import subprocess
 
