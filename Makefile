@@ -46,7 +46,8 @@ DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlit
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext fonts-dejavu-core
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
                valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
-               debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates
+               debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates \
+               thunderbird thunderbird-l10n-de dbus gnome-keyring nodejs
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 
 .PHONY: all deps demo check clean install uninstall bench fuzz deb

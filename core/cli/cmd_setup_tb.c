@@ -150,8 +150,7 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
 
     xpi = find_xpi(exe, &system_wide);
     if (xpi && system_wide)
-        printf("\nThe add-on is installed for all users (%s).\nRestart Thunderbird; if it asks, allow "
-               "\"keepwarm\" (menu ≡ → Add-ons and Themes).\n", xpi);
+        printf("\nThe add-on is installed for all users (%s): restart Thunderbird.\n", xpi);
     else if (xpi)
         printf("\nNow add the add-on in Thunderbird: menu ≡ → Add-ons and Themes → ⚙ → Install Add-on "
                "From File… →\n  %s\n", xpi);

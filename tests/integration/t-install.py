@@ -14,6 +14,7 @@ in the right places, and the installed programs are hardened.
 Runs make in the source tree (build/, the normal build directory).
 """
 
+import json
 import os
 import re
 import shutil
@@ -94,6 +95,7 @@ def test_destdir(plugin):
         "DATADIR": "/opt/kw/xshare",
         "MANDIR": "/opt/kw/xman",
         "PLUGIN_DIR": "/opt/kw/xplugins",
+        "NATIVE_HOST_DIR": "/opt/kw/xmozilla",
     }
     args = ["%s=%s" % kv for kv in dirs.items()] + ["DESTDIR=" + dest]
     rc, out, cmd = make("install", *args)
@@ -110,6 +112,9 @@ def test_destdir(plugin):
         dirs["INCLUDEDIR"] + "/keepwarm.h": ("f", 0o644),
         D + "/keepwarm/gnutls-priority.conf": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
+        # Thunderbird: the native-messaging host manifest and the add-on
+        dirs["NATIVE_HOST_DIR"] + "/keepwarm.json": ("f", 0o644),
+        D + "/keepwarm/keepwarm.xpi": ("f", 0o644),
     }
     if plugin:
         want[dirs["PLUGIN_DIR"] + "/keepwarm.so"] = ("f", 0o644)
@@ -122,6 +127,13 @@ def test_destdir(plugin):
         note("claws-mail.pc or gtk+-3.0.pc missing: the plugin is not built, not installed")
     is_(got, want, "installed files, modes and symlinks are exactly the expected ones")
 
+    manifest = dest + dirs["NATIVE_HOST_DIR"] + "/keepwarm.json"
+    if os.path.isfile(manifest):
+        with open(manifest) as f:
+            m = json.load(f)
+        is_((m.get("name"), m.get("path"), m.get("allowed_extensions")),
+            ("keepwarm", B + "/keepwarm", ["keepwarm@keepwarm.example.org"]),
+            "the host manifest names the installed BINDIR/keepwarm and allows the add-on")
     exe = dest + B + "/keepwarm"
     lib = dest + L + "/libkeepwarm.so." + VERSION
     if os.path.isfile(exe):
@@ -159,7 +171,9 @@ def test_destdir(plugin):
 def test_prefix():
     root = tmpdir("kw-prefix-")
     prefix = os.path.join(root, "prefix")
-    rc, out, cmd = make("install", "PREFIX=" + prefix, "WITH_PLUGIN=no")
+    # NATIVE_HOST_DIR is outside PREFIX by default (/usr/lib/mozilla/...): keep it inside.
+    host_dir = "NATIVE_HOST_DIR=" + os.path.join(prefix, "lib", "mozilla", "native-messaging-hosts")
+    rc, out, cmd = make("install", "PREFIX=" + prefix, "WITH_PLUGIN=no", host_dir)
     if not is_(rc, 0, "make install PREFIX=<tmp> (no DESTDIR)", " ".join(cmd), out[-4000:]):
         return
     exe = os.path.join(prefix, "bin", "keepwarm")
@@ -188,7 +202,7 @@ def test_prefix():
         rc, out, err = run([binp], env=env)
         is_((rc, out.strip()), (0, VERSION + " auth"), "and runs with the installed libkeepwarm.so.0", err)
 
-    rc, out, cmd = make("uninstall", "PREFIX=" + prefix, "WITH_PLUGIN=no")
+    rc, out, cmd = make("uninstall", "PREFIX=" + prefix, "WITH_PLUGIN=no", host_dir)
     is_(rc, 0, "make uninstall PREFIX=<tmp>", " ".join(cmd), out[-4000:])
     is_(sorted(tree(prefix)), [], "nothing is left after make uninstall")
     shutil.rmtree(root, ignore_errors=True)

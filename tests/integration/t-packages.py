@@ -16,6 +16,7 @@ packages are already installed (it would remove them).
 """
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -25,10 +26,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, is_, like, main,  # noqa: E402
+from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, is_, like, main, skip,  # noqa: E402
                     note, ok, remove_cleanup, run_keepwarm, skip_all, sync_args, tmpdir)
 
-PACKAGES = ("keepwarm", "claws-mail-plugin-keepwarm")
+PACKAGES = ("keepwarm", "claws-mail-plugin-keepwarm", "webext-keepwarm")
+ADDON_ID = "keepwarm@keepwarm.example.org"
 ME = "seller@mycompany.example"
 
 
@@ -213,6 +215,51 @@ def claws_loads_plugin(dv, plugin_dir):
     remove_cleanup(c1)
 
 
+def thunderbird_has_addon():
+    """The webext-keepwarm package: files in Debian's places, the host manifest
+    names /usr/bin/keepwarm, setup-thunderbird knows, and a fresh Thunderbird
+    profile has the add-on active without any click."""
+    xpi = "/usr/share/webext/%s.xpi" % ADDON_ID
+    link = "/usr/lib/thunderbird/extensions/%s.xpi" % ADDON_ID
+    ok(os.path.isfile(xpi), "the add-on is in %s" % xpi)
+    ok(os.path.islink(link) and os.path.realpath(link) == xpi, "and linked from Thunderbird's extensions")
+    with open("/usr/lib/mozilla/native-messaging-hosts/keepwarm.json") as f:
+        m = json.load(f)
+    is_((m.get("path"), m.get("allowed_extensions")), ("/usr/bin/keepwarm", [ADDON_ID]),
+        "the system host manifest names /usr/bin/keepwarm and allows the add-on")
+    home = tmpdir("kw-pkg-tb-")
+    rc, out = sh(["/usr/bin/keepwarm", "setup-thunderbird"], env=dict(os.environ, HOME=home))
+    ok(rc == 0 and "installed for all users" in out, "setup-thunderbird says the add-on is installed", out)
+    if not os.access("/usr/lib/thunderbird/thunderbird", os.X_OK):
+        skip("Thunderbird is not installed", 1)
+        return
+    sys.path.insert(0, os.path.join(SRC_DIR, "tests", "lib"))
+    import tbtest
+    from marionette import Marionette
+    prof = os.path.join(home, "profile")
+    os.makedirs(prof)
+    port = tbtest.free_port()
+    with open(os.path.join(prof, "user.js"), "w") as f:
+        f.write(tbtest.user_js({"marionette.port": port, "remote.prefs.recommended": False}))
+    tb = subprocess.Popen([tbtest.TB_BIN, "--headless", "--profile", prof, "--marionette",
+                           "--remote-allow-system-access"], env=tbtest._tb_env(home), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    c = add_cleanup(lambda: kill_group(tb))
+    try:
+        mn = Marionette(port, timeout=90)
+        mn.session()
+        mn.chrome()
+        state = mn.js("""
+            const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+            return AddonManager.getAddonByID(arguments[0]).then(a => a && {active: a.isActive, scope: a.scope});
+        """, ADDON_ID)
+        is_(state, {"active": True, "scope": 4}, "a fresh Thunderbird profile runs the packaged add-on (no click)")
+        mn.close()
+    finally:
+        kill_group(tb)
+        remove_cleanup(c)
+
+
 def run():
     # CI (CI=true, a throwaway machine) always runs it; elsewhere it installs
     # packages system-wide, so it asks for KW_TEST_PACKAGES=1.
@@ -276,10 +323,11 @@ def run():
                                     stdout=subprocess.PIPE, text=True).stdout.strip()
         ok(os.path.isfile(os.path.join(plugin_dir, "keepwarm.so")), "the plugin is installed in %s" % plugin_dir)
         claws_loads_plugin(dv, plugin_dir)
+    thunderbird_has_addon()
 
     purge()
     ok(not any(installed(p) for p in PACKAGES) and not os.path.exists("/usr/bin/keepwarm"),
-       "apt-get purge removes both packages")
+       "apt-get purge removes the packages")
 
 
 if __name__ == "__main__":
