@@ -10,6 +10,7 @@ The host is started as Thunderbird starts it: `keepwarm MANIFEST EXTENSION-ID`
 (argv form), with kwtest.kw_env() (HOME, XDG_* in a temp dir) unless env= is given.
 """
 import json
+import os
 import struct
 import subprocess
 
@@ -44,13 +45,31 @@ def host_argv(manifest="/usr/lib/mozilla/native-messaging-hosts/keepwarm.json"):
     return [kwtest.keepwarm_path(), manifest, EXTENSION_ID]
 
 
+class HostCrashed(RuntimeError):
+    pass
+
+
 def host_call(messages, env=None, argv=None, raw=None, timeout=60):
-    """Run one host process, send the messages (dicts, or bytes sent as they are
-    with raw=True semantics via `raw`), close stdin, return ([answers], rc, stderr)."""
+    """Run one host process, send the messages (dicts; or `raw` bytes as they
+    are), close stdin, return ([answers], rc, stderr). The host always exits 0:
+    anything else (a crash, a sanitizer report, a leak) raises HostCrashed with
+    the end of its log, where its stderr goes."""
+    env = env or kwtest.kw_env()
     data = raw if raw is not None else b"".join(frame(m) for m in messages)
     p = subprocess.run(argv or host_argv(), input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=env or kwtest.kw_env(), timeout=timeout)
+                       env=env, timeout=timeout)
+    if p.returncode != 0:
+        raise HostCrashed("the host exited %d\n%s" % (p.returncode, log_tail(env)))
     return [json.loads(b) for b in unframe(p.stdout)], p.returncode, p.stderr.decode(errors="replace")
+
+
+def log_tail(env, lines=60):
+    state = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "/"), ".local", "state")
+    try:
+        with open(os.path.join(state, "keepwarm", "host.log"), errors="replace") as f:
+            return "\n".join(f.read().splitlines()[-lines:])
+    except OSError:
+        return "(no host log)"
 
 
 def host_request(cmd, env=None, **params):
@@ -65,8 +84,9 @@ class Host:
     """One host process kept open (as connectNative does)."""
 
     def __init__(self, env=None, argv=None):
+        self.env = env or kwtest.kw_env()
         self.p = subprocess.Popen(argv or host_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=env or kwtest.kw_env())
+                                  stderr=subprocess.PIPE, env=self.env)
         self._c = kwtest.add_cleanup(self.kill)
 
     def send_bytes(self, data):
@@ -87,6 +107,8 @@ class Host:
         self.p.stdin.close()
         rest = self.p.stdout.read()
         rc = self.p.wait(timeout)
+        if rc != 0:
+            raise HostCrashed("the host exited %d\n%s" % (rc, log_tail(self.env)))
         self.p.stderr.close()
         self.p.stdout.close()
         kwtest.remove_cleanup(self._c)
