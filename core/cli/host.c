@@ -309,6 +309,22 @@ int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out)
     return 0;
 }
 
+void kw_host_add_string(JsonBuilder *b, const char *name, const char *s)
+{
+    json_builder_set_member_name(b, name);
+    if (s)
+        json_builder_add_string_value(b, s);
+    else
+        json_builder_add_null_value(b);
+}
+
+JsonNode *kw_host_finish(JsonBuilder *b)
+{
+    JsonNode *n = json_builder_get_root(b);
+    g_object_unref(b);
+    return n;
+}
+
 void kw_host_add_time(JsonBuilder *b, const char *name, int64_t t)
 {
     char *iso = kw_cli_iso_time(t);

@@ -94,6 +94,10 @@ int kw_host_param_bool(kw_host_req_t *req, const char *name, gboolean *out);
 /* A string or an array of strings; (transfer full, g_strfreev), NULL when absent. */
 int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out);
 
+/* Append "name": s (or null for NULL) to a builder inside an object. */
+void kw_host_add_string(JsonBuilder *b, const char *name, const char *s);
+/* The builder's root (transfer full); the builder is released. */
+JsonNode *kw_host_finish(JsonBuilder *b);
 /* Append "name": ISO time (or null for 0) to a builder inside an object. */
 void kw_host_add_time(JsonBuilder *b, const char *name, int64_t t);
 /* Append "name": the string sanitised for display (or null for NULL). */

@@ -325,13 +325,10 @@ static JsonNode *set_account(kw_host_req_t *req)
     b = json_builder_new();
     json_builder_begin_object(b);
     kw_host_add_clean(b, "account", account);
-    json_builder_set_member_name(b, "config");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "password");
-    json_builder_add_string_value(b, "keyring");
+    kw_host_add_string(b, "config", path);
+    kw_host_add_string(b, "password", "keyring");
     json_builder_end_object(b);
-    res = json_builder_get_root(b);
-    g_object_unref(b);
+    res = kw_host_finish(b);
 done:
     wipe_param(req, "password");
     if (kf)
@@ -384,8 +381,7 @@ static JsonNode *remove_account(kw_host_req_t *req)
     json_builder_set_member_name(b, "keyring");
     json_builder_add_boolean_value(b, cleared == 1);
     json_builder_end_object(b);
-    res = json_builder_get_root(b);
-    g_object_unref(b);
+    res = kw_host_finish(b);
 done:
     if (kf)
         g_key_file_free(kf);

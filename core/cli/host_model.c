@@ -84,20 +84,28 @@ static const char *hint_action_name(kwv_hint_action_t a)
     }
 }
 
-static void add_string_or_null(JsonBuilder *b, const char *name, const char *s)
-{
-    json_builder_set_member_name(b, name);
-    if (s)
-        json_builder_add_string_value(b, s);
-    else
-        json_builder_add_null_value(b);
-}
-
 /* Move a g_free'd display string into the builder. */
 static void add_owned(JsonBuilder *b, const char *name, char *s)
 {
-    add_string_or_null(b, name, s);
+    kw_host_add_string(b, name, s);
     g_free(s);
+}
+
+/* After a library call: on failure the error answer (error freed), and TRUE. */
+static gboolean failed(kw_host_req_t *req, kw_status_t st, char *error)
+{
+    if (st != KW_OK)
+        kw_host_fail_status(req, st, error);
+    kw_free(error);
+    return st != KW_OK;
+}
+
+/* The request's "target" and "as_of", and the store opened read-only. */
+static int target_request(kw_host_req_t *req, const char **target, int64_t *as_of, kw_store_t **store)
+{
+    if (kw_host_param_string(req, "target", 1, target) < 0 || param_as_of(req, as_of) < 0)
+        return -1;
+    return open_store(req, KW_STORE_READ_ONLY, store);
 }
 
 /* One relationship: the model's facts and the words for them. */
@@ -107,10 +115,10 @@ static void add_relationship(JsonBuilder *b, const kw_relationship_t *r, int64_t
     char *title = kw_sanitize_for_display(r->name && *r->name ? r->name : r->key);
 
     json_builder_begin_object(b);
-    add_string_or_null(b, "kind", r->kind == KW_TARGET_ORG ? "org" : "person");
+    kw_host_add_string(b, "kind", r->kind == KW_TARGET_ORG ? "org" : "person");
     kw_host_add_clean(b, "key", r->key);
     kw_host_add_clean(b, "name", r->name);
-    add_string_or_null(b, "title", title);
+    kw_host_add_string(b, "title", title);
     json_builder_set_member_name(b, "people");
     json_builder_begin_array(b);
     for (size_t i = 0; r->people && r->people[i]; i++) {
@@ -120,9 +128,9 @@ static void add_relationship(JsonBuilder *b, const kw_relationship_t *r, int64_t
     }
     json_builder_end_array(b);
     kw_host_add_clean(b, "main_person", r->main_person ? r->main_person : r->key);
-    add_string_or_null(b, "state", kw_state_to_string(r->state));
-    add_string_or_null(b, "state_label", kwv_state_label(r->state));
-    add_string_or_null(b, "colour", kwv_state_colour(r->state));
+    kw_host_add_string(b, "state", kw_state_to_string(r->state));
+    kw_host_add_string(b, "state_label", kwv_state_label(r->state));
+    kw_host_add_string(b, "colour", kwv_state_colour(r->state));
     kw_host_add_time(b, "last_touch", r->last_touch);
     kw_host_add_time(b, "last_inbound", r->last_inbound);
     kw_host_add_time(b, "last_outbound", r->last_outbound);
@@ -146,17 +154,10 @@ static void add_relationship(JsonBuilder *b, const kw_relationship_t *r, int64_t
     kw_host_add_clean(b, "reason", r->reason);
     kw_host_add_clean(b, "note", r->note);
     add_owned(b, "hint", kwv_hint_text(r, as_of));
-    add_string_or_null(b, "hint_action", hint_action_name(action));
-    add_string_or_null(b, "hint_action_label", kwv_hint_action_label(action));
+    kw_host_add_string(b, "hint_action", hint_action_name(action));
+    kw_host_add_string(b, "hint_action_label", kwv_hint_action_label(action));
     json_builder_end_object(b);
     kw_free(title);
-}
-
-static JsonNode *finish(JsonBuilder *b)
-{
-    JsonNode *n = json_builder_get_root(b);
-    g_object_unref(b);
-    return n;
 }
 
 /* ---- overdue --------------------------------------------------------------- */
@@ -193,11 +194,8 @@ static JsonNode *cmd_overdue(kw_host_req_t *req)
         return NULL;
     st = kw_relationships_query(store, &q, &list, &error);
     kw_store_close(store);
-    if (st != KW_OK) {
-        kw_host_fail_status(req, st, error);
-        kw_free(error);
+    if (failed(req, st, error))
         return NULL;
-    }
     b = json_builder_new();
     json_builder_begin_object(b);
     as_of_iso = kw_cli_iso_time(as_of);
@@ -213,7 +211,7 @@ static JsonNode *cmd_overdue(kw_host_req_t *req)
     json_builder_end_array(b);
     json_builder_end_object(b);
     kw_relationship_list_free(list);
-    return finish(b);
+    return kw_host_finish(b);
 }
 
 /* ---- one relationship -------------------------------------------------------- */
@@ -273,7 +271,7 @@ static JsonNode *cmd_for_sender(kw_host_req_t *req)
     }
     json_builder_end_object(b);
     kw_relationship_free(rel);
-    return finish(b);
+    return kw_host_finish(b);
 }
 
 static JsonNode *cmd_relationship(kw_host_req_t *req)
@@ -287,25 +285,20 @@ static JsonNode *cmd_relationship(kw_host_req_t *req)
     JsonBuilder *b;
     int64_t as_of;
 
-    if (kw_host_param_string(req, "target", 1, &target) < 0 || param_as_of(req, &as_of) < 0)
-        return NULL;
-    if (open_store(req, KW_STORE_READ_ONLY, &store) < 0)
+    if (target_request(req, &target, &as_of, &store) < 0)
         return NULL;
     query_init(&q, as_of);
     st = kw_relationship_get(store, target, &q, &rel, &error);
     kw_store_close(store);
-    if (st != KW_OK) {
-        kw_host_fail_status(req, st, error);
-        kw_free(error);
+    if (failed(req, st, error))
         return NULL;
-    }
     b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "relationship");
     add_relationship(b, rel, as_of);
     json_builder_end_object(b);
     kw_relationship_free(rel);
-    return finish(b);
+    return kw_host_finish(b);
 }
 
 static JsonNode *cmd_timeline(kw_host_req_t *req)
@@ -318,18 +311,12 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
     kw_status_t st;
     JsonBuilder *b;
 
-    if (kw_host_param_string(req, "target", 1, &target) < 0 ||
-        kw_host_param_int(req, "limit", 0, 1, 5000, &limit) < 0 || param_as_of(req, &as_of) < 0)
-        return NULL;
-    if (open_store(req, KW_STORE_READ_ONLY, &store) < 0)
+    if (kw_host_param_int(req, "limit", 0, 1, 5000, &limit) < 0 || target_request(req, &target, &as_of, &store) < 0)
         return NULL;
     st = kw_relationship_timeline(store, target, as_of, &tl, &error);
     kw_store_close(store);
-    if (st != KW_OK) {
-        kw_host_fail_status(req, st, error);
-        kw_free(error);
+    if (failed(req, st, error))
         return NULL;
-    }
     b = json_builder_new();
     json_builder_begin_object(b);
     kw_host_add_clean(b, "target", target);
@@ -344,7 +331,7 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
         json_builder_begin_object(b);
         kw_host_add_time(b, "time", t->time);
         kw_host_add_clean(b, "address", t->address);
-        add_string_or_null(b, "direction", t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
+        kw_host_add_string(b, "direction", t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
         kw_host_add_clean(b, "subject", t->subject);
         add_owned(b, "ago_text", kwv_ago_text(kwv_days_between(t->time, as_of)));
         json_builder_end_object(b);
@@ -352,7 +339,7 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
     json_builder_end_array(b);
     json_builder_end_object(b);
     kw_touch_list_free(tl);
-    return finish(b);
+    return kw_host_finish(b);
 }
 
 /* ---- actions --------------------------------------------------------------- */
@@ -451,14 +438,11 @@ static JsonNode *cmd_action(kw_host_req_t *req)
     else
         st = kw_set_note(store, target, text, &error);
     kw_store_close(store);
-    if (st != KW_OK) {
-        kw_host_fail_status(req, st, error);
-        kw_free(error);
+    if (failed(req, st, error))
         return NULL;
-    }
     b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "action", action);
+    kw_host_add_string(b, "action", action);
     kw_host_add_clean(b, "target", target);
     if (until)
         kw_host_add_time(b, "until", until);
@@ -467,7 +451,7 @@ static JsonNode *cmd_action(kw_host_req_t *req)
         json_builder_add_int_value(b, days);
     }
     json_builder_end_object(b);
-    return finish(b);
+    return kw_host_finish(b);
 }
 
 /* ---- the daily routine (not in this version) ----------------------------------- */

@@ -111,6 +111,10 @@ function kwDate(iso) {
 
 /* ---- DOM ----------------------------------------------------------------- */
 
+function $(id) {
+  return document.getElementById(id);
+}
+
 /* An element with attributes and children (strings become text, never HTML). */
 function kwEl(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -150,6 +154,33 @@ function kwShowError(container, err) {
     );
   }
   container.hidden = false;
+}
+
+/* kwShowError, plus the one step that helps: set up an account, or sync. */
+function kwShowProblem(container, err) {
+  kwShowError(container, err);
+  if (err.code === "not-configured") {
+    container.append(kwEl("button", { class: "kw-primary", onclick: () => browser.runtime.openOptionsPage() },
+      kwMsg("setUpAccount")));
+  } else if (err.code === "not-synced") {
+    container.append(kwEl("button", { class: "kw-primary",
+      onclick: () => browser.runtime.sendMessage({ type: "sync-now" }) }, kwMsg("syncNow")));
+  }
+}
+
+/* The sync line of a page: "Synced 3 minutes ago", "Syncing…", or the last
+ * sync's problem. Without a sync of this profile's add-on, the host's record
+ * of the last one (from another profile, the command line, cron). */
+async function kwShowSyncLine(el) {
+  let { syncRunning, lastSync } = await browser.storage.local.get({ syncRunning: 0, lastSync: null });
+  if (!lastSync && !syncRunning) {
+    try {
+      lastSync = (await kwCall("status")).last_sync;
+    } catch (e) {
+      lastSync = null; // the page itself shows what is wrong with the host
+    }
+  }
+  el.textContent = kwSyncText(syncRunning, lastSync);
 }
 
 /* The actions a relationship row offers, done here or by the background. */

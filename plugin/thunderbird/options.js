@@ -6,19 +6,10 @@
  * desktop keyring (never in the add-on's storage, never in a file). */
 "use strict";
 
-function $(id) {
-  return document.getElementById(id);
-}
-
 function status(text, isError) {
   const box = $("form-status");
   box.hidden = false;
   box.replaceChildren(kwEl("p", { class: isError ? "kw-error-headline" : "" }, text));
-}
-
-async function showSyncLine() {
-  const { syncRunning, lastSync } = await browser.storage.local.get({ syncRunning: 0, lastSync: null });
-  $("sync-line").textContent = kwSyncText(syncRunning, lastSync);
 }
 
 function accountRow(a) {
@@ -144,7 +135,7 @@ browser.runtime.onMessage.addListener((msg) => {
     $("sync-line").textContent = kwMsg("syncProgress", msg.data.account, msg.data.folder, msg.data.done || 0,
       msg.data.total || 0);
   } else if (msg.type === "sync-state") {
-    showSyncLine();
+    kwShowSyncLine($("sync-line"));
     if (!msg.running && !$("form-status").hidden) {
       status(kwSyncText(false, msg.lastSync));
     }
@@ -155,7 +146,7 @@ kwLocalize();
 (async () => {
   const { syncMinutes } = await browser.storage.local.get({ syncMinutes: 15 });
   $("sync-minutes").value = syncMinutes;
-  showSyncLine();
+  kwShowSyncLine($("sync-line"));
   await fillIdentities();
   await load();
 })();

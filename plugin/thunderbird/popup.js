@@ -5,27 +5,6 @@
 
 const MAX_ROWS = 8;
 
-function $(id) {
-  return document.getElementById(id);
-}
-
-/* "Synced 3 minutes ago", "Syncing…", or the last sync's problem. */
-async function showSyncLine() {
-  const { syncRunning, lastSync } = await browser.storage.local.get({ syncRunning: 0, lastSync: null });
-  $("sync-line").textContent = kwSyncText(syncRunning, lastSync);
-}
-
-function showProblem(err) {
-  const box = $("problem");
-  kwShowError(box, err);
-  if (err.code === "not-configured") {
-    box.append(kwEl("button", { class: "kw-primary", onclick: () => browser.runtime.openOptionsPage() },
-      kwMsg("setUpAccount")));
-  } else if (err.code === "not-synced") {
-    box.append(kwEl("button", { class: "kw-primary", onclick: syncNow }, kwMsg("syncNow")));
-  }
-}
-
 async function onAction(action, rel, row) {
   const status = row.querySelector(".kw-row-status");
   status.hidden = false;
@@ -76,7 +55,7 @@ async function show() {
     return;
   } catch (e) {
     if (e.code !== "not-available") {
-      showProblem(e);
+      kwShowProblem($("problem"), e);
       return;
     }
     $("today-missing").hidden = false;
@@ -84,13 +63,13 @@ async function show() {
   try {
     renderAttention(await kwCall("overdue", { limit: MAX_ROWS }));
   } catch (e) {
-    showProblem(e);
+    kwShowProblem($("problem"), e);
   }
 }
 
 async function load() {
   $("problem").hidden = true;
-  showSyncLine();
+  kwShowSyncLine($("sync-line"));
   await show();
   // What the popup just saw, the badge shows too (keepwarm removed, synced meanwhile...).
   browser.runtime.sendMessage({ type: "refresh" });
@@ -98,7 +77,7 @@ async function load() {
 
 async function syncNow() {
   await browser.runtime.sendMessage({ type: "sync-now" });
-  showSyncLine();
+  kwShowSyncLine($("sync-line"));
 }
 
 kwLocalize();
@@ -115,7 +94,7 @@ browser.runtime.onMessage.addListener((msg) => {
   if (msg.type === "sync-state" && !msg.running) {
     load();
   } else if (msg.type === "sync-state" || msg.type === "sync-progress") {
-    showSyncLine();
+    kwShowSyncLine($("sync-line"));
   }
 });
 load();

@@ -6,23 +6,6 @@
 let currentView = "attention";
 let selected = null; // the key of the relationship shown in the details
 
-function $(id) {
-  return document.getElementById(id);
-}
-
-async function showSyncLine() {
-  const { syncRunning, lastSync } = await browser.storage.local.get({ syncRunning: 0, lastSync: null });
-  $("sync-line").textContent = kwSyncText(syncRunning, lastSync);
-}
-
-function showProblem(err) {
-  kwShowError($("problem"), err);
-  if (err.code === "not-configured") {
-    $("problem").append(kwEl("button", { class: "kw-primary", onclick: () => browser.runtime.openOptionsPage() },
-      kwMsg("setUpAccount")));
-  }
-}
-
 async function onAction(action, rel, row) {
   const status = row ? row.querySelector(".kw-row-status") : $("d-status");
   status.hidden = false;
@@ -101,7 +84,7 @@ async function showView(name) {
       $("view-note").textContent = kwMsg(name === "review" ? "reviewNotAvailable" : "todayNotAvailable");
       $("view-note").hidden = false;
     } else {
-      showProblem(e);
+      kwShowProblem($("problem"), e);
     }
   }
 }
@@ -119,7 +102,7 @@ async function select(key) {
     ]);
   } catch (e) {
     $("details").hidden = true;
-    showProblem(e);
+    kwShowProblem($("problem"), e);
     return;
   }
   $("d-title").textContent = rel.title;
@@ -194,7 +177,7 @@ browser.runtime.onMessage.addListener((msg) => {
     showView(currentView);
   }
   if (msg.type === "sync-state" || msg.type === "sync-progress" || msg.type === "state") {
-    showSyncLine();
+    kwShowSyncLine($("sync-line"));
   }
 });
 browser.storage.onChanged.addListener((changes, area) => {
@@ -203,7 +186,7 @@ browser.storage.onChanged.addListener((changes, area) => {
   }
 });
 
-showSyncLine();
+kwShowSyncLine($("sync-line"));
 (async () => {
   await showView("attention");
   await focusFromStorage();

@@ -21,14 +21,13 @@ import os
 import secrets
 import stat
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import *  # noqa: F401,F403
 import kwtest
 import gen_mailbox
-from guitest import files_containing, need, rerun_in_dbus_session, start_keyring
+from guitest import ProcWatcher, files_containing, need, rerun_in_dbus_session, start_keyring
 from kwhost import Host, host_request
 
 ME = "seller@mycompany.example"
@@ -36,32 +35,6 @@ ME = "seller@mycompany.example"
 
 def err_code(a):
     return (a.get("error") or {}).get("code")
-
-
-class SyncScanner(threading.Thread):
-    """Records cmdline + environ of every `keepwarm ... sync` process it sees."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.seen = {}
-        self.stop = False
-
-    def run(self):
-        exe = kwtest.keepwarm_path().encode()
-        while not self.stop:
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit() or pid in self.seen:
-                    continue
-                try:
-                    with open("/proc/%s/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                    if not cmd.startswith(exe) or b"\0sync\0" not in cmd:
-                        continue
-                    with open("/proc/%s/environ" % pid, "rb") as f:
-                        self.seen[pid] = (cmd, f.read())
-                except OSError:
-                    continue
-            time.sleep(0.003)
 
 
 def test(env):
@@ -107,7 +80,8 @@ def test(env):
             "status lists the account: password in the keyring, managed here")
 
         # The host's sync: progress events, then the answer.
-        scanner = SyncScanner()
+        exe = kwtest.keepwarm_path().encode()
+        scanner = ProcWatcher(lambda cmd: cmd.startswith(exe) and b"\0sync\0" in cmd, interval=0.003)
         scanner.start()
         h = Host(env=env)
         h.send({"id": "s1", "cmd": "sync", "progress": True})

@@ -28,6 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, is_, like, main, skip,  # noqa: E402
                     note, ok, remove_cleanup, run_keepwarm, skip_all, sync_args, tmpdir)
+from guitest import start_xvfb  # noqa: E402
 
 PACKAGES = ("keepwarm", "claws-mail-plugin-keepwarm", "webext-keepwarm")
 ADDON_ID = "keepwarm@keepwarm.example.org"
@@ -100,24 +101,6 @@ def write_claws_config(cfg, dv):
     os.chmod(pw, 0o600)
 
 
-def start_xvfb(work):
-    r, w = os.pipe()
-    log = open(os.path.join(work, "xvfb.log"), "wb")
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
-                         start_new_session=True)
-    os.close(w)
-    buf = b""
-    end = time.monotonic() + 15
-    while not buf.endswith(b"\n") and time.monotonic() < end:
-        chunk = os.read(r, 16)
-        if not chunk:
-            break
-        buf += chunk
-    os.close(r)
-    return p, (":" + buf.decode().strip()) if buf.strip() else None
-
-
 def kill_group(p):
     if p and p.poll() is None:
         try:
@@ -139,11 +122,7 @@ def plugins_in_clawsrc(cfg):
 
 def claws_loads_plugin(dv, plugin_dir):
     work = tmpdir("kw-pkg-claws-")
-    xvfb, display = start_xvfb(work)
-    if not ok(display, "Xvfb started"):
-        kill_group(xvfb)
-        return
-    c1 = add_cleanup(lambda: kill_group(xvfb))
+    xvfb, display = start_xvfb(work)  # guitest.Proc: killed at exit
     cfg = os.path.join(work, "cfg")
     write_claws_config(cfg, dv)
     env = dict(os.environ, HOME=os.path.join(work, "home"), XDG_RUNTIME_DIR=os.path.join(work, "run"),
@@ -210,9 +189,8 @@ def claws_loads_plugin(dv, plugin_dir):
     ok(any(os.path.basename(p) == "keepwarm.so" for p in plugins),
        "clawsrc [Plugins_GTK3] still lists keepwarm.so after Claws' exit", plugins)
     log.close()
-    kill_group(xvfb)
+    xvfb.kill()
     remove_cleanup(c2)
-    remove_cleanup(c1)
 
 
 def thunderbird_has_addon():

@@ -8,6 +8,8 @@
     rerun_in_dbus_session()              run this test again inside dbus-run-session (a
                                          private session bus that ends with the test)
     start_keyring(env)                   gnome-keyring-daemon with a throwaway, unlocked keyring
+    w = ProcWatcher(match); w.start() ... w.stop = True; w.join(); w.seen {pid: (cmdline, environ)}
+                                         every process whose cmdline match(bytes) accepts, as it appears
 """
 import os
 import secrets
@@ -15,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import kwtest
@@ -96,7 +99,8 @@ def rerun_in_dbus_session():
     r = subprocess.run(["dbus-run-session", "--", "sh", "-c", 'KW_TEST_DBUS_SESSION=$$ exec "$0" "$@"',
                         sys.executable] + sys.argv, stderr=subprocess.PIPE)
     for line in r.stderr.decode(errors="replace").splitlines():
-        if "Failed to set fd limit" not in line:  # dbus-daemon as root in a container
+        # The private bus's own chatter (service activation, fd limits as root).
+        if not line.startswith("dbus-daemon["):
             sys.stderr.write(line + "\n")
     kwtest._tap["done"] = True
     sys.exit(r.returncode)
@@ -131,3 +135,31 @@ def start_keyring(env):
             return p
         time.sleep(0.1)
     raise RuntimeError("gnome-keyring-daemon did not come up")
+
+
+class ProcWatcher(threading.Thread):
+    """Records the cmdline and environment of each process, seen in /proc while
+    it runs, whose cmdline (bytes, NUL-separated) `match` accepts."""
+
+    def __init__(self, match, interval=0.005):
+        super().__init__(daemon=True)
+        self.match = match
+        self.interval = interval
+        self.seen = {}
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit() or pid in self.seen:
+                    continue
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        cmd = f.read()
+                    if not cmd or not self.match(cmd):
+                        continue
+                    with open("/proc/%s/environ" % pid, "rb") as f:
+                        self.seen[pid] = (cmd, f.read())
+                except OSError:
+                    continue
+            time.sleep(self.interval)

@@ -99,6 +99,23 @@ def account_prefs(dv, smtp_port, me, name="Sam Seller"):
     }
 
 
+def poll(fn, timeout, what):
+    """Call fn() until it returns something truthy (Marionette errors count as
+    not yet); that value, or None after `timeout` seconds (noted)."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except MarionetteError as e:
+            last = str(e)
+        time.sleep(0.25)
+    note("timed out waiting for %s (last: %s)" % (what, str(last)[:500]))
+    return None
+
+
 def _tb_env(home, display=None, lang="C.UTF-8", extra=None):
     e = dict(os.environ)
     e.update({"HOME": home, "MOZ_CRASHREPORTER_DISABLE": "1", "MOZ_CRASHREPORTER": "0",
@@ -193,19 +210,7 @@ class Thunderbird:
 
     def wait_js(self, script, *args, timeout=30, what="condition"):
         """Poll a chrome script until it returns something truthy; that value or None."""
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            try:
-                v = self.m.js(script, *args)
-                if v:
-                    return v
-                last = v
-            except MarionetteError as e:
-                last = str(e)
-            time.sleep(0.25)
-        note("timed out waiting for %s (last: %s)" % (what, str(last)[:500]))
-        return None
+        return poll(lambda: self.m.js(script, *args), timeout, what)
 
     # JS expressions (chrome) that find the <browser> of an add-on page.
     POPUP = ('[...document.querySelectorAll("browser")]'
@@ -246,19 +251,7 @@ class Thunderbird:
         return r.get("value")
 
     def wait_content(self, browser, code, *args, timeout=30, what="page condition"):
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            try:
-                v = self.content(browser, code, *args)
-                if v:
-                    return v
-                last = v
-            except MarionetteError as e:
-                last = str(e)
-            time.sleep(0.3)
-        note("timed out waiting for %s (last: %s)" % (what, str(last)[:500]))
-        return None
+        return poll(lambda: self.content(browser, code, *args), timeout, what)
 
     def stop(self):
         if self.m:

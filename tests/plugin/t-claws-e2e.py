@@ -16,7 +16,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from kwtest import *  # noqa: E402,F401,F403
 import kwtest  # noqa: E402
 import gen_mailbox  # noqa: E402
-from guitest import Proc, files_containing, need, start_xvfb  # noqa: E402
+from guitest import Proc, ProcWatcher, files_containing, need, start_xvfb  # noqa: E402
 
 DAY = 86400
 ME = "seller@mycompany.example"
@@ -123,33 +122,6 @@ class Ui:
         return [w for w in r.stdout.split() if w]
 
 
-class ProcScanner(threading.Thread):
-    """Watches /proc for `keepwarm sync` workers and records their argv and env."""
-
-    def __init__(self, marker):
-        super().__init__(daemon=True)
-        self.marker = marker
-        self.seen = {}
-        self.stop = False
-
-    def run(self):
-        while not self.stop:
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit() or pid in self.seen:
-                    continue
-                try:
-                    with open("/proc/%s/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                    if self.marker not in cmd or b"\0sync\0" not in cmd:
-                        continue
-                    with open("/proc/%s/environ" % pid, "rb") as f:
-                        env = f.read()
-                    self.seen[pid] = (cmd, env)
-                except OSError:
-                    continue
-            time.sleep(0.005)
-
-
 # --------------------------------------------------------------------------
 # The test
 # --------------------------------------------------------------------------
@@ -199,7 +171,7 @@ def run():
                    KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="2",
                    GTK_THEME="Adwaita")
         ui = Ui(dump, fifo, env, artifacts)
-        scanner = ProcScanner(db.encode())
+        scanner = ProcWatcher(lambda cmd: db.encode() in cmd and b"\0sync\0" in cmd)
         scanner.start()
 
         claws = Proc(["claws-mail", "--alternate-config-dir", cfg], env, os.path.join(work, "claws.out"))

@@ -36,7 +36,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,7 +44,8 @@ from kwtest import *  # noqa: E402,F401,F403
 import kwtest  # noqa: E402
 import gen_mailbox  # noqa: E402
 import tbtest  # noqa: E402
-from guitest import files_containing, need, rerun_in_dbus_session, start_keyring, start_xvfb  # noqa: E402
+from guitest import (ProcWatcher, files_containing, need, rerun_in_dbus_session, start_keyring,  # noqa: E402
+                     start_xvfb)
 from kwhost import host_request  # noqa: E402
 from smtpsink import SmtpSink  # noqa: E402
 
@@ -97,25 +97,30 @@ def badge(tb):
     return tb.m.js("const b = %s; return b ? [b.getAttribute('badge') || '', b.title] : null;" % ACTION_BUTTON)
 
 
-def select_message(tb, author):
-    """Select the newest message of `author` in the current folder; its Message-ID."""
-    return tb.wait_js("""
-        const about3Pane = document.getElementById("tabmail").currentAbout3Pane;
-        let best = null;
-        for (const hdr of about3Pane.gFolder.messages)
-            if (hdr.author.includes(arguments[0]) && (!best || hdr.date > best.date)) best = hdr;
-        if (!best) return null;
-        about3Pane.selectMessage(best);
-        return best.messageId;
-    """, author, timeout=60, what="a message from %s" % author)
-
-
-def displayed(tb, message_id):
-    return tb.wait_js("""
-        const w = document.getElementById("tabmail").currentAbout3Pane.messageBrowser.contentWindow;
-        return w.gMessage && w.gMessage.messageId == arguments[0] && w.document.readyState == "complete"
-            && %s.body != null;
-    """ % MESSAGE_DOC, message_id, timeout=30, what="message %s displayed" % message_id)
+def show_message(tb, author, timeout=90):
+    """Select the newest message of `author` in the current folder and wait
+    until the message pane displays it (selecting again while Thunderbird is
+    still loading the folder). Its Message-ID, or None."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        mid = tb.wait_js("""
+            const about3Pane = document.getElementById("tabmail").currentAbout3Pane;
+            let best = null;
+            for (const hdr of about3Pane.gFolder.messages)
+                if (hdr.author.includes(arguments[0]) && (!best || hdr.date > best.date)) best = hdr;
+            if (!best) return null;
+            about3Pane.selectMessage(best);
+            return best.messageId;
+        """, author, timeout=max(1, end - time.monotonic()), what="a message from %s" % author)
+        if not mid:
+            return None
+        if tb.wait_js("""
+            const w = document.getElementById("tabmail").currentAbout3Pane.messageBrowser.contentWindow;
+            return w.gMessage && w.gMessage.messageId == arguments[0] && w.document.readyState == "complete"
+                && %s.body != null;
+        """ % MESSAGE_DOC, mid, timeout=min(15, max(1, end - time.monotonic())), what="message %s" % mid):
+            return mid
+    return None
 
 
 def banner(tb):
@@ -218,8 +223,7 @@ def check_badge(ctx, tb):
 
 
 def check_banner(ctx, tb):
-    mid = select_message(tb, "jane@acme.example")
-    ok(mid and displayed(tb, mid), "a message from ACME's Jane is displayed")
+    ok(show_message(tb, "jane@acme.example"), "a message from ACME's Jane is displayed")
     want = host(ctx, "for-sender", address="jane@acme.example", lang=ctx.lang)["result"]["relationship"]["hint"]
     got = tb.wait_js("const b = %s.getElementById('keepwarm-banner'); return b ? b.textContent : null;"
                      % MESSAGE_DOC, timeout=30, what="the banner")
@@ -230,8 +234,7 @@ def check_banner(ctx, tb):
         screenshot(ctx, "tb-banner-%s.png" % ctx.lang)
 
     before = len(log_lines(ctx))
-    mid = select_message(tb, "news@lists.example")
-    ok(mid and displayed(tb, mid), "a newsletter is displayed")
+    ok(show_message(tb, "news@lists.example"), "a newsletter is displayed")
     ok(wait_log(ctx, r"for-sender id=\S+ ok", before, 30), "the add-on asked keepwarm about its sender")
     time.sleep(0.5)
     is_(banner(tb), None, "no banner above the newsletter")
@@ -279,9 +282,10 @@ def check_popup(ctx, tb, total):
 def check_send(ctx, tb):
     """Write from the banner, send through the SMTP sink; the host hears of it
     and the sent message reaches the store."""
-    mid = select_message(tb, "jane@acme.example")
-    displayed(tb, mid)
-    tb.wait_js("return %s.getElementById('keepwarm-banner') != null;" % MESSAGE_DOC, timeout=30)
+    show_message(tb, "jane@acme.example")
+    if not tb.wait_js("return %s.getElementById('keepwarm-banner') != null;" % MESSAGE_DOC, timeout=30):
+        ok(False, "the banner is there to write from")
+        return
     tb.m.js("%s.querySelector('#keepwarm-banner button[data-action=\"write\"]').click(); return 1;" % MESSAGE_DOC)
     to = tb.wait_js("""
         const w = Services.wm.getMostRecentWindow("msgcompose");
@@ -389,31 +393,6 @@ def run_thunderbird(ctx, lang):
         ctx.tb_logs.append(tb.log_path)
 
 
-class EnvScanner(threading.Thread):
-    """Every process of this test's session whose cmdline or environment holds the needle."""
-
-    def __init__(self, needle):
-        super().__init__(daemon=True)
-        self.needle = needle
-        self.hits = set()
-        self.stop = False
-
-    def run(self):
-        while not self.stop:
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                for what in ("cmdline", "environ"):
-                    try:
-                        with open("/proc/%s/%s" % (pid, what), "rb") as f:
-                            if self.needle in f.read():
-                                with open("/proc/%s/cmdline" % pid, "rb") as g:
-                                    self.hits.add((what, g.read().split(b"\0")[0].decode(errors="replace")))
-                    except OSError:
-                        pass
-            time.sleep(0.05)
-
-
 def run():
     need(["Xvfb", "xdotool", "import", "dovecot", "dbus-run-session", "dbus-send", "gnome-keyring-daemon"])
     if not os.access(tbtest.TB_BIN, os.X_OK):
@@ -442,7 +421,7 @@ def run():
     ctx.host_log = os.path.join(ctx.home, ".local", "state", "keepwarm", "host.log")
     ctx.password = "CANARY-tb-" + secrets.token_hex(8)
     ctx.tb_logs = []
-    scanner = EnvScanner(ctx.password.encode())
+    scanner = ProcWatcher(lambda cmd: True, interval=0.05)
     scanner.start()
 
     start_keyring(ctx.env)
@@ -469,7 +448,10 @@ def run():
 
     scanner.stop = True
     scanner.join()
-    is_(sorted(scanner.hits), [], "the password is in no process's command line or environment")
+    hits = sorted({c.split(b"\0")[0].decode(errors="replace") for c, e in scanner.seen.values()
+                   if ctx.password.encode() in c or ctx.password.encode() in e})
+    ok(len(scanner.seen) > 20, "watched %d processes (Thunderbird, keepwarm hosts and syncs...)" % len(scanner.seen))
+    is_(hits, [], "the password is in no process's command line or environment")
     keepwarm_files = [os.path.join(ctx.home, d) for d in (".config", ".local")] + [ctx.manifest]
     is_(files_containing(keepwarm_files, ctx.password.encode()), [],
         "the password is in no keepwarm file (config, store, host log, last sync) and not in clear in the keyring")
