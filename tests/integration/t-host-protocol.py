@@ -21,6 +21,7 @@ stdin (4-byte native-endian length + UTF-8 JSON), answers read from stdout.
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -336,7 +337,42 @@ def test_concurrency(env, db):
     is_(sqlite_integrity(db), "ok", "the store passes integrity_check")
 
 
+def test_setup():
+    """keepwarm setup-thunderbird: the user's manifest, idempotent, --print, --program, --remove."""
+    home = kwtest.tmpdir("kw-setup-")
+    env = kwtest.kw_env({"HOME": home})
+    kw = kwtest.keepwarm_path()
+    path = os.path.join(home, ".mozilla", "native-messaging-hosts", "keepwarm.json")
+
+    def setup(*args):
+        r = subprocess.run([kw, "setup-thunderbird"] + list(args), env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        return r.returncode, r.stdout, r.stderr
+    rc, out, err = setup()
+    ok(rc == 0 and os.path.isfile(path), "setup-thunderbird writes ~/.mozilla/native-messaging-hosts/keepwarm.json",
+       out, err)
+    m = json.load(open(path))
+    is_(m, {"name": "keepwarm", "description": m.get("description"), "path": os.path.realpath(kw),
+            "type": "stdio", "allowed_extensions": ["keepwarm@keepwarm.example.org"]},
+        "the manifest: name, this program's absolute path, stdio, only the keepwarm add-on")
+    is_(stat.S_IMODE(os.stat(path).st_mode), 0o644, "readable by Thunderbird (0644), no secret in it")
+    xpi = os.path.join(kwtest.build_dir(), "thunderbird", "keepwarm.xpi")
+    if os.path.exists(xpi):
+        like(out, re.escape(os.path.realpath(xpi)), "it says which .xpi to add (the build's)")
+    rc, out, err = setup()
+    like(out, r"is up to date", "a second run changes nothing")
+    rc, out, err = setup("--print", "--program", "/opt/kw/bin/keepwarm")
+    ok(rc == 0 and json.loads(out)["path"] == "/opt/kw/bin/keepwarm", "--print --program PATH: the manifest for PATH")
+    rc, out, err = setup("--program", "bin/keepwarm")
+    is_(rc, 2, "--program with a relative path: usage error", err)
+    rc, out, err = setup("--remove")
+    ok(rc == 0 and not os.path.exists(path), "--remove removes it")
+    rc, out, err = setup("--remove")
+    is_(rc, 0, "--remove again is fine")
+
+
 def run():
+    test_setup()
     env = kwtest.kw_env()
     db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
     test_framing(env)

@@ -20,8 +20,9 @@ English run:
   banner opens a compose window to the customer, sending it through the SMTP
   sink makes the add-on hand the sent message to the host (record-sent, "not
   available" in this version) and sync, and the sent message reaches
-  keepwarm's store; with the host manifest removed, the popup says keepwarm is
-  not installed and the badge shows "!".
+  keepwarm's store; new mail in the INBOX makes the add-on sync; with the host
+  manifest removed, the popup says keepwarm is not installed and the badge
+  shows "!".
 German run (a second profile, Thunderbird in German): badge title, banner,
   buttons, popup and space in German, screenshots.
 Finally: the password appears in no keepwarm file and in no process's
@@ -260,20 +261,18 @@ def check_popup(ctx, tb, total):
     """, timeout=30, what="the space's list")
     is_(rows, [r["key"] for r in host(ctx, "overdue", limit=1000)["result"]["items"]],
         "the space lists every relationship needing attention")
-    tb.content(space, """
-        const row = [...content.document.querySelectorAll(".kw-row")].find(r => r.dataset.key == "acme.example");
-        row.querySelector("strong").click();
-        return 1;
-    """)
+    if not rows:
+        return
+    tb.content(space, 'content.document.querySelector(".kw-row strong").click(); return 1;')
     details = tb.wait_content(space, """
         const d = content.document;
         const items = d.querySelectorAll("#d-timeline li").length;
         return !d.getElementById("details").hidden && items ? {title: d.getElementById("d-title").textContent,
             timeline: items, text: d.getElementById("details").innerText} : null;
-    """, timeout=30, what="the details of acme.example")
-    show = json.loads(run_keepwarm(["show", "acme.example", "--format=json"], db=ctx.db)[1])
+    """, timeout=30, what="the details of %s" % rows[0])
+    show = json.loads(run_keepwarm(["show", rows[0], "--format=json"], db=ctx.db)[1])
     ok(details and details["timeline"] == len(show["timeline"]),
-       "the details show ACME's history (%s touches)" % (details and details["timeline"]))
+       "the details show %s's history (%s touches)" % (rows[0], details and details["timeline"]))
     time.sleep(0.3)
     screenshot(ctx, "tb-space-%s.png" % ctx.lang)
     tb.m.js('const t = document.getElementById("tabmail"); t.closeTab(t.currentTabInfo); t.switchToTab(0); return 1;')
@@ -322,6 +321,19 @@ def check_send(ctx, tb):
             time.sleep(2)
     ok(found and found[0]["direction"] in ("out", "both"),
        "the sent message is in keepwarm's history of ACME", found)
+
+
+def check_new_mail(ctx, tb):
+    """New mail in the INBOX: Thunderbird hears of it (IDLE), the add-on syncs,
+    keepwarm has the message."""
+    subject = "Re: Checking in " + secrets.token_hex(4)
+    before = len(log_lines(ctx))
+    ctx.dv.append("INBOX", gen_mailbox.simple_message('"Jane Doe" <jane@acme.example>', ME, subject,
+                                                      time.time() - 30, "new-%s@kw.test" % secrets.token_hex(4)))
+    ok(wait_log(ctx, r"sync: pid \d+ exited 0", before, 90), "new mail arrives: the add-on syncs (no alarm needed)")
+    rc, out, err = run_keepwarm(["show", "acme.example", "--format=json"], db=ctx.db)
+    found = [t for t in json.loads(out)["timeline"] if t["subject"] == subject] if rc == 0 else []
+    ok(found, "and keepwarm has the new message from Jane", out[-500:], err)
 
 
 def check_not_installed(ctx, tb):
@@ -387,6 +399,7 @@ def run_thunderbird(ctx, lang):
         check_popup(ctx, tb, total)
         if lang == "en":
             check_send(ctx, tb)
+            check_new_mail(ctx, tb)
         check_not_installed(ctx, tb)
     finally:
         tb.stop()
