@@ -18,6 +18,9 @@ stdin (4-byte native-endian length + UTF-8 JSON), answers read from stdout.
    no store.
 3. Concurrency: many host processes (reads and writes) while a sync writes
    the same store: every answer is ok, the sync finishes, the store is sound.
+4. An answer over Thunderbird's 1 MiB limit (500 people with 4 KB notes): the
+   list is cut from its end and marked truncated.
+5. `keepwarm setup-thunderbird`.
 """
 import json
 import os
@@ -337,6 +340,36 @@ def test_concurrency(env, db):
     is_(sqlite_integrity(db), "ok", "the store passes integrity_check")
 
 
+def test_big_answer(env):
+    """An answer over Thunderbird's 1 MiB limit: the list is cut from its end,
+    marked truncated, and the message stays under the limit."""
+    maildir, truth, _ = generated_mailbox(messages=10000, seed=3)
+    db = kwtest.new_db()
+    with Dovecot(maildir=maildir) as dv:
+        rc, out, err = run_keepwarm(kwtest.sync_args(dv), password=dv.password, db=db, timeout=300)
+    if not is_(rc, 0, "sync a 10k-message mailbox", show_run(rc, out, err)):
+        return
+    argv = [kwtest.keepwarm_path(), "--db", db, "native-host"]
+    answers, rc, err = host_call([{"id": 1, "cmd": "overdue", "all": True, "by": "person", "limit": 5000,
+                                   "as_of": truth["now"]}], env=env, argv=argv)
+    people = [r["key"] for r in answers[0]["result"]["items"]]
+    note_text = "N" * 3990
+    answers, rc, err = host_call([{"id": k, "cmd": "action", "action": "note", "target": k, "text": note_text}
+                                  for k in people], env=env, argv=argv, timeout=300)
+    ok(len(answers) == len(people) and all(a.get("ok") for a in answers),
+       "%d notes of 4 KB set in one host process" % len(people))
+    p = subprocess.run(argv, input=frame({"id": 2, "cmd": "overdue", "all": True, "by": "person", "limit": 5000,
+                                          "as_of": truth["now"]}),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+    bodies = unframe(p.stdout)
+    size = len(bodies[0]) if bodies else 0
+    ok(0 < size <= 1024 * 1024, "the answer fits in 1 MiB (%d bytes) although the list does not" % size)
+    r = json.loads(bodies[0])["result"] if bodies else {}
+    ok(r.get("truncated") is True and 0 < len(r.get("items", [])) < r.get("total", 0) == len(people),
+       "cut from the end and marked truncated: %s of %s items" % (len(r.get("items", [])), r.get("total")))
+    is_([i["key"] for i in r.get("items", [])], people[:len(r.get("items", []))], "the items kept are the first ones")
+
+
 def test_setup():
     """keepwarm setup-thunderbird: the user's manifest, idempotent, --print, --program, --remove."""
     home = kwtest.tmpdir("kw-setup-")
@@ -384,6 +417,7 @@ def run():
             return
         test_model(env, db)
         test_concurrency(env, db)
+    test_big_answer(env)
     test_log(env)
 
 
