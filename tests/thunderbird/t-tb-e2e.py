@@ -214,12 +214,12 @@ def set_up_account(ctx, tb):
 
 def check_badge(ctx, tb):
     want = host(ctx, "overdue", limit=1, lang=ctx.lang)["result"]["total"]
-    b = tb.wait_js("const b = %s; return b && b.getAttribute('badge') == arguments[0] ? b.title : null;"
-                   % ACTION_BUTTON, str(want) if want else "", timeout=60, what="the badge")
-    ok(b is not None, "the badge shows %s, the host's number of open items" % want, badge(tb))
     title = ("keepwarm: %d relationships need attention" if ctx.lang == "en"
              else "keepwarm: %d Beziehungen brauchen Aufmerksamkeit") % want
-    is_(b, title, "badge tooltip")
+    # The text and the tooltip are set one after the other: wait for both.
+    b = tb.wait_js("const b = %s; return b && b.getAttribute('badge') == arguments[0] && b.title == arguments[1];"
+                   % ACTION_BUTTON, str(want) if want else "", title, timeout=60, what="the badge")
+    ok(b, "the badge shows %s, the host's number of open items, and says so: '%s'" % (want, title), badge(tb))
     return want
 
 
@@ -380,6 +380,7 @@ def run_thunderbird(ctx, lang):
                             lang="de_DE.UTF-8" if lang == "de" else "C.UTF-8",
                             env={"XDG_RUNTIME_DIR": ctx.env["XDG_RUNTIME_DIR"]})
     try:
+        started = len(log_lines(ctx))
         tb.start()
         active = tb.m.js("""
             const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
@@ -394,6 +395,8 @@ def run_thunderbird(ctx, lang):
                "before set-up the button's tooltip asks to set up the account", badge(tb))
             if not set_up_account(ctx, tb):
                 return
+        if lang == "de":  # configured by now: the sync alarm's first run (shortly after start)
+            ok(wait_log(ctx, r"sync: pid \d+ exited 0", started, 60), "the sync alarm runs keepwarm sync at start-up")
         total = check_badge(ctx, tb)
         check_banner(ctx, tb)
         check_popup(ctx, tb, total)
@@ -469,6 +472,9 @@ def run():
     is_(files_containing(keepwarm_files, ctx.password.encode()), [],
         "the password is in no keepwarm file (config, store, host log, last sync) and not in clear in the keyring")
     is_(files_containing(ctx.tb_logs, ctx.password.encode()), [], "nor in Thunderbird's output")
+    profiles = [os.path.join(ctx.work, lang, "profile") for lang in WORDS]
+    is_(files_containing(profiles, ctx.password.encode()), [],
+        "nor in clear in the Thunderbird profiles (the add-on's storage; Thunderbird's own logins are encrypted)")
 
 
 if __name__ == "__main__":
