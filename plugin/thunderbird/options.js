@@ -6,6 +6,8 @@
  * desktop keyring (never in the add-on's storage, never in a file). */
 "use strict";
 
+let savedAccount = null; // the account just set up, until its first sync ends
+
 function status(text, isError) {
   const box = $("form-status");
   box.hidden = false;
@@ -115,6 +117,7 @@ $("account-form").addEventListener("submit", async (ev) => {
   status(kwMsg("saving"));
   try {
     const r = await kwCall("set-account", request);
+    savedAccount = r.account;
     status(kwMsg("savedSyncing", r.account));
     await browser.runtime.sendMessage({ type: "sync-now" });
     await load();
@@ -136,8 +139,16 @@ browser.runtime.onMessage.addListener((msg) => {
       msg.data.total || 0);
   } else if (msg.type === "sync-state") {
     kwShowSyncLine($("sync-line"));
-    if (!msg.running && !$("form-status").hidden) {
-      status(kwSyncText(false, msg.lastSync));
+    if (!msg.running && savedAccount) {
+      // The first sync of the account just set up: say how it went.
+      const r = (msg.lastSync && msg.lastSync.result) || {};
+      const mine = (r.accounts || []).find((ev) => ev.account === savedAccount);
+      if (r.error || !mine || mine.status !== "ok") {
+        status(kwSyncText(false, msg.lastSync), true);
+      } else {
+        status(kwMsg("setUpDone", savedAccount));
+      }
+      savedAccount = null;
     }
   }
 });

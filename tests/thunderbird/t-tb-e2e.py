@@ -203,6 +203,11 @@ def set_up_account(ctx, tb):
     """, timeout=30, what="the options page after saving")
     ok(status and "password in the desktop keyring" in status, "the page lists the account, password in the keyring",
        status)
+    done = tb.wait_content(page, """
+        const box = content.document.getElementById("form-status");
+        return !box.hidden && box.innerText.includes("is set up") ? box.innerText : null;
+    """, timeout=60, what="the outcome of the first sync")
+    like(done, r"“Work” is set up: keepwarm has read your mail", "and says the first sync went well")
     screenshot(ctx, "tb-options-%s.png" % ctx.lang)
     with open(ctx.config) as f:
         text = f.read()
