@@ -9,7 +9,7 @@ const AFTER_SEND_ALARM = "kw-after-send";
 const DEFAULT_SYNC_MINUTES = 15;
 const BANNER_SCRIPT = "keepwarm-banner";
 const SPACE_NAME = "keepwarm";
-const SYNC_STALE_MS = 30 * 60 * 1000; // a "running" mark older than this is from a crash
+const SYNC_STALE_MS = 30 * 60 * 1000; // a "running" mark older than this is stale in any case
 
 /* ---- set-up (idempotent: runs on every wake) -------------------------------- */
 
@@ -281,6 +281,10 @@ browser.runtime.onMessage.addListener((msg, sender) => {
 });
 
 (async () => {
+  // This script runs when the page starts or wakes up. A running sync keeps
+  // the page awake (its port is open), so a "running" mark found now is left
+  // over from a Thunderbird that quit or crashed during a sync.
+  await browser.storage.local.set({ syncRunning: 0 });
   await Promise.allSettled([ensureBanner(), ensureSpace(), ensureAlarm()]);
   await refreshBadge();
 })();
