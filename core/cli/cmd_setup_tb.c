@@ -98,8 +98,9 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
 
     rc = kw_cli_parse_options(cli, "setup-thunderbird", NULL,
                               "Let the keepwarm add-on for Thunderbird use this keepwarm.",
-                              "Writes ~/.mozilla/native-messaging-hosts/" KW_TB_HOST_NAME ".json, which tells "
-                              "Thunderbird to start this\nprogram for the add-on " KW_TB_EXTENSION_ID
+                              "Writes ~/.mozilla/native-messaging-hosts/" KW_TB_HOST_NAME
+                              ".json, which tells Thunderbird to start this\nprogram for the add-on "
+                              KW_TB_EXTENSION_ID
                               ", and says how to add the add-on.\nThe add-on uses the same database and "
                               "config file as the command.",
                               entries, &argc, &argv);
@@ -152,12 +153,12 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
     if (xpi && system_wide)
         printf("\nThe add-on is installed for all users (%s): restart Thunderbird.\n", xpi);
     else if (xpi)
-        printf("\nNow add the add-on in Thunderbird: menu ≡ → Add-ons and Themes → ⚙ → Install Add-on "
-               "From File… →\n  %s\n", xpi);
+        printf("\nNow add the add-on in Thunderbird: menu ≡ → Add-ons and Themes → ⚙ → "
+               "Install Add-on From File… →\n  %s\n", xpi);
     else
         printf("\nNow add the keepwarm add-on in Thunderbird (menu ≡ → Add-ons and Themes → ⚙ → "
-               "Install Add-on From File…).\nIt is built by 'make thunderbird' (build/thunderbird/keepwarm.xpi) "
-               "and shipped by the webext-keepwarm package.\n");
+               "Install Add-on From File…).\nIt is built by 'make thunderbird' "
+               "(build/thunderbird/keepwarm.xpi) and shipped by the webext-keepwarm package.\n");
     printf("Then open keepwarm's options in Thunderbird to set up your IMAP account, unless\n%s already "
            "has one.\n", "~/.config/keepwarm/config");
     if (g_file_test("/var/lib/flatpak/app/org.mozilla.Thunderbird", G_FILE_TEST_IS_DIR) ||

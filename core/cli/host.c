@@ -167,7 +167,8 @@ static int send_node(host_loop_t *loop, JsonNode *msg, size_t *sent)
         JsonObject *o = json_node_get_object(msg);
         JsonNode *res = json_object_has_member(o, "result") ? json_object_get_member(o, "result") : NULL;
         JsonObject *ro = res && JSON_NODE_HOLDS_OBJECT(res) ? json_node_get_object(res) : NULL;
-        JsonNode *items = ro && json_object_has_member(ro, "items") ? json_object_get_member(ro, "items") : NULL;
+        JsonNode *items = ro && json_object_has_member(ro, "items") ? json_object_get_member(ro, "items")
+                                                                     : NULL;
 
         if (items && JSON_NODE_HOLDS_ARRAY(items) && json_array_get_length(json_node_get_array(items)) > 0) {
             JsonArray *a = json_node_get_array(items);
@@ -183,8 +184,8 @@ static int send_node(host_loop_t *loop, JsonNode *msg, size_t *sent)
         }
         if (len > MAX_ANSWER) {
             JsonNode *id = json_object_get_member(o, "id");
-            JsonNode *err = answer_new(id, NULL, KW_HOST_E_TOO_LARGE,
-                                       "the answer is larger than the 1 MiB a host may send; ask for fewer items");
+            JsonNode *err = answer_new(id, NULL, KW_HOST_E_TOO_LARGE, "the answer is larger than the 1 MiB a "
+                                       "host may send; ask for fewer items");
             g_free(s);
             s = to_json(err, &len);
             json_node_unref(err);
@@ -204,7 +205,7 @@ static int send_event(kw_host_req_t *req, const char *event, JsonNode *data)
     size_t sent;
     int rc;
 
-    JsonNode *id = json_object_has_member(req->params, "id") ? json_object_get_member(req->params, "id") : NULL;
+    JsonNode *id = kw_host_member(req, "id");
 
     json_object_set_member(o, "id", id ? json_node_copy(id) : json_node_new(JSON_NODE_NULL));
     json_object_set_string_member(o, "event", event);
@@ -217,10 +218,14 @@ static int send_event(kw_host_req_t *req, const char *event, JsonNode *data)
 
 /* ---- parameters ---------------------------------------------------------- */
 
-static JsonNode *param(kw_host_req_t *req, const char *name)
+JsonNode *kw_host_member(kw_host_req_t *req, const char *name)
 {
-    JsonNode *n = json_object_has_member(req->params, name) ? json_object_get_member(req->params, name) : NULL;
-    return n && !JSON_NODE_HOLDS_NULL(n) ? n : NULL;
+    JsonNode *n;
+
+    if (!req->params || !json_object_has_member(req->params, name))
+        return NULL;
+    n = json_object_get_member(req->params, name);
+    return JSON_NODE_HOLDS_NULL(n) ? NULL : n;
 }
 
 static int missing(kw_host_req_t *req, const char *name, int required)
@@ -232,7 +237,7 @@ static int missing(kw_host_req_t *req, const char *name, int required)
 
 int kw_host_param_string(kw_host_req_t *req, const char *name, int required, const char **out)
 {
-    JsonNode *n = param(req, name);
+    JsonNode *n = kw_host_member(req, name);
     if (!n)
         return missing(req, name, required);
     if (json_node_get_value_type(n) != G_TYPE_STRING) {
@@ -246,7 +251,7 @@ int kw_host_param_string(kw_host_req_t *req, const char *name, int required, con
 int kw_host_param_int(kw_host_req_t *req, const char *name, int required, int64_t min, int64_t max,
                       int64_t *out)
 {
-    JsonNode *n = param(req, name);
+    JsonNode *n = kw_host_member(req, name);
     gint64 v;
     if (!n)
         return missing(req, name, required);
@@ -266,7 +271,7 @@ int kw_host_param_int(kw_host_req_t *req, const char *name, int required, int64_
 
 int kw_host_param_bool(kw_host_req_t *req, const char *name, gboolean *out)
 {
-    JsonNode *n = param(req, name);
+    JsonNode *n = kw_host_member(req, name);
     if (!n)
         return 0;
     if (json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
@@ -279,7 +284,7 @@ int kw_host_param_bool(kw_host_req_t *req, const char *name, gboolean *out)
 
 int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out)
 {
-    JsonNode *n = param(req, name);
+    JsonNode *n = kw_host_member(req, name);
     GStrvBuilder *b;
 
     *out = NULL;
@@ -477,7 +482,8 @@ static int handle(host_loop_t *loop, char *body, uint32_t len)
     } else if (!g_utf8_validate(body, len, NULL)) {
         kw_host_fail(&req, KW_HOST_E_BAD_JSON, "the message is not UTF-8 text");
     } else if (too_deep(body, len)) {
-        kw_host_fail(&req, KW_HOST_E_BAD_JSON, "the message is nested more than %d levels deep", MAX_JSON_DEPTH);
+        kw_host_fail(&req, KW_HOST_E_BAD_JSON, "the message is nested more than %d levels deep",
+                     MAX_JSON_DEPTH);
     } else if (!json_parser_load_from_data(parser, body, (gssize)len, &err)) {
         kw_host_fail(&req, KW_HOST_E_BAD_JSON, "not valid JSON: %s", err->message);
         g_clear_error(&err);
@@ -512,7 +518,10 @@ static int handle(host_loop_t *loop, char *body, uint32_t len)
     }
     if (!req.err_code && !result)
         kw_host_fail(&req, KW_HOST_E_INTERNAL, "the command gave no answer");
-    answer = req.err_code ? answer_new(id, NULL, req.err_code, req.err_message) : answer_new(id, result, NULL, NULL);
+    if (req.err_code)
+        answer = answer_new(id, NULL, req.err_code, req.err_message);
+    else
+        answer = answer_new(id, result, NULL, NULL);
     rc = send_node(loop, answer, &sent);
     id_text = id_for_log(id);
     if (req.err_code) {
@@ -564,7 +573,8 @@ int kw_host_main(kw_cli_t *cli, const char *manifest, const char *extension_id)
     if (manifest)
         kw_host_log("start: keepwarm %s, protocol %d, for %s", KW_VERSION, KW_HOST_PROTOCOL, ext);
     else
-        kw_host_log("start: keepwarm %s, protocol %d, as 'keepwarm native-host'", KW_VERSION, KW_HOST_PROTOCOL);
+        kw_host_log("start: keepwarm %s, protocol %d, as 'keepwarm native-host'", KW_VERSION,
+                    KW_HOST_PROTOCOL);
 
     for (;;) {
         char *body = NULL;
@@ -574,13 +584,14 @@ int kw_host_main(kw_cli_t *cli, const char *manifest, const char *extension_id)
         if (st == KW_FRAME_EOF)
             break;
         if (st == KW_FRAME_TRUNCATED || st == KW_FRAME_IO) {
-            kw_host_log("input %s after %d request(s)", st == KW_FRAME_IO ? g_strerror(errno) : "ended inside a message",
-                        requests);
+            kw_host_log("input %s after %d request(s)",
+                        st == KW_FRAME_IO ? g_strerror(errno) : "ended inside a message", requests);
             break;
         }
         requests++;
         if (st == KW_FRAME_TOO_LARGE) {
-            char *msg = g_strdup_printf("the message has %u bytes; a request may have at most %u", len, MAX_REQUEST);
+            char *msg = g_strdup_printf("the message has %u bytes; a request may have at most %u", len,
+                                        MAX_REQUEST);
             kw_host_log("refused a message of %u bytes", len);
             if (refuse(&loop, KW_HOST_E_TOO_LARGE, msg) < 0 || len > MAX_DRAIN ||
                 kw_frame_skip(STDIN_FILENO, len) != KW_FRAME_OK) {

@@ -83,6 +83,9 @@ JsonNode *kw_host_fail(kw_host_req_t *req, const char *code, const char *fmt, ..
  * may be NULL (then the status name is the message). */
 JsonNode *kw_host_fail_status(kw_host_req_t *req, kw_status_t status, const char *message);
 
+/* The request's member `name`, or NULL when it is absent or JSON null (transfer none). */
+JsonNode *kw_host_member(kw_host_req_t *req, const char *name);
+
 /* Parameters. Each returns 0 and sets *out (a missing optional parameter
  * leaves *out as it was), or -1 after kw_host_fail(BAD_REQUEST) naming the
  * parameter when it is missing but required, or of the wrong type. Strings

@@ -60,7 +60,8 @@ static int config_save(kw_host_req_t *req, GKeyFile *kf, const char *path)
 
     if (g_mkdir_with_parents(dir, 0700) != 0 ||
         !g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
-        kw_host_fail(req, KW_HOST_E_CONFIG, "cannot write %s: %s", path, err ? err->message : g_strerror(errno));
+        kw_host_fail(req, KW_HOST_E_CONFIG, "cannot write %s: %s", path,
+                     err ? err->message : g_strerror(errno));
         g_clear_error(&err);
         rc = -1;
     }
@@ -240,7 +241,7 @@ static gboolean valid_host(const char *h)
 /* Wipe the string a JSON node holds (the password, once it is stored). */
 static void wipe_param(kw_host_req_t *req, const char *name)
 {
-    JsonNode *n = json_object_has_member(req->params, name) ? json_object_get_member(req->params, name) : NULL;
+    JsonNode *n = kw_host_member(req, name);
     if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING) {
         char *s = (char *)json_node_get_string(n);
         explicit_bzero(s, strlen(s));
@@ -271,7 +272,8 @@ static JsonNode *set_account(kw_host_req_t *req)
         goto done;
     }
     if (!*password || strlen(password) > PASSWORD_MAX || has_control(password)) {
-        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'password' must be one line of at most %d bytes", PASSWORD_MAX);
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'password' must be one line of at most %d bytes",
+                     PASSWORD_MAX);
         goto done;
     }
     if (tls && strcmp(tls, "implicit") != 0 && strcmp(tls, "starttls") != 0 && strcmp(tls, "none") != 0) {
@@ -293,7 +295,8 @@ static JsonNode *set_account(kw_host_req_t *req)
     if (!(kf = config_load(req, path, &exists)))
         goto done;
     if (g_key_file_has_group(kf, group) && hand_written(kf, group)) {
-        kw_host_fail(req, KW_HOST_E_CONFIG, "[%s] in %s has its own password source; change it there", group, path);
+        kw_host_fail(req, KW_HOST_E_CONFIG, "[%s] in %s has its own password source; change it there", group,
+                     path);
         goto done;
     }
     /* The password first: a config group without it would fail to sync. */
@@ -303,7 +306,8 @@ static JsonNode *set_account(kw_host_req_t *req)
     }
     if (!exists)
         g_key_file_set_comment(kf, NULL, NULL,
-                               " keepwarm accounts (see 'man keepwarm'). Passwords are never in this file.", NULL);
+                               " keepwarm accounts (see 'man keepwarm'). Passwords are never in this file.",
+                               NULL);
     g_key_file_set_string(kf, group, "host", host);
     if (port)
         g_key_file_set_integer(kf, group, "port", (int)port);
@@ -318,7 +322,8 @@ static JsonNode *set_account(kw_host_req_t *req)
         g_key_file_set_string_list(kf, group, "me", one, 1);
     }
     g_key_file_set_comment(kf, group, NULL,
-                           " Set up from the Thunderbird add-on: the password is in the desktop keyring.", NULL);
+                           " Set up from the Thunderbird add-on: the password is in the desktop keyring.",
+                           NULL);
     if (config_save(req, kf, path) < 0)
         goto done;
     kw_host_log("set-account: [%s] written to %s, password stored in the keyring", group, path);

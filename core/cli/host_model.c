@@ -311,7 +311,8 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
     kw_status_t st;
     JsonBuilder *b;
 
-    if (kw_host_param_int(req, "limit", 0, 1, 5000, &limit) < 0 || target_request(req, &target, &as_of, &store) < 0)
+    if (kw_host_param_int(req, "limit", 0, 1, 5000, &limit) < 0 ||
+        target_request(req, &target, &as_of, &store) < 0)
         return NULL;
     st = kw_relationship_timeline(store, target, as_of, &tl, &error);
     kw_store_close(store);
@@ -346,7 +347,8 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
 
 /* The actions of the daily routine; the request and the add-on's buttons
  * exist, the store does not have them yet. */
-static const char *const routine_actions[] = { "done", "skip", "log-call", "log-meeting", "tier", "undo", NULL };
+static const char *const routine_actions[] = { "done", "skip", "log-call", "log-meeting", "tier", "undo",
+                                               NULL };
 
 static JsonNode *not_available(kw_host_req_t *req, const char *what)
 {
@@ -361,7 +363,8 @@ static int snooze_until(kw_host_req_t *req, int64_t *until)
     const char *text = NULL;
     int64_t days = 0, secs;
 
-    if (kw_host_param_string(req, "until", 0, &text) < 0 || kw_host_param_int(req, "days", 0, 1, 3650, &days) < 0)
+    if (kw_host_param_string(req, "until", 0, &text) < 0 ||
+        kw_host_param_int(req, "days", 0, 1, 3650, &days) < 0)
         return -1;
     if (text && days) {
         kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "give 'until' or 'days', not both");
@@ -375,7 +378,8 @@ static int snooze_until(kw_host_req_t *req, int64_t *until)
     } else if (kw_cli_parse_duration(text, &secs) == 0)
         *until = req->now + secs;
     else if (kw_cli_parse_time(text, until) != 0) {
-        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'until' is neither a date (2024-06-01) nor a duration (10d, 3w)");
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST,
+                     "'until' is neither a date (2024-06-01) nor a duration (10d, 3w)");
         return -1;
     }
     if (*until <= req->now) {
