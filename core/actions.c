@@ -1,12 +1,13 @@
 /* actions.c — the user's decisions per target (table settings): snooze,
- * ignore, cadence, note. Kept across syncs (a sync never touches settings).
+ * ignore, cadence, note, name; and the store-wide options (table options).
+ * Kept across syncs (a sync never touches them).
  *
- * A target is an address the store knows, or an organisation domain some
- * known address belongs to. Addresses are normalised (lower-case, IDN
- * decoded); domains become their organisation key ("sub.acme.co.uk" ->
- * "acme.co.uk"), which is what the model looks up. Free-mail domains are not
- * organisations: their people are targets by address. Every write is one
- * BEGIN IMMEDIATE transaction; a row that returns to all defaults is deleted.
+ * A target is whatever the model's one resolver accepts (kw_model_resolve):
+ * an address the store knows, or an organisation domain some known address
+ * belongs to. Its settings key is the normalised address or the
+ * organisation key ("sub.acme.co.uk" -> "acme.co.uk"), which is what the
+ * model looks up. Every write is one BEGIN IMMEDIATE transaction; a row that
+ * returns to all defaults is deleted.
  */
 #include <string.h>
 #include <time.h>
@@ -14,107 +15,13 @@
 
 #include "keepwarm.h"
 #include "kw_public.h"
-#include "classify.h"
+#include "model.h"
 #include "sanitize.h"
 #include "store.h"
 
-/* Resolve `target` to its settings key (transfer full, g_free). */
-static kw_status_t resolve_target(kw_store_t *store, const char *target, char **key_out,
-                                  char **error)
-{
-    sqlite3_stmt *st = NULL;
-    char *t = NULL, *key = NULL;
-    kw_status_t s = KW_OK;
-    int rc;
+typedef enum { SET_SNOOZE, SET_IGNORE, SET_CADENCE, SET_NOTE, SET_NAME } setting_kind_t;
 
-    *key_out = NULL;
-    if (!store || !target) {
-        kw_set_error(error, "no target given (an address or an organisation domain)");
-        return KW_ERR_USAGE;
-    }
-    t = g_strstrip(g_strdup(target));
-    if (g_str_has_prefix(t, "mailto:"))
-        memmove(t, t + 7, strlen(t + 7) + 1);
-    if (t[0] == '<' && t[1] && t[strlen(t) - 1] == '>') {
-        t[strlen(t) - 1] = '\0';
-        memmove(t, t + 1, strlen(t));
-    }
-    if (!*t) {
-        kw_set_error(error, "no target given (an address or an organisation domain)");
-        s = KW_ERR_USAGE;
-        goto done;
-    }
-
-    if (strchr(t, '@')) {
-        key = kw_normalize_email(t, -1);
-        if (!key) {
-            kw_set_error(error, "'%s' is not an e-mail address", t);
-            s = KW_ERR_USAGE;
-            goto done;
-        }
-        s = kw_store_prepare(store, "SELECT 1 FROM contacts WHERE email = ?1", &st, error);
-        if (s != KW_OK)
-            goto done;
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE) {
-            kw_set_error(error, "unknown target %s: no mail with this address in the store", key);
-            s = KW_ERR_NOT_FOUND;
-        } else if (rc != SQLITE_ROW) {
-            s = kw_store_fail(store, rc, "looking up the target", error);
-        }
-        goto done;
-    }
-
-    key = kw_org_for_address(t);
-    if (!key || !strchr(key, '.')) {
-        kw_set_error(error, "'%s' is neither an e-mail address nor a domain", t);
-        s = KW_ERR_USAGE;
-        goto done;
-    }
-    if (kw_is_freemail_domain(key)) {
-        kw_set_error(error, "%s is a free-mail provider, not an organisation: "
-                            "give the person's address instead", key);
-        s = KW_ERR_NOT_FOUND;
-        goto done;
-    }
-    /* Some known address whose domain is the organisation or below it. */
-    s = kw_store_prepare(store,
-                         "SELECT domain FROM contacts WHERE domain = ?1 "
-                         "OR domain LIKE '%.' || ?1",
-                         &st, error);
-    if (s != KW_OK)
-        goto done;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    s = KW_ERR_NOT_FOUND;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *d = (const char *) sqlite3_column_text(st, 0);
-        char *reg = d ? kw_registrable_domain(d) : NULL;
-        int same = reg && strcmp(reg, key) == 0;
-        g_free(reg);
-        if (same) {
-            s = KW_OK;
-            break;
-        }
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s = kw_store_fail(store, rc, "looking up the target", error);
-    else if (s == KW_ERR_NOT_FOUND)
-        kw_set_error(error, "unknown target %s: no mail with anyone at this domain in the store",
-                     key);
-done:
-    sqlite3_finalize(st);
-    g_free(t);
-    if (s == KW_OK)
-        *key_out = key;
-    else
-        g_free(key);
-    return s;
-}
-
-typedef enum { SET_SNOOZE, SET_IGNORE, SET_CADENCE, SET_NOTE } setting_kind_t;
-
-static kw_status_t write_setting(kw_store_t *store, const char *target, setting_kind_t kind,
+static kw_status_t write_setting(kw_store_t *store, const char *target, setting_kind_t what,
                                  int64_t value, const char *text, char **error)
 {
     static const char *const upsert[] = {
@@ -130,20 +37,24 @@ static kw_status_t write_setting(kw_store_t *store, const char *target, setting_
         [SET_NOTE] = "INSERT INTO settings(target, note, updated) VALUES (?1, ?3, ?4) "
                      "ON CONFLICT(target) DO UPDATE SET note = excluded.note, "
                      "updated = excluded.updated",
+        [SET_NAME] = "INSERT INTO settings(target, display_name, updated) VALUES (?1, ?3, ?4) "
+                     "ON CONFLICT(target) DO UPDATE SET display_name = excluded.display_name, "
+                     "updated = excluded.updated",
     };
     sqlite3_stmt *st = NULL;
     char *key = NULL;
+    kw_target_kind_t kind = KW_TARGET_ORG;
     kw_status_t s;
     int rc, began = 0;
 
-    s = resolve_target(store, target, &key, error);
+    s = kw_model_resolve_key(store, target, &key, &kind, error);
     if (s != KW_OK)
         return s;
     s = kw_store_write_begin(store, error);
     if (s != KW_OK)
         goto done;
     began = 1;
-    s = kw_store_prepare(store, upsert[kind], &st, error);
+    s = kw_store_prepare(store, upsert[what], &st, error);
     if (s != KW_OK)
         goto done;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -163,7 +74,8 @@ static kw_status_t write_setting(kw_store_t *store, const char *target, setting_
     /* A row back at all defaults says nothing: remove it. */
     s = kw_store_prepare(store,
                          "DELETE FROM settings WHERE target = ?1 AND snoozed_until = 0 "
-                         "AND ignored = 0 AND cadence_days = 0 AND note IS NULL",
+                         "AND ignored = 0 AND cadence_days = 0 AND note IS NULL "
+                         "AND display_name IS NULL",
                          &st, error);
     if (s != KW_OK)
         goto done;
@@ -173,6 +85,24 @@ static kw_status_t write_setting(kw_store_t *store, const char *target, setting_
     if (rc != SQLITE_DONE) {
         s = kw_store_fail(store, rc, "saving the setting", error);
         goto done;
+    }
+    /* Ignoring a person changes their organisation's roll-up: have its
+     * aggregate recomputed (readers notice the change without this, but
+     * would compute that organisation from its mail every time). */
+    if (kind == KW_TARGET_PERSON && what == SET_IGNORE) {
+        s = kw_store_prepare(store,
+                             "INSERT OR IGNORE INTO agg_dirty(contact_id) "
+                             "SELECT id FROM contacts WHERE email = ?1",
+                             &st, error);
+        if (s != KW_OK)
+            goto done;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            s = kw_store_fail(store, rc, "saving the setting", error);
+            goto done;
+        }
     }
     s = kw_store_write_commit(store, error);
     began = s != KW_OK;
@@ -245,5 +175,100 @@ KW_PUBLIC kw_status_t kw_set_note(kw_store_t *store, const char *target, const c
     }
     s = write_setting(store, target, SET_NOTE, 0, clean, error);
     g_free(clean);
+    return s;
+}
+
+/* Longest name kept, in bytes. */
+#define MAX_NAME_BYTES 200
+
+KW_PUBLIC kw_status_t kw_set_name(kw_store_t *store, const char *target, const char *name,
+                                  char **error)
+{
+    char *clean = NULL;
+    kw_status_t s;
+
+    if (name && *name) {
+        if (!g_utf8_validate(name, -1, NULL)) {
+            kw_set_error(error, "the name is not valid UTF-8");
+            return KW_ERR_USAGE;
+        }
+        if (strlen(name) > MAX_NAME_BYTES) {
+            kw_set_error(error, "a name is at most %d bytes", MAX_NAME_BYTES);
+            return KW_ERR_USAGE;
+        }
+        /* one line, no control characters: it is shown in tables and panels */
+        clean = kw_sanitize_text(name, -1, MAX_NAME_BYTES);
+    }
+    s = write_setting(store, target, SET_NAME, 0, clean && *clean ? clean : NULL, error);
+    g_free(clean);
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Store-wide options                                                        */
+/* ------------------------------------------------------------------------ */
+
+KW_PUBLIC kw_status_t kw_store_get_default_cadence(kw_store_t *store, int *days_out,
+                                                   char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    if (!store || !days_out) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    *days_out = 0;
+    s = kw_store_prepare(store, "SELECT value FROM preferences WHERE key = 'default_cadence_days'",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *days_out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "reading preferences", error);
+    if (*days_out < 0 || *days_out > MAX_USER_CADENCE_DAYS)
+        *days_out = 0;
+    return KW_OK;
+}
+
+KW_PUBLIC kw_status_t kw_store_set_default_cadence(kw_store_t *store, int days, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    if (!store) {
+        kw_set_error(error, "no store");
+        return KW_ERR_USAGE;
+    }
+    if (days < 0 || days > MAX_USER_CADENCE_DAYS) {
+        kw_set_error(error, "a cadence is 1 to %d days (0 = the built-in %d)",
+                     MAX_USER_CADENCE_DAYS, KW_DEFAULT_CADENCE_DAYS);
+        return KW_ERR_USAGE;
+    }
+    s = kw_store_write_begin(store, error);
+    if (s != KW_OK)
+        return s;
+    s = kw_store_prepare(store,
+                         days ? "INSERT OR REPLACE INTO preferences(key, value) "
+                                "VALUES ('default_cadence_days', ?1)"
+                              : "DELETE FROM preferences WHERE key = 'default_cadence_days'",
+                         &st, error);
+    if (s == KW_OK) {
+        if (days)
+            sqlite3_bind_int(st, 1, days);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            s = kw_store_fail(store, rc, "saving preferences", error);
+    }
+    if (s == KW_OK)
+        s = kw_store_write_commit(store, error);
+    if (s != KW_OK)
+        kw_store_write_rollback(store);
     return s;
 }

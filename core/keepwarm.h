@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,25 @@ const char *kw_status_to_string(kw_status_t status);
 
 /* Free memory the library handed over (strings, *error messages). NULL is fine. */
 void kw_free(void *ptr);
+
+/* Free a NULL-terminated array of strings the library handed over. NULL is fine. */
+void kw_strv_free(char **strv);
+
+/* The one e-mail address normaliser: the store's keys, headers, identities,
+ * targets all go through it, so that one address is one key everywhere.
+ * Reads s[0..len) (len < 0: up to the NUL); surrounding whitespace and one
+ * pair of <> are ignored. Keeps what mail systems deliver to: obsolete
+ * local parts with empty dot-atoms (k..allen@, .ward@, ward.@ — Exchange
+ * and X.400 gateways make them from initials), quoted local parts ("john
+ * doe"@; the quotes are dropped when the content needs none), % and !
+ * routing, address literals (a@[192.0.2.1]) and internationalised
+ * addresses. The result is lower case, its IDN domain in canonical UTF-8
+ * ("xn--" labels decoded), without a trailing dot.
+ * Returns NULL when `s` is not an address: no '@', an empty local part or
+ * domain, spaces or specials outside quotes, control, bidi or replacement
+ * characters, invalid UTF-8, a character a domain cannot hold.
+ * (transfer full, kw_free). Thread-safe. */
+char *kw_normalize_email(const char *s, ssize_t len);
 
 /* Return a newly allocated copy of `s` that is safe to print on a terminal or
  * show in a widget: invalid UTF-8 replaced, C0/C1 control characters, DEL and
@@ -113,18 +133,87 @@ char *kw_default_store_path(void);
 /* Remember `address` as one of the user's own addresses for `account`
  * (created if unknown). Direction of every stored message is recomputed
  * locally; no mail is downloaded again. Returns KW_OK, KW_ERR_USAGE (not an
- * address), KW_ERR_STORE. */
+ * address, kw_normalize_email(); the message names it), KW_ERR_STORE. */
 kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
                                   const char *address, char **error);
 
-/* Forget an identity. KW_ERR_NOT_FOUND when it was not known. */
+/* Forget an identity; directions are recomputed locally, so mail from that
+ * address counts as inbound again. KW_ERR_NOT_FOUND when it was not known
+ * (unknown account included), KW_ERR_USAGE when it is not an address. */
 kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
                                      const char *address, char **error);
 
-/* The user's own e-mail domains that make colleagues (besides the domains of
- * non-freemail identities). Replaces the stored list. NULL-terminated array. */
+/* Make `addresses` (NULL-terminated; NULL = none) exactly the identities of
+ * `account` (created if unknown): others are forgotten, new ones added,
+ * directions recomputed once, all in one transaction. For callers that own
+ * the list, such as the Claws plugin's "your other addresses".
+ * Returns KW_OK, KW_ERR_USAGE (an entry is not an address: nothing is
+ * changed, the message names it), KW_ERR_STORE. */
+kw_status_t kw_store_set_identities(kw_store_t *store, const char *account,
+                                    const char *const *addresses, char **error);
+
+typedef struct {
+    char *account;
+    char *address;     /* normalised */
+} kw_identity_t;
+
+typedef struct {
+    size_t         count;
+    kw_identity_t *items;
+} kw_identity_list_t;
+
+/* The identities of `account`, or of every account when `account` is NULL,
+ * ordered by account and address. KW_ERR_NOT_FOUND for an unknown account.
+ * *out: (transfer full) kw_identity_list_free(). */
+kw_status_t kw_store_identities(kw_store_t *store, const char *account,
+                                kw_identity_list_t **out, char **error);
+void kw_identity_list_free(kw_identity_list_t *list);
+
+/* Own domains: the user's company domains. Colleagues (never relationships)
+ * are the people at these domains plus at the domains of the user's
+ * non-freemail identities — unless own domains are set to nothing, which
+ * turns the colleague rule off (an archive where everyone is at one company).
+ *
+ * Replace the setting: `domains` NULL = back to the default (no own domain:
+ * the identities' domains only); an empty array ({ NULL }) = nobody is a
+ * colleague; otherwise these domains (names as a user types them, IDN
+ * allowed, stored normalised). Returns KW_OK, KW_ERR_USAGE (an entry is not a
+ * domain name: nothing is changed, the message names it), KW_ERR_STORE. */
 kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
                                      char **error);
+/* Add one own domain (this also turns a "nobody" setting back on), or remove
+ * one (KW_ERR_NOT_FOUND when it is not in the list; removing the last one
+ * returns to the default). KW_ERR_USAGE when it is not a domain name. */
+kw_status_t kw_store_add_own_domain(kw_store_t *store, const char *domain, char **error);
+kw_status_t kw_store_remove_own_domain(kw_store_t *store, const char *domain, char **error);
+/* The setting as kw_store_set_own_domains() takes it: *domains_out NULL for
+ * the default, an empty array for "nobody", else the domains, sorted.
+ * (transfer full, kw_strv_free) */
+kw_status_t kw_store_get_own_domains(kw_store_t *store, char ***domains_out, char **error);
+
+typedef enum {
+    KW_COLLEAGUE_OWN_DOMAIN = 0, /* one of the own domains */
+    KW_COLLEAGUE_IDENTITY = 1    /* the domain of one of the user's addresses */
+} kw_colleague_source_t;
+
+typedef struct {
+    char                 *domain; /* registrable domain: everyone there is a colleague */
+    kw_colleague_source_t source;
+    char                 *origin; /* the own domain as stored, or the identity address */
+} kw_colleague_domain_t;
+
+typedef struct {
+    size_t                 count;
+    kw_colleague_domain_t *items;
+} kw_colleague_domain_list_t;
+
+/* The colleague domains in effect (the rule above; the relationship model
+ * uses exactly this list): own domains first, then identity domains not
+ * already listed. Empty when own domains are set to nothing.
+ * *out: (transfer full) kw_colleague_domain_list_free(). */
+kw_status_t kw_store_colleague_domains(kw_store_t *store, kw_colleague_domain_list_t **out,
+                                       char **error);
+void kw_colleague_domain_list_free(kw_colleague_domain_list_t *list);
 
 typedef struct {
     char    *address;   /* lower-case */
@@ -209,6 +298,10 @@ typedef struct {
     int64_t messages_new;      /* distinct messages added */
     int64_t bytes_received;
     double  seconds;
+    int64_t addresses_unreadable; /* items of the address fields of the new
+                                     messages that are no e-mail address (no
+                                     '@', X.400 names, undisclosed-recipients:;,
+                                     a@b@c): left out, counted here */
 } kw_sync_report_t;
 
 /* Sync one account into the store. Read-only on the server (EXAMINE,
@@ -227,6 +320,23 @@ typedef struct {
  * Do not run two syncs in one process at once; use separate processes. */
 kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
                         kw_sync_report_t *report, char **error);
+
+/* ------------------------------------------------------------------------ */
+/* Settings kept in the store (shared by the command, the plugin and cron)   */
+/* ------------------------------------------------------------------------ */
+
+/* The cadence of relationships with too little history to learn one, when
+ * neither the user (per target) nor the caller (kw_model_options_t) says
+ * otherwise. Built in: 60 days. */
+#define KW_DEFAULT_CADENCE_DAYS 60
+
+/* The stored default cadence: *days_out receives it, or 0 when the store
+ * has none (KW_DEFAULT_CADENCE_DAYS applies). Returns KW_OK, KW_ERR_USAGE,
+ * KW_ERR_STORE. */
+kw_status_t kw_store_get_default_cadence(kw_store_t *store, int *days_out, char **error);
+/* Set it (1..3650 days), or forget it (0). One BEGIN IMMEDIATE transaction.
+ * Returns KW_OK, KW_ERR_USAGE (out of range, read-only store), KW_ERR_STORE. */
+kw_status_t kw_store_set_default_cadence(kw_store_t *store, int days, char **error);
 
 /* ------------------------------------------------------------------------ */
 /* Contacts (raw correspondents, before the relationship model)              */
@@ -258,16 +368,25 @@ typedef struct {
     kw_contact_t *items;
 } kw_contact_list_t;
 
-/* Every correspondent (`all` != 0) or only people the user has written to
- * (`all` == 0), ordered by most recent interaction first.
- * *out: (transfer full) kw_contact_list_free(). */
-kw_status_t kw_contacts_list(kw_store_t *store, int all,
-                             kw_contact_list_t **out, char **error);
 void kw_contact_list_free(kw_contact_list_t *list);
 
 /* ------------------------------------------------------------------------ */
 /* Relationship model                                                        */
 /* ------------------------------------------------------------------------ */
+/* The model is loaded once per view (kw_model_load) and then answered from
+ * memory: the list, one relationship, the one for a sender, a timeline, the
+ * contacts, and the resolution of what a user typed. Loading reads the
+ * contacts and the per-contact and per-organisation aggregates the store
+ * keeps up to date at sync time, so it costs O(contacts), not O(messages);
+ * an `as_of` earlier than the newest mail of a contact computes that contact
+ * exactly from its messages (a past --as-of is always exact).
+ *
+ * The library returns facts, never sentences: a relationship carries a
+ * kw_reason_t, and the presentation module of the command and the plugin
+ * (core/words/, not part of this library) turns it into words. Error
+ * messages (*error) stay short English one-liners for logs and terminals. */
+
+typedef struct kw_model kw_model_t;
 
 typedef enum {
     KW_STATE_OVERDUE = 0,
@@ -281,34 +400,98 @@ typedef enum {
 } kw_state_t;
 
 /* "overdue", "due-soon", "awaiting-your-reply", "awaiting-their-reply",
- * "ok", "snoozed", "ignored" (transfer none). */
+ * "ok", "snoozed", "ignored" (transfer none): stable names for scripts. */
 const char *kw_state_to_string(kw_state_t state);
 /* Parse the names above; returns KW_ERR_USAGE for anything else. */
 kw_status_t kw_state_from_string(const char *name, kw_state_t *state_out);
+/* The parser of kw_status_to_string()'s names ("ok", "not-found", ...):
+ * KW_OK and *status_out, or KW_ERR_USAGE for anything else. */
+kw_status_t kw_status_from_string(const char *name, kw_status_t *status_out);
+
+/* Bit masks of states for kw_list_options_t.states. */
+#define KW_STATE_BIT(s) (1u << (unsigned) (s))
+#define KW_STATES_ATTENTION (KW_STATE_BIT(KW_STATE_OVERDUE) | KW_STATE_BIT(KW_STATE_DUE_SOON) | \
+                             KW_STATE_BIT(KW_STATE_AWAITING_YOUR_REPLY) |                    \
+                             KW_STATE_BIT(KW_STATE_AWAITING_THEIR_REPLY))
+#define KW_STATES_ALL ((1u << (unsigned) KW_STATE_LAST) - 1u)
 
 typedef enum {
     KW_TARGET_ORG = 0,    /* an organisation (registrable domain) */
     KW_TARGET_PERSON = 1  /* one address (freemail people, or --by person) */
 } kw_target_kind_t;
 
+/* Where a touch came from. Only mail for now; logged calls, meetings and
+ * calendar events will be added (values are never reused). */
+typedef enum {
+    KW_SOURCE_MAIL = 0
+} kw_source_t;
+
+/* Where the cadence comes from. */
+typedef enum {
+    KW_CADENCE_DEFAULT = 0, /* too little history: the default (store setting or 60) */
+    KW_CADENCE_LEARNED,     /* learned from the relationship's own exchanges */
+    KW_CADENCE_USER         /* set by the user for this target (kw_set_cadence) */
+} kw_cadence_source_t;
+
+/* Whose move it is in an unanswered conversation. */
+typedef enum {
+    KW_WAITING_NONE = 0,
+    KW_WAITING_ON_YOU,      /* they wrote and have no answer yet */
+    KW_WAITING_ON_THEM      /* you wrote and have no answer yet */
+} kw_waiting_t;
+
+/* A person named in a reason: their address and display name (either may be
+ * NULL when unknown; both owned by the relationship). */
+typedef struct {
+    char *address;
+    char *name;
+} kw_person_ref_t;
+
+/* Why a relationship is in its state: the facts, for the presentation
+ * module to word. Owned by its kw_relationship_t. Fields are only ever
+ * added at the end, never reinterpreted. Times are UTC seconds, 0 = none. */
+typedef struct {
+    kw_state_t      state;
+    int64_t         last_exchange;      /* the last two-way exchange */
+    kw_person_ref_t last_exchange_with; /* their side of it */
+    int64_t         last_inbound;       /* the last time they wrote (counted mail) */
+    int64_t         last_outbound;      /* the last time you wrote to them */
+    kw_waiting_t    waiting;            /* an unanswered run of mail, and whose move */
+    int64_t         waiting_since;      /* its first message */
+    kw_person_ref_t waiting_person;     /* who wrote it (they) or to whom (you) */
+    int             reply_samples;      /* answers of theirs to your mail seen */
+    int             their_reply_days;   /* how long before "awaiting their reply" */
+    int             cadence_days;
+    kw_cadence_source_t cadence_source;
+    int             exchanges;          /* two-way exchanges in the history */
+    int64_t         first_exchange;
+    int64_t         snoozed_until;      /* > as_of while snoozed, else 0 */
+    int             ignored;
+    int64_t         due_date;           /* clock start + cadence, 0 when no clock */
+    int             days_since;         /* whole days since the clock start */
+} kw_reason_t;
+
 typedef struct {
     kw_target_kind_t kind;
-    char      *key;           /* domain or address */
-    char      *name;          /* company or person name for display */
+    char      *key;           /* the stable key: domain or address (lower-case) */
+    char      *display_name;  /* what people recognise: the user's name for it,
+                                 else a person's name, else a name derived from
+                                 the domain ("brandt-logistik.de" -> "Brandt
+                                 Logistik"), else the address */
+    int        display_name_user_set; /* 1 when the user gave it (kw_set_name) */
     char     **people;        /* NULL-terminated addresses, most recent first */
     char      *main_person;   /* the address to write to */
     kw_state_t state;
     int64_t    last_touch;    /* last two-way exchange, 0 = none */
     int64_t    last_inbound;
     int64_t    last_outbound;
-    int        days_since;    /* whole days from last_touch to as_of */
-    int        cadence_days;  /* learned or user-set */
-    int        cadence_user_set;
-    int64_t    due_date;      /* last_touch + cadence */
+    int        days_since;    /* whole days from the clock start to as_of */
+    int        cadence_days;  /* learned, set or default; see reason.cadence_source */
+    int64_t    due_date;      /* clock start + cadence */
     int64_t    snoozed_until; /* 0 = not snoozed */
-    int        touches;       /* two-way touches in the history */
+    int        touches;       /* two-way exchanges in the history */
     double     score;         /* ranking: higher = more valuable and colder */
-    char      *reason;        /* one plain sentence */
+    kw_reason_t reason;       /* the facts behind the state */
     char      *note;          /* the user's note, or NULL */
 } kw_relationship_t;
 
@@ -317,59 +500,108 @@ typedef struct {
     kw_relationship_t *items;
 } kw_relationship_list_t;
 
+void kw_relationship_list_free(kw_relationship_list_t *list);
+void kw_relationship_free(kw_relationship_t *rel);
+
 typedef enum {
     KW_BY_ORG = 0,    /* organisations, plus freemail people as their own account */
     KW_BY_PERSON = 1  /* every person separately */
 } kw_grouping_t;
 
 typedef struct {
-    int64_t       as_of;             /* required */
+    int64_t as_of;                /* required: the model's "now" */
+    int     default_cadence_days; /* 0: the store's setting, else 60 */
+    int     exact;                /* non-zero: ignore the kept aggregates and
+                                     compute from every message (slow; for checks) */
+} kw_model_options_t;
+
+/* Load the model as of options->as_of in one read transaction (a
+ * consistent snapshot even while a sync commits). Only real relationships
+ * are listed: people (not the user's identities, colleagues, lists,
+ * automated or role addresses) the user wrote to and who wrote back at
+ * least once (outbound-only addresses are prospects). Broadcasts (> 20
+ * recipients) and list/auto/auto-reply/bounce mail are never touches.
+ * Only interactions up to as_of count: results are reproducible.
+ * Returns KW_OK, KW_ERR_USAGE (no options or as_of), KW_ERR_STORE,
+ * KW_ERR_STORE_CORRUPT. *model_out: (transfer full) kw_model_free().
+ * Threads: a model is immutable once loaded, but answers share scratch
+ * state: use one model from one thread at a time. It keeps a pointer to
+ * `store` (for timelines): close the store only after freeing the model. */
+kw_status_t kw_model_load(kw_store_t *store, const kw_model_options_t *options,
+                          kw_model_t **model_out, char **error);
+void kw_model_free(kw_model_t *model);
+/* The as_of the model was loaded for. */
+int64_t kw_model_as_of(const kw_model_t *model);
+/* The default cadence in force (the option, else the store's, else 60). */
+int kw_model_default_cadence(const kw_model_t *model);
+
+typedef struct {
     kw_grouping_t by;
-    int           include_all;       /* 0: only states needing attention
-                                        (overdue, due-soon, awaiting-*) */
-    int           state_filter;      /* -1: none; else a kw_state_t */
-    int           limit;             /* 0: no limit */
-    int           default_cadence_days; /* 0: 60 */
-} kw_query_options_t;
+    unsigned      states;  /* KW_STATE_BIT()s to list; 0: KW_STATES_ATTENTION */
+    int           limit;   /* 0: no limit */
+} kw_list_options_t;
 
-/* The relationships, ranked: states needing attention first (overdue,
- * due-soon, awaiting-*), then ok, snoozed, ignored; within a group by score
- * (most valuable cold relationship first), ties by key.
- * Only real relationships are listed: people (not the user's identities,
- * colleagues, lists, automated or role addresses) the user wrote to and who
- * wrote back at least once (outbound-only addresses are prospects). Broadcasts
- * (> 20 recipients) and list/auto/auto-reply/bounce mail are never touches.
- * A state_filter >= 0 selects exactly that state (include_all is then moot).
- * Only interactions up to options->as_of are read: results are reproducible.
- * Returns KW_OK, KW_ERR_USAGE (no options/as_of, bad filter), KW_ERR_STORE.
+/* The relationships in `options->states` (NULL options: the default list),
+ * ranked: states needing attention first (overdue, due-soon, awaiting-*),
+ * then ok, snoozed, ignored; within a group by score (most valuable cold
+ * relationship first), ties by key.
+ * Returns KW_OK, KW_ERR_USAGE (unknown state bits).
  * *out: (transfer full) kw_relationship_list_free(). */
-kw_status_t kw_relationships_query(kw_store_t *store, const kw_query_options_t *options,
+kw_status_t kw_model_relationships(kw_model_t *model, const kw_list_options_t *options,
                                    kw_relationship_list_t **out, char **error);
-void kw_relationship_list_free(kw_relationship_list_t *list);
 
-/* One relationship by target (address or organisation domain, any case; a
- * subdomain names its organisation), whatever its state; prospects too.
- * Returns KW_OK, KW_ERR_USAGE (not an address or domain), KW_ERR_NOT_FOUND
- * (unknown target, a free-mail domain, or an address that is not a person:
- * the message says which), KW_ERR_STORE.
+/* A target, as resolved from what a user typed. */
+typedef struct {
+    kw_target_kind_t kind;
+    char *key;           /* organisation domain or normalised address */
+    char *display_name;  /* as in kw_relationship_t */
+} kw_target_t;
+void kw_target_free(kw_target_t *target);
+
+/* The one resolver of targets, used by every command and action: an
+ * address in any of its usual forms ("jane@acme.com", "Jane@ACME.com",
+ * "<jane@acme.com>", "mailto:jane@acme.com?subject=x", "Jane Doe
+ * <jane@acme.com>", IDN in Unicode or xn-- form), or an organisation domain
+ * ("acme.com", "sub.acme.com" names its organisation, "@acme.com"). Any
+ * address the store has seen resolves (kind PERSON); a domain resolves when
+ * the store has seen an address there. Free-mail domains are not
+ * organisations.
+ * Returns KW_OK, KW_ERR_USAGE (neither an address nor a domain),
+ * KW_ERR_NOT_FOUND (unknown to the store, or a free-mail domain; the message
+ * says which). *out: (transfer full) kw_target_free(). */
+kw_status_t kw_model_resolve(kw_model_t *model, const char *text, kw_target_t **out,
+                             char **error);
+
+/* One relationship by target (any form kw_model_resolve() takes), whatever
+ * its state; prospects too. Returns KW_OK, KW_ERR_USAGE, KW_ERR_NOT_FOUND
+ * (unknown, a free-mail domain, or an address that is not a person: the
+ * message says which). *out: (transfer full) kw_relationship_free(). */
+kw_status_t kw_model_relationship(kw_model_t *model, const char *target,
+                                  kw_relationship_t **out, char **error);
+
+/* The relationship a message from `address` belongs to (any form
+ * kw_model_resolve() takes, e.g. a From header): its organisation's when
+ * the organisation is a relationship, else the person's own.
+ * Returns KW_OK, KW_ERR_USAGE (not an address), KW_ERR_NOT_FOUND (no
+ * relationship: unknown, noise, a colleague, ...).
  * *out: (transfer full) kw_relationship_free(). */
-kw_status_t kw_relationship_get(kw_store_t *store, const char *target,
-                                const kw_query_options_t *options,
+kw_status_t kw_model_for_sender(kw_model_t *model, const char *address,
                                 kw_relationship_t **out, char **error);
-void kw_relationship_free(kw_relationship_t *rel);
 
 /* The timeline behind a relationship: its touches (same-day bursts and quick
  * back-and-forths collapsed, noise left out) up to as_of, newest first.
  * `time` is the touch's first message, `address` the other party (the one
  * who wrote, when they did), `subject` that of the touch's first message.
- * Same targets and statuses as kw_relationship_get().
- * *out: (transfer full) kw_touch_list_free(). */
+ * Reads the target's messages from the store (the model's store must still
+ * be open). Same targets and statuses as kw_model_relationship(), plus
+ * KW_ERR_STORE. *out: (transfer full) kw_touch_list_free(). */
 typedef struct {
     int64_t time;
     char   *address;     /* the other person */
     int     inbound;     /* they wrote */
     int     outbound;    /* you wrote */
     char   *subject;     /* sanitised, may be NULL */
+    kw_source_t source;
 } kw_touch_t;
 
 typedef struct {
@@ -377,9 +609,16 @@ typedef struct {
     kw_touch_t *items;
 } kw_touch_list_t;
 
-kw_status_t kw_relationship_timeline(kw_store_t *store, const char *target, int64_t as_of,
-                                     kw_touch_list_t **out, char **error);
+kw_status_t kw_model_timeline(kw_model_t *model, const char *target, kw_touch_list_t **out,
+                              char **error);
 void kw_touch_list_free(kw_touch_list_t *list);
+
+/* Every correspondent (`all` != 0) or only people the user has written to
+ * (`all` == 0), ordered by most recent interaction first; counts and dates
+ * up to the model's as_of. Returns KW_OK.
+ * *out: (transfer full) kw_contact_list_free(). */
+kw_status_t kw_model_contacts(kw_model_t *model, int all, kw_contact_list_t **out,
+                              char **error);
 
 /* Organisation key for an address ("jane@sub.acme.co.uk" -> "acme.co.uk";
  * freemail -> the address itself). (transfer full) */
@@ -388,14 +627,13 @@ char *kw_org_for_address(const char *address);
 /* ------------------------------------------------------------------------ */
 /* User actions (stored in the database, kept across syncs)                  */
 /* ------------------------------------------------------------------------ */
-/* TARGET is an address or an organisation domain the store knows; unknown
- * targets (and free-mail domains, which are not organisations) give
- * KW_ERR_NOT_FOUND with a message naming the target. Addresses are normalised
- * (lower-case); domains are stored as their organisation ("sub.acme.co.uk" ->
- * "acme.co.uk"). Settings of an organisation apply to its people; ignoring a
- * person also removes them from their organisation's roll-up. Each call is one
- * BEGIN IMMEDIATE transaction. Returns KW_OK, KW_ERR_USAGE, KW_ERR_NOT_FOUND,
- * KW_ERR_STORE. */
+/* TARGET is anything kw_model_resolve() resolves: an address the store
+ * knows, or an organisation domain; unknown targets (and free-mail domains,
+ * which are not organisations) give KW_ERR_NOT_FOUND with a message naming
+ * the target. Settings of an organisation apply to its people; ignoring a
+ * person also removes them from their organisation's roll-up. Each call is
+ * one BEGIN IMMEDIATE transaction. Returns KW_OK, KW_ERR_USAGE,
+ * KW_ERR_NOT_FOUND, KW_ERR_STORE. */
 
 kw_status_t kw_snooze(kw_store_t *store, const char *target, int64_t until, char **error);
 kw_status_t kw_unsnooze(kw_store_t *store, const char *target, char **error);
@@ -405,6 +643,9 @@ kw_status_t kw_unignore(kw_store_t *store, const char *target, char **error);
 kw_status_t kw_set_cadence(kw_store_t *store, const char *target, int days, char **error);
 /* text NULL or "" removes the note. */
 kw_status_t kw_set_note(kw_store_t *store, const char *target, const char *text, char **error);
+/* The name shown for the target ("Brandt Logistik GmbH"); NULL or "" returns
+ * to the derived one. At most 200 bytes of valid UTF-8. */
+kw_status_t kw_set_name(kw_store_t *store, const char *target, const char *name, char **error);
 
 #ifdef __cplusplus
 }

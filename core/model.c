@@ -1,24 +1,54 @@
-/* model.c — the relationship model over the store: contacts, relationships,
- * timelines.
+/* model.c — the relationship model over the store: one handle per view
+ * (kw_model_load), answered from memory; and the aggregates that make the
+ * load cost O(contacts) instead of O(messages).
  *
- * One load reads everything the model needs in a single read transaction:
- * identities and own domains (who is "self" and who is a colleague), the
- * settings, the contacts (ordered by id) and ONE ordered scan of the
- * interactions table (clustered by (contact_id, date)), merge-joined with the
- * contacts. The arithmetic (touches, medians, states) is relationship.c, in C.
+ * Loading reads, in one read transaction: the store's options, identities
+ * and own domains (who is "self" and who is a colleague), the settings, the
+ * contacts, and the kept aggregates:
+ *
+ *   contact_agg  per contact, over ALL its interactions: the raw counts the
+ *                classification needs, the counted activity, the time of its
+ *                newest interaction, and the history part of its
+ *                kw_rel_summary_t (relationship.h) as a person;
+ *   org_agg      per organisation: the history of its roll-up (the merged
+ *                events of its members) and a digest of the members it was
+ *                computed from.
+ *
+ * The history part of a summary depends only on the events up to as_of, so
+ * a stored one is exact for every as_of at or after the contact's newest
+ * interaction; the cadence, settings and verdict (kw_rel_judge) are applied
+ * at load, O(1) per relationship. A contact is computed from its events
+ * ("exact") instead when it is marked dirty (its interactions changed since
+ * the aggregates were computed), has no aggregate yet, or has mail newer
+ * than as_of (a past --as-of). An organisation is exact when one of its
+ * members is, when it has no aggregate, or when its members differ from
+ * those the aggregate was computed from (an ignored person, a changed own
+ * domain): the loader checks membership itself, so settings never have to
+ * invalidate anything for correctness. When many contacts need their events,
+ * one ordered scan of the whole interactions table replaces the per-contact
+ * reads; `exact` in the options forces that scan (the differential tests).
+ *
+ * A writer keeps the aggregates current: the sync marks the contacts whose
+ * interactions it writes (kw_store_mark_contact, committed with the batch),
+ * recomputing the interactions (identities) invalidates them all, and
+ * kw_model_refresh_aggregates(), run when a read-write store is closed,
+ * recomputes what is marked through this same loader and writes it back.
+ * A reader never writes.
  *
  * Who is a relationship (and why):
  *  - kind person only: the user's identities are "self"; role/no-reply
  *    addresses and senders whose inbound mail is mostly automated are
  *    "automated"; senders whose inbound mail is mostly list/bulk are "list";
- *    anyone at a colleague domain (the registrable domains of the user's
- *    non-freemail identities plus own_domains) is a "colleague".
+ *    anyone at a colleague domain (kw_store_colleague_domains(): the
+ *    own domains plus the registrable domains of the user's non-freemail
+ *    identities, or nobody when own domains are set to nothing) is a
+ *    "colleague".
  *  - the user must have written to them (a counted outbound message:
  *    no broadcast) — otherwise they never chose the relationship;
  *  - and they must have written back at least once (a counted inbound
  *    message): outbound-only addresses are prospects (cold outreach never
  *    answered), never listed as overdue and not part of their organisation's
- *    roll-up. `kw_relationship_get` still answers for them.
+ *    roll-up. `kw_model_relationship` still answers for them.
  *  - ignoring an address also takes that person out of their organisation's
  *    roll-up (someone who left, or a private contact at a customer).
  */
@@ -30,6 +60,7 @@
 #include "kw_public.h"
 #include "classify.h"
 #include "header_parse.h"
+#include "model.h"
 #include "relationship.h"
 #include "sanitize.h"
 #include "store.h"
@@ -39,61 +70,118 @@
 #define LIST_FLAGS (KW_MSG_LIST | KW_MSG_BULK)
 #define AUTO_FLAGS (KW_MSG_AUTO | KW_MSG_BOUNCE)
 
+/* The format of contact_agg/org_agg blobs; a store holding another version
+ * (or none) has its aggregates recomputed by the next writer. */
+#define AGG_VERSION 1
+/* Above this share of contacts needing their events, one scan of the whole
+ * interactions table is cheaper than reading them contact by contact. */
+#define SCAN_SHARE 8
+
 typedef struct {
     int64_t snoozed_until;
     int     ignored;
     int     cadence_days;
     char   *note;
+    char   *name;
 } setting_t;
 
+/* Raw and counted activity of a contact (every interaction up to as_of). */
 typedef struct {
-    int64_t id;
-    char   *email;
-    char   *name;      /* NULL if none */
-    char   *org;       /* organisation key (domain, or the address for freemail) */
-    int     freemail;
-    kw_contact_kind_t kind;
-    /* Raw counts (every interaction up to as_of). */
     int64_t n_in, n_out, last_in, last_out;
     int64_t n_in_list, n_in_auto;
-    /* Counted (kw_rel_event_counts) activity. */
-    int64_t c_in, c_out, c_last;
-    size_t  ev_start, ev_count;
+    int64_t c_in, c_out, c_last;   /* counted (kw_rel_event_counts) */
+    int64_t newest;                /* newest interaction of any kind */
+} stats_t;
+
+typedef struct {
+    int64_t     id;
+    const char *email;        /* (m->chunk) */
+    const char *name;         /* (m->chunk) or NULL */
+    const char *org;          /* (m->chunk) org key: registrable domain, or the email
+                                 (freemail); NULL until contact_org() */
+    unsigned    freemail : 1; /* valid once org is set */
+    unsigned    classified : 1; /* kind is set (contact_kind()) */
+    unsigned    dirty : 1;    /* marked in agg_dirty */
+    unsigned    exact : 1;    /* stats and history come from its events */
+    unsigned    loaded : 1;   /* ev/n_ev hold its events up to as_of */
+    unsigned    member : 1;   /* part of its organisation's roll-up */
+    kw_contact_kind_t kind;
+    stats_t     st;
+    const unsigned char *agg; /* history part of the stored aggregate (m->chunk), or NULL */
+    size_t      agg_len;
+    kw_rel_event_t *ev;
+    size_t      n_ev;
 } contact_t;
 
 typedef struct {
-    int64_t     as_of;
-    contact_t  *contacts;
-    size_t      n_contacts;
-    kw_rel_event_t *events;
-    size_t      n_events;
-    const char **names;       /* display name per contact (person index) */
-    GHashTable *settings;     /* target -> setting_t* */
-    GHashTable *identities;   /* email set */
-    GHashTable *colleagues;   /* registrable domain set */
-    GHashTable *org_cache;    /* domain -> registrable domain ("" when freemail) */
-} model_t;
+    const char *key;          /* (m->chunk) */
+    GArray     *members;      /* size_t contact indexes, ascending */
+    uint64_t    digest;       /* of the member ids */
+    const unsigned char *agg; /* stored history (m->chunk), or NULL */
+    size_t      agg_len;
+    uint64_t    agg_digest;
+    int         exact;
+} org_t;
+
+struct kw_model {
+    kw_store_t   *store;
+    int64_t       as_of;
+    int           default_cadence;
+    int           agg_valid;  /* the stored aggregates have this build's format */
+    int           scanned;    /* every contact came from the full scan */
+    GStringChunk *chunk;
+    contact_t    *contacts;   /* ordered by id */
+    size_t        n_contacts;
+    GHashTable   *settings;   /* target -> setting_t* */
+    GHashTable   *identities; /* email set */
+    GHashTable   *colleagues; /* registrable domain set */
+    GHashTable   *org_cache;  /* domain -> org domain (chunk), "" when freemail */
+    GHashTable   *orgs;       /* org key -> org_t*, organisations with members */
+    GPtrArray    *org_list;   /* the same, in order of their first member */
+    GHashTable   *by_email;   /* email -> index + 1, built on first use */
+    kw_rel_event_t *scan_events;
+    GPtrArray    *owned;      /* per-contact event arrays */
+    sqlite3_stmt *ev_stmt;    /* events of one contact */
+};
+
+/* An entity: a set of contacts computed as one relationship. */
+typedef struct {
+    kw_target_kind_t kind;
+    const char *key;          /* org key or address (transfer none) */
+    const size_t *members;    /* contact indexes */
+    size_t      n_members;
+    org_t      *org;          /* the kept organisation, or NULL (a person, or ad hoc) */
+} entity_t;
 
 static void setting_free(gpointer p)
 {
     setting_t *s = p;
     if (s) {
         g_free(s->note);
+        g_free(s->name);
         g_free(s);
     }
 }
 
-static void model_clear(model_t *m)
+static void org_free(gpointer p)
 {
-    size_t i;
-    for (i = 0; i < m->n_contacts; i++) {
-        g_free(m->contacts[i].email);
-        g_free(m->contacts[i].name);
-        g_free(m->contacts[i].org);
+    org_t *o = p;
+    if (o) {
+        g_array_free(o->members, TRUE);
+        g_free(o);
     }
+}
+
+KW_PUBLIC void kw_model_free(kw_model_t *m)
+{
+    if (!m)
+        return;
+    if (m->ev_stmt)
+        sqlite3_finalize(m->ev_stmt);
     g_free(m->contacts);
-    g_free(m->events);
-    g_free(m->names);
+    g_free(m->scan_events);
+    if (m->owned)
+        g_ptr_array_free(m->owned, TRUE);
     if (m->settings)
         g_hash_table_destroy(m->settings);
     if (m->identities)
@@ -102,7 +190,15 @@ static void model_clear(model_t *m)
         g_hash_table_destroy(m->colleagues);
     if (m->org_cache)
         g_hash_table_destroy(m->org_cache);
-    memset(m, 0, sizeof *m);
+    if (m->orgs)
+        g_hash_table_destroy(m->orgs);
+    if (m->org_list)
+        g_ptr_array_free(m->org_list, TRUE);
+    if (m->by_email)
+        g_hash_table_destroy(m->by_email);
+    if (m->chunk)
+        g_string_chunk_free(m->chunk);
+    g_free(m);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -110,73 +206,236 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return (const char *) sqlite3_column_text(st, i);
 }
 
-/* Registrable domain of `domain`, or "" for a freemail domain (cached). */
-static const char *org_domain(model_t *m, const char *domain)
+/* ------------------------------------------------------------------------ */
+/* Packing the aggregates: zigzag LEB128 varints                             */
+/* ------------------------------------------------------------------------ */
+
+static void put_i64(GByteArray *out, int64_t v)
 {
-    char *v = g_hash_table_lookup(m->org_cache, domain);
-    if (!v) {
-        if (kw_is_freemail_domain(domain))
-            v = g_strdup("");
+    uint64_t z = ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+    guint8 buf[10];
+    guint n = 0;
+    do {
+        guint8 b = z & 0x7f;
+        z >>= 7;
+        buf[n++] = b | (z ? 0x80 : 0);
+    } while (z);
+    g_byte_array_append(out, buf, n);
+}
+
+typedef struct {
+    const unsigned char *p, *end;
+    int bad;
+} reader_t;
+
+static int64_t get_i64(reader_t *r)
+{
+    uint64_t z = 0;
+    int shift = 0;
+    for (;;) {
+        if (r->p >= r->end || shift > 63) {
+            r->bad = 1;
+            return 0;
+        }
+        z |= (uint64_t) (*r->p & 0x7f) << shift;
+        if (!(*r->p++ & 0x80))
+            break;
+        shift += 7;
+    }
+    return (int64_t) (z >> 1) ^ -(int64_t) (z & 1);
+}
+
+static void put_stats(GByteArray *out, const stats_t *s)
+{
+    put_i64(out, s->n_in);
+    put_i64(out, s->n_out);
+    put_i64(out, s->last_in);
+    put_i64(out, s->last_out);
+    put_i64(out, s->n_in_list);
+    put_i64(out, s->n_in_auto);
+    put_i64(out, s->c_in);
+    put_i64(out, s->c_out);
+    put_i64(out, s->c_last);
+    put_i64(out, s->newest);
+}
+
+static void get_stats(reader_t *r, stats_t *s)
+{
+    s->n_in = get_i64(r);
+    s->n_out = get_i64(r);
+    s->last_in = get_i64(r);
+    s->last_out = get_i64(r);
+    s->n_in_list = get_i64(r);
+    s->n_in_auto = get_i64(r);
+    s->c_in = get_i64(r);
+    s->c_out = get_i64(r);
+    s->c_last = get_i64(r);
+    s->newest = get_i64(r);
+}
+
+/* Person references are contact indexes in memory and contact ids on disk. */
+static int64_t person_id(const kw_model_t *m, int person)
+{
+    return person >= 0 && (size_t) person < m->n_contacts ? m->contacts[person].id : -1;
+}
+
+static int person_index(const kw_model_t *m, int64_t id)
+{
+    size_t lo = 0, hi = m->n_contacts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->contacts[mid].id < id)
+            lo = mid + 1;
         else
-            v = kw_registrable_domain(domain);
-        if (!v)
-            v = g_strdup(domain);
-        g_hash_table_insert(m->org_cache, g_strdup(domain), v);
+            hi = mid;
+    }
+    return lo < m->n_contacts && m->contacts[lo].id == id ? (int) lo : -1;
+}
+
+/* The history part of a summary (relationship.h); the rest is kw_rel_judge's. */
+static void put_history(GByteArray *out, const kw_model_t *m, const kw_rel_summary_t *h)
+{
+    put_i64(out, h->inbound);
+    put_i64(out, h->outbound);
+    put_i64(out, h->touches);
+    put_i64(out, h->exchanges);
+    put_i64(out, h->two_way_touches);
+    put_i64(out, h->first_exchange);
+    put_i64(out, h->last_exchange);
+    put_i64(out, person_id(m, h->last_exchange_person));
+    put_i64(out, h->last_in);
+    put_i64(out, person_id(m, h->last_in_person));
+    put_i64(out, h->last_out);
+    put_i64(out, person_id(m, h->last_out_person));
+    put_i64(out, h->unanswered);
+    put_i64(out, h->unanswered_since);
+    put_i64(out, person_id(m, h->unanswered_person));
+    put_i64(out, h->reply_samples);
+    put_i64(out, h->their_reply_days);
+    put_i64(out, h->learned_cadence_days);
+}
+
+static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
+                       kw_rel_summary_t *h)
+{
+    reader_t r = { p, p + len, 0 };
+    memset(h, 0, sizeof *h);
+    h->inbound = (int) get_i64(&r);
+    h->outbound = (int) get_i64(&r);
+    h->touches = (int) get_i64(&r);
+    h->exchanges = (int) get_i64(&r);
+    h->two_way_touches = (int) get_i64(&r);
+    h->first_exchange = get_i64(&r);
+    h->last_exchange = get_i64(&r);
+    h->last_exchange_person = person_index(m, get_i64(&r));
+    h->last_in = get_i64(&r);
+    h->last_in_person = person_index(m, get_i64(&r));
+    h->last_out = get_i64(&r);
+    h->last_out_person = person_index(m, get_i64(&r));
+    h->unanswered = (kw_waiting_t) get_i64(&r);
+    h->unanswered_since = get_i64(&r);
+    h->unanswered_person = person_index(m, get_i64(&r));
+    h->reply_samples = (int) get_i64(&r);
+    h->their_reply_days = (int) get_i64(&r);
+    h->learned_cadence_days = (int) get_i64(&r);
+    return !r.bad && r.p == r.end;
+}
+
+/* Order-independent digest of a set of contact ids (splitmix64 per id). */
+static uint64_t id_mix(int64_t id)
+{
+    uint64_t z = (uint64_t) id + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Organisation domain of the domain of `email` (chunk), or "" for a
+ * freemail domain; one public-suffix lookup per distinct domain. */
+static const char *org_domain(kw_model_t *m, const char *email)
+{
+    const char *domain = kw_email_domain(email);
+    const char *v = g_hash_table_lookup(m->org_cache, domain);
+    if (!v) {
+        char *org = kw_org_key(email); /* the address itself for freemail */
+        v = g_string_chunk_insert_const(m->chunk, !org ? domain : strcmp(org, email) == 0 ? "" : org);
+        g_free(org);
+        g_hash_table_insert(m->org_cache, (gpointer) g_string_chunk_insert_const(m->chunk, domain),
+                            (gpointer) v);
     }
     return v;
 }
 
-static kw_status_t load_identities(kw_store_t *store, model_t *m, char **error)
+static kw_status_t load_options(kw_model_t *m, int *version, char **error)
 {
     sqlite3_stmt *st = NULL;
     kw_status_t s;
-    int rc;
+    int rc, cadence = 0;
 
-    s = kw_store_prepare(store, "SELECT DISTINCT email FROM identities", &st, error);
+    *version = 0;
+    s = kw_store_prepare(m->store, "SELECT key, value FROM preferences", &st, error);
     if (s != KW_OK)
         return s;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *email = col_text(st, 0), *domain;
-        if (!email)
+        const char *name = col_text(st, 0);
+        if (!name)
             continue;
-        g_hash_table_add(m->identities, g_ascii_strdown(email, -1));
-        domain = kw_email_domain(email);
-        if (domain && !kw_is_freemail_domain(domain)) {
-            const char *org = org_domain(m, domain);
-            if (*org)
-                g_hash_table_add(m->colleagues, g_strdup(org));
-        }
+        if (strcmp(name, "agg_version") == 0)
+            *version = sqlite3_column_int(st, 1);
+        else if (strcmp(name, "default_cadence_days") == 0)
+            cadence = sqlite3_column_int(st, 1);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading identities", error);
-
-    s = kw_store_prepare(store, "SELECT domain FROM own_domains", &st, error);
-    if (s != KW_OK)
-        return s;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *d = col_text(st, 0);
-        if (d && *d) {
-            char *lower = g_ascii_strdown(d, -1);
-            char *reg = kw_registrable_domain(lower);
-            g_hash_table_add(m->colleagues, reg ? reg : g_strdup(lower));
-            g_hash_table_add(m->colleagues, lower);
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading own domains", error);
+        return kw_store_fail(m->store, rc, "reading preferences", error);
+    if (m->default_cadence <= 0)
+        m->default_cadence = cadence > 0 ? cadence : KW_DEFAULT_CADENCE_DAYS;
     return KW_OK;
 }
 
-static kw_status_t load_settings(kw_store_t *store, model_t *m, char **error)
+static kw_status_t load_identities(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_colleague_domain_list_t *colleagues = NULL;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(m->store, "SELECT DISTINCT email FROM identities", &st, error);
+    if (s != KW_OK)
+        return s;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *email = col_text(st, 0);
+        if (email)
+            g_hash_table_add(m->identities, g_ascii_strdown(email, -1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading identities", error);
+
+    /* the colleague rule (own domains, identity domains, or nobody) is
+     * identity.c's, shared with `keepwarm identity own-domain list` */
+    s = kw_store_colleague_domains(m->store, &colleagues, error);
+    if (s != KW_OK)
+        return s;
+    for (size_t i = 0; i < colleagues->count; i++)
+        g_hash_table_add(m->colleagues, g_strdup(colleagues->items[i].domain));
+    kw_colleague_domain_list_free(colleagues);
+    return KW_OK;
+}
+
+static kw_status_t load_settings(kw_model_t *m, char **error)
 {
     sqlite3_stmt *st = NULL;
     kw_status_t s;
     int rc;
 
-    s = kw_store_prepare(store,
-                         "SELECT target, snoozed_until, ignored, cadence_days, note FROM settings",
+    s = kw_store_prepare(m->store,
+                         "SELECT target, snoozed_until, ignored, cadence_days, note, display_name "
+                         "FROM settings",
                          &st, error);
     if (s != KW_OK)
         return s;
@@ -189,28 +448,34 @@ static kw_status_t load_settings(kw_store_t *store, model_t *m, char **error)
         set->ignored = sqlite3_column_int(st, 2) != 0;
         set->cadence_days = sqlite3_column_int(st, 3);
         set->note = col_text(st, 4) && *col_text(st, 4) ? g_strdup(col_text(st, 4)) : NULL;
+        set->name = col_text(st, 5) && *col_text(st, 5) ? g_strdup(col_text(st, 5)) : NULL;
         g_hash_table_replace(m->settings, g_strdup(col_text(st, 0)), set);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading settings", error);
+        return kw_store_fail(m->store, rc, "reading settings", error);
     return KW_OK;
 }
 
-static kw_status_t load_contacts(kw_store_t *store, model_t *m, char **error)
+static const setting_t *setting_for(const kw_model_t *m, const char *target)
+{
+    return target ? g_hash_table_lookup(m->settings, target) : NULL;
+}
+
+static kw_status_t load_contacts(kw_model_t *m, char **error)
 {
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     kw_status_t s;
     int rc;
 
-    s = kw_store_prepare(store, "SELECT id, email, name FROM contacts ORDER BY id", &st, error);
+    s = kw_store_prepare(m->store, "SELECT id, email, name FROM contacts ORDER BY id", &st, error);
     if (s != KW_OK)
         return s;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         contact_t *c;
-        const char *email = col_text(st, 1), *domain, *org;
-        if (!email || !(domain = kw_email_domain(email)))
+        const char *email = col_text(st, 1), *name = col_text(st, 2);
+        if (!email || !kw_email_domain(email))
             continue;
         if (m->n_contacts == cap) {
             cap = cap ? cap * 2 : 256;
@@ -219,29 +484,170 @@ static kw_status_t load_contacts(kw_store_t *store, model_t *m, char **error)
         c = &m->contacts[m->n_contacts++];
         memset(c, 0, sizeof *c);
         c->id = sqlite3_column_int64(st, 0);
-        c->email = g_strdup(email);
-        c->name = col_text(st, 2) && *col_text(st, 2) ? g_strdup(col_text(st, 2)) : NULL;
-        org = org_domain(m, domain);
-        c->freemail = *org == '\0';
-        c->org = g_strdup(c->freemail ? email : org);
+        c->email = g_string_chunk_insert(m->chunk, email);
+        c->name = name && *name ? g_string_chunk_insert(m->chunk, name) : NULL;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading contacts", error);
+        return kw_store_fail(m->store, rc, "reading contacts", error);
+    return KW_OK;
+}
+
+/* The kept per-contact aggregates, merge-joined with the contacts (both
+ * ordered by id), and the marks of contacts whose aggregate is stale. */
+static kw_status_t load_contact_aggs(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    size_t ci = 0;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(m->store, "SELECT contact_id, agg FROM contact_agg ORDER BY contact_id",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const unsigned char *blob = sqlite3_column_blob(st, 1);
+        reader_t r = { blob, blob + sqlite3_column_bytes(st, 1), !blob };
+        contact_t *c;
+        while (ci < m->n_contacts && m->contacts[ci].id < id)
+            ci++;
+        if (ci == m->n_contacts)
+            break;
+        if (m->contacts[ci].id != id)
+            continue;
+        c = &m->contacts[ci];
+        get_stats(&r, &c->st);
+        if (r.bad) {
+            /* unreadable: compute this contact from its events */
+            memset(&c->st, 0, sizeof c->st);
+            c->dirty = 1;
+            continue;
+        }
+        c->agg_len = (size_t) (r.end - r.p);
+        c->agg = (const unsigned char *) g_string_chunk_insert_len(m->chunk, (const char *) r.p,
+                                                                   (gssize) c->agg_len);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return kw_store_fail(m->store, rc, "reading the model's aggregates", error);
+
+    s = kw_store_prepare(m->store, "SELECT contact_id FROM agg_dirty", &st, error);
+    if (s != KW_OK)
+        return s;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = person_index(m, sqlite3_column_int64(st, 0));
+        if (i >= 0)
+            m->contacts[i].dirty = 1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading the model's aggregates", error);
+    return KW_OK;
+}
+
+/* Account one event (already appended to c's events) in c's stats. */
+static void stats_add(stats_t *s, const kw_rel_event_t *e)
+{
+    if (e->time > s->newest)
+        s->newest = e->time;
+    if (e->direction == KW_DIR_IN) {
+        s->n_in++;
+        s->last_in = e->time;
+        if (e->flags & LIST_FLAGS)
+            s->n_in_list++;
+        else if ((e->flags & AUTO_FLAGS) && !(e->flags & KW_MSG_AUTOREPLY))
+            s->n_in_auto++;
+    } else if (e->direction == KW_DIR_OUT) {
+        s->n_out++;
+        s->last_out = e->time;
+    }
+    if (kw_rel_event_counts(e)) {
+        if (e->direction == KW_DIR_IN)
+            s->c_in++;
+        else
+            s->c_out++;
+        s->c_last = e->time;
+    }
+}
+
+static void event_from_row(sqlite3_stmt *st, int first_col, int person, kw_rel_event_t *e)
+{
+    memset(e, 0, sizeof *e);
+    e->time = sqlite3_column_int64(st, first_col);
+    e->direction = sqlite3_column_int(st, first_col + 1);
+    e->flags = (unsigned) sqlite3_column_int(st, first_col + 2);
+    e->n_recipients = sqlite3_column_int(st, first_col + 3);
+    e->person = person;
+    e->source = KW_SOURCE_MAIL;
+}
+
+/* Read one contact's events up to as_of (by the interactions' primary key:
+ * in date order). When `exact`, its stats are recomputed from them. */
+static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error)
+{
+    contact_t *c = &m->contacts[ci];
+    GArray *ev;
+    kw_status_t s;
+    int rc;
+
+    if (c->loaded)
+        return KW_OK;
+    if (!m->ev_stmt) {
+        s = kw_store_prepare(m->store,
+                             "SELECT date, direction, flags, n_recipients FROM interactions "
+                             "WHERE contact_id = ?1 ORDER BY date",
+                             &m->ev_stmt, error);
+        if (s != KW_OK)
+            return s;
+    }
+    ev = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+    sqlite3_bind_int64(m->ev_stmt, 1, c->id);
+    while ((rc = sqlite3_step(m->ev_stmt)) == SQLITE_ROW) {
+        kw_rel_event_t e;
+        event_from_row(m->ev_stmt, 0, (int) ci, &e);
+        if (e.time > m->as_of)
+            continue;
+        g_array_append_val(ev, e);
+    }
+    sqlite3_reset(m->ev_stmt);
+    if (rc != SQLITE_DONE) {
+        g_array_free(ev, TRUE);
+        return kw_store_fail(m->store, rc, "reading interactions", error);
+    }
+    c->n_ev = ev->len;
+    c->ev = (kw_rel_event_t *) (void *) g_array_free(ev, FALSE);
+    g_ptr_array_add(m->owned, c->ev);
+    c->loaded = 1;
+    if (exact) {
+        memset(&c->st, 0, sizeof c->st);
+        for (size_t i = 0; i < c->n_ev; i++)
+            stats_add(&c->st, &c->ev[i]);
+        c->exact = 1;
+    }
     return KW_OK;
 }
 
 /* The one ordered scan: interactions by (contact_id, date), merge-joined
- * with the contacts (also ordered by id). */
-static kw_status_t load_interactions(kw_store_t *store, model_t *m, char **error)
+ * with the contacts (also ordered by id). Every contact becomes exact. */
+static kw_status_t scan_interactions(kw_model_t *m, char **error)
 {
     sqlite3_stmt *st = NULL;
-    size_t cap = 0, ci = 0;
+    size_t cap = 0, n = 0, ci = 0;
     contact_t *cur = NULL;
     kw_status_t s;
     int rc;
 
-    s = kw_store_prepare(store,
+    for (size_t i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        memset(&c->st, 0, sizeof c->st);
+        c->exact = 1;
+        c->loaded = 1;
+        c->ev = NULL;
+        c->n_ev = 0;
+    }
+    s = kw_store_prepare(m->store,
                          "SELECT contact_id, date, direction, flags, n_recipients "
                          "FROM interactions ORDER BY contact_id, date",
                          &st, error);
@@ -250,13 +656,11 @@ static kw_status_t load_interactions(kw_store_t *store, model_t *m, char **error
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t cid = sqlite3_column_int64(st, 0);
         int64_t date = sqlite3_column_int64(st, 1);
-        kw_rel_event_t *e;
 
         /* as_of is checked here rather than in SQL: one comparison in C is
-         * cheaper than one in the VDBE, and this loop is the model's cost. */
+         * cheaper than one in the VDBE, and this loop is the scan's cost. */
         if (date > m->as_of)
             continue;
-
         if (!cur || cur->id != cid) {
             while (ci < m->n_contacts && m->contacts[ci].id < cid)
                 ci++;
@@ -265,84 +669,204 @@ static kw_status_t load_interactions(kw_store_t *store, model_t *m, char **error
                 continue; /* an interaction without a contact row: skip */
             }
             cur = &m->contacts[ci];
-            cur->ev_start = m->n_events;
+            cur->ev = (kw_rel_event_t *) (uintptr_t) n; /* an offset until the array is final */
         }
-        if (m->n_events == cap) {
+        if (n == cap) {
             cap = cap ? cap * 2 : 4096;
-            m->events = g_renew(kw_rel_event_t, m->events, cap);
+            m->scan_events = g_renew(kw_rel_event_t, m->scan_events, cap);
         }
-        e = &m->events[m->n_events++];
-        e->time = date;
-        e->direction = sqlite3_column_int(st, 2);
-        e->flags = (unsigned) sqlite3_column_int(st, 3);
-        e->n_recipients = sqlite3_column_int(st, 4);
-        e->person = (int) ci;
-        cur->ev_count++;
-
-        if (e->direction == KW_DIR_IN) {
-            cur->n_in++;
-            cur->last_in = e->time;
-            if (e->flags & LIST_FLAGS)
-                cur->n_in_list++;
-            else if ((e->flags & AUTO_FLAGS) && !(e->flags & KW_MSG_AUTOREPLY))
-                cur->n_in_auto++;
-        } else if (e->direction == KW_DIR_OUT) {
-            cur->n_out++;
-            cur->last_out = e->time;
-        }
-        if (kw_rel_event_counts(e)) {
-            if (e->direction == KW_DIR_IN)
-                cur->c_in++;
-            else
-                cur->c_out++;
-            cur->c_last = e->time;
-        }
+        event_from_row(st, 1, (int) ci, &m->scan_events[n]);
+        stats_add(&cur->st, &m->scan_events[n]);
+        cur->n_ev++;
+        n++;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading interactions", error);
+        return kw_store_fail(m->store, rc, "reading interactions", error);
+    for (size_t i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        c->ev = c->n_ev ? m->scan_events + (uintptr_t) c->ev : NULL;
+    }
+    m->scanned = 1;
     return KW_OK;
 }
 
-static void classify_contacts(model_t *m)
+/* A contact's organisation key (its registrable domain, or the address
+ * itself for freemail), looked up on first use: most contacts of a mailbox
+ * never need one. */
+static const char *contact_org(kw_model_t *m, contact_t *c)
 {
-    size_t i;
-    m->names = g_new(const char *, m->n_contacts ? m->n_contacts : 1);
-    for (i = 0; i < m->n_contacts; i++) {
+    if (!c->org) {
+        const char *org = org_domain(m, c->email);
+        c->freemail = *org == '\0';
+        c->org = c->freemail ? c->email : org;
+    }
+    return c->org;
+}
+
+static int contact_freemail(kw_model_t *m, contact_t *c)
+{
+    contact_org(m, c);
+    return c->freemail;
+}
+
+/* What a contact is (classified on first use, from its counts up to as_of). */
+static kw_contact_kind_t contact_kind(kw_model_t *m, contact_t *c)
+{
+    if (c->classified)
+        return c->kind;
+    c->classified = 1;
+    if (g_hash_table_contains(m->identities, c->email))
+        c->kind = KW_KIND_SELF;
+    else if (c->st.n_in > 0 && c->st.n_in_list * 2 > c->st.n_in)
+        c->kind = KW_KIND_LIST;
+    else if (kw_is_role_address(c->email))
+        c->kind = KW_KIND_AUTOMATED;
+    else if (c->st.n_in > 0 && c->st.n_in_auto * 2 > c->st.n_in)
+        c->kind = KW_KIND_AUTOMATED;
+    else if (!contact_freemail(m, c) && g_hash_table_contains(m->colleagues, c->org))
+        c->kind = KW_KIND_COLLEAGUE;
+    else
+        c->kind = KW_KIND_PERSON;
+    return c->kind;
+}
+
+/* A relationship: a person the user wrote to who wrote back (counted mail). */
+static int is_relationship(kw_model_t *m, contact_t *c)
+{
+    return c->st.c_in > 0 && c->st.c_out > 0 && contact_kind(m, c) == KW_KIND_PERSON;
+}
+
+/* Organisations and their roll-up: relationship people at a non-freemail
+ * domain, except those the user ignored. */
+static void build_orgs(kw_model_t *m)
+{
+    for (size_t i = 0; i < m->n_contacts; i++) {
         contact_t *c = &m->contacts[i];
-        m->names[i] = c->name ? c->name : c->email;
-        if (g_hash_table_contains(m->identities, c->email))
-            c->kind = KW_KIND_SELF;
-        else if (c->n_in > 0 && c->n_in_list * 2 > c->n_in)
-            c->kind = KW_KIND_LIST;
-        else if (kw_is_role_address(c->email))
-            c->kind = KW_KIND_AUTOMATED;
-        else if (c->n_in > 0 && c->n_in_auto * 2 > c->n_in)
-            c->kind = KW_KIND_AUTOMATED;
-        else if (!c->freemail && g_hash_table_contains(m->colleagues, c->org))
-            c->kind = KW_KIND_COLLEAGUE;
-        else
-            c->kind = KW_KIND_PERSON;
+        const setting_t *own;
+        org_t *o;
+
+        if (!is_relationship(m, c) || contact_freemail(m, c))
+            continue;
+        own = setting_for(m, c->email);
+        if (own && own->ignored)
+            continue; /* an ignored person leaves the organisation's roll-up */
+        o = g_hash_table_lookup(m->orgs, c->org);
+        if (!o) {
+            o = g_new0(org_t, 1);
+            o->key = c->org;
+            o->members = g_array_new(FALSE, FALSE, sizeof(size_t));
+            g_hash_table_insert(m->orgs, (gpointer) o->key, o);
+            g_ptr_array_add(m->org_list, o);
+        }
+        c->member = 1;
+        g_array_append_val(o->members, i);
+        o->digest += id_mix(c->id);
     }
 }
 
-static kw_status_t model_load(kw_store_t *store, int64_t as_of, model_t *m, char **error)
+static kw_status_t load_org_aggs(kw_model_t *m, char **error)
 {
-    sqlite3 *db;
-    int began = 0;
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(m->store, "SELECT org, members, agg FROM org_agg", &st, error);
+    if (s != KW_OK)
+        return s;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = col_text(st, 0);
+        org_t *o = key ? g_hash_table_lookup(m->orgs, key) : NULL;
+        const void *blob;
+        if (!o)
+            continue;
+        blob = sqlite3_column_blob(st, 2);
+        o->agg_len = (size_t) sqlite3_column_bytes(st, 2);
+        o->agg = blob ? (const unsigned char *) g_string_chunk_insert_len(m->chunk, blob,
+                                                                          (gssize) o->agg_len)
+                      : NULL;
+        o->agg_digest = (uint64_t) sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading the model's aggregates", error);
+    return KW_OK;
+}
+
+/* Which contacts and organisations come from their events, and read those
+ * events (one scan when they are many). */
+static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error)
+{
+    size_t need = 0, i;
     kw_status_t s;
 
-    memset(m, 0, sizeof *m);
+    for (i = 0; i < m->n_contacts && !force_scan; i++) {
+        const contact_t *c = &m->contacts[i];
+        if (c->dirty || (c->agg && c->st.newest > m->as_of))
+            need++;
+    }
+    if (force_scan || need * SCAN_SHARE > m->n_contacts) {
+        s = scan_interactions(m, error);
+        if (s != KW_OK)
+            return s;
+    } else {
+        for (i = 0; i < m->n_contacts; i++) {
+            contact_t *c = &m->contacts[i];
+            if (c->dirty || (c->agg && c->st.newest > m->as_of)) {
+                s = load_events(m, i, 1, error);
+                if (s != KW_OK)
+                    return s;
+            }
+        }
+    }
+    return KW_OK;
+}
+
+static kw_status_t resolve_org_exactness(kw_model_t *m, char **error)
+{
+    for (guint k = 0; k < m->org_list->len; k++) {
+        org_t *o = g_ptr_array_index(m->org_list, k);
+        int exact = !o->agg || o->agg_digest != o->digest;
+        for (guint j = 0; j < o->members->len && !exact; j++)
+            exact = m->contacts[g_array_index(o->members, size_t, j)].exact;
+        o->exact = exact;
+        for (guint j = 0; exact && j < o->members->len; j++) {
+            kw_status_t s = load_events(m, g_array_index(o->members, size_t, j), 0, error);
+            if (s != KW_OK)
+                return s;
+        }
+    }
+    return KW_OK;
+}
+
+/* Load everything; inside the caller's transaction when there is one.
+ * `contacts_only`: what resolution needs (contacts, settings), no history. */
+static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cadence, int exact,
+                              int contacts_only, kw_model_t **out, char **error)
+{
+    kw_model_t *m;
+    sqlite3 *db;
+    int began = 0, version = 0;
+    kw_status_t s;
+
+    *out = NULL;
     if (!store) {
         kw_set_error(error, "no store");
         return KW_ERR_USAGE;
     }
     db = kw_store_db(store);
+    m = g_new0(kw_model_t, 1);
+    m->store = store;
     m->as_of = as_of;
+    m->default_cadence = default_cadence;
+    m->chunk = g_string_chunk_new(64 * 1024);
     m->settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, setting_free);
     m->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m->colleagues = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    m->org_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    m->org_cache = g_hash_table_new(g_str_hash, g_str_equal);
+    m->orgs = g_hash_table_new(g_str_hash, g_str_equal);
+    m->org_list = g_ptr_array_new_with_free_func(org_free);
+    m->owned = g_ptr_array_new_with_free_func(g_free);
 
     /* One read transaction: a consistent snapshot even while a sync commits. */
     if (sqlite3_get_autocommit(db)) {
@@ -351,57 +875,65 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, model_t *m, char
             goto done;
         began = 1;
     }
-    if ((s = load_identities(store, m, error)) != KW_OK ||
-        (s = load_settings(store, m, error)) != KW_OK ||
-        (s = load_contacts(store, m, error)) != KW_OK ||
-        (s = load_interactions(store, m, error)) != KW_OK)
+    if ((s = load_options(m, &version, error)) != KW_OK ||
+        (s = load_identities(m, error)) != KW_OK ||
+        (s = load_settings(m, error)) != KW_OK ||
+        (s = load_contacts(m, error)) != KW_OK)
         goto done;
-    classify_contacts(m);
+    if (contacts_only)
+        goto done;
+    m->agg_valid = version == AGG_VERSION && !exact;
+    if (m->agg_valid && (s = load_contact_aggs(m, error)) != KW_OK)
+        goto done;
+    if ((s = resolve_exactness(m, !m->agg_valid, error)) != KW_OK)
+        goto done;
+    build_orgs(m);
+    if (m->agg_valid && !m->scanned && (s = load_org_aggs(m, error)) != KW_OK)
+        goto done;
+    s = resolve_org_exactness(m, error);
 done:
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (s != KW_OK)
-        model_clear(m);
-    return s;
-}
-
-static const setting_t *setting_for(const model_t *m, const char *target)
-{
-    return target ? g_hash_table_lookup(m->settings, target) : NULL;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Entities: a set of contacts computed as one relationship                  */
-/* ------------------------------------------------------------------------ */
-
-typedef struct {
-    kw_target_kind_t kind;
-    const char *key;      /* org key or address (transfer none: a contact's string) */
-    GArray     *members;  /* size_t contact indexes */
-} entity_t;
-
-static void entity_free(gpointer p)
-{
-    entity_t *e = p;
-    if (e) {
-        g_array_free(e->members, TRUE);
-        g_free(e);
+    if (m->ev_stmt) {
+        sqlite3_finalize(m->ev_stmt);
+        m->ev_stmt = NULL;
     }
+    if (s != KW_OK) {
+        kw_model_free(m);
+        return s;
+    }
+    *out = m;
+    return KW_OK;
 }
 
-static entity_t *entity_new(kw_target_kind_t kind, const char *key)
+KW_PUBLIC kw_status_t kw_model_load(kw_store_t *store, const kw_model_options_t *options,
+                                    kw_model_t **model_out, char **error)
 {
-    entity_t *e = g_new0(entity_t, 1);
-    e->kind = kind;
-    e->key = key;
-    e->members = g_array_new(FALSE, FALSE, sizeof(size_t));
-    return e;
+    if (!model_out || !options || options->as_of <= 0) {
+        kw_set_error(error, "kw_model_load: options with as_of are required");
+        return KW_ERR_USAGE;
+    }
+    if (options->default_cadence_days < 0) {
+        kw_set_error(error, "a default cadence is a number of days");
+        return KW_ERR_USAGE;
+    }
+    return model_load(store, options->as_of, options->default_cadence_days, options->exact, 0,
+                      model_out, error);
 }
 
-static int is_relationship(const contact_t *c)
+KW_PUBLIC int64_t kw_model_as_of(const kw_model_t *model)
 {
-    return c->kind == KW_KIND_PERSON && c->c_in > 0 && c->c_out > 0;
+    return model ? model->as_of : 0;
 }
+
+KW_PUBLIC int kw_model_default_cadence(const kw_model_t *model)
+{
+    return model ? model->default_cadence : KW_DEFAULT_CADENCE_DAYS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Histories of entities                                                     */
+/* ------------------------------------------------------------------------ */
 
 static int cmp_event(const void *a, const void *b)
 {
@@ -410,62 +942,133 @@ static int cmp_event(const void *a, const void *b)
         return x->time < y->time ? -1 : 1;
     if (x->direction != y->direction)
         return x->direction - y->direction;
-    return x->person - y->person;
+    if (x->person != y->person)
+        return x->person - y->person;
+    /* the rest only makes the order total (same input, same output) */
+    if (x->flags != y->flags)
+        return x->flags < y->flags ? -1 : 1;
+    return x->n_recipients - y->n_recipients;
 }
 
-static gint cmp_member_recent(gconstpointer a, gconstpointer b, gpointer model)
-{
-    const model_t *m = model;
-    const contact_t *x = &m->contacts[*(const size_t *) a];
-    const contact_t *y = &m->contacts[*(const size_t *) b];
-    if (x->c_last != y->c_last)
-        return x->c_last > y->c_last ? -1 : 1;
-    return strcmp(x->email, y->email);
-}
-
-/* The events of an entity, sorted by time. *owned is set when the returned
- * array must be freed (several members merged). */
-static const kw_rel_event_t *entity_events(const model_t *m, const entity_t *e, size_t *n,
-                                           kw_rel_event_t **owned)
+/* The events of a set of contacts, sorted by time (loading what is missing).
+ * *owned is set when the returned array must be freed. */
+static kw_status_t merged_events(kw_model_t *m, const size_t *members, size_t n_members,
+                                 const kw_rel_event_t **out, size_t *n, kw_rel_event_t **owned,
+                                 char **error)
 {
     size_t total = 0, i, k = 0;
     kw_rel_event_t *buf;
 
     *owned = NULL;
-    if (e->members->len == 1) {
-        const contact_t *c = &m->contacts[g_array_index(e->members, size_t, 0)];
-        *n = c->ev_count;
-        return c->ev_count ? &m->events[c->ev_start] : NULL;
+    *out = NULL;
+    *n = 0;
+    for (i = 0; i < n_members; i++) {
+        kw_status_t s = load_events(m, members[i], 0, error);
+        if (s != KW_OK)
+            return s;
+        total += m->contacts[members[i]].n_ev;
     }
-    for (i = 0; i < e->members->len; i++)
-        total += m->contacts[g_array_index(e->members, size_t, i)].ev_count;
-    *n = total;
+    if (n_members == 1) {
+        *out = m->contacts[members[0]].ev;
+        *n = m->contacts[members[0]].n_ev;
+        return KW_OK;
+    }
     if (!total)
-        return NULL;
+        return KW_OK;
     buf = g_new(kw_rel_event_t, total);
-    for (i = 0; i < e->members->len; i++) {
-        const contact_t *c = &m->contacts[g_array_index(e->members, size_t, i)];
-        memcpy(buf + k, &m->events[c->ev_start], c->ev_count * sizeof *buf);
-        k += c->ev_count;
+    for (i = 0; i < n_members; i++) {
+        const contact_t *c = &m->contacts[members[i]];
+        memcpy(buf + k, c->ev, c->n_ev * sizeof *buf);
+        k += c->n_ev;
     }
     qsort(buf, total, sizeof *buf, cmp_event);
     *owned = buf;
-    return buf;
+    *out = buf;
+    *n = total;
+    return KW_OK;
 }
 
-/* Settings of an entity: for a person, their own settings with their
- * organisation's as fallback (ignore/snooze of either apply). */
-static void entity_settings(const model_t *m, const entity_t *e, int default_cadence,
-                            kw_rel_settings_t *rs, const char **note)
+/* The history part of an entity's summary: kept, or from its events. */
+static kw_status_t entity_history(kw_model_t *m, const entity_t *e, kw_rel_summary_t *h,
+                                  char **error)
+{
+    const kw_rel_event_t *ev;
+    kw_rel_event_t *owned;
+    size_t n;
+    kw_status_t s;
+
+    if (e->org && !e->org->exact && get_history(m, e->org->agg, e->org->agg_len, h))
+        return KW_OK;
+    if (!e->org && e->n_members == 1) {
+        const contact_t *c = &m->contacts[e->members[0]];
+        if (!c->exact && !c->agg) {
+            kw_rel_history(NULL, 0, m->as_of, h); /* no interactions at all */
+            return KW_OK;
+        }
+        if (!c->exact && get_history(m, c->agg, c->agg_len, h))
+            return KW_OK;
+    }
+    s = merged_events(m, e->members, e->n_members, &ev, &n, &owned, error);
+    if (s != KW_OK)
+        return s;
+    kw_rel_history(ev, n, m->as_of, h);
+    g_free(owned);
+    return KW_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Relationships                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* "brandt-logistik.de" -> "Brandt Logistik", "acme.co.uk" -> "Acme",
+ * "ibm.com" -> "IBM": the registrable label, hyphens as spaces, each word
+ * capitalised; a single word of at most three letters is an acronym. */
+static char *org_name_from_domain(const char *org)
+{
+    const char *dot = strchr(org, '.');
+    char *label = dot && dot > org ? g_strndup(org, (gsize) (dot - org)) : g_strdup(org);
+    char **words = g_strsplit_set(label, "-_", -1);
+    GString *out = g_string_new(NULL);
+    int single = g_strv_length(words) == 1;
+
+    for (char **w = words; *w; w++) {
+        const char *p = *w;
+        if (!*p)
+            continue;
+        if (out->len)
+            g_string_append_c(out, ' ');
+        if (single && g_utf8_strlen(p, -1) <= 3) {
+            char *up = g_utf8_strup(p, -1);
+            g_string_append(out, up);
+            g_free(up);
+            continue;
+        }
+        g_string_append_unichar(out, g_unichar_totitle(g_utf8_get_char(p)));
+        g_string_append(out, g_utf8_next_char(p));
+    }
+    g_strfreev(words);
+    g_free(label);
+    if (!out->len)
+        g_string_append(out, org);
+    return g_string_free(out, FALSE);
+}
+
+/* Settings of an entity — the one place they are resolved: a person's own
+ * settings, with their organisation's as fallback (ignore/snooze of either
+ * apply); the cadence: the user's for the target, else (kw_rel_judge) the
+ * learned one, else the model's default. */
+static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
+                            const char **note, const char **name)
 {
     const setting_t *own = setting_for(m, e->key), *org = NULL;
 
     memset(rs, 0, sizeof *rs);
-    rs->default_cadence_days = default_cadence;
+    rs->default_cadence_days = m->default_cadence;
     *note = NULL;
-    if (e->kind == KW_TARGET_PERSON && e->members->len == 1) {
-        const contact_t *c = &m->contacts[g_array_index(e->members, size_t, 0)];
-        if (strcmp(c->org, e->key) != 0)
+    *name = NULL;
+    if (e->kind == KW_TARGET_PERSON && e->n_members == 1) {
+        contact_t *c = &m->contacts[e->members[0]];
+        if (strcmp(contact_org(m, c), e->key) != 0)
             org = setting_for(m, c->org);
     }
     if (own) {
@@ -473,6 +1076,7 @@ static void entity_settings(const model_t *m, const entity_t *e, int default_cad
         rs->snoozed_until = own->snoozed_until;
         rs->ignored = own->ignored;
         *note = own->note;
+        *name = own->name;
     }
     if (org) {
         if (rs->user_cadence_days <= 0)
@@ -485,55 +1089,96 @@ static void entity_settings(const model_t *m, const entity_t *e, int default_cad
     }
 }
 
-static int needs_attention(kw_state_t s);
-
-/* Whether a relationship in state `s` passes the query's filter (NULL: all). */
-static int wanted(kw_state_t s, const kw_query_options_t *filter)
+/* The name of a person: the user's for them, else the one from their mail. */
+static const char *person_name(const kw_model_t *m, const contact_t *c)
 {
-    if (!filter)
-        return 1;
-    if (filter->state_filter >= 0)
-        return (int) s == filter->state_filter;
-    return filter->include_all || needs_attention(s);
+    const setting_t *own = setting_for(m, c->email);
+    return own && own->name ? own->name : c->name;
 }
 
-/* Compute one entity into *r; returns 0 (and allocates nothing) when the
- * state does not pass `filter`. */
-static int compute_entity(const model_t *m, const entity_t *e, int64_t as_of,
-                          int default_cadence, const kw_query_options_t *filter,
-                          kw_relationship_t *r)
+static void person_ref(const kw_model_t *m, int person, kw_person_ref_t *ref)
 {
-    kw_rel_event_t *owned = NULL;
-    size_t n = 0, i;
-    const kw_rel_event_t *ev = entity_events(m, e, &n, &owned);
+    ref->address = NULL;
+    ref->name = NULL;
+    if (person >= 0 && (size_t) person < m->n_contacts) {
+        const contact_t *c = &m->contacts[person];
+        ref->address = g_strdup(c->email);
+        ref->name = g_strdup(person_name(m, c));
+    }
+}
+
+static void person_ref_clear(kw_person_ref_t *ref)
+{
+    g_free(ref->address);
+    g_free(ref->name);
+}
+
+static gint cmp_member_recent(gconstpointer a, gconstpointer b, gpointer model)
+{
+    const kw_model_t *m = model;
+    const contact_t *x = &m->contacts[*(const size_t *) a];
+    const contact_t *y = &m->contacts[*(const size_t *) b];
+    if (x->st.c_last != y->st.c_last)
+        return x->st.c_last > y->st.c_last ? -1 : 1;
+    return strcmp(x->email, y->email);
+}
+
+static void relationship_clear(kw_relationship_t *r)
+{
+    if (!r)
+        return;
+    g_free(r->key);
+    g_free(r->display_name);
+    g_strfreev(r->people);
+    g_free(r->main_person);
+    person_ref_clear(&r->reason.last_exchange_with);
+    person_ref_clear(&r->reason.waiting_person);
+    g_free(r->note);
+}
+
+/* Compute one entity into *r; *wanted is 0 (and nothing is allocated) when
+ * its state is not in `states` (0: every state). */
+static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned states,
+                                  kw_relationship_t *r, int *wanted, char **error)
+{
     kw_rel_settings_t rs;
     kw_rel_summary_t sum;
-    const char *note;
-    size_t *idx;
+    const char *note, *name;
+    size_t *idx, i;
+    kw_reason_t *why = &r->reason;
+    kw_status_t s;
 
-    entity_settings(m, e, default_cadence, &rs, &note);
-    kw_rel_analyze(ev, n, as_of, &rs, &sum);
-    g_free(owned);
     memset(r, 0, sizeof *r);
-    if (!wanted(sum.state, filter))
-        return 0;
+    *wanted = 0;
+    s = entity_history(m, e, &sum, error);
+    if (s != KW_OK)
+        return s;
+    entity_settings(m, e, &rs, &note, &name);
+    kw_rel_judge(&sum, &rs, m->as_of);
+    if (states && !(states & KW_STATE_BIT(sum.state)))
+        return KW_OK;
+    *wanted = 1;
 
     r->kind = e->kind;
     r->key = g_strdup(e->key);
     /* people, most recent first */
-    idx = g_new(size_t, e->members->len);
-    memcpy(idx, e->members->data, e->members->len * sizeof *idx);
-    g_qsort_with_data(idx, (gint) e->members->len, sizeof *idx, cmp_member_recent, (gpointer) m);
-    r->people = g_new0(char *, e->members->len + 1);
-    for (i = 0; i < e->members->len; i++)
+    idx = g_new(size_t, e->n_members ? e->n_members : 1);
+    memcpy(idx, e->members, e->n_members * sizeof *idx);
+    g_qsort_with_data(idx, (gint) e->n_members, sizeof *idx, cmp_member_recent, m);
+    r->people = g_new0(char *, e->n_members + 1);
+    for (i = 0; i < e->n_members; i++)
         r->people[i] = g_strdup(m->contacts[idx[i]].email);
-    if (e->kind == KW_TARGET_PERSON && e->members->len == 1)
-        r->name = g_strdup(m->names[idx[0]]);
+    r->display_name_user_set = name != NULL;
+    if (name)
+        r->display_name = g_strdup(name);
+    else if (e->kind == KW_TARGET_PERSON && e->n_members == 1)
+        r->display_name = g_strdup(m->contacts[e->members[0]].name ? m->contacts[e->members[0]].name
+                                                                   : e->key);
     else
-        r->name = g_strdup(e->key);
+        r->display_name = org_name_from_domain(e->key);
     if (sum.last_in_person >= 0)
         r->main_person = g_strdup(m->contacts[sum.last_in_person].email);
-    else if (e->members->len > 0)
+    else if (e->n_members > 0)
         r->main_person = g_strdup(m->contacts[idx[0]].email);
     g_free(idx);
 
@@ -543,32 +1188,36 @@ static int compute_entity(const model_t *m, const entity_t *e, int64_t as_of,
     r->last_outbound = sum.last_out;
     r->days_since = sum.days_since;
     r->cadence_days = sum.cadence_days;
-    r->cadence_user_set = sum.cadence_source == KW_CADENCE_USER;
     r->due_date = sum.due_date;
-    r->snoozed_until = rs.snoozed_until > as_of ? rs.snoozed_until : 0;
+    r->snoozed_until = rs.snoozed_until > m->as_of ? rs.snoozed_until : 0;
     r->touches = sum.exchanges;
     r->score = sum.score;
-    r->reason = kw_rel_reason(&sum, as_of, m->names, m->n_contacts);
     r->note = g_strdup(note);
-    return 1;
-}
 
-static void relationship_clear(kw_relationship_t *r)
-{
-    if (!r)
-        return;
-    g_free(r->key);
-    g_free(r->name);
-    g_strfreev(r->people);
-    g_free(r->main_person);
-    g_free(r->reason);
-    g_free(r->note);
+    why->state = sum.state;
+    why->last_exchange = sum.last_exchange;
+    person_ref(m, sum.last_exchange_person, &why->last_exchange_with);
+    why->last_inbound = sum.last_in;
+    why->last_outbound = sum.last_out;
+    why->waiting = sum.unanswered;
+    why->waiting_since = sum.unanswered_since;
+    person_ref(m, sum.unanswered_person, &why->waiting_person);
+    why->reply_samples = sum.reply_samples;
+    why->their_reply_days = sum.their_reply_days;
+    why->cadence_days = sum.cadence_days;
+    why->cadence_source = sum.cadence_source;
+    why->exchanges = sum.exchanges;
+    why->first_exchange = sum.first_exchange;
+    why->snoozed_until = r->snoozed_until;
+    why->ignored = sum.ignored;
+    why->due_date = sum.due_date;
+    why->days_since = sum.days_since;
+    return KW_OK;
 }
 
 static int needs_attention(kw_state_t s)
 {
-    return s == KW_STATE_OVERDUE || s == KW_STATE_DUE_SOON || s == KW_STATE_AWAITING_YOUR_REPLY ||
-           s == KW_STATE_AWAITING_THEIR_REPLY;
+    return (KW_STATES_ATTENTION & KW_STATE_BIT(s)) != 0;
 }
 
 /* Rank groups: needing attention, then ok, snoozed, ignored. */
@@ -590,13 +1239,601 @@ static int cmp_relationship(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-static int default_cadence_of(const kw_query_options_t *o)
+static void person_entity(const kw_model_t *m, size_t ci, entity_t *e, size_t *slot)
 {
-    return o && o->default_cadence_days > 0 ? o->default_cadence_days : KW_REL_DEFAULT_CADENCE_DAYS;
+    *slot = ci;
+    e->kind = KW_TARGET_PERSON;
+    e->key = m->contacts[ci].email;
+    e->members = slot;
+    e->n_members = 1;
+    e->org = NULL;
+}
+
+static void org_entity(org_t *o, entity_t *e)
+{
+    e->kind = KW_TARGET_ORG;
+    e->key = o->key;
+    e->members = (const size_t *) (const void *) o->members->data;
+    e->n_members = o->members->len;
+    e->org = o;
+}
+
+KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_options_t *options,
+                                             kw_relationship_list_t **out, char **error)
+{
+    kw_list_options_t defaults = { 0 };
+    GArray *rels;
+    kw_relationship_list_t *list;
+    unsigned states;
+    size_t i;
+    kw_status_t s = KW_OK;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_relationships: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    if (!options)
+        options = &defaults;
+    states = options->states ? options->states : KW_STATES_ATTENTION;
+    if (states & ~KW_STATES_ALL) {
+        kw_set_error(error, "unknown states in the filter (0x%x)", states);
+        return KW_ERR_USAGE;
+    }
+    rels = g_array_new(FALSE, FALSE, sizeof(kw_relationship_t));
+    /* Organisations (by org), then every relationship person who is not in
+     * one (freemail people; by person: everyone). */
+    if (options->by == KW_BY_ORG) {
+        for (i = 0; i < m->org_list->len && s == KW_OK; i++) {
+            entity_t e;
+            kw_relationship_t r;
+            int wanted;
+            org_entity(g_ptr_array_index(m->org_list, i), &e);
+            s = compute_entity(m, &e, states, &r, &wanted, error);
+            if (wanted)
+                g_array_append_val(rels, r);
+        }
+    }
+    for (i = 0; i < m->n_contacts && s == KW_OK; i++) {
+        contact_t *c = &m->contacts[i];
+        entity_t e;
+        kw_relationship_t r;
+        size_t slot;
+        int wanted;
+        if (!is_relationship(m, c) || (options->by == KW_BY_ORG && !contact_freemail(m, c)))
+            continue;
+        person_entity(m, i, &e, &slot);
+        s = compute_entity(m, &e, states, &r, &wanted, error);
+        if (wanted)
+            g_array_append_val(rels, r);
+    }
+    if (s != KW_OK) {
+        for (i = 0; i < rels->len; i++)
+            relationship_clear(&g_array_index(rels, kw_relationship_t, i));
+        g_array_free(rels, TRUE);
+        return s;
+    }
+    g_array_sort(rels, cmp_relationship);
+    if (options->limit > 0 && rels->len > (guint) options->limit) {
+        for (i = (size_t) options->limit; i < rels->len; i++)
+            relationship_clear(&g_array_index(rels, kw_relationship_t, i));
+        g_array_set_size(rels, (guint) options->limit);
+    }
+    list = g_new0(kw_relationship_list_t, 1);
+    list->count = rels->len;
+    list->items = (kw_relationship_t *) (void *) g_array_free(rels, FALSE);
+    *out = list;
+    return KW_OK;
+}
+
+KW_PUBLIC void kw_relationship_list_free(kw_relationship_list_t *list)
+{
+    size_t i;
+    if (!list)
+        return;
+    for (i = 0; i < list->count; i++)
+        relationship_clear(&list->items[i]);
+    g_free(list->items);
+    g_free(list);
+}
+
+KW_PUBLIC void kw_relationship_free(kw_relationship_t *rel)
+{
+    relationship_clear(rel);
+    g_free(rel);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Public: relationships                                                     */
+/* The one target resolver                                                   */
+/* ------------------------------------------------------------------------ */
+
+static const char *kind_explanation(kw_contact_kind_t kind)
+{
+    switch (kind) {
+    case KW_KIND_SELF: return "one of your own addresses";
+    case KW_KIND_COLLEAGUE: return "a colleague (your own domain)";
+    case KW_KIND_LIST: return "a mailing list or bulk sender";
+    case KW_KIND_AUTOMATED: return "an automated or role address";
+    default: return "not a relationship";
+    }
+}
+
+static int contact_by_email(kw_model_t *m, const char *email)
+{
+    if (!m->by_email) {
+        m->by_email = g_hash_table_new(g_str_hash, g_str_equal);
+        for (size_t i = 0; i < m->n_contacts; i++)
+            g_hash_table_insert(m->by_email, (gpointer) m->contacts[i].email,
+                                GSIZE_TO_POINTER(i + 1));
+    }
+    return (int) GPOINTER_TO_SIZE(g_hash_table_lookup(m->by_email, email)) - 1;
+}
+
+/* What a user typed, reduced to an address or a domain (transfer full):
+ * trimmed; "mailto:" (with its ?query) and percent-escapes undone; the
+ * address inside "Name <addr>" or "<addr>"; a leading "@" of a domain
+ * dropped. Resolution by name ("whitfield", "did you mean") belongs here. */
+static char *target_text(const char *text)
+{
+    char *t = g_strstrip(g_strdup(text ? text : ""));
+    char *lt, *gt;
+
+    if (g_ascii_strncasecmp(t, "mailto:", 7) == 0) {
+        char *rest = t + 7, *q = strchr(rest, '?'), *un;
+        if (q)
+            *q = '\0';
+        un = g_uri_unescape_string(rest, NULL);
+        g_free(t);
+        t = g_strstrip(un ? un : g_strdup(""));
+    }
+    lt = strrchr(t, '<');
+    if (lt && (gt = strchr(lt, '>')) != NULL) {
+        char *inner = g_strstrip(g_strndup(lt + 1, (gsize) (gt - lt - 1)));
+        g_free(t);
+        t = inner;
+    }
+    if (t[0] == '@' && !strchr(t + 1, '@'))
+        memmove(t, t + 1, strlen(t));
+    return t;
+}
+
+typedef struct {
+    kw_target_kind_t kind;
+    char *key;          /* normalised address or organisation domain */
+    int   contact;      /* for an address: the contact index, else -1 */
+} resolved_t;
+
+static kw_status_t resolve(kw_model_t *m, const char *text, resolved_t *out, char **error)
+{
+    char *t = target_text(text);
+    kw_status_t s = KW_OK;
+
+    out->key = NULL;
+    out->contact = -1;
+    if (!*t) {
+        kw_set_error(error, "no target given (an address or an organisation domain)");
+        s = KW_ERR_USAGE;
+    } else if (strchr(t, '@')) {
+        out->kind = KW_TARGET_PERSON;
+        out->key = kw_normalize_email(t, -1);
+        if (!out->key) {
+            kw_set_error(error, "'%s' is not an e-mail address", t);
+            s = KW_ERR_USAGE;
+        } else if ((out->contact = contact_by_email(m, out->key)) < 0) {
+            kw_set_error(error, "unknown target %s: no mail with this address in the store",
+                         out->key);
+            s = KW_ERR_NOT_FOUND;
+        }
+    } else {
+        out->kind = KW_TARGET_ORG;
+        out->key = kw_org_for_address(t);
+        if (!out->key || !strchr(out->key, '.')) {
+            kw_set_error(error, "'%s' is neither an e-mail address nor a domain", t);
+            s = KW_ERR_USAGE;
+        } else if (kw_is_freemail_domain(out->key)) {
+            kw_set_error(error, "%s is a free-mail provider, not an organisation: "
+                                "give the person's address instead", out->key);
+            s = KW_ERR_NOT_FOUND;
+        } else if (!g_hash_table_contains(m->orgs, out->key)) {
+            size_t i;
+            for (i = 0; i < m->n_contacts; i++)
+                if (!contact_freemail(m, &m->contacts[i]) &&
+                    strcmp(m->contacts[i].org, out->key) == 0)
+                    break;
+            if (i == m->n_contacts) {
+                kw_set_error(error, "unknown target %s: no mail with anyone at this domain "
+                                    "in the store", out->key);
+                s = KW_ERR_NOT_FOUND;
+            }
+        }
+    }
+    g_free(t);
+    if (s != KW_OK) {
+        g_free(out->key);
+        out->key = NULL;
+    }
+    return s;
+}
+
+/* The entity for a resolved target. An organisation without relationship
+ * people (only prospects) is built ad hoc from its people; *adhoc then
+ * holds its members (g_free). */
+static kw_status_t target_entity(kw_model_t *m, const resolved_t *t, entity_t *e, size_t *slot,
+                                 size_t **adhoc, char **error)
+{
+    org_t *o;
+    GArray *people;
+    int noise_kind = -1;
+
+    *adhoc = NULL;
+    if (t->kind == KW_TARGET_PERSON) {
+        contact_t *c = &m->contacts[t->contact];
+        if (contact_kind(m, c) != KW_KIND_PERSON) {
+            kw_set_error(error, "%s is %s, not a relationship", c->email,
+                         kind_explanation(c->kind));
+            return KW_ERR_NOT_FOUND;
+        }
+        person_entity(m, (size_t) t->contact, e, slot);
+        return KW_OK;
+    }
+    o = g_hash_table_lookup(m->orgs, t->key);
+    if (o) {
+        org_entity(o, e);
+        return KW_OK;
+    }
+    /* Only prospects (or ignored people) there: show them together. */
+    people = g_array_new(FALSE, FALSE, sizeof(size_t));
+    for (size_t i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        if (contact_freemail(m, c) || strcmp(c->org, t->key) != 0)
+            continue;
+        if (contact_kind(m, c) != KW_KIND_PERSON)
+            noise_kind = (int) c->kind;
+        else
+            g_array_append_val(people, i);
+    }
+    if (people->len == 0) {
+        g_array_free(people, TRUE);
+        kw_set_error(error, "%s has only %s contacts, not a relationship", t->key,
+                     kw_contact_kind_to_string((kw_contact_kind_t) (noise_kind >= 0 ? noise_kind : 0)));
+        return KW_ERR_NOT_FOUND;
+    }
+    e->kind = KW_TARGET_ORG;
+    e->key = t->key;
+    e->n_members = people->len;
+    e->org = NULL;
+    *adhoc = (size_t *) (void *) g_array_free(people, FALSE);
+    e->members = *adhoc;
+    return KW_OK;
+}
+
+static char *display_name_of(kw_model_t *m, const resolved_t *t)
+{
+    const setting_t *own = setting_for(m, t->key);
+    if (own && own->name)
+        return g_strdup(own->name);
+    if (t->kind == KW_TARGET_PERSON)
+        return g_strdup(m->contacts[t->contact].name ? m->contacts[t->contact].name : t->key);
+    return org_name_from_domain(t->key);
+}
+
+KW_PUBLIC kw_status_t kw_model_resolve(kw_model_t *m, const char *text, kw_target_t **out,
+                                       char **error)
+{
+    resolved_t t;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_resolve: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = resolve(m, text, &t, error);
+    if (s != KW_OK)
+        return s;
+    *out = g_new0(kw_target_t, 1);
+    (*out)->kind = t.kind;
+    (*out)->display_name = display_name_of(m, &t);
+    (*out)->key = t.key;
+    return KW_OK;
+}
+
+KW_PUBLIC void kw_target_free(kw_target_t *target)
+{
+    if (!target)
+        return;
+    g_free(target->key);
+    g_free(target->display_name);
+    g_free(target);
+}
+
+kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **key_out,
+                                 kw_target_kind_t *kind_out, char **error)
+{
+    kw_model_t *m = NULL;
+    resolved_t t;
+    kw_status_t s;
+
+    *key_out = NULL;
+    s = model_load(store, INT64_MAX, 0, 0, 1, &m, error);
+    if (s != KW_OK)
+        return s;
+    s = resolve(m, target, &t, error);
+    if (s == KW_OK) {
+        *key_out = t.key;
+        if (kind_out)
+            *kind_out = t.kind;
+    }
+    kw_model_free(m);
+    return s;
+}
+
+static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relationship_t **out,
+                                    char **error)
+{
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    kw_relationship_t *r;
+    int wanted;
+    kw_status_t s;
+
+    s = target_entity(m, t, &e, &slot, &adhoc, error);
+    if (s != KW_OK)
+        return s;
+    r = g_new0(kw_relationship_t, 1);
+    s = compute_entity(m, &e, 0, r, &wanted, error);
+    g_free(adhoc);
+    if (s != KW_OK) {
+        kw_relationship_free(r);
+        return s;
+    }
+    *out = r;
+    return KW_OK;
+}
+
+KW_PUBLIC kw_status_t kw_model_relationship(kw_model_t *m, const char *target,
+                                            kw_relationship_t **out, char **error)
+{
+    resolved_t t;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_relationship: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = relationship_for(m, &t, out, error);
+    g_free(t.key);
+    return s;
+}
+
+KW_PUBLIC kw_status_t kw_model_for_sender(kw_model_t *m, const char *address,
+                                          kw_relationship_t **out, char **error)
+{
+    char *t, *email = NULL, *org = NULL;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_for_sender: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    t = target_text(address);
+    if (strchr(t, '@'))
+        email = kw_normalize_email(t, -1);
+    g_free(t);
+    if (!email) {
+        kw_set_error(error, "'%s' is not an e-mail address", address ? address : "");
+        return KW_ERR_USAGE;
+    }
+    /* The organisation first (what the list shows), then the person. */
+    org = kw_org_key(email);
+    if (org && g_hash_table_contains(m->orgs, org)) {
+        resolved_t r = { KW_TARGET_ORG, org, -1 };
+        s = relationship_for(m, &r, out, error);
+    } else {
+        resolved_t r = { KW_TARGET_PERSON, email, contact_by_email(m, email) };
+        if (r.contact < 0) {
+            kw_set_error(error, "no relationship with %s", email);
+            s = KW_ERR_NOT_FOUND;
+        } else {
+            s = relationship_for(m, &r, out, error);
+        }
+    }
+    g_free(org);
+    g_free(email);
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timeline                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The events of the entity's members up to as_of with their subjects, read
+ * from the store in one indexed query per member and sorted by time. */
+static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
+                                   GPtrArray *subjects, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc = SQLITE_DONE;
+
+    s = kw_store_prepare(m->store,
+                         "SELECT i.date, i.direction, i.flags, i.n_recipients, m.subject "
+                         "FROM interactions i JOIN messages m ON m.id = i.message_id "
+                         "WHERE i.contact_id = ?1 AND i.date <= ?2 ORDER BY i.date",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    for (size_t i = 0; i < e->n_members && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(st, 1, m->contacts[e->members[i]].id);
+        sqlite3_bind_int64(st, 2, m->as_of);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            kw_rel_event_t x;
+            char *subj = kw_sanitize_for_display(col_text(st, 4));
+            event_from_row(st, 0, (int) e->members[i], &x);
+            x.subject = subj && *subj ? subj : NULL;
+            g_ptr_array_add(subjects, subj);
+            g_array_append_val(ev, x);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading the timeline", error);
+    if (e->n_members > 1)
+        g_array_sort(ev, cmp_event);
+    return KW_OK;
+}
+
+KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_touch_list_t **out,
+                                        char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL, nt, i;
+    GArray *ev = NULL;
+    GPtrArray *subjects = NULL;
+    kw_rel_touch_t *touches = NULL;
+    kw_touch_list_t *list;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_timeline: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = target_entity(m, &t, &e, &slot, &adhoc, error);
+    if (s != KW_OK)
+        goto done;
+    ev = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+    subjects = g_ptr_array_new_with_free_func(kw_free);
+    s = timeline_events(m, &e, ev, subjects, error);
+    if (s != KW_OK)
+        goto done;
+    touches = g_new(kw_rel_touch_t, ev->len ? ev->len : 1);
+    nt = kw_rel_touches((const kw_rel_event_t *) (void *) ev->data, ev->len, m->as_of, touches);
+    list = g_new0(kw_touch_list_t, 1);
+    list->count = nt;
+    list->items = g_new0(kw_touch_t, nt ? nt : 1);
+    for (i = 0; i < nt; i++) {
+        const kw_rel_touch_t *tt = &touches[nt - 1 - i]; /* newest first */
+        const kw_rel_event_t *first = &g_array_index(ev, kw_rel_event_t, tt->first_event);
+        kw_touch_t *o = &list->items[i];
+        o->time = tt->start;
+        o->address = tt->person >= 0 ? g_strdup(m->contacts[tt->person].email) : NULL;
+        o->inbound = tt->has_in;
+        o->outbound = tt->has_out;
+        o->subject = g_strdup(first->subject);
+        o->source = first->source;
+    }
+    *out = list;
+done:
+    if (subjects)
+        g_ptr_array_free(subjects, TRUE);
+    if (ev)
+        g_array_free(ev, TRUE);
+    g_free(touches);
+    g_free(adhoc);
+    g_free(t.key);
+    return s;
+}
+
+KW_PUBLIC void kw_touch_list_free(kw_touch_list_t *list)
+{
+    size_t i;
+    if (!list)
+        return;
+    for (i = 0; i < list->count; i++) {
+        g_free(list->items[i].address);
+        g_free(list->items[i].subject);
+    }
+    g_free(list->items);
+    g_free(list);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Contacts                                                                  */
+/* ------------------------------------------------------------------------ */
+
+KW_PUBLIC const char *kw_contact_kind_to_string(kw_contact_kind_t kind)
+{
+    switch (kind) {
+    case KW_KIND_PERSON: return "person";
+    case KW_KIND_AUTOMATED: return "automated";
+    case KW_KIND_LIST: return "list";
+    case KW_KIND_SELF: return "self";
+    case KW_KIND_COLLEAGUE: return "colleague";
+    }
+    return "unknown";
+}
+
+static int cmp_contact_recent(const void *a, const void *b)
+{
+    const kw_contact_t *x = a, *y = b;
+    int64_t lx = x->last_inbound > x->last_outbound ? x->last_inbound : x->last_outbound;
+    int64_t ly = y->last_inbound > y->last_outbound ? y->last_inbound : y->last_outbound;
+    if (lx != ly)
+        return lx > ly ? -1 : 1;
+    return strcmp(x->email, y->email);
+}
+
+KW_PUBLIC kw_status_t kw_model_contacts(kw_model_t *m, int all, kw_contact_list_t **out,
+                                        char **error)
+{
+    kw_contact_list_t *list;
+    size_t i, n = 0;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_contacts: a model is required");
+        return KW_ERR_USAGE;
+    }
+    list = g_new0(kw_contact_list_t, 1);
+    list->items = g_new0(kw_contact_t, m->n_contacts ? m->n_contacts : 1);
+    for (i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        kw_contact_t *o;
+        if (!all && !(c->st.c_out > 0 && contact_kind(m, c) == KW_KIND_PERSON))
+            continue;
+        contact_kind(m, c);
+        o = &list->items[n++];
+        o->email = g_strdup(c->email);
+        o->name = g_strdup(c->name);
+        o->org = g_strdup(contact_org(m, c));
+        o->kind = c->kind;
+        o->last_inbound = c->st.last_in;
+        o->last_outbound = c->st.last_out;
+        o->inbound = c->st.n_in;
+        o->outbound = c->st.n_out;
+    }
+    list->count = n;
+    qsort(list->items, n, sizeof *list->items, cmp_contact_recent);
+    *out = list;
+    return KW_OK;
+}
+
+KW_PUBLIC void kw_contact_list_free(kw_contact_list_t *list)
+{
+    size_t i;
+    if (!list)
+        return;
+    for (i = 0; i < list->count; i++) {
+        g_free(list->items[i].email);
+        g_free(list->items[i].name);
+        g_free(list->items[i].org);
+    }
+    g_free(list->items);
+    g_free(list);
+}
+
+/* ------------------------------------------------------------------------ */
+/* States                                                                    */
 /* ------------------------------------------------------------------------ */
 
 KW_PUBLIC const char *kw_state_to_string(kw_state_t state)
@@ -630,433 +1867,157 @@ KW_PUBLIC kw_status_t kw_state_from_string(const char *name, kw_state_t *state_o
     return KW_ERR_USAGE;
 }
 
-KW_PUBLIC const char *kw_contact_kind_to_string(kw_contact_kind_t kind)
+/* ------------------------------------------------------------------------ */
+/* Keeping the aggregates                                                    */
+/* ------------------------------------------------------------------------ */
+
+static kw_status_t put_row(kw_store_t *store, sqlite3_stmt *st, char **error)
 {
-    switch (kind) {
-    case KW_KIND_PERSON: return "person";
-    case KW_KIND_AUTOMATED: return "automated";
-    case KW_KIND_LIST: return "list";
-    case KW_KIND_SELF: return "self";
-    case KW_KIND_COLLEAGUE: return "colleague";
-    }
-    return "unknown";
-}
-
-KW_PUBLIC kw_status_t kw_relationships_query(kw_store_t *store, const kw_query_options_t *options,
-                                             kw_relationship_list_t **out, char **error)
-{
-    model_t m;
-    GHashTable *by_key = NULL;
-    GPtrArray *entities = NULL;
-    GArray *rels = NULL;
-    kw_relationship_list_t *list;
-    kw_status_t s;
-    size_t i;
-
-    if (!out || !options || options->as_of <= 0) {
-        kw_set_error(error, "kw_relationships_query: options with as_of are required");
-        return KW_ERR_USAGE;
-    }
-    *out = NULL;
-    if (options->state_filter >= KW_STATE_LAST || options->state_filter < -1) {
-        kw_set_error(error, "unknown state filter %d", options->state_filter);
-        return KW_ERR_USAGE;
-    }
-    s = model_load(store, options->as_of, &m, error);
-    if (s != KW_OK)
-        return s;
-
-    /* Group the relationship contacts into entities. */
-    by_key = g_hash_table_new(g_str_hash, g_str_equal);
-    entities = g_ptr_array_new_with_free_func(entity_free);
-    for (i = 0; i < m.n_contacts; i++) {
-        const contact_t *c = &m.contacts[i];
-        const setting_t *own;
-        entity_t *e;
-        const char *key;
-        kw_target_kind_t kind;
-
-        if (!is_relationship(c))
-            continue;
-        if (options->by == KW_BY_PERSON || c->freemail) {
-            key = c->email;
-            kind = KW_TARGET_PERSON;
-        } else {
-            own = setting_for(&m, c->email);
-            if (own && own->ignored)
-                continue; /* an ignored person leaves the organisation's roll-up */
-            key = c->org;
-            kind = KW_TARGET_ORG;
-        }
-        e = g_hash_table_lookup(by_key, key);
-        if (!e) {
-            e = entity_new(kind, key);
-            g_hash_table_insert(by_key, (gpointer) key, e);
-            g_ptr_array_add(entities, e);
-        }
-        g_array_append_val(e->members, i);
-    }
-
-    rels = g_array_sized_new(FALSE, FALSE, sizeof(kw_relationship_t), entities->len);
-    for (i = 0; i < entities->len; i++) {
-        kw_relationship_t r;
-        if (compute_entity(&m, g_ptr_array_index(entities, i), options->as_of,
-                           default_cadence_of(options), options, &r))
-            g_array_append_val(rels, r);
-    }
-    g_array_sort(rels, cmp_relationship);
-    if (options->limit > 0 && rels->len > (guint) options->limit) {
-        for (i = (size_t) options->limit; i < rels->len; i++)
-            relationship_clear(&g_array_index(rels, kw_relationship_t, i));
-        g_array_set_size(rels, (guint) options->limit);
-    }
-
-    list = g_new0(kw_relationship_list_t, 1);
-    list->count = rels->len;
-    list->items = (kw_relationship_t *) (void *) g_array_free(rels, FALSE);
-    *out = list;
-
-    g_hash_table_destroy(by_key);
-    g_ptr_array_free(entities, TRUE);
-    model_clear(&m);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "saving the model's aggregates", error);
     return KW_OK;
 }
 
-KW_PUBLIC void kw_relationship_list_free(kw_relationship_list_t *list)
+static kw_status_t write_contact(kw_model_t *m, size_t ci, sqlite3_stmt *ins, sqlite3_stmt *del,
+                                 GByteArray *buf, char **error)
 {
-    size_t i;
-    if (!list)
-        return;
-    for (i = 0; i < list->count; i++)
-        relationship_clear(&list->items[i]);
-    g_free(list->items);
-    g_free(list);
-}
+    contact_t *c = &m->contacts[ci];
+    entity_t e;
+    size_t slot;
+    kw_rel_summary_t h;
+    kw_status_t s;
 
-KW_PUBLIC void kw_relationship_free(kw_relationship_t *rel)
-{
-    relationship_clear(rel);
-    g_free(rel);
-}
-
-static const char *kind_explanation(kw_contact_kind_t kind)
-{
-    switch (kind) {
-    case KW_KIND_SELF: return "one of your own addresses";
-    case KW_KIND_COLLEAGUE: return "a colleague (your own domain)";
-    case KW_KIND_LIST: return "a mailing list or bulk sender";
-    case KW_KIND_AUTOMATED: return "an automated or role address";
-    default: return "not a relationship";
+    if (c->n_ev == 0) { /* no interactions: no row */
+        sqlite3_bind_int64(del, 1, c->id);
+        return put_row(m->store, del, error);
     }
+    person_entity(m, ci, &e, &slot);
+    s = entity_history(m, &e, &h, error);
+    if (s != KW_OK)
+        return s;
+    g_byte_array_set_size(buf, 0);
+    put_stats(buf, &c->st);
+    put_history(buf, m, &h);
+    sqlite3_bind_int64(ins, 1, c->id);
+    sqlite3_bind_blob(ins, 2, buf->data, (int) buf->len, SQLITE_STATIC);
+    return put_row(m->store, ins, error);
 }
 
-/* Resolve a target to an entity over the loaded model. */
-static kw_status_t resolve_entity(const model_t *m, const char *target, entity_t **out,
-                                  char **error)
+static kw_status_t write_org(kw_model_t *m, org_t *o, sqlite3_stmt *ins, GByteArray *buf,
+                             char **error)
 {
-    char *t, *key = NULL;
-    entity_t *e = NULL;
-    size_t i;
-    kw_status_t s = KW_OK;
+    entity_t e;
+    kw_rel_summary_t h;
+    kw_status_t s;
 
-    *out = NULL;
-    if (!target || !*target) {
-        kw_set_error(error, "no target given (an address or an organisation domain)");
-        return KW_ERR_USAGE;
-    }
-    t = g_strstrip(g_strdup(target));
-    if (strchr(t, '@')) {
-        key = kw_normalize_email(t, -1);
-        if (!key) {
-            kw_set_error(error, "'%s' is not an e-mail address", t);
-            s = KW_ERR_USAGE;
+    org_entity(o, &e);
+    s = entity_history(m, &e, &h, error);
+    if (s != KW_OK)
+        return s;
+    g_byte_array_set_size(buf, 0);
+    put_history(buf, m, &h);
+    sqlite3_bind_text(ins, 1, o->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, (int64_t) o->digest);
+    sqlite3_bind_blob(ins, 3, buf->data, (int) buf->len, SQLITE_STATIC);
+    return put_row(m->store, ins, error);
+}
+
+/* Inside the write transaction, with the model loaded as of "forever":
+ * write what was computed from events. */
+static kw_status_t write_aggregates(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *cins = NULL, *cdel = NULL, *oins = NULL, *odel = NULL;
+    GByteArray *buf = g_byte_array_new();
+    int full = m->scanned;
+    char *ver;
+    kw_status_t s;
+
+    if (full) {
+        s = kw_store_exec(m->store, "DELETE FROM contact_agg; DELETE FROM org_agg", error);
+        if (s != KW_OK)
             goto done;
-        }
-        for (i = 0; i < m->n_contacts; i++) {
-            const contact_t *c = &m->contacts[i];
-            if (strcmp(c->email, key) != 0)
-                continue;
-            if (c->kind != KW_KIND_PERSON) {
-                kw_set_error(error, "%s is %s, not a relationship", key, kind_explanation(c->kind));
-                s = KW_ERR_NOT_FOUND;
-                goto done;
-            }
-            e = entity_new(KW_TARGET_PERSON, c->email);
-            g_array_append_val(e->members, i);
-            break;
-        }
-        if (!e) {
-            kw_set_error(error, "no mail with %s in the store", key);
-            s = KW_ERR_NOT_FOUND;
-        }
+    }
+    if ((s = kw_store_prepare(m->store, "INSERT OR REPLACE INTO contact_agg(contact_id, agg) "
+                                        "VALUES (?1, ?2)", &cins, error)) != KW_OK ||
+        (s = kw_store_prepare(m->store, "DELETE FROM contact_agg WHERE contact_id = ?1", &cdel,
+                              error)) != KW_OK ||
+        (s = kw_store_prepare(m->store, "INSERT OR REPLACE INTO org_agg(org, members, agg) "
+                                        "VALUES (?1, ?2, ?3)", &oins, error)) != KW_OK ||
+        (s = kw_store_prepare(m->store, "DELETE FROM org_agg WHERE org = ?1", &odel, error)) != KW_OK)
         goto done;
-    }
-    key = kw_org_for_address(t);
-    if (!key) {
-        kw_set_error(error, "'%s' is neither an address nor a domain", t);
-        s = KW_ERR_USAGE;
-        goto done;
-    }
-    if (kw_is_freemail_domain(key)) {
-        kw_set_error(error, "%s is a free-mail provider, not an organisation: give the person's address", key);
-        s = KW_ERR_NOT_FOUND;
-        goto done;
-    }
-    {
-        const char *org_key = NULL;
-        int any = 0, noise_kind = -1;
-        /* Relationship people first; prospects only when there is nobody else. */
-        for (int pass = 0; pass < 2 && !e; pass++) {
-            for (i = 0; i < m->n_contacts; i++) {
-                const contact_t *c = &m->contacts[i];
-                if (c->freemail || strcmp(c->org, key) != 0)
-                    continue;
-                any = 1;
-                if (c->kind != KW_KIND_PERSON) {
-                    noise_kind = (int) c->kind;
-                    continue;
-                }
-                if (pass == 0 && !is_relationship(c))
-                    continue;
-                if (pass == 0) {
-                    const setting_t *own = setting_for(m, c->email);
-                    if (own && own->ignored)
-                        continue;
-                }
-                if (!e) {
-                    org_key = c->org;
-                    e = entity_new(KW_TARGET_ORG, org_key);
-                }
-                g_array_append_val(e->members, i);
-            }
-        }
-        if (!e) {
-            if (any && noise_kind >= 0)
-                kw_set_error(error, "%s has only %s contacts, not a relationship", key,
-                             kw_contact_kind_to_string((kw_contact_kind_t) noise_kind));
-            else
-                kw_set_error(error, "no mail with anyone at %s in the store", key);
-            s = KW_ERR_NOT_FOUND;
+    for (size_t i = 0; i < m->n_contacts && s == KW_OK; i++) {
+        contact_t *c = &m->contacts[i];
+        if (!c->exact || (full && c->n_ev == 0))
+            continue;
+        s = write_contact(m, i, cins, cdel, buf, error);
+        /* an organisation that lost its last member keeps no row */
+        if (s == KW_OK && !full && !contact_freemail(m, c) && !g_hash_table_contains(m->orgs, c->org)) {
+            sqlite3_bind_text(odel, 1, c->org, -1, SQLITE_STATIC);
+            s = put_row(m->store, odel, error);
         }
     }
+    for (guint k = 0; k < m->org_list->len && s == KW_OK; k++) {
+        org_t *o = g_ptr_array_index(m->org_list, k);
+        if (o->exact)
+            s = write_org(m, o, oins, buf, error);
+    }
+    if (s != KW_OK)
+        goto done;
+    ver = g_strdup_printf("DELETE FROM agg_dirty;"
+                          "INSERT OR REPLACE INTO preferences(key, value) VALUES ('agg_version', %d)",
+                          AGG_VERSION);
+    s = kw_store_exec(m->store, ver, error);
+    g_free(ver);
 done:
-    g_free(t);
-    g_free(key);
-    *out = e;
+    sqlite3_finalize(cins);
+    sqlite3_finalize(cdel);
+    sqlite3_finalize(oins);
+    sqlite3_finalize(odel);
+    g_byte_array_free(buf, TRUE);
     return s;
 }
 
-KW_PUBLIC kw_status_t kw_relationship_get(kw_store_t *store, const char *target,
-                                          const kw_query_options_t *options,
-                                          kw_relationship_t **out, char **error)
+kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error)
 {
-    model_t m;
-    entity_t *e = NULL;
-    kw_status_t s;
-
-    if (!out || !options || options->as_of <= 0) {
-        kw_set_error(error, "kw_relationship_get: options with as_of are required");
-        return KW_ERR_USAGE;
-    }
-    *out = NULL;
-    s = model_load(store, options->as_of, &m, error);
-    if (s != KW_OK)
-        return s;
-    s = resolve_entity(&m, target, &e, error);
-    if (s == KW_OK) {
-        *out = g_new0(kw_relationship_t, 1);
-        compute_entity(&m, e, options->as_of, default_cadence_of(options), NULL, *out);
-    }
-    entity_free(e);
-    model_clear(&m);
-    return s;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Public: timeline                                                          */
-/* ------------------------------------------------------------------------ */
-
-KW_PUBLIC kw_status_t kw_relationship_timeline(kw_store_t *store, const char *target,
-                                               int64_t as_of, kw_touch_list_t **out,
-                                               char **error)
-{
-    model_t m;
-    entity_t *e = NULL;
     sqlite3_stmt *st = NULL;
-    GArray *ev = NULL;          /* kw_rel_event_t; person = row slot until sorted */
-    GArray *slot_contact = NULL;/* size_t contact index per row slot */
-    GPtrArray *slot_subject = NULL; /* sanitised subject per row slot */
-    kw_rel_touch_t *touches = NULL;
-    size_t *slot_of = NULL;     /* row slot of each sorted event */
-    kw_touch_list_t *list;
-    size_t nt, i;
+    kw_model_t *m = NULL;
     kw_status_t s;
-    int rc = SQLITE_DONE;
+    int rc, stale = 1;
 
-    if (!out || as_of <= 0) {
-        kw_set_error(error, "kw_relationship_timeline: as_of is required");
+    if (!store || store->read_only) {
+        kw_set_error(error, "the aggregates need a read-write store");
         return KW_ERR_USAGE;
     }
-    *out = NULL;
-    s = model_load(store, as_of, &m, error);
-    if (s != KW_OK)
-        return s;
-    s = resolve_entity(&m, target, &e, error);
-    if (s != KW_OK)
-        goto done;
-
     s = kw_store_prepare(store,
-                         "SELECT i.date, i.direction, i.flags, i.n_recipients, m.subject "
-                         "FROM interactions i JOIN messages m ON m.id = i.message_id "
-                         "WHERE i.contact_id = ?1 AND i.date <= ?2 ORDER BY i.date",
+                         "SELECT (SELECT value FROM preferences WHERE key = 'agg_version') IS ?1 "
+                         "AND NOT EXISTS (SELECT 1 FROM agg_dirty)",
                          &st, error);
     if (s != KW_OK)
-        goto done;
-    ev = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
-    slot_contact = g_array_new(FALSE, FALSE, sizeof(size_t));
-    slot_subject = g_ptr_array_new_with_free_func(g_free);
-    for (i = 0; i < e->members->len; i++) {
-        size_t ci = g_array_index(e->members, size_t, i);
-        sqlite3_bind_int64(st, 1, m.contacts[ci].id);
-        sqlite3_bind_int64(st, 2, as_of);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            kw_rel_event_t x;
-            x.time = sqlite3_column_int64(st, 0);
-            x.direction = sqlite3_column_int(st, 1);
-            x.flags = (unsigned) sqlite3_column_int(st, 2);
-            x.n_recipients = sqlite3_column_int(st, 3);
-            x.person = (int) ev->len;
-            g_array_append_val(ev, x);
-            g_array_append_val(slot_contact, ci);
-            g_ptr_array_add(slot_subject, kw_sanitize_for_display(col_text(st, 4)));
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            break;
-    }
+        return s;
+    sqlite3_bind_int(st, 1, AGG_VERSION);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        stale = !sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        s = kw_store_fail(store, rc, "reading the timeline", error);
-        goto done;
-    }
+    if (rc != SQLITE_ROW)
+        return kw_store_fail(store, rc, "checking the model's aggregates", error);
+    if (!stale)
+        return KW_OK;
 
-    /* Sort by time, then turn each event's row slot into its contact index. */
-    g_array_sort(ev, cmp_event);
-    slot_of = g_new(size_t, ev->len ? ev->len : 1);
-    for (i = 0; i < ev->len; i++) {
-        kw_rel_event_t *x = &g_array_index(ev, kw_rel_event_t, i);
-        slot_of[i] = (size_t) x->person;
-        x->person = (int) g_array_index(slot_contact, size_t, slot_of[i]);
-    }
-    touches = g_new(kw_rel_touch_t, ev->len ? ev->len : 1);
-    nt = kw_rel_touches((const kw_rel_event_t *) (void *) ev->data, ev->len, as_of, touches);
-    list = g_new0(kw_touch_list_t, 1);
-    list->count = nt;
-    list->items = g_new0(kw_touch_t, nt ? nt : 1);
-    for (i = 0; i < nt; i++) {
-        const kw_rel_touch_t *t = &touches[nt - 1 - i]; /* newest first */
-        const char *subj = g_ptr_array_index(slot_subject, (guint) slot_of[t->first_event]);
-        kw_touch_t *o = &list->items[i];
-        o->time = t->start;
-        o->address = t->person >= 0 ? g_strdup(m.contacts[t->person].email) : NULL;
-        o->inbound = t->has_in;
-        o->outbound = t->has_out;
-        o->subject = subj && *subj ? g_strdup(subj) : NULL;
-    }
-    *out = list;
-done:
-    if (slot_subject)
-        g_ptr_array_free(slot_subject, TRUE);
-    if (slot_contact)
-        g_array_free(slot_contact, TRUE);
-    if (ev)
-        g_array_free(ev, TRUE);
-    g_free(slot_of);
-    g_free(touches);
-    entity_free(e);
-    model_clear(&m);
-    return s;
-}
-
-KW_PUBLIC void kw_touch_list_free(kw_touch_list_t *list)
-{
-    size_t i;
-    if (!list)
-        return;
-    for (i = 0; i < list->count; i++) {
-        g_free(list->items[i].address);
-        g_free(list->items[i].subject);
-    }
-    g_free(list->items);
-    g_free(list);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Public: contacts                                                          */
-/* ------------------------------------------------------------------------ */
-
-static int cmp_contact_recent(const void *a, const void *b)
-{
-    const kw_contact_t *x = a, *y = b;
-    int64_t lx = x->last_inbound > x->last_outbound ? x->last_inbound : x->last_outbound;
-    int64_t ly = y->last_inbound > y->last_outbound ? y->last_inbound : y->last_outbound;
-    if (lx != ly)
-        return lx > ly ? -1 : 1;
-    return strcmp(x->email, y->email);
-}
-
-KW_PUBLIC kw_status_t kw_contacts_list(kw_store_t *store, int all, kw_contact_list_t **out,
-                                       char **error)
-{
-    model_t m;
-    kw_contact_list_t *list;
-    kw_status_t s;
-    size_t i, n = 0;
-
-    if (!out) {
-        kw_set_error(error, "kw_contacts_list: out is required");
-        return KW_ERR_USAGE;
-    }
-    *out = NULL;
-    s = model_load(store, INT64_MAX, &m, error);
+    s = kw_store_write_begin(store, error);
     if (s != KW_OK)
         return s;
-    list = g_new0(kw_contact_list_t, 1);
-    list->items = g_new0(kw_contact_t, m.n_contacts ? m.n_contacts : 1);
-    for (i = 0; i < m.n_contacts; i++) {
-        const contact_t *c = &m.contacts[i];
-        kw_contact_t *o;
-        if (!all && !(c->kind == KW_KIND_PERSON && c->c_out > 0))
-            continue;
-        if (c->n_in == 0 && c->n_out == 0 && !all)
-            continue;
-        o = &list->items[n++];
-        o->email = g_strdup(c->email);
-        o->name = g_strdup(c->name);
-        o->org = g_strdup(c->org);
-        o->kind = c->kind;
-        o->last_inbound = c->last_in;
-        o->last_outbound = c->last_out;
-        o->inbound = c->n_in;
-        o->outbound = c->n_out;
-    }
-    list->count = n;
-    qsort(list->items, n, sizeof *list->items, cmp_contact_recent);
-    *out = list;
-    model_clear(&m);
-    return KW_OK;
-}
-
-KW_PUBLIC void kw_contact_list_free(kw_contact_list_t *list)
-{
-    size_t i;
-    if (!list)
-        return;
-    for (i = 0; i < list->count; i++) {
-        g_free(list->items[i].email);
-        g_free(list->items[i].name);
-        g_free(list->items[i].org);
-    }
-    g_free(list->items);
-    g_free(list);
+    /* The same loader as every reader, as of "forever": what it computes
+     * from events is exactly what is stale. */
+    s = model_load(store, INT64_MAX, 0, 0, 0, &m, error);
+    if (s == KW_OK)
+        s = write_aggregates(m, error);
+    kw_model_free(m);
+    if (s == KW_OK)
+        s = kw_store_write_commit(store, error);
+    if (s != KW_OK)
+        kw_store_write_rollback(store);
+    return s;
 }

@@ -3,7 +3,6 @@
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <glib.h>
 
 #include "header_parse.h"
@@ -225,13 +224,13 @@ kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
         return KW_STATE_IGNORED;
     if (s->snoozed_until > as_of)
         return KW_STATE_SNOOZED;
-    if (s->unanswered == KW_UNANSWERED_THEM) {
+    if (s->unanswered == KW_WAITING_ON_YOU) {
         int64_t age = as_of - s->unanswered_since;
         if (age < KW_REL_YOUR_REPLY_DAYS * KW_REL_DAY)
             return KW_STATE_OK; /* they just wrote: the relationship is alive */
         if (age <= stale_days * KW_REL_DAY)
             return KW_STATE_AWAITING_YOUR_REPLY;
-    } else if (s->unanswered == KW_UNANSWERED_YOU) {
+    } else if (s->unanswered == KW_WAITING_ON_THEM) {
         int64_t age = as_of - s->unanswered_since;
         int wait = s->their_reply_days > 0 ? s->their_reply_days : KW_REL_THEIR_REPLY_DEFAULT_DAYS;
         if (age > wait * KW_REL_DAY && age <= stale_days * KW_REL_DAY)
@@ -284,23 +283,18 @@ double kw_rel_score(const kw_rel_summary_t *s, int64_t as_of)
     return urgency * depth;
 }
 
-void kw_rel_analyze(const kw_rel_event_t *events, size_t n, int64_t as_of,
-                    const kw_rel_settings_t *settings, kw_rel_summary_t *out)
+void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
+                    kw_rel_summary_t *out)
 {
     kw_rel_touch_t *touches = NULL;
     int64_t *xtimes = NULL, *delays = NULL;
     size_t nt = 0, nx = 0, nd = 0, i;
     const kw_rel_event_t *prev = NULL;
-    int default_days = settings && settings->default_cadence_days > 0
-                           ? settings->default_cadence_days : KW_REL_DEFAULT_CADENCE_DAYS;
+    kw_cadence_source_t learned;
 
     memset(out, 0, sizeof *out);
     out->last_exchange_person = out->last_in_person = out->last_out_person = -1;
     out->unanswered_person = -1;
-    if (settings) {
-        out->snoozed_until = settings->snoozed_until;
-        out->ignored = settings->ignored;
-    }
     if (n > 0) {
         touches = g_new(kw_rel_touch_t, n);
         delays = g_new(int64_t, n);
@@ -361,7 +355,7 @@ void kw_rel_analyze(const kw_rel_event_t *events, size_t n, int64_t as_of,
                     break;
                 k--;
             }
-            out->unanswered = t->has_in ? KW_UNANSWERED_THEM : KW_UNANSWERED_YOU;
+            out->unanswered = t->has_in ? KW_WAITING_ON_YOU : KW_WAITING_ON_THEM;
             out->unanswered_since = touches[k].start;
             out->unanswered_person = t->person;
         }
@@ -376,154 +370,45 @@ void kw_rel_analyze(const kw_rel_event_t *events, size_t n, int64_t as_of,
     } else {
         out->their_reply_days = KW_REL_THEIR_REPLY_DEFAULT_DAYS;
     }
-
-    if (settings && settings->user_cadence_days > 0) {
-        out->cadence_days = settings->user_cadence_days;
-        out->cadence_source = KW_CADENCE_USER;
-    } else {
-        out->cadence_days = kw_rel_learn_cadence(xtimes, nx, default_days, &out->cadence_source);
-    }
-
-    out->reference = reference_time(out);
-    if (out->reference && as_of > out->reference)
-        out->days_since = (int)((as_of - out->reference) / KW_REL_DAY);
-    out->due_date = out->reference ? out->reference + (int64_t) out->cadence_days * KW_REL_DAY : 0;
-    out->state = kw_rel_state(out, as_of);
-    out->score = kw_rel_score(out, as_of);
+    out->learned_cadence_days = kw_rel_learn_cadence(xtimes, nx, KW_REL_DEFAULT_CADENCE_DAYS,
+                                                     &learned);
+    if (learned != KW_CADENCE_LEARNED)
+        out->learned_cadence_days = 0;
 
     g_free(touches);
     g_free(delays);
     g_free(xtimes);
 }
 
-/* ------------------------------------------------------------------------ */
-/* Words                                                                     */
-/* ------------------------------------------------------------------------ */
-
-char *kw_rel_cadence_phrase(int days)
+void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_t as_of)
 {
-    if (days <= 0)
-        days = KW_REL_DEFAULT_CADENCE_DAYS;
-    if (days == 1)
-        return g_strdup("every day");
-    if (days == 7)
-        return g_strdup("every week");
-    if (days < 14)
-        return g_strdup_printf("every %d days", days);
-    if (days < 28)
-        return g_strdup_printf("every %d weeks", round_pos(days / 7.0));
-    if (days < 335) {
-        int m = round_pos(days / 30.44);
-        return m <= 1 ? g_strdup("every month") : g_strdup_printf("every %d months", m);
-    }
-    return g_strdup("every year");
-}
+    int default_days = settings && settings->default_cadence_days > 0
+                           ? settings->default_cadence_days : KW_REL_DEFAULT_CADENCE_DAYS;
 
-static const char *const month_names[12] = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
-
-static int year_of(int64_t t)
-{
-    time_t tt = (time_t) t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    return tm.tm_year + 1900;
-}
-
-/* "Mar 3", or "Mar 3, 2023" when not in the year of as_of. English on
- * purpose: the library never depends on the locale. */
-static void append_date(GString *out, int64_t t, int64_t as_of)
-{
-    time_t tt = (time_t) t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    g_string_append_printf(out, "%s %d", month_names[tm.tm_mon], tm.tm_mday);
-    if (tm.tm_year + 1900 != year_of(as_of))
-        g_string_append_printf(out, ", %d", tm.tm_year + 1900);
-}
-
-static void append_ago(GString *out, int64_t t, int64_t as_of)
-{
-    int64_t days = as_of > t ? (as_of - t) / KW_REL_DAY : 0;
-    if (days == 0)
-        g_string_append(out, "today");
-    else if (days == 1)
-        g_string_append(out, "yesterday");
-    else
-        g_string_append_printf(out, "%" G_GINT64_FORMAT " days ago", (gint64) days);
-}
-
-static const char *name_of(int person, const char *const *names, size_t n_names)
-{
-    if (person >= 0 && (size_t) person < n_names && names && names[person] && *names[person])
-        return names[person];
-    return "them";
-}
-
-char *kw_rel_reason(const kw_rel_summary_t *s, int64_t as_of, const char *const *names,
-                    size_t n_names)
-{
-    GString *out = g_string_new(NULL);
-    char *phrase = kw_rel_cadence_phrase(s->cadence_days);
-
-    if (s->state == KW_STATE_IGNORED) {
-        g_string_append(out, "Ignored; ");
-    } else if (s->state == KW_STATE_SNOOZED) {
-        g_string_append(out, "Snoozed until ");
-        append_date(out, s->snoozed_until, as_of);
-        g_string_append(out, "; ");
-    } else if (s->state == KW_STATE_AWAITING_YOUR_REPLY) {
-        g_string_append_printf(out, "%s wrote ", name_of(s->unanswered_person, names, n_names));
-        append_ago(out, s->unanswered_since, as_of);
-        g_string_append(out, " (");
-        append_date(out, s->unanswered_since, as_of);
-        g_string_append(out, ") and has no answer yet; ");
-    } else if (s->state == KW_STATE_AWAITING_THEIR_REPLY) {
-        g_string_append_printf(out, "You wrote to %s ", name_of(s->unanswered_person, names, n_names));
-        append_ago(out, s->unanswered_since, as_of);
-        g_string_append(out, " (");
-        append_date(out, s->unanswered_since, as_of);
-        g_string_append(out, ") with no reply yet");
-        if (s->reply_samples >= KW_REL_REPLY_MIN_SAMPLES)
-            g_string_append_printf(out, " (you usually hear back within %d days)",
-                                   s->their_reply_days);
-        g_string_append(out, "; ");
-    }
-
-    if (s->last_exchange) {
-        /* Capitalise only at the start of the sentence. */
-        g_string_append(out, out->len ? "last exchange " : "Last exchange ");
-        append_ago(out, s->last_exchange, as_of);
-        g_string_append(out, " (");
-        append_date(out, s->last_exchange, as_of);
-        g_string_append_printf(out, ", with %s)",
-                               name_of(s->last_exchange_person, names, n_names));
-    } else if (s->last_in) {
-        g_string_append(out, out->len ? "no two-way exchange yet, they last wrote "
-                                      : "No two-way exchange yet, they last wrote ");
-        append_ago(out, s->last_in, as_of);
+    s->snoozed_until = settings ? settings->snoozed_until : 0;
+    s->ignored = settings ? settings->ignored : 0;
+    if (settings && settings->user_cadence_days > 0) {
+        s->cadence_days = settings->user_cadence_days;
+        s->cadence_source = KW_CADENCE_USER;
+    } else if (s->learned_cadence_days > 0) {
+        s->cadence_days = s->learned_cadence_days;
+        s->cadence_source = KW_CADENCE_LEARNED;
     } else {
-        g_string_append(out, out->len ? "they never replied (a prospect, not a customer)"
-                                      : "They never replied (a prospect, not a customer)");
+        s->cadence_days = default_days;
+        s->cadence_source = KW_CADENCE_DEFAULT;
     }
 
-    switch (s->cadence_source) {
-    case KW_CADENCE_USER:
-        g_string_append_printf(out, "; you chose to talk %s", phrase);
-        break;
-    case KW_CADENCE_LEARNED:
-        g_string_append_printf(out, "; you usually talk %s", phrase);
-        break;
-    default:
-        g_string_append_printf(out, "; too little history for a rhythm, so %s by default", phrase);
-        break;
-    }
+    s->reference = reference_time(s);
+    s->days_since = s->reference && as_of > s->reference
+                        ? (int)((as_of - s->reference) / KW_REL_DAY) : 0;
+    s->due_date = s->reference ? s->reference + (int64_t) s->cadence_days * KW_REL_DAY : 0;
+    s->state = kw_rel_state(s, as_of);
+    s->score = kw_rel_score(s, as_of);
+}
 
-    if (s->exchanges > 0)
-        g_string_append_printf(out, "; %d exchange%s since %d", s->exchanges,
-                               s->exchanges == 1 ? "" : "s", year_of(s->first_exchange));
-    g_string_append_c(out, '.');
-    g_free(phrase);
-    return g_string_free(out, FALSE);
+void kw_rel_analyze(const kw_rel_event_t *events, size_t n, int64_t as_of,
+                    const kw_rel_settings_t *settings, kw_rel_summary_t *out)
+{
+    kw_rel_history(events, n, as_of, out);
+    kw_rel_judge(out, settings, as_of);
 }

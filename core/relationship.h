@@ -2,8 +2,9 @@
  *
  * Input: one target's interactions (a person, or every person of an
  * organisation merged), sorted by time. Output: touches, two-way exchanges,
- * the learned cadence, the state as of a time, a ranking score and a one-line
- * reason. No SQLite, no I/O, no clock: everything takes `as_of`.
+ * the learned cadence, the state as of a time and a ranking score — facts,
+ * never words (core/words/ turns them into sentences). No SQLite, no I/O,
+ * no clock: everything takes `as_of`.
  *
  * Vocabulary
  *   event     one interaction (a message to or from the other party)
@@ -88,7 +89,9 @@ typedef struct {
     int      direction;    /* KW_DIR_IN (they wrote) or KW_DIR_OUT (you wrote) */
     unsigned flags;        /* KW_MSG_* of header_parse.h */
     int      n_recipients; /* To+Cc+Bcc of the message */
-    int      person;       /* the other party: an index into the caller's names, or -1 */
+    int      person;       /* the other party: an index into the caller's people, or -1 */
+    kw_source_t source;    /* where the touch comes from (mail only, for now) */
+    const char *subject;   /* (transfer none) only where the caller loaded it (timelines) */
 } kw_rel_event_t;
 
 typedef struct {
@@ -103,12 +106,6 @@ typedef struct {
     size_t  first_event;    /* index of its first message in the events array */
 } kw_rel_touch_t;
 
-typedef enum {
-    KW_CADENCE_DEFAULT = 0, /* too little history */
-    KW_CADENCE_LEARNED,
-    KW_CADENCE_USER
-} kw_cadence_source_t;
-
 typedef struct {
     int     default_cadence_days; /* 0: KW_REL_DEFAULT_CADENCE_DAYS */
     int     user_cadence_days;    /* > 0 wins over everything */
@@ -116,10 +113,14 @@ typedef struct {
     int     ignored;
 } kw_rel_settings_t;
 
-typedef enum { KW_UNANSWERED_NONE = 0, KW_UNANSWERED_THEM, KW_UNANSWERED_YOU } kw_unanswered_t;
-
+/* What is known about one relationship: first its history (a function of
+ * the events up to as_of only, filled by kw_rel_history()), then the
+ * cadence, settings and verdict that kw_rel_judge() adds for an as_of. The
+ * history part does not depend on as_of once every event is older than it,
+ * which is what lets the store keep it per contact and per organisation
+ * (model.c). */
 typedef struct {
-    /* History as of as_of (counted events only). */
+    /* History (counted events only). */
     int      inbound, outbound;    /* counted messages */
     int      touches;
     int      exchanges;            /* two-way exchanges */
@@ -129,18 +130,19 @@ typedef struct {
     int64_t  last_in, last_out;
     int      last_in_person, last_out_person;
     /* The last touch, when one-way and not (yet) answered. */
-    kw_unanswered_t unanswered;    /* THEM: they wrote, you did not answer */
+    kw_waiting_t unanswered;       /* ON_YOU: they wrote, you did not answer */
     int64_t  unanswered_since;     /* first message of that unanswered run */
     int      unanswered_person;
     int      reply_samples;        /* their answers to you seen */
     int      their_reply_days;     /* wait before awaiting-their-reply */
-    /* Cadence. */
+    int      learned_cadence_days; /* 0: too little history to learn one */
+    /* Cadence (kw_rel_judge). */
     int      cadence_days;
     kw_cadence_source_t cadence_source;
-    /* Settings. */
+    /* Settings (kw_rel_judge). */
     int64_t  snoozed_until;
     int      ignored;
-    /* Verdict. */
+    /* Verdict (kw_rel_judge). */
     int64_t  reference;            /* clock start: last exchange, else last inbound */
     int      days_since;           /* whole days from reference to as_of (0 if none) */
     int64_t  due_date;             /* reference + cadence (0 if no reference) */
@@ -176,19 +178,17 @@ kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of);
  * ignored. Reads history, cadence, state and days_since. */
 double kw_rel_score(const kw_rel_summary_t *s, int64_t as_of);
 
-/* Everything above in one go: fills *out. */
+/* The history part of *out from events (sorted by time) up to as_of; every
+ * other field is zeroed. */
+void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
+                    kw_rel_summary_t *out);
+
+/* Complete a summary whose history part is filled: cadence (the user's,
+ * else the learned one, else the default), settings and verdict as of as_of. */
+void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_t as_of);
+
+/* kw_rel_history() then kw_rel_judge(). */
 void kw_rel_analyze(const kw_rel_event_t *events, size_t n, int64_t as_of,
                     const kw_rel_settings_t *settings, kw_rel_summary_t *out);
-
-/* "every week", "every 10 days", "every 3 weeks", "every 2 months",
- * "every year" (transfer full, g_free). */
-char *kw_rel_cadence_phrase(int days);
-
-/* The one plain sentence for a summary, e.g. "Last exchange 93 days ago
- * (Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 exchanges since
- * 2023." `names[i]` names person i (NULL entries or out-of-range fall back to
- * "them"). (transfer full, g_free) */
-char *kw_rel_reason(const kw_rel_summary_t *s, int64_t as_of, const char *const *names,
-                    size_t n_names);
 
 #endif

@@ -1,5 +1,6 @@
-/* status.c — status names, error messages, kw_free. */
+/* status.c — status names, error messages, kw_free, kw_strv_free. */
 #include <stdarg.h>
+#include <string.h>
 #include <glib.h>
 #include "keepwarm.h"
 #include "kw_public.h"
@@ -31,9 +32,26 @@ KW_PUBLIC const char *kw_status_to_string(kw_status_t status)
     return status_names[status];
 }
 
+KW_PUBLIC kw_status_t kw_status_from_string(const char *name, kw_status_t *status_out)
+{
+    for (int i = 0; name && i < KW_STATUS_LAST; i++) {
+        if (status_names[i] && strcmp(name, status_names[i]) == 0) {
+            if (status_out)
+                *status_out = (kw_status_t)i;
+            return KW_OK;
+        }
+    }
+    return KW_ERR_USAGE;
+}
+
 KW_PUBLIC void kw_free(void *ptr)
 {
     g_free(ptr);
+}
+
+KW_PUBLIC void kw_strv_free(char **strv)
+{
+    g_strfreev(strv);
 }
 
 void kw_set_error(char **error, const char *fmt, ...)

@@ -9,9 +9,11 @@
 #include "keepwarm.h"
 
 struct kw_store {
-    sqlite3 *db;
-    char    *path;
-    int      read_only;
+    sqlite3    *db;
+    char       *path;
+    int         read_only;
+    int         opened;      /* kw_store_open() completed */
+    GHashTable *agg_marks;   /* contact ids marked in the open write transaction */
 };
 
 /* The raw connection (transfer none). */
@@ -22,10 +24,23 @@ sqlite3 *kw_store_db(kw_store_t *store);
  * KW_ERR_STORE with a hint; SQLITE_CORRUPT/NOTADB KW_ERR_STORE_CORRUPT. */
 kw_status_t kw_store_fail(kw_store_t *store, int rc, const char *what, char **error);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback never fails (logs nothing). */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback never fails (logs nothing).
+ * The commit first records the contacts marked with kw_store_mark_contact()
+ * (table agg_dirty), inside the same transaction. */
 kw_status_t kw_store_write_begin(kw_store_t *store, char **error);
 kw_status_t kw_store_write_commit(kw_store_t *store, char **error);
 void        kw_store_write_rollback(kw_store_t *store);
+
+/* Inside a write transaction: the interactions of `contact_id` changed, so
+ * its aggregates (and its organisation's) must be recomputed. Costs a hash
+ * insert; the marks are written at kw_store_write_commit(), dropped at
+ * rollback. */
+void kw_store_mark_contact(kw_store_t *store, int64_t contact_id);
+
+/* Every aggregate is stale (the interactions were recomputed): readers
+ * compute from the messages until the next refresh rebuilds them all.
+ * Inside the caller's write transaction. */
+kw_status_t kw_store_invalidate_aggregates(kw_store_t *store, char **error);
 
 /* Run SQL without results (several statements allowed). */
 kw_status_t kw_store_exec(kw_store_t *store, const char *sql, char **error);

@@ -22,7 +22,19 @@
  *                 identities change; appended to at sync time.
  *   sent_from     From addresses counted in \Sent folders (identity candidates)
  *   settings      user actions per target (address or domain): snooze, ignore,
- *                 cadence, note
+ *                 cadence, note, display name (v3)
+ *   preferences   store-wide choices as key/value (v2): own_domains = 'none'
+ *                 when nobody is a colleague (identity.c), default_cadence_days
+ *                 (actions.c), and agg_version (the format of the aggregates
+ *                 below; absent or different = the aggregates are not valid,
+ *                 see model.c)
+ *   contact_agg   per contact (v3): counts and the relationship history over
+ *                 all its interactions, packed (model.c, "aggregates")
+ *   org_agg       per organisation (v3): the history of its roll-up and which
+ *                 members it was computed from
+ *   agg_dirty     contacts whose interactions changed since their aggregates
+ *                 were computed (v3); written in the same transaction as the
+ *                 interactions, emptied when the aggregates are recomputed
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -91,6 +103,22 @@ static const char *const kw_migrations[] = {
     "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
     "  note TEXT,"
     "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+    /* version 2: store-wide preferences by key. ('own_domains', 'none'):
+     * the user said nobody is a colleague (own domains set to nothing).
+     * The value has no type: numbers stay numbers. */
+    "CREATE TABLE preferences ("
+    "  key TEXT PRIMARY KEY,"
+    "  value NOT NULL) WITHOUT ROWID;",
+    /* version 3: names, aggregates for the model */
+    "ALTER TABLE settings ADD COLUMN display_name TEXT;"
+    "CREATE TABLE contact_agg ("
+    "  contact_id INTEGER PRIMARY KEY,"  /* contacts(id) */
+    "  agg BLOB NOT NULL);"
+    "CREATE TABLE org_agg ("
+    "  org TEXT PRIMARY KEY,"
+    "  members INTEGER NOT NULL,"        /* digest of the member contact ids */
+    "  agg BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE agg_dirty (contact_id INTEGER PRIMARY KEY);",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

@@ -7,7 +7,8 @@
  *   worker.c       background `keepwarm sync` children (one per account)
  *   prefs.c        the preferences page and the [KeepWarm] block of clawsrc
  *   testhook.c     test-only introspection (KEEPWARM_PLUGIN_TEST_DUMP/_CMD)
- *   view_model.c   wording, rows, hint text, progress parsing (no GTK/Claws)
+ *   view_model.c   rows, hint actions, progress parsing (no GTK/Claws); the
+ *                  words themselves come from core/words/ (kw_words.h)
  *
  * Everything runs on the GTK main thread.
  */
@@ -33,6 +34,8 @@ typedef struct {
     char  *tracked_accounts;    /* account ids "1,3"; "" = every IMAP account */
     char  *extra_identities;    /* addresses, one per line / comma */
     char  *ignored_domains;     /* hidden from the panel and the hint bar */
+    char  *own_domains;         /* the user's company domains (colleagues) */
+    int    no_colleagues;       /* own domains set to nothing: nobody is a colleague */
     int    panel_enabled;
     int    panel_position;      /* divider position in the folder-view split */
     char  *keepwarm_path;       /* configured command path, "" = search PATH */
@@ -46,8 +49,12 @@ extern KwPrefs kw_prefs;
 void kw_prefs_init(void);       /* read clawsrc, register the page */
 void kw_prefs_done(void);       /* unregister the page (idempotent) */
 void kw_prefs_save(void);       /* write [KeepWarm] */
+/* Identities and own domains of the page into the store (bad entries shown). */
+void kw_prefs_apply_to_store(void);
 gboolean kw_prefs_account_tracked(const struct _PrefsAccount *ac);
 gboolean kw_prefs_domain_ignored(const char *key);
+/* A relationship hidden by the "domains never to show" preference. */
+gboolean kw_prefs_hides(const char *key, const char *main_person);
 
 /* ---- plugin-wide state (plugin_main.c) ---------------------------------- */
 const char *kw_plugin_program(void);   /* the keepwarm command (transfer none) */
@@ -56,7 +63,13 @@ int64_t     kw_plugin_as_of(void);     /* now, or KEEPWARM_AS_OF for tests */
 /* Open the store (read-only for queries). NULL when it does not exist yet;
  * *error (g_free) when something is wrong. (transfer full, kw_store_close) */
 kw_store_t *kw_plugin_store_open(gboolean write, char **error);
-void        kw_plugin_query_options(kw_query_options_t *opts);
+/* The model as of now, loaded once and shared by the panel, the hint bar and
+ * Details (transfer none). Reloaded after kw_plugin_model_drop() (the store
+ * changed: a sync ended, an action, new preferences) and when older than a
+ * few minutes. NULL when there is no store yet; *error (g_free) when
+ * something is wrong. */
+kw_model_t *kw_plugin_model(char **error);
+void        kw_plugin_model_drop(void);
 gboolean    kw_plugin_unloading(void);
 /* The status line shown in the status bar and the panel header; NULL clears. */
 void        kw_plugin_set_status(const char *text, gboolean is_error);
@@ -89,6 +102,8 @@ void     kw_workers_sync_all(gboolean interactive);
 /* A folder of this account changed: sync soon (coalesced). */
 void     kw_workers_account_touched(int account_id);
 void     kw_workers_reschedule(void);                 /* interval changed */
+/* The account's name in the store (transfer none). */
+const char *kw_workers_account_name(const struct _PrefsAccount *ac);
 /* For the test hook: finished syncs, running workers, last exit code. */
 int      kw_workers_finished(void);
 int      kw_workers_running(void);

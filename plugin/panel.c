@@ -71,11 +71,11 @@ GtkWidget *kw_panel_folderview_widget(void) { return P.fw; }
 
 /* ---- model --------------------------------------------------------------- */
 
-static gboolean row_hidden_by_prefs(const kwv_row_t *row)
+gboolean kw_prefs_hides(const char *key, const char *main_person)
 {
-    if (kw_prefs_domain_ignored(row->key))
+    if (kw_prefs_domain_ignored(key))
         return TRUE;
-    char *org = kw_org_for_address(row->main_person);
+    char *org = main_person ? kw_org_for_address(main_person) : NULL;
     gboolean hidden = org && kw_prefs_domain_ignored(org);
     kw_free(org);
     return hidden;
@@ -123,12 +123,13 @@ void kw_panel_refresh(void)
         return;
     kw_relationship_list_t *list = NULL;
     char *err = NULL;
-    kw_store_t *store = kw_plugin_store_open(FALSE, &err);
-    if (store) {
-        kw_query_options_t opts;
-        kw_plugin_query_options(&opts);
+    /* The store may have changed (a sync, an action): load the model anew,
+     * once, for the panel and for the hint bar and Details after it. */
+    kw_plugin_model_drop();
+    kw_model_t *model = kw_plugin_model(&err);
+    if (model) {
         char *qerr = NULL;
-        kw_status_t st = kw_relationships_query(store, &opts, &list, &qerr);
+        kw_status_t st = kw_model_relationships(model, NULL, &list, &qerr);
         if (st != KW_OK) {
             char *msg = g_strdup_printf(_("Keep warm: could not read the store: %s"),
                                         qerr ? qerr : kw_status_to_string(st));
@@ -142,12 +143,12 @@ void kw_panel_refresh(void)
         g_free(err);
     }
 
-    GPtrArray *all = kwv_rows_build(list);
+    GPtrArray *all = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
     kw_relationship_list_free(list);
     GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)kwv_row_free);
     for (guint i = 0; i < all->len; i++) {
         kwv_row_t *row = all->pdata[i];
-        if (row_hidden_by_prefs(row))
+        if (kw_prefs_hides(row->key, row->main_person))
             continue;
         all->pdata[i] = NULL;
         g_ptr_array_add(rows, row);
@@ -164,7 +165,7 @@ void kw_panel_refresh(void)
             ? g_markup_printf_escaped("<b>%s</b>\n<small>%s</small>", row->title, row->people)
             : g_markup_printf_escaped("<b>%s</b>", row->title);
         char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s", row->title,
-                                            kwv_state_label(row->state), row->reason);
+                                            kw_words_state(row->state), row->reason);
         GtkTreeIter it;
         gtk_list_store_insert_with_values(P.model, &it, -1,
             COL_ICON, kwv_state_icon(row->state),
@@ -390,7 +391,7 @@ static char *iso_day(int64_t t)
 {
     if (t <= 0)
         return g_strdup("—");
-    GDateTime *dt = g_date_time_new_from_unix_local(t);
+    GDateTime *dt = g_date_time_new_from_unix_utc(t); /* mail days are UTC everywhere */
     char *s = g_date_time_format(dt, "%Y-%m-%d");
     g_date_time_unref(dt);
     return s;
@@ -400,36 +401,40 @@ void kw_action_details(const char *key)
 {
     if (!key || !P.mainwin)
         return;
-    kw_store_t *store = kw_plugin_store_open(FALSE, NULL);
-    if (!store)
+    kw_model_t *model = kw_plugin_model(NULL);
+    if (!model)
         return;
-    kw_query_options_t opts;
-    kw_plugin_query_options(&opts);
+    int64_t as_of = kw_model_as_of(model);
     kw_relationship_t *rel = NULL;
     kw_touch_list_t *touches = NULL;
     GString *text = g_string_new(NULL);
-    if (kw_relationship_get(store, key, &opts, &rel, NULL) == KW_OK && rel) {
-        char *name = kw_sanitize_for_display(rel->name ? rel->name : rel->key);
-        char *since = kwv_ago_text(rel->days_since);
-        char *cad = kwv_cadence_text(rel->cadence_days);
-        g_string_append_printf(text, "%s — %s\n", name, kwv_state_label(rel->state));
+    if (kw_model_relationship(model, key, &rel, NULL) == KW_OK) {
+        char *name = kw_sanitize_for_display(rel->display_name ? rel->display_name : rel->key);
+        char *since = kw_words_ago(rel->last_touch, as_of);
+        char *cad = kw_words_cadence(rel->cadence_days);
+        char *why = kw_words_reason(&rel->reason, as_of);
+        char *r = kw_sanitize_for_display(why);
+        g_string_append_printf(text, "%s — %s\n", name, kw_words_state(rel->state));
         g_string_append_printf(text, _("Last exchange: %s\n"), since);
-        g_string_append_printf(text, _("Usual rhythm: %s%s\n"), cad,
-                               rel->cadence_user_set ? _(" (set by you)") : "");
-        if (rel->reason) {
-            char *r = kw_sanitize_for_display(rel->reason);
-            g_string_append_printf(text, "%s\n", r);
-            kw_free(r);
+        g_string_append_printf(text, _("Usual rhythm: %s (%s)\n"), cad,
+                               kw_words_cadence_source(rel->reason.cadence_source));
+        g_string_append_printf(text, "%s\n", r);
+        if (rel->note) {
+            char *n = kw_sanitize_for_display(rel->note);
+            g_string_append_printf(text, _("Note: %s\n"), n);
+            kw_free(n);
         }
         g_string_append_printf(text, _("People:"));
         for (char **p = rel->people; p && *p; p++)
             g_string_append_printf(text, " %s", *p);
         g_string_append(text, "\n\n");
         kw_free(name);
+        kw_free(r);
+        g_free(why);
         g_free(since);
         g_free(cad);
     }
-    if (kw_relationship_timeline(store, key, opts.as_of, &touches, NULL) == KW_OK && touches) {
+    if (kw_model_timeline(model, key, &touches, NULL) == KW_OK) {
         g_string_append(text, _("History (newest first):\n"));
         for (size_t i = 0; i < touches->count && i < 500; i++) {
             kw_touch_t *t = &touches->items[i];

@@ -36,6 +36,7 @@ static struct {
     char      *program;        /* keepwarm command */
     char      *db_path;
     kw_store_t *ro_store;      /* cached read-only handle */
+    kw_model_t *model;         /* the loaded model (on ro_store) */
     gulong     hook_show_done;
     gulong     hook_item_update;
     gulong     hook_postfilter;
@@ -67,15 +68,32 @@ int64_t kw_plugin_as_of(void)
     return (int64_t)time(NULL);
 }
 
-void kw_plugin_query_options(kw_query_options_t *opts)
+/* A loaded model answers for this long before it is reloaded. */
+#define MODEL_MAX_AGE_S 300
+
+void kw_plugin_model_drop(void)
 {
-    memset(opts, 0, sizeof *opts);
-    opts->as_of = kw_plugin_as_of();
-    opts->by = KW_BY_ORG;
-    opts->include_all = 0;
-    opts->state_filter = -1;
-    opts->limit = 0;
-    opts->default_cadence_days = kw_prefs.default_cadence_days;
+    kw_model_free(G.model);
+    G.model = NULL;
+}
+
+kw_model_t *kw_plugin_model(char **error)
+{
+    int64_t now = kw_plugin_as_of();
+    if (G.model && now - kw_model_as_of(G.model) < MODEL_MAX_AGE_S && now >= kw_model_as_of(G.model))
+        return G.model;
+    kw_plugin_model_drop();
+    kw_store_t *store = kw_plugin_store_open(FALSE, error);
+    if (!store)
+        return NULL;
+    kw_model_options_t opts = { .as_of = now, .default_cadence_days = kw_prefs.default_cadence_days };
+    char *err = NULL;
+    kw_status_t st = kw_model_load(store, &opts, &G.model, &err);
+    if (st != KW_OK && error)
+        *error = g_strdup_printf(_("Keep warm: could not read the store: %s"),
+                                 err ? err : kw_status_to_string(st));
+    kw_free(err);
+    return G.model;
 }
 
 kw_store_t *kw_plugin_store_open(gboolean write, char **error)
@@ -107,6 +125,7 @@ kw_store_t *kw_plugin_store_open(gboolean write, char **error)
  * (after a sync replaced or created the file, or at teardown). */
 static void store_cache_drop(void)
 {
+    kw_plugin_model_drop();  /* it reads through the handle */
     kw_store_close(G.ro_store);
     G.ro_store = NULL;
 }
@@ -165,22 +184,20 @@ static char *find_program(void)
     return g_find_program_in_path("keepwarm");
 }
 
-/* Translations: an uninstalled build keeps its .mo files next to the .so
- * (build/plugin/locale); an installed one uses LOCALEDIR. */
+/* Translations: the one "keepwarm" catalogue. An uninstalled build keeps it
+ * next to the .so's directory (build/locale); an installed one uses
+ * LOCALEDIR. */
 static void bind_translations(void)
 {
     Dl_info info;
-    const char *dir = KW_LOCALEDIR;
     char *local = NULL;
     if (dladdr((void *)bind_translations, &info) && info.dli_fname) {
         char *sodir = g_path_get_dirname(info.dli_fname);
-        local = g_build_filename(sodir, "locale", NULL);
+        local = g_build_filename(sodir, "..", "locale", NULL);
         g_free(sodir);
-        if (g_file_test(local, G_FILE_TEST_IS_DIR))
-            dir = local;
     }
-    bindtextdomain(GETTEXT_PACKAGE, dir);
-    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    const char *dirs[] = { local, KW_LOCALEDIR, NULL };
+    kw_words_bind(local ? dirs : dirs + 1);
     g_free(local);
 }
 
@@ -223,32 +240,19 @@ static void hint_pressed(NoticeView *nv, gpointer data)
     }
 }
 
-/* The relationship a sender belongs to: the organisation first (the panel
- * groups by organisation), then the person. (transfer full) or NULL. */
+/* The relationship a sender belongs to — the organisation first (what the
+ * panel lists), then the person — from the one loaded model.
+ * (transfer full) or NULL. */
 static kw_relationship_t *relationship_for_sender(const char *from)
 {
-    kw_store_t *store = kw_plugin_store_open(FALSE, NULL);
-    if (!store || !from)
-        return NULL;
-    char *addr = g_strdup(from);
-    extract_address(addr);
-    char *lower = g_ascii_strdown(g_strstrip(addr), -1);
-    g_free(addr);
-    kw_query_options_t opts;
-    kw_plugin_query_options(&opts);
+    kw_model_t *model = from ? kw_plugin_model(NULL) : NULL;
     kw_relationship_t *rel = NULL;
-    char *org = kw_org_for_address(lower);
-    if (org && kw_prefs_domain_ignored(org)) {
-        kw_free(org);
-        g_free(lower);
+    if (!model || kw_model_for_sender(model, from, &rel, NULL) != KW_OK)
+        return NULL;
+    if (kw_prefs_hides(rel->key, rel->main_person)) {
+        kw_relationship_free(rel);
         return NULL;
     }
-    if (org && kw_relationship_get(store, org, &opts, &rel, NULL) != KW_OK)
-        rel = NULL;
-    if (!rel && kw_relationship_get(store, lower, &opts, &rel, NULL) != KW_OK)
-        rel = NULL;
-    kw_free(org);
-    g_free(lower);
     return rel;
 }
 
@@ -264,7 +268,9 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     if (noticeview_is_visible(mv->noticeview))  /* Claws is using it */
         goto out;
     kw_relationship_t *rel = relationship_for_sender(mv->msginfo->from);
-    char *text = kwv_hint_text(rel, kw_plugin_as_of());
+    char *hint = kw_words_hint(rel, kw_plugin_as_of());
+    char *text = hint ? kw_sanitize_for_display(hint) : NULL;
+    g_free(hint);
     if (text) {
         G.hint_text = text;
         G.hint_key = g_strdup(rel->key);

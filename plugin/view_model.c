@@ -7,66 +7,8 @@
 
 #include "view_model.h"
 
-#define DAY 86400
 
-/* ---- wording ------------------------------------------------------------ */
-
-char *kwv_days_text(int days)
-{
-    if (days <= 0)
-        return g_strdup(_("today"));
-    return g_strdup_printf(ngettext("%d day", "%d days", days), days);
-}
-
-char *kwv_ago_text(int days)
-{
-    if (days <= 0)
-        return g_strdup(_("today"));
-    if (days == 1)
-        return g_strdup(_("yesterday"));
-    return g_strdup_printf(ngettext("%d day ago", "%d days ago", days), days);
-}
-
-char *kwv_cadence_text(int days)
-{
-    if (days <= 0)
-        return g_strdup(_("no usual rhythm yet"));
-    if (days == 1)
-        return g_strdup(_("every day"));
-    /* Whole weeks up to 8 weeks, then months (30 days, with 10% slack), years. */
-    if (days % 7 == 0 && days <= 56) {
-        int weeks = days / 7;
-        if (weeks == 1)
-            return g_strdup(_("every week"));
-        return g_strdup_printf(ngettext("every %d week", "every %d weeks", weeks), weeks);
-    }
-    if (days >= 360 && days <= 370)
-        return g_strdup(_("every year"));
-    if (days >= 27) {
-        int months = (days + 15) / 30;
-        int diff = abs(days - months * 30);
-        if (diff * 10 <= months * 30) {
-            if (months == 1)
-                return g_strdup(_("every month"));
-            return g_strdup_printf(ngettext("every %d month", "every %d months", months), months);
-        }
-    }
-    return g_strdup_printf(ngettext("every %d day", "every %d days", days), days);
-}
-
-const char *kwv_state_label(kw_state_t state)
-{
-    switch (state) {
-    case KW_STATE_OVERDUE:              return _("overdue");
-    case KW_STATE_DUE_SOON:             return _("due soon");
-    case KW_STATE_AWAITING_YOUR_REPLY:  return _("awaiting your reply");
-    case KW_STATE_AWAITING_THEIR_REPLY: return _("awaiting their reply");
-    case KW_STATE_OK:                   return _("in touch");
-    case KW_STATE_SNOOZED:              return _("snoozed");
-    case KW_STATE_IGNORED:              return _("ignored");
-    default:                            return "?";
-    }
-}
+/* ---- presentation ------------------------------------------------------- */
 
 const char *kwv_state_colour(kw_state_t state)
 {
@@ -90,13 +32,6 @@ const char *kwv_state_icon(kw_state_t state)
     case KW_STATE_OK:                   return "emblem-default";
     default:                            return "image-missing";
     }
-}
-
-int kwv_days_between(int64_t from, int64_t to)
-{
-    if (from <= 0 || to <= from)
-        return 0;
-    return (int)((to - from) / DAY);
 }
 
 /* Replace invalid UTF-8 and control characters, fold whitespace runs. */
@@ -126,36 +61,15 @@ static char *clean(const char *s)
     return g_string_free(out, FALSE);
 }
 
-char *kwv_people_text(char *const *people, int max)
+/* Take a string and return it cleaned. */
+static char *clean_take(char *s)
 {
-    if (max <= 0)
-        max = 2;
-    GString *out = g_string_new(NULL);
-    int n = 0;
-    for (; people && people[n]; n++) {
-        if (n >= max)
-            continue;
-        char *c = clean(people[n]);
-        if (out->len)
-            g_string_append(out, ", ");
-        g_string_append(out, c);
-        g_free(c);
-    }
-    if (n > max) {
-        char *more = g_strdup_printf(ngettext("+%d more", "+%d more", n - max), n - max);
-        g_string_append_printf(out, " %s", more);
-        g_free(more);
-    }
-    return g_string_free(out, FALSE);
+    char *c = clean(s);
+    g_free(s);
+    return c;
 }
 
 /* ---- panel rows --------------------------------------------------------- */
-
-gboolean kwv_state_in_panel(kw_state_t state)
-{
-    return state == KW_STATE_OVERDUE || state == KW_STATE_DUE_SOON ||
-           state == KW_STATE_AWAITING_YOUR_REPLY || state == KW_STATE_AWAITING_THEIR_REPLY;
-}
 
 void kwv_row_free(kwv_row_t *row)
 {
@@ -171,30 +85,23 @@ void kwv_row_free(kwv_row_t *row)
     g_free(row);
 }
 
-static char *display_title(const kw_relationship_t *rel)
-{
-    if (rel->name && *rel->name)
-        return clean(rel->name);
-    return clean(rel->key);
-}
-
-GPtrArray *kwv_rows_build(const kw_relationship_list_t *list)
+GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
 {
     GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)kwv_row_free);
     if (!list)
         return rows;
     for (size_t i = 0; i < list->count; i++) {
         const kw_relationship_t *rel = &list->items[i];
-        if (!kwv_state_in_panel(rel->state) || !rel->key)
+        if (!rel->key)
             continue;
         kwv_row_t *row = g_new0(kwv_row_t, 1);
         row->key = g_strdup(rel->key);
         row->main_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
-        row->title = display_title(rel);
-        row->people = kwv_people_text(rel->people, 2);
-        row->since = kwv_days_text(rel->days_since);
-        row->cadence = kwv_cadence_text(rel->cadence_days);
-        row->reason = clean(rel->reason);
+        row->title = clean(rel->display_name && *rel->display_name ? rel->display_name : rel->key);
+        row->people = clean_take(kw_words_people(rel->people, 2));
+        row->since = kw_words_days(rel->days_since);
+        row->cadence = kw_words_cadence(rel->cadence_days);
+        row->reason = clean_take(kw_words_reason(&rel->reason, as_of));
         row->state = rel->state;
         row->kind = rel->kind;
         g_ptr_array_add(rows, row);
@@ -204,69 +111,14 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list)
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-char *kwv_hint_text(const kw_relationship_t *rel, int64_t as_of)
-{
-    if (!rel || rel->state == KW_STATE_IGNORED || rel->state == KW_STATE_SNOOZED)
-        return NULL;
-    char *title = display_title(rel);
-    char *text = NULL;
-    if (rel->state == KW_STATE_AWAITING_YOUR_REPLY) {
-        char *d = kwv_days_text(kwv_days_between(rel->last_inbound, as_of));
-        if (kwv_days_between(rel->last_inbound, as_of) == 0)
-            text = g_strdup_printf(_("%s — awaiting your reply since today"), title);
-        else
-            text = g_strdup_printf(_("%s — awaiting your reply for %s"), title, d);
-        g_free(d);
-    } else if (rel->state == KW_STATE_AWAITING_THEIR_REPLY) {
-        int days = kwv_days_between(rel->last_outbound, as_of);
-        char *d = kwv_days_text(days);
-        if (days == 0)
-            text = g_strdup_printf(_("%s — awaiting their reply since today"), title);
-        else
-            text = g_strdup_printf(_("%s — awaiting their reply for %s"), title, d);
-        g_free(d);
-    } else {
-        char *cad = kwv_cadence_text(rel->cadence_days);
-        if (rel->last_touch <= 0) {
-            text = g_strdup_printf(_("%s — no two-way exchange yet"), title);
-        } else {
-            char *ago = kwv_ago_text(rel->days_since);
-            if (rel->cadence_days > 0)
-                text = g_strdup_printf(_("%s — last exchange %s; you usually talk %s"),
-                                       title, ago, cad);
-            else
-                text = g_strdup_printf(_("%s — last exchange %s"), title, ago);
-            g_free(ago);
-        }
-        g_free(cad);
-    }
-    g_free(title);
-    return text;
-}
-
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
 {
-    if (!rel)
-        return KWV_HINT_NONE;
-    switch (rel->state) {
-    case KW_STATE_OVERDUE:
-    case KW_STATE_DUE_SOON:             return KWV_HINT_WRITE;
-    case KW_STATE_AWAITING_YOUR_REPLY:  return KWV_HINT_REPLY;
-    case KW_STATE_AWAITING_THEIR_REPLY: return KWV_HINT_SNOOZE_WEEK;
-    case KW_STATE_OK:                   return KWV_HINT_DETAILS;
-    default:                            return KWV_HINT_NONE;
-    }
+    return kw_words_hint_action(rel);
 }
 
 const char *kwv_hint_action_label(kwv_hint_action_t action)
 {
-    switch (action) {
-    case KWV_HINT_WRITE:       return _("Write…");
-    case KWV_HINT_REPLY:       return _("Reply");
-    case KWV_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
-    case KWV_HINT_DETAILS:     return _("Details…");
-    default:                   return NULL;
-    }
+    return kw_words_hint_action_label(action);
 }
 
 /* ---- progress lines ----------------------------------------------------- */

@@ -1,8 +1,9 @@
 /* view_model.h — what the Claws plugin shows, computed without GTK or Claws.
  *
  * Everything here is a pure function of libkeepwarm's structs (only the types
- * of keepwarm.h are used, no library call) and plain values, so it is
- * unit-tested by tests/plugin/test-view-model.c without a display.
+ * of keepwarm.h are used, no library call), the wording module
+ * (core/words/kw_words.h) and plain values, so it is unit-tested by
+ * tests/plugin/test-view-model.c without a display.
  * Strings are translated through the "keepwarm" text domain when the plugin
  * has bound it; untranslated (English) otherwise.
  * Every returned string is (transfer full, g_free) unless marked otherwise.
@@ -12,67 +13,53 @@
 
 #include <glib.h>
 #include "keepwarm.h"
+#include "words/kw_words.h"
 
 G_BEGIN_DECLS
 
-/* ---- wording ------------------------------------------------------------ */
+/* ---- presentation ------------------------------------------------------- */
+/* Words (states, days, cadences, hints, reasons) come from core/words/
+ * (kw_words.h); here only what is not words. */
 
-/* "today", "1 day", "93 days" — the panel's "since" column. */
-char *kwv_days_text(int days);
-/* "today", "yesterday", "93 days ago" — inside sentences. */
-char *kwv_ago_text(int days);
-/* "every week", "every 3 weeks", "every month", "every 2 months",
- * "every year", "every 10 days"; days <= 0 gives "no usual rhythm yet". */
-char *kwv_cadence_text(int days);
-/* "overdue", "due soon", "awaiting your reply", ... (transfer none). */
-const char *kwv_state_label(kw_state_t state);
 /* A colour for the state's cell, "#rrggbb" (transfer none). */
 const char *kwv_state_colour(kw_state_t state);
 /* A freedesktop icon name for the state (transfer none). */
 const char *kwv_state_icon(kw_state_t state);
-/* "jane@acme.com, bob@acme.com +2 more" (at most `max` shown; max <= 0: 2). */
-char *kwv_people_text(char *const *people, int max);
-/* Whole days between two times (never negative). */
-int kwv_days_between(int64_t from, int64_t to);
 
 /* ---- panel rows --------------------------------------------------------- */
-
-/* Does a relationship in this state belong in the panel? */
-gboolean kwv_state_in_panel(kw_state_t state);
 
 typedef struct {
     char      *key;          /* target for actions: domain or address */
     char      *main_person;  /* address to write to */
-    char      *title;        /* company or person name */
-    char      *people;       /* kwv_people_text() */
-    char      *since;        /* kwv_days_text(days_since) */
-    char      *cadence;      /* kwv_cadence_text(cadence_days) */
-    char      *reason;       /* the model's sentence */
+    char      *title;        /* the relationship's display name */
+    char      *people;       /* kw_words_people() */
+    char      *since;        /* kw_words_days(days_since) */
+    char      *cadence;      /* kw_words_cadence(cadence_days) */
+    char      *reason;       /* kw_words_reason() */
     kw_state_t state;
     kw_target_kind_t kind;
 } kwv_row_t;
 
 void kwv_row_free(kwv_row_t *row);
-/* One row per relationship that belongs in the panel, in the list's order
- * (the library ranks most valuable first; the view never re-sorts). Display
- * strings are stripped of control characters. Array of kwv_row_t* that frees
- * its rows (g_ptr_array_unref). NULL list gives an empty array. */
-GPtrArray *kwv_rows_build(const kw_relationship_list_t *list);
+/* One row per relationship of the list, in the list's order (the library
+ * ranks most valuable first and decides which states are listed; the view
+ * never re-sorts or re-filters). Display strings are stripped of control
+ * characters. Array of kwv_row_t* that frees its rows (g_ptr_array_unref).
+ * NULL list gives an empty array. */
+GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of);
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-typedef enum {
-    KWV_HINT_NONE = 0,
-    KWV_HINT_WRITE,        /* compose to the main person */
-    KWV_HINT_REPLY,        /* reply to the displayed message */
-    KWV_HINT_SNOOZE_WEEK,
-    KWV_HINT_DETAILS
-} kwv_hint_action_t;
+/* The hint's action and its label are the wording module's
+ * (kw_words_hint_action, kw_words_hint_action_label: the same in the
+ * Thunderbird add-on); the plugin's names for them: */
+typedef kw_hint_action_t kwv_hint_action_t;
+#define KWV_HINT_NONE        KW_HINT_NONE
+#define KWV_HINT_WRITE       KW_HINT_WRITE
+#define KWV_HINT_REPLY       KW_HINT_REPLY
+#define KWV_HINT_SNOOZE_WEEK KW_HINT_SNOOZE_WEEK
+#define KWV_HINT_DETAILS     KW_HINT_DETAILS
 
-/* "ACME — last exchange 93 days ago; you usually talk every 3 weeks",
- * "ACME — awaiting your reply for 6 days", ... NULL when nothing should be
- * shown (ignored, snoozed, no relationship). */
-char *kwv_hint_text(const kw_relationship_t *rel, int64_t as_of);
 /* The most useful action for the hint's button. */
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
 /* The button label for an action (transfer none), NULL for NONE. */

@@ -8,8 +8,12 @@
 #define KW_CLI_H
 
 #include <stdio.h>
+#define GETTEXT_PACKAGE "keepwarm"
 #include <glib.h>
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
 #include "keepwarm.h"
+#include "words/kw_words.h"
 
 /* Exit codes (documented in keepwarm(1) and `keepwarm --help`). */
 enum {
@@ -44,7 +48,8 @@ int kw_cli_fail(kw_status_t status, const char *message);
  * and return KW_EXIT_USAGE. */
 int kw_cli_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-/* Parse options with GOption. `summary`/`description` go into --help.
+/* Parse options with GOption (descriptions marked N_() are translated in
+ * the "keepwarm" domain). `summary`/`description` go into --help.
  * Accepts `--db PATH` after the subcommand too (stored into cli->db_path).
  * Returns 0 on success, or an exit code to return (KW_EXIT_USAGE; KW_EXIT_OK
  * after --help was printed). *argc and *argv keep the positional arguments,
@@ -65,18 +70,45 @@ int kw_cli_parse_time(const char *text, int64_t *out);
 int kw_cli_parse_duration(const char *text, int64_t *seconds_out);
 /* "2024-03-01T10:00:00Z" (transfer full, g_free); t == 0 gives NULL. */
 char *kw_cli_iso_time(int64_t t);
-/* "today", "yesterday", "93 days ago", "in 5 days" relative to as_of (g_free). */
-char *kw_cli_relative_days(int64_t t, int64_t as_of);
+/* "2024-03-01" (transfer full, g_free); t == 0 gives NULL. */
+char *kw_cli_iso_day(int64_t t);
 
 /* Output formats. */
 typedef enum { KW_FORMAT_TABLE, KW_FORMAT_TSV, KW_FORMAT_JSON, KW_FORMAT_CSV, KW_FORMAT_VCARD } kw_format_t;
 /* Parse a --format value among `allowed` (bitmask of 1 << kw_format_t). */
 int kw_cli_parse_format(const char *text, unsigned allowed, kw_format_t *out);
 
-/* JSON: append a quoted, escaped string (or null for NULL) to out. */
+/* JSON: append a quoted, escaped string (or null for NULL) to out (for
+ * one-line progress events; documents are built with json-glib). */
 void kw_json_string(GString *out, const char *s);
-/* JSON: append an ISO time string or null for 0. */
-void kw_json_time(GString *out, int64_t t);
+
+/* JSON documents (json-glib): the one description of a relationship, with
+ * its facts and their words, shared by every command that prints one (and
+ * anything else speaking JSON for the command). Strings from mail are
+ * sanitised. (transfer full, json_node_unref) */
+JsonNode *kw_cli_relationship_json(const kw_relationship_t *rel, int64_t as_of);
+/* One touch of a timeline: {time, address, direction (in|out|both), source,
+ * subject}, likewise shared. (transfer full, json_node_unref) */
+JsonNode *kw_cli_touch_json(const kw_touch_t *touch);
+/* Print a document (pretty, two-space indent) and a newline to out. */
+void kw_cli_print_json(FILE *out, JsonNode *root);
+/* Builder helpers: a member holding a sanitised string (or null), an ISO
+ * time (or null for 0). */
+void kw_json_member_string(JsonBuilder *b, const char *name, const char *value);
+void kw_json_member_time(JsonBuilder *b, const char *name, int64_t t);
+
+/* RFC 4180: append one field (sanitised; quoted when it holds a comma,
+ * quote, CR or LF; quotes doubled), preceded by a comma unless `first`. */
+void kw_csv_field(GString *out, const char *s, int first);
+/* RFC 6350: append "NAME:value" with the value sanitised and escaped
+ * (backslash, comma, semicolon, newline), folded at 75 octets (never inside
+ * a UTF-8 sequence), CRLF-terminated. */
+void kw_vcard_prop(GString *out, const char *name, const char *value);
+/* One CRLF-terminated vCard line, folded like kw_vcard_prop(). */
+void kw_vcard_line(GString *out, const char *line);
+
+/* A sanitised copy for printing (transfer full, g_free); NULL stays NULL. */
+char *kw_cli_clean(const char *s);
 
 /* A simple aligned table (cells are sanitised and measured in display
  * columns, UTF-8 aware). For TSV the same rows are printed tab-separated
@@ -86,7 +118,55 @@ typedef struct kw_table kw_table_t;
 kw_table_t *kw_table_new(int ncols, const char *const *headers);
 void kw_table_add_row(kw_table_t *table, const char *color, const char *const *cells);
 void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
+/* Display columns of a UTF-8 string (wide characters count 2). */
+size_t kw_cli_display_width(const char *s);
 void kw_table_free(kw_table_t *table);
+
+/* The configuration file (config.c). */
+typedef struct {
+    char  *account;
+    char  *host;
+    int    port;
+    char  *tls;
+    char  *user;
+    char **me;           /* validated addresses as written (NULL: none) */
+    char  *password_cmd;
+    char  *token_cmd;
+    char  *ca_file;
+    char  *auth;
+    char **include;
+    char **exclude;
+} kw_account_cfg_t;
+
+typedef struct {
+    char       *path;
+    GArray     *accounts;        /* kw_account_cfg_t */
+    int         has_own_domains; /* [general] own_domains is there */
+    char      **own_domains;     /* its entries; empty array = set to nothing */
+    GHashTable *lines;           /* "group\x1fkey" -> line number */
+    int         quiet;
+} kw_config_t;
+
+enum {
+    KW_CONFIG_NEED_ACCOUNTS = 1, /* a missing file or no account group is an error */
+    KW_CONFIG_QUIET = 2          /* print nothing (no warnings, no errors) */
+};
+
+/* The config file's path: --config, else $XDG_CONFIG_HOME/keepwarm/config
+ * (transfer full, g_free). */
+char *kw_config_default_path(kw_cli_t *cli);
+/* Read the config file into *cfg (always kw_config_clear() it afterwards).
+ * `only`: keep just this account. Flags KW_CONFIG_*: without NEED_ACCOUNTS
+ * a missing file is an empty configuration. Unknown groups and keys are
+ * warned about on stderr with file and line. Returns 0 or an exit code
+ * (the error is printed unless QUIET). */
+int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t *cfg);
+void kw_config_clear(kw_config_t *cfg);
+void kw_account_cfg_clear(kw_account_cfg_t *a);
+/* The line of `key` in [group], 0 when absent. */
+int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
+/* Store [general] own_domains when the file has it. 0 or an exit code. */
+int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
 
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
@@ -100,6 +180,8 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_name(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_config(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv);
 

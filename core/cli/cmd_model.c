@@ -1,29 +1,19 @@
 /* cmd_model.c — the relationship commands: overdue, show, export, contacts,
- * and the user actions snooze, ignore, unignore, cadence, note.
- * Every string that came from mail (names, subjects, reasons that quote
- * names) goes through kw_sanitize_for_display() before it is printed, in
- * every format. */
+ * the user actions snooze, ignore, unignore, cadence, note, name, and the
+ * store-wide settings (config).
+ * Each loads the model once (kw_model_load) and asks it; the words come
+ * from core/words/ (kw_words_*), in the user's language. Every string that
+ * came from mail (names, subjects, notes) is sanitised before it is printed,
+ * in every format. Machine formats (TSV, JSON, CSV, vCard) keep stable
+ * machine names (states, ISO times) beside the worded text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <glib.h>
 
 #include "cli/cli.h"
 
 #define SECONDS_PER_DAY 86400
-
-/* A sanitised copy for printing (transfer full, g_free); NULL stays NULL. */
-static char *clean(const char *s)
-{
-    char *c, *r;
-    if (!s)
-        return NULL;
-    c = kw_sanitize_for_display(s);
-    r = g_strdup(c);
-    kw_free(c);
-    return r;
-}
 
 static const char *state_color(kw_state_t s)
 {
@@ -35,23 +25,6 @@ static const char *state_color(kw_state_t s)
     case KW_STATE_OK: return "32";                   /* green */
     default: return "2";                             /* dim: snoozed, ignored */
     }
-}
-
-static char *cadence_words(int days)
-{
-    if (days == 7)
-        return g_strdup("weekly");
-    if (days % 7 == 0 && days < 70)
-        return g_strdup_printf("%d weeks", days / 7);
-    return g_strdup_printf("%d days", days);
-}
-
-/* "Jane Doe <jane@x>" for a person with a name, the key otherwise. */
-static char *who(const kw_relationship_t *r)
-{
-    if (r->kind == KW_TARGET_PERSON && r->name && strcmp(r->name, r->key) != 0)
-        return g_strdup_printf("%s <%s>", r->name, r->key);
-    return g_strdup(r->key);
 }
 
 static int64_t now_time(void)
@@ -66,8 +39,8 @@ static int parse_as_of(const char *cmd, const char *text, int64_t *as_of)
         return 0;
     }
     if (kw_cli_parse_time(text, as_of) != 0 || *as_of <= 0)
-        return kw_cli_usage_error(cmd, "--as-of: not a date: '%s' (use 2024-03-01, "
-                                       "2024-03-01T10:00:00Z or now)", text);
+        return kw_cli_usage_error(cmd, _("--as-of: not a date: '%s' (use 2024-03-01, "
+                                         "2024-03-01T10:00:00Z or now)"), text);
     return 0;
 }
 
@@ -78,204 +51,186 @@ static int fail_and_free(kw_status_t st, char *error)
     return rc;
 }
 
-static void json_double(GString *out, double v)
+/* Open the store read-only and load the model; prints the error and
+ * returns an exit code on failure, 0 on success. */
+static int open_model(kw_cli_t *cli, const kw_model_options_t *o, kw_store_t **store,
+                      kw_model_t **model)
 {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.3f", v));
+    char *error = NULL;
+    kw_status_t st;
+    int rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, store);
+    if (rc)
+        return rc;
+    st = kw_model_load(*store, o, model, &error);
+    if (st != KW_OK)
+        return fail_and_free(st, error);
+    return 0;
 }
 
-static void json_key(GString *out, const char *key, int first)
-{
-    if (!first)
-        g_string_append(out, ", ");
-    kw_json_string(out, key);
-    g_string_append(out, ": ");
-}
+#define TARGET_HELP N_("TARGET is an e-mail address (also \"Name <address>\" or mailto:) or an " \
+                       "organisation domain (acme.com) the store knows.")
 
-static void json_clean_string(GString *out, const char *s)
-{
-    char *c = clean(s);
-    kw_json_string(out, c);
-    g_free(c);
-}
-
-static void relationship_json(GString *out, const kw_relationship_t *r)
-{
-    g_string_append(out, "{");
-    json_key(out, "kind", 1);
-    kw_json_string(out, r->kind == KW_TARGET_ORG ? "org" : "person");
-    json_key(out, "key", 0);
-    json_clean_string(out, r->key);
-    json_key(out, "name", 0);
-    json_clean_string(out, r->name);
-    json_key(out, "people", 0);
-    g_string_append(out, "[");
-    for (size_t i = 0; r->people && r->people[i]; i++) {
-        if (i)
-            g_string_append(out, ", ");
-        json_clean_string(out, r->people[i]);
-    }
-    g_string_append(out, "]");
-    json_key(out, "main_person", 0);
-    json_clean_string(out, r->main_person);
-    json_key(out, "state", 0);
-    kw_json_string(out, kw_state_to_string(r->state));
-    json_key(out, "last_touch", 0);
-    kw_json_time(out, r->last_touch);
-    json_key(out, "last_inbound", 0);
-    kw_json_time(out, r->last_inbound);
-    json_key(out, "last_outbound", 0);
-    kw_json_time(out, r->last_outbound);
-    json_key(out, "days_since", 0);
-    if (r->last_touch || r->last_inbound)
-        g_string_append_printf(out, "%d", r->days_since);
-    else
-        g_string_append(out, "null");
-    json_key(out, "cadence_days", 0);
-    g_string_append_printf(out, "%d", r->cadence_days);
-    json_key(out, "cadence_user_set", 0);
-    g_string_append(out, r->cadence_user_set ? "true" : "false");
-    json_key(out, "due_date", 0);
-    kw_json_time(out, r->due_date);
-    json_key(out, "snoozed_until", 0);
-    kw_json_time(out, r->snoozed_until);
-    json_key(out, "touches", 0);
-    g_string_append_printf(out, "%d", r->touches);
-    json_key(out, "score", 0);
-    json_double(out, r->score);
-    json_key(out, "reason", 0);
-    json_clean_string(out, r->reason);
-    json_key(out, "note", 0);
-    json_clean_string(out, r->note);
-    g_string_append(out, "}");
-}
+#define AS_OF_ENTRY(var) \
+    { "as-of", 0, 0, G_OPTION_ARG_STRING, &(var), N_("Compute the model as of DATE (default: now)"), N_("DATE") }
+/* For checks: the same answers computed from every message. */
+#define EXACT_ENTRY(var) \
+    { "exact", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &(var), \
+      "Ignore the kept aggregates and compute from every message", NULL }
 
 /* ------------------------------------------------------------------------ */
 /* overdue                                                                   */
 /* ------------------------------------------------------------------------ */
 
+static void print_relationships_json(const kw_relationship_list_t *list, int64_t as_of)
+{
+    JsonArray *a = json_array_sized_new((guint) list->count);
+    JsonNode *root = json_node_new(JSON_NODE_ARRAY);
+    for (size_t i = 0; i < list->count; i++)
+        json_array_add_element(a, kw_cli_relationship_json(&list->items[i], as_of));
+    json_node_take_array(root, a);
+    kw_cli_print_json(stdout, root);
+    json_node_unref(root);
+}
+
+static void print_relationships_tsv(const kw_cli_t *cli, const kw_relationship_list_t *list,
+                                    int64_t as_of)
+{
+    static const char *const h[] = { "kind", "key", "name", "state", "last_touch", "days_since",
+                                     "cadence_days", "due_date", "score", "reason" };
+    kw_table_t *t = kw_table_new(10, h);
+    for (size_t i = 0; i < list->count; i++) {
+        const kw_relationship_t *r = &list->items[i];
+        char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
+        char *ds = g_strdup_printf("%d", r->days_since), *cd = g_strdup_printf("%d", r->cadence_days);
+        char *why = kw_words_reason(&r->reason, as_of);
+        char sc[G_ASCII_DTOSTR_BUF_SIZE];
+        const char *cells[10] = { r->kind == KW_TARGET_ORG ? "org" : "person", r->key,
+                                  r->display_name, kw_state_to_string(r->state), lt ? lt : "", ds,
+                                  cd, due ? due : "",
+                                  g_ascii_formatd(sc, sizeof sc, "%.3f", r->score), why };
+        kw_table_add_row(t, NULL, cells);
+        g_free(lt);
+        g_free(due);
+        g_free(ds);
+        g_free(cd);
+        g_free(why);
+    }
+    kw_table_print(t, cli, stdout, 1);
+    kw_table_free(t);
+}
+
+static void print_relationships_table(const kw_cli_t *cli, const kw_relationship_list_t *list,
+                                      int64_t as_of)
+{
+    const char *h[] = { _("STATE"), _("WHO"), _("LAST EXCHANGE"), _("RHYTHM"), _("DUE"), _("WHY") };
+    kw_table_t *t = kw_table_new(6, h);
+    for (size_t i = 0; i < list->count; i++) {
+        const kw_relationship_t *r = &list->items[i];
+        char *w = kw_words_who(r);
+        char *lt = kw_words_ago(r->last_touch, as_of);
+        char *cad = kw_words_cadence(r->cadence_days);
+        char *due = r->due_date ? kw_words_ago(r->due_date, as_of) : g_strdup("");
+        char *why = kw_words_reason(&r->reason, as_of);
+        const char *cells[6] = { kw_words_state(r->state), w, lt, cad, due, why };
+        kw_table_add_row(t, state_color(r->state), cells);
+        g_free(w);
+        g_free(lt);
+        g_free(cad);
+        g_free(due);
+        g_free(why);
+    }
+    kw_table_print(t, cli, stdout, 0);
+    kw_table_free(t);
+}
+
 int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *state_text = NULL, *by_text = NULL, *format_text = NULL;
-    int limit = 0, all = 0, default_cadence = 0, rc;
+    int limit = 0, all = 0, default_cadence = 0, exact = 0, rc;
     GOptionEntry entries[] = {
-        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, "Compute the model as of DATE (default: now)", "DATE" },
-        { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Show at most N rows", "N" },
-        { "state", 0, 0, G_OPTION_ARG_STRING, &state_text, "Only this state: overdue, due-soon, awaiting-your-reply, awaiting-their-reply, ok, snoozed, ignored", "S" },
-        { "by", 0, 0, G_OPTION_ARG_STRING, &by_text, "Group by organisation (default) or list every person", "org|person" },
-        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: table)", "table|tsv|json" },
-        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every relationship, not only those needing attention", NULL },
-        { "default-cadence", 0, 0, G_OPTION_ARG_INT, &default_cadence, "Cadence for relationships with too little history (default: 60)", "DAYS" },
+        AS_OF_ENTRY(as_of_text),
+        { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Show at most N rows"), N_("N") },
+        { "state", 0, 0, G_OPTION_ARG_STRING, &state_text, N_("Only this state: overdue, due-soon, awaiting-your-reply, awaiting-their-reply, ok, snoozed, ignored"), N_("STATE") },
+        { "by", 0, 0, G_OPTION_ARG_STRING, &by_text, N_("Group by organisation (default) or list every person"), "org|person" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|tsv|json" },
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Every relationship, not only those needing attention"), NULL },
+        { "default-cadence", 0, 0, G_OPTION_ARG_INT, &default_cadence, N_("Cadence for relationships with too little history (default: the store's setting, see 'keepwarm config')"), N_("DAYS") },
+        EXACT_ENTRY(exact),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    kw_query_options_t q = { 0 };
+    kw_model_options_t mo = { 0 };
+    kw_list_options_t lo = { 0 };
     kw_format_t format = KW_FORMAT_TABLE;
     kw_store_t *store = NULL;
+    kw_model_t *model = NULL;
     kw_relationship_list_t *list = NULL;
     char *error = NULL;
     kw_status_t st;
 
     rc = kw_cli_parse_options(cli, "overdue", NULL,
-                              "Relationships going cold, most valuable first.",
-                              "States: overdue (silent beyond the usual rhythm), due-soon, "
-                              "awaiting-your-reply (they wrote, you did not answer),\n"
-                              "awaiting-their-reply (you wrote, no answer beyond their usual "
-                              "time), ok, snoozed, ignored.\n"
-                              "Only a two-way exchange resets the clock. By default only "
-                              "relationships needing attention are listed.",
+                              _("Relationships going cold, most valuable first."),
+                              _("States: overdue (silent beyond the usual rhythm), due-soon, "
+                                "awaiting-your-reply (they wrote, you did not answer),\n"
+                                "awaiting-their-reply (you wrote, no answer beyond their usual "
+                                "time), ok, snoozed, ignored.\n"
+                                "Only a two-way exchange resets the clock. By default only "
+                                "relationships needing attention are listed."),
                               entries, &argc, &argv);
     if (rc)
         goto done;
     if (argc > 1) {
-        rc = kw_cli_usage_error("overdue", "unexpected argument '%s'", argv[1]);
+        rc = kw_cli_usage_error("overdue", _("unexpected argument '%s'"), argv[1]);
         goto done;
     }
-    if ((rc = parse_as_of("overdue", as_of_text, &q.as_of)))
+    if ((rc = parse_as_of("overdue", as_of_text, &mo.as_of)))
         goto done;
-    q.state_filter = -1;
+    lo.states = all ? KW_STATES_ALL : 0;
     if (state_text) {
         kw_state_t s;
         if (kw_state_from_string(state_text, &s) != KW_OK) {
-            rc = kw_cli_usage_error("overdue", "unknown state '%s'", state_text);
+            rc = kw_cli_usage_error("overdue", _("unknown state '%s'"), state_text);
             goto done;
         }
-        q.state_filter = (int) s;
+        lo.states = KW_STATE_BIT(s);
     }
     if (by_text && strcmp(by_text, "org") != 0 && strcmp(by_text, "person") != 0) {
-        rc = kw_cli_usage_error("overdue", "--by: use org or person, not '%s'", by_text);
+        rc = kw_cli_usage_error("overdue", _("--by: use org or person, not '%s'"), by_text);
         goto done;
     }
-    q.by = by_text && strcmp(by_text, "person") == 0 ? KW_BY_PERSON : KW_BY_ORG;
+    lo.by = by_text && strcmp(by_text, "person") == 0 ? KW_BY_PERSON : KW_BY_ORG;
     if (limit < 0 || default_cadence < 0) {
-        rc = kw_cli_usage_error("overdue", "--limit and --default-cadence must not be negative");
+        rc = kw_cli_usage_error("overdue", _("--limit and --default-cadence must not be negative"));
         goto done;
     }
-    q.limit = limit;
-    q.include_all = all;
-    q.default_cadence_days = default_cadence;
+    lo.limit = limit;
+    mo.default_cadence_days = default_cadence;
+    mo.exact = exact;
     if (format_text && kw_cli_parse_format(format_text, 1u << KW_FORMAT_TABLE | 1u << KW_FORMAT_TSV |
                                                             1u << KW_FORMAT_JSON, &format) != 0) {
-        rc = kw_cli_usage_error("overdue", "--format: use table, tsv or json, not '%s'", format_text);
+        rc = kw_cli_usage_error("overdue", _("--format: use table, tsv or json, not '%s'"),
+                                format_text);
         goto done;
     }
-    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+    if ((rc = open_model(cli, &mo, &store, &model)))
         goto done;
-    st = kw_relationships_query(store, &q, &list, &error);
+    st = kw_model_relationships(model, &lo, &list, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
-
-    if (format == KW_FORMAT_JSON) {
-        GString *out = g_string_new("[");
-        for (size_t i = 0; i < list->count; i++) {
-            g_string_append(out, i ? ",\n " : "\n ");
-            relationship_json(out, &list->items[i]);
-        }
-        g_string_append(out, list->count ? "\n]\n" : "]\n");
-        fputs(out->str, stdout);
-        g_string_free(out, TRUE);
-    } else if (format == KW_FORMAT_TSV) {
-        static const char *const h[] = { "kind", "key", "name", "state", "last_touch", "days_since",
-                                         "cadence_days", "due_date", "score", "reason" };
-        kw_table_t *t = kw_table_new(10, h);
-        for (size_t i = 0; i < list->count; i++) {
-            const kw_relationship_t *r = &list->items[i];
-            char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
-            char *ds = g_strdup_printf("%d", r->days_since), *cd = g_strdup_printf("%d", r->cadence_days);
-            char sc[G_ASCII_DTOSTR_BUF_SIZE];
-            const char *cells[10] = { r->kind == KW_TARGET_ORG ? "org" : "person", r->key, r->name,
-                                      kw_state_to_string(r->state), lt ? lt : "", ds, cd,
-                                      due ? due : "", g_ascii_formatd(sc, sizeof sc, "%.3f", r->score),
-                                      r->reason };
-            kw_table_add_row(t, NULL, cells);
-            g_free(lt); g_free(due); g_free(ds); g_free(cd);
-        }
-        kw_table_print(t, cli, stdout, 1);
-        kw_table_free(t);
-    } else {
-        static const char *const h[] = { "STATE", "WHO", "LAST EXCHANGE", "RHYTHM", "DUE", "WHY" };
-        kw_table_t *t = kw_table_new(6, h);
-        for (size_t i = 0; i < list->count; i++) {
-            const kw_relationship_t *r = &list->items[i];
-            char *w = who(r);
-            char *lt = r->last_touch ? kw_cli_relative_days(r->last_touch, q.as_of) : g_strdup("never");
-            char *cad = cadence_words(r->cadence_days);
-            char *due = r->due_date ? kw_cli_relative_days(r->due_date, q.as_of) : g_strdup("");
-            const char *cells[6] = { kw_state_to_string(r->state), w, lt, cad, due, r->reason };
-            kw_table_add_row(t, state_color(r->state), cells);
-            g_free(w); g_free(lt); g_free(cad); g_free(due);
-        }
-        if (list->count)
-            kw_table_print(t, cli, stdout, 0);
-        else
-            printf(all || state_text ? "No relationships.\n"
-                                     : "Nothing needs attention. (--all lists every relationship)\n");
-        kw_table_free(t);
-    }
+    if (format == KW_FORMAT_JSON)
+        print_relationships_json(list, mo.as_of);
+    else if (format == KW_FORMAT_TSV)
+        print_relationships_tsv(cli, list, mo.as_of);
+    else if (list->count)
+        print_relationships_table(cli, list, mo.as_of);
+    else
+        puts(all || state_text ? _("No relationships.")
+                               : _("Nothing needs attention. (--all lists every relationship)"));
     rc = KW_EXIT_OK;
 done:
     kw_relationship_list_free(list);
+    kw_model_free(model);
     kw_store_close(store);
     g_free(as_of_text);
     g_free(state_text);
@@ -288,158 +243,189 @@ done:
 /* show                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static void print_field(const char *label, const char *value)
+/* "Label:  value" lines, labels padded to the widest (they are translated). */
+typedef struct {
+    GPtrArray *labels, *values, *colors;
+} fields_t;
+
+static void field(fields_t *f, const char *label, char *value, const char *color)
 {
-    char *c = clean(value);
-    printf("%-15s %s\n", label, c ? c : "");
-    g_free(c);
+    g_ptr_array_add(f->labels, g_strdup(label));
+    g_ptr_array_add(f->values, kw_cli_clean(value ? value : ""));
+    g_ptr_array_add(f->colors, (gpointer) color);
+    g_free(value);
 }
 
+static void fields_print(fields_t *f, const kw_cli_t *cli)
+{
+    size_t width = 0;
+    for (guint i = 0; i < f->labels->len; i++)
+        width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
+    for (guint i = 0; i < f->labels->len; i++) {
+        const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
+        fputs(label, stdout);
+        for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
+            fputc(' ', stdout);
+        if (color && cli->color)
+            printf("\033[%sm%s\033[0m\n", color, (const char *) g_ptr_array_index(f->values, i));
+        else
+            printf("%s\n", (const char *) g_ptr_array_index(f->values, i));
+    }
+}
+
+/* "2024-03-01 (93 days ago)", or "never". */
 static char *date_and_relative(int64_t t, int64_t as_of)
 {
-    char *iso, *rel, *r;
+    char *day, *rel, *r;
     if (!t)
-        return g_strdup("never");
-    iso = kw_cli_iso_time(t);
-    rel = kw_cli_relative_days(t, as_of);
-    iso[10] = '\0'; /* the date part */
-    r = g_strdup_printf("%s (%s)", iso, rel);
-    g_free(iso);
+        return g_strdup(_("never"));
+    day = kw_cli_iso_day(t);
+    rel = kw_words_ago(t, as_of);
+    r = g_strdup_printf("%s (%s)", day, rel);
+    g_free(day);
     g_free(rel);
     return r;
+}
+
+static void print_show_json(const kw_relationship_t *r, const kw_touch_list_t *tl, int64_t as_of)
+{
+    JsonNode *root = kw_cli_relationship_json(r, as_of);
+    JsonObject *obj = json_node_get_object(root);
+    JsonArray *a = json_array_sized_new((guint) tl->count);
+    for (size_t i = 0; i < tl->count; i++)
+        json_array_add_element(a, kw_cli_touch_json(&tl->items[i]));
+    json_object_set_array_member(obj, "timeline", a);
+    kw_cli_print_json(stdout, root);
+    json_node_unref(root);
+}
+
+static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
+                            const kw_touch_list_t *tl, int64_t as_of)
+{
+    fields_t f = { g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free),
+                   g_ptr_array_new() };
+    char *w = kw_words_who(r), *s;
+
+    /* "Jane Doe <jane@x> (person)", "ACME (acme.com, organisation)" */
+    if (r->kind == KW_TARGET_ORG && r->display_name && strcmp(r->display_name, r->key) != 0) {
+        g_free(w);
+        w = g_strdup_printf("%s (%s, %s)", r->display_name, r->key, kw_words_kind(r->kind));
+    } else {
+        char *k = g_strdup_printf("%s (%s)", w, kw_words_kind(r->kind));
+        g_free(w);
+        w = k;
+    }
+    s = kw_cli_clean(w);
+    printf("%s\n\n", s);
+    g_free(s);
+    g_free(w);
+    field(&f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
+    field(&f, _("Why:"), kw_words_reason(&r->reason, as_of), NULL);
+    s = kw_words_cadence(r->cadence_days);
+    field(&f, _("Rhythm:"), g_strdup_printf("%s (%s)", s, kw_words_cadence_source(r->reason.cadence_source)),
+          NULL);
+    g_free(s);
+    field(&f, _("Last exchange:"), date_and_relative(r->last_touch, as_of), NULL);
+    field(&f, _("They wrote:"), date_and_relative(r->last_inbound, as_of), NULL);
+    field(&f, _("You wrote:"), date_and_relative(r->last_outbound, as_of), NULL);
+    if (r->due_date)
+        field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
+    field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
+    if (r->snoozed_until)
+        field(&f, _("Snoozed until:"), date_and_relative(r->snoozed_until, as_of), NULL);
+    if (r->state == KW_STATE_IGNORED)
+        field(&f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
+    if (r->note)
+        field(&f, _("Note:"), g_strdup(r->note), NULL);
+    if (r->main_person)
+        field(&f, _("Write to:"), g_strdup(r->main_person), NULL);
+    fields_print(&f, cli);
+    g_ptr_array_free(f.labels, TRUE);
+    g_ptr_array_free(f.values, TRUE);
+    g_ptr_array_free(f.colors, TRUE);
+
+    printf("%s\n", _("People:"));
+    for (size_t i = 0; r->people && r->people[i]; i++) {
+        char *p = kw_cli_clean(r->people[i]);
+        printf("  %s\n", p);
+        g_free(p);
+    }
+    printf(g_dngettext(GETTEXT_PACKAGE, "Timeline (newest first, %zu touch):\n",
+                       "Timeline (newest first, %zu touches):\n", (gulong) tl->count),
+           tl->count);
+    for (size_t i = 0; i < tl->count; i++) {
+        const kw_touch_t *t = &tl->items[i];
+        char *day = kw_cli_iso_day(t->time), *addr = kw_cli_clean(t->address);
+        char *subj = kw_cli_clean(t->subject);
+        const char *dir = t->inbound && t->outbound ? "<->" : t->inbound ? "<- " : " ->";
+        size_t aw = addr ? kw_cli_display_width(addr) : 0;
+        printf("  %s  %s  %s", day, dir, addr ? addr : "");
+        for (size_t k = aw; k < 30; k++)
+            fputc(' ', stdout);
+        printf("  %s\n", subj ? subj : "");
+        g_free(day);
+        g_free(addr);
+        g_free(subj);
+    }
 }
 
 int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *format_text = NULL;
-    int rc;
+    int exact = 0, rc;
     GOptionEntry entries[] = {
-        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, "Compute the model as of DATE (default: now)", "DATE" },
-        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: table)", "table|json" },
+        AS_OF_ENTRY(as_of_text),
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|json" },
+        EXACT_ENTRY(exact),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    kw_query_options_t q = { 0 };
+    kw_model_options_t mo = { 0 };
     kw_format_t format = KW_FORMAT_TABLE;
     kw_store_t *store = NULL;
+    kw_model_t *model = NULL;
     kw_relationship_t *r = NULL;
     kw_touch_list_t *tl = NULL;
     char *error = NULL;
     kw_status_t st;
 
-    rc = kw_cli_parse_options(cli, "show", "TARGET",
-                              "The whole story of one relationship: people, timeline, cadence, "
-                              "state, reason, your note and settings.",
-                              "TARGET is an e-mail address or an organisation domain (acme.com).",
+    rc = kw_cli_parse_options(cli, "show", _("TARGET"),
+                              _("The whole story of one relationship: people, timeline, cadence, "
+                                "state, reason, your note and settings."),
+                              _(TARGET_HELP),
                               entries, &argc, &argv);
     if (rc)
         goto done;
     if (argc != 2) {
-        rc = kw_cli_usage_error("show", argc < 2 ? "which contact or organisation? (an address or a domain)"
-                                                 : "only one TARGET, please");
+        rc = kw_cli_usage_error("show", "%s", argc < 2 ? _("which contact or organisation? (an address or a domain)")
+                                                       : _("only one TARGET, please"));
         goto done;
     }
-    if ((rc = parse_as_of("show", as_of_text, &q.as_of)))
+    if ((rc = parse_as_of("show", as_of_text, &mo.as_of)))
         goto done;
     if (format_text && kw_cli_parse_format(format_text, 1u << KW_FORMAT_TABLE | 1u << KW_FORMAT_JSON,
                                            &format) != 0) {
-        rc = kw_cli_usage_error("show", "--format: use table or json, not '%s'", format_text);
+        rc = kw_cli_usage_error("show", _("--format: use table or json, not '%s'"), format_text);
         goto done;
     }
-    q.state_filter = -1;
-    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+    mo.exact = exact;
+    if ((rc = open_model(cli, &mo, &store, &model)))
         goto done;
-    st = kw_relationship_get(store, argv[1], &q, &r, &error);
+    st = kw_model_relationship(model, argv[1], &r, &error);
     if (st == KW_OK)
-        st = kw_relationship_timeline(store, argv[1], q.as_of, &tl, &error);
+        st = kw_model_timeline(model, argv[1], &tl, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
-
-    if (format == KW_FORMAT_JSON) {
-        GString *out = g_string_new(NULL);
-        relationship_json(out, r);
-        g_string_truncate(out, out->len - 1); /* reopen the object for the timeline */
-        json_key(out, "timeline", 0);
-        g_string_append(out, "[");
-        for (size_t i = 0; i < tl->count; i++) {
-            const kw_touch_t *t = &tl->items[i];
-            g_string_append(out, i ? ",\n  {" : "\n  {");
-            json_key(out, "time", 1);
-            kw_json_time(out, t->time);
-            json_key(out, "address", 0);
-            json_clean_string(out, t->address);
-            json_key(out, "direction", 0);
-            kw_json_string(out, t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
-            json_key(out, "subject", 0);
-            json_clean_string(out, t->subject);
-            g_string_append(out, "}");
-        }
-        g_string_append(out, "]}\n");
-        fputs(out->str, stdout);
-        g_string_free(out, TRUE);
-    } else {
-        char *w = who(r), *s;
-        const char *src = r->cadence_user_set ? "your setting" : "learned or default";
-        char *cad = cadence_words(r->cadence_days);
-
-        printf("%s (%s)\n\n", (s = clean(w)), r->kind == KW_TARGET_ORG ? "organisation" : "person");
-        g_free(s);
-        g_free(w);
-        if (cli->color)
-            printf("%-15s \033[%sm%s\033[0m\n", "State:", state_color(r->state), kw_state_to_string(r->state));
-        else
-            print_field("State:", kw_state_to_string(r->state));
-        print_field("Why:", r->reason);
-        s = g_strdup_printf("%s (%s)", cad, src);
-        print_field("Rhythm:", s);
-        g_free(s);
-        g_free(cad);
-        print_field("Last exchange:", (s = date_and_relative(r->last_touch, q.as_of)));
-        g_free(s);
-        print_field("They wrote:", (s = date_and_relative(r->last_inbound, q.as_of)));
-        g_free(s);
-        print_field("You wrote:", (s = date_and_relative(r->last_outbound, q.as_of)));
-        g_free(s);
-        if (r->due_date) {
-            print_field("Due:", (s = date_and_relative(r->due_date, q.as_of)));
-            g_free(s);
-        }
-        s = g_strdup_printf("%d", r->touches);
-        print_field("Exchanges:", s);
-        g_free(s);
-        if (r->snoozed_until) {
-            print_field("Snoozed until:", (s = date_and_relative(r->snoozed_until, q.as_of)));
-            g_free(s);
-        }
-        if (r->state == KW_STATE_IGNORED)
-            print_field("Ignored:", "yes (keepwarm unignore to list it again)");
-        if (r->note)
-            print_field("Note:", r->note);
-        if (r->main_person)
-            print_field("Write to:", r->main_person);
-        printf("People:\n");
-        for (size_t i = 0; r->people && r->people[i]; i++) {
-            char *p = clean(r->people[i]);
-            printf("  %s\n", p);
-            g_free(p);
-        }
-        printf("Timeline (newest first, %zu touches):\n", tl->count);
-        for (size_t i = 0; i < tl->count; i++) {
-            const kw_touch_t *t = &tl->items[i];
-            char *iso = kw_cli_iso_time(t->time), *addr = clean(t->address), *subj = clean(t->subject);
-            const char *dir = t->inbound && t->outbound ? "<->" : t->inbound ? "<- " : " ->";
-            iso[10] = '\0';
-            printf("  %s  %s  %-30s  %s\n", iso, dir, addr ? addr : "", subj ? subj : "");
-            g_free(iso);
-            g_free(addr);
-            g_free(subj);
-        }
-    }
+    if (format == KW_FORMAT_JSON)
+        print_show_json(r, tl, mo.as_of);
+    else
+        print_show_text(cli, r, tl, mo.as_of);
     rc = KW_EXIT_OK;
 done:
     kw_touch_list_free(tl);
     kw_relationship_free(r);
+    kw_model_free(model);
     kw_store_close(store);
     g_free(as_of_text);
     g_free(format_text);
@@ -450,69 +436,18 @@ done:
 /* export                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* RFC 4180: quote when the field holds a comma, quote, CR or LF; double quotes. */
-static void csv_field(GString *out, const char *s, int first)
+/* A person's organisation: its key (the domain) and its name, or NULLs
+ * for a free-mail address. */
+static void organisation_of(kw_model_t *model, const char *address, char **key, char **name)
 {
-    char *c = clean(s);
-    if (!first)
-        g_string_append_c(out, ',');
-    if (c && strpbrk(c, ",\"\r\n")) {
-        g_string_append_c(out, '"');
-        for (const char *p = c; *p; p++) {
-            if (*p == '"')
-                g_string_append_c(out, '"');
-            g_string_append_c(out, *p);
-        }
-        g_string_append_c(out, '"');
-    } else if (c) {
-        g_string_append(out, c);
-    }
-    g_free(c);
-}
-
-/* RFC 6350 3.4: escape backslash, comma, semicolon and newlines in values. */
-static void vcard_escape(GString *out, const char *s)
-{
-    char *c = clean(s);
-    for (const char *p = c ? c : ""; *p; p++) {
-        if (*p == '\\' || *p == ',' || *p == ';')
-            g_string_append_c(out, '\\');
-        if (*p == '\n')
-            g_string_append(out, "\\n");
-        else
-            g_string_append_c(out, *p);
-    }
-    g_free(c);
-}
-
-/* RFC 6350 3.2: lines of at most 75 octets, folded with CRLF + space, never
- * inside a UTF-8 sequence. */
-static void vcard_line(GString *out, const char *line)
-{
-    size_t len = strlen(line), pos = 0, limit = 75;
-    while (len - pos > limit) {
-        size_t cut = pos + limit;
-        while (cut > pos && ((unsigned char) line[cut] & 0xC0) == 0x80)
-            cut--;
-        g_string_append_len(out, line + pos, (gssize) (cut - pos));
-        g_string_append(out, "\r\n ");
-        pos = cut;
-        limit = 74; /* the leading space counts */
-    }
-    g_string_append(out, line + pos);
-    g_string_append(out, "\r\n");
-}
-
-static void vcard_prop(GString *out, const char *name, const char *value, int escape)
-{
-    GString *line = g_string_new(name);
-    g_string_append_c(line, ':');
-    if (escape)
-        vcard_escape(line, value);
-    else
-        g_string_append(line, value ? value : "");
-    vcard_line(out, line->str);
-    g_string_free(line, TRUE);
+    kw_target_t *t = NULL;
+    *key = kw_org_for_address(address);
+    *name = NULL;
+    if (*key && strcmp(*key, address) == 0)
+        g_clear_pointer(key, g_free);
+    if (*key && kw_model_resolve(model, *key, &t, NULL) == KW_OK)
+        *name = g_strdup(t->display_name);
+    kw_target_free(t);
 }
 
 int kw_cmd_export(kw_cli_t *cli, int argc, char **argv)
@@ -520,92 +455,97 @@ int kw_cmd_export(kw_cli_t *cli, int argc, char **argv)
     char *as_of_text = NULL, *format_text = NULL;
     int rc;
     GOptionEntry entries[] = {
-        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: csv)", "csv|vcard" },
-        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, "Compute the model as of DATE (default: now)", "DATE" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: csv)"), "csv|vcard" },
+        AS_OF_ENTRY(as_of_text),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    kw_query_options_t q = { 0 };
+    kw_model_options_t mo = { 0 };
+    kw_list_options_t lo = { .by = KW_BY_PERSON, .states = KW_STATES_ALL };
     kw_format_t format = KW_FORMAT_CSV;
     kw_store_t *store = NULL;
+    kw_model_t *model = NULL;
     kw_relationship_list_t *list = NULL;
     char *error = NULL;
     GString *out = NULL;
     kw_status_t st;
 
     rc = kw_cli_parse_options(cli, "export", NULL,
-                              "Export the computed model, one row/card per contact.",
-                              "CSV (RFC 4180) columns: email, name, organisation, state, last_touch, "
-                              "cadence_days, due_date, reason, note.\n"
-                              "vCard 4.0: FN, EMAIL, ORG, NOTE plus X-KEEPWARM-* properties.",
+                              _("Export the computed model, one row/card per contact."),
+                              _("CSV (RFC 4180) columns: email, name, organisation (its domain), "
+                                "state, last_touch, cadence_days, due_date, reason, note, "
+                                "organisation_name.\n"
+                                "vCard 4.0: FN, EMAIL, ORG, NOTE plus X-KEEPWARM-* properties."),
                               entries, &argc, &argv);
     if (rc)
         goto done;
     if (argc > 1) {
-        rc = kw_cli_usage_error("export", "unexpected argument '%s'", argv[1]);
+        rc = kw_cli_usage_error("export", _("unexpected argument '%s'"), argv[1]);
         goto done;
     }
     if (format_text && kw_cli_parse_format(format_text, 1u << KW_FORMAT_CSV | 1u << KW_FORMAT_VCARD,
                                            &format) != 0) {
-        rc = kw_cli_usage_error("export", "--format: use csv or vcard, not '%s'", format_text);
+        rc = kw_cli_usage_error("export", _("--format: use csv or vcard, not '%s'"), format_text);
         goto done;
     }
-    if ((rc = parse_as_of("export", as_of_text, &q.as_of)))
+    if ((rc = parse_as_of("export", as_of_text, &mo.as_of)))
         goto done;
-    q.by = KW_BY_PERSON;
-    q.include_all = 1;
-    q.state_filter = -1;
-    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+    if ((rc = open_model(cli, &mo, &store, &model)))
         goto done;
-    st = kw_relationships_query(store, &q, &list, &error);
+    st = kw_model_relationships(model, &lo, &list, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
     out = g_string_new(NULL);
     if (format == KW_FORMAT_CSV)
-        g_string_append(out, "email,name,organisation,state,last_touch,cadence_days,due_date,reason,note\r\n");
+        g_string_append(out, "email,name,organisation,state,last_touch,cadence_days,due_date,reason,note,"
+                             "organisation_name\r\n");
     for (size_t i = 0; i < list->count; i++) {
         const kw_relationship_t *r = &list->items[i];
-        char *org = kw_org_for_address(r->key);
-        const char *org_shown = org && strcmp(org, r->key) != 0 ? org : "";
+        char *org, *org_name;
         char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
         char *cd = g_strdup_printf("%d", r->cadence_days);
-        const char *name = r->name && strcmp(r->name, r->key) != 0 ? r->name : NULL;
+        char *why = kw_words_reason(&r->reason, mo.as_of);
+        const char *name = r->display_name && strcmp(r->display_name, r->key) != 0
+                               ? r->display_name : NULL;
 
+        organisation_of(model, r->key, &org, &org_name);
         if (format == KW_FORMAT_CSV) {
-            csv_field(out, r->key, 1);
-            csv_field(out, name, 0);
-            csv_field(out, org_shown, 0);
-            csv_field(out, kw_state_to_string(r->state), 0);
-            csv_field(out, lt, 0);
-            csv_field(out, cd, 0);
-            csv_field(out, due, 0);
-            csv_field(out, r->reason, 0);
-            csv_field(out, r->note, 0);
+            kw_csv_field(out, r->key, 1);
+            kw_csv_field(out, name, 0);
+            kw_csv_field(out, org, 0);
+            kw_csv_field(out, kw_state_to_string(r->state), 0);
+            kw_csv_field(out, lt, 0);
+            kw_csv_field(out, cd, 0);
+            kw_csv_field(out, due, 0);
+            kw_csv_field(out, why, 0);
+            kw_csv_field(out, r->note, 0);
+            kw_csv_field(out, org_name, 0);
             g_string_append(out, "\r\n");
         } else {
-            char *note;
-            vcard_line(out, "BEGIN:VCARD");
-            vcard_line(out, "VERSION:4.0");
-            vcard_prop(out, "FN", name ? name : r->key, 1);
-            vcard_prop(out, "EMAIL", r->key, 1);
-            if (*org_shown)
-                vcard_prop(out, "ORG", org_shown, 1);
-            note = r->note ? g_strdup_printf("%s\n%s", r->reason, r->note) : g_strdup(r->reason);
-            vcard_prop(out, "NOTE", note, 1);
-            g_free(note);
-            vcard_prop(out, "X-KEEPWARM-STATE", kw_state_to_string(r->state), 1);
-            vcard_prop(out, "X-KEEPWARM-CADENCE-DAYS", cd, 1);
+            char *note = r->note ? g_strdup_printf("%s\n%s", why, r->note) : g_strdup(why);
+            kw_vcard_line(out, "BEGIN:VCARD");
+            kw_vcard_line(out, "VERSION:4.0");
+            kw_vcard_prop(out, "FN", name ? name : r->key);
+            kw_vcard_prop(out, "EMAIL", r->key);
+            if (org_name)
+                kw_vcard_prop(out, "ORG", org_name);
+            kw_vcard_prop(out, "NOTE", note);
+            kw_vcard_prop(out, "X-KEEPWARM-STATE", kw_state_to_string(r->state));
+            kw_vcard_prop(out, "X-KEEPWARM-CADENCE-DAYS", cd);
             if (lt)
-                vcard_prop(out, "X-KEEPWARM-LAST-TOUCH", lt, 1);
+                kw_vcard_prop(out, "X-KEEPWARM-LAST-TOUCH", lt);
             if (due)
-                vcard_prop(out, "X-KEEPWARM-DUE", due, 1);
-            vcard_line(out, "END:VCARD");
+                kw_vcard_prop(out, "X-KEEPWARM-DUE", due);
+            kw_vcard_line(out, "END:VCARD");
+            g_free(note);
         }
         g_free(org);
+        g_free(org_name);
         g_free(lt);
         g_free(due);
         g_free(cd);
+        g_free(why);
     }
     fwrite(out->str, 1, out->len, stdout);
     rc = KW_EXIT_OK;
@@ -613,6 +553,7 @@ done:
     if (out)
         g_string_free(out, TRUE);
     kw_relationship_list_free(list);
+    kw_model_free(model);
     kw_store_close(store);
     g_free(as_of_text);
     g_free(format_text);
@@ -624,23 +565,24 @@ done:
 /* ------------------------------------------------------------------------ */
 
 /* Parse the options of an action command; returns 0 and opens the store, or
- * an exit code. `nargs`: positional arguments after the command (-1: >= 2). */
+ * an exit code. `more`: what --help says after TARGET_HELP, or NULL.
+ * `nargs`: positional arguments after the command (-1: >= 2). */
 static int action_start(kw_cli_t *cli, const char *cmd, const char *params, const char *summary,
-                        const char *description, int nargs, int *argc, char ***argv,
+                        const char *more, int nargs, int *argc, char ***argv,
                         kw_store_t **store)
 {
+    char *description = more ? g_strconcat(_(TARGET_HELP), " ", more, NULL) : g_strdup(_(TARGET_HELP));
     int rc = kw_cli_parse_options(cli, cmd, params, summary, description, NULL, argc, argv);
+    g_free(description);
     if (rc)
         return rc;
     if (nargs >= 0 && *argc != nargs + 1)
-        return kw_cli_usage_error(cmd, *argc < nargs + 1 ? "missing arguments: %s"
-                                                        : "too many arguments (usage: %s)", params);
+        return kw_cli_usage_error(cmd, *argc < nargs + 1 ? _("missing arguments: %s")
+                                                        : _("too many arguments (usage: %s)"), params);
     if (nargs < 0 && *argc < 3)
-        return kw_cli_usage_error(cmd, "missing arguments: %s", params);
+        return kw_cli_usage_error(cmd, _("missing arguments: %s"), params);
     return kw_cli_open_store(cli, KW_STORE_READ_WRITE, store);
 }
-
-#define TARGET_HELP "TARGET is an e-mail address or an organisation domain (acme.com) the store knows."
 
 static int action_done(kw_store_t *store, kw_status_t st, char *error, const char *message)
 {
@@ -648,7 +590,7 @@ static int action_done(kw_store_t *store, kw_status_t st, char *error, const cha
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
     } else if (message) {
-        char *c = clean(message);
+        char *c = kw_cli_clean(message);
         printf("%s\n", c);
         g_free(c);
     }
@@ -659,35 +601,36 @@ static int action_done(kw_store_t *store, kw_status_t st, char *error, const cha
 int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv)
 {
     kw_store_t *store = NULL;
-    char *error = NULL, *msg = NULL, *iso;
+    char *error = NULL, *msg = NULL, *day;
     int64_t until, dur;
     kw_status_t st;
     int rc;
 
-    rc = action_start(cli, "snooze", "TARGET UNTIL|DURATION|off",
-                      "Hide a relationship until a date (2024-06-01) or for a while (10d, 3w, 2m, 1y).",
-                      TARGET_HELP " 'off' ends a snooze.", 2, &argc, &argv, &store);
+    rc = action_start(cli, "snooze", _("TARGET UNTIL|DURATION|off"),
+                      _("Hide a relationship until a date (2024-06-01) or for a while (10d, 3w, 2m, 1y)."),
+                      _("'off' ends a snooze."),
+                      2, &argc, &argv, &store);
     if (rc)
         return rc;
     if (strcmp(argv[2], "off") == 0 || strcmp(argv[2], "none") == 0) {
         st = kw_unsnooze(store, argv[1], &error);
-        msg = g_strdup_printf("%s is no longer snoozed.", argv[1]);
+        msg = g_strdup_printf(_("%s is no longer snoozed."), argv[1]);
     } else {
         if (kw_cli_parse_duration(argv[2], &dur) == 0)
             until = now_time() + dur;
         else if (kw_cli_parse_time(argv[2], &until) != 0) {
             kw_store_close(store);
-            return kw_cli_usage_error("snooze", "'%s' is neither a date (2024-06-01) nor a duration (10d, 3w)",
+            return kw_cli_usage_error("snooze", _("'%s' is neither a date (2024-06-01) nor a duration (10d, 3w)"),
                                       argv[2]);
         }
         if (until <= now_time()) {
             kw_store_close(store);
-            return kw_cli_usage_error("snooze", "'%s' is in the past", argv[2]);
+            return kw_cli_usage_error("snooze", _("'%s' is in the past"), argv[2]);
         }
         st = kw_snooze(store, argv[1], until, &error);
-        iso = kw_cli_iso_time(until);
-        msg = g_strdup_printf("Snoozed %s until %s.", argv[1], iso);
-        g_free(iso);
+        day = kw_cli_iso_time(until);
+        msg = g_strdup_printf(_("Snoozed %s until %s."), argv[1], day);
+        g_free(day);
     }
     rc = action_done(store, st, error, msg);
     g_free(msg);
@@ -699,12 +642,12 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg;
-    int rc = action_start(cli, "ignore", "TARGET", "Never list this address or organisation again.",
-                          TARGET_HELP " Ignoring a person also takes them out of their "
-                          "organisation's roll-up.", 1, &argc, &argv, &store);
+    int rc = action_start(cli, "ignore", _("TARGET"), _("Never list this address or organisation again."),
+                          _("Ignoring a person also takes them out of their organisation's roll-up."),
+                          1, &argc, &argv, &store);
     if (rc)
         return rc;
-    msg = g_strdup_printf("Ignored %s (undo with: keepwarm unignore %s).", argv[1], argv[1]);
+    msg = g_strdup_printf(_("Ignored %s (undo with: keepwarm unignore %s)."), argv[1], argv[1]);
     st = kw_ignore(store, argv[1], &error);
     rc = action_done(store, st, error, msg);
     g_free(msg);
@@ -716,46 +659,57 @@ int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg;
-    int rc = action_start(cli, "unignore", "TARGET", "List this address or organisation again.",
-                          TARGET_HELP, 1, &argc, &argv, &store);
+    int rc = action_start(cli, "unignore", _("TARGET"), _("List this address or organisation again."),
+                          NULL, 1, &argc, &argv, &store);
     if (rc)
         return rc;
-    msg = g_strdup_printf("%s is listed again.", argv[1]);
+    msg = g_strdup_printf(_("%s is listed again."), argv[1]);
     st = kw_unignore(store, argv[1], &error);
     rc = action_done(store, st, error, msg);
     g_free(msg);
     return rc;
 }
 
+/* "45", "6w", "3m", "1y" as days (1..3650), or -1. */
+static long parse_days(const char *text)
+{
+    char *end = NULL;
+    long days = strtol(text, &end, 10);
+    if (!end || *end || end == text) {
+        int64_t secs;
+        if (kw_cli_parse_duration(text, &secs) != 0)
+            return -1;
+        days = (long) (secs / SECONDS_PER_DAY);
+    }
+    return days >= 1 && days <= 3650 ? days : -1;
+}
+
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
-    char *error = NULL, *msg, *end = NULL;
+    char *error = NULL, *msg;
     long days = 0;
-    int rc = action_start(cli, "cadence", "TARGET DAYS|auto",
-                          "Set how often you want to be in touch; 'auto' returns to the learned rhythm.",
-                          TARGET_HELP " DAYS is a number of days (or 2w, 3m, 1y).", 2, &argc, &argv,
-                          &store);
+    int rc = action_start(cli, "cadence", _("TARGET DAYS|auto"),
+                          _("Set how often you want to be in touch; 'auto' returns to the learned rhythm."),
+                          _("DAYS is a number of days (or 2w, 3m, 1y)."),
+                          2, &argc, &argv, &store);
     if (rc)
         return rc;
-    if (strcmp(argv[2], "auto") != 0) {
-        int64_t secs;
-        days = strtol(argv[2], &end, 10);
-        if (!end || *end) {
-            if (kw_cli_parse_duration(argv[2], &secs) != 0) {
-                kw_store_close(store);
-                return kw_cli_usage_error("cadence", "'%s' is not a number of days or 'auto'", argv[2]);
-            }
-            days = (long) (secs / SECONDS_PER_DAY);
-        }
-        if (days <= 0 || days > 3650) {
-            kw_store_close(store);
-            return kw_cli_usage_error("cadence", "a cadence is 1 to 3650 days (or 'auto')");
-        }
+    if (strcmp(argv[2], "auto") != 0 && (days = parse_days(argv[2])) < 0) {
+        kw_store_close(store);
+        return kw_cli_usage_error("cadence", _("a cadence is 1 to 3650 days (or 'auto'), not '%s'"),
+                                  argv[2]);
     }
-    msg = days ? g_strdup_printf("Cadence of %s set to %ld days.", argv[1], days)
-               : g_strdup_printf("Cadence of %s is learned again.", argv[1]);
+    if (days) {
+        char *words = kw_words_cadence((int) days);
+        msg = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Cadence of %s set to %ld day (%s).",
+                                          "Cadence of %s set to %ld days (%s).", (gulong) days),
+                              argv[1], days, words);
+        g_free(words);
+    } else {
+        msg = g_strdup_printf(_("Cadence of %s is learned again."), argv[1]);
+    }
     st = kw_set_cadence(store, argv[1], (int) days, &error);
     rc = action_done(store, st, error, msg);
     g_free(msg);
@@ -767,15 +721,15 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     kw_store_t *store = NULL;
     char *error = NULL, *msg, *text;
-    int rc = action_start(cli, "note", "TARGET TEXT...",
-                          "Attach a note to a contact or organisation; an empty TEXT (\"\") removes it.",
-                          TARGET_HELP, -1, &argc, &argv, &store);
+    int rc = action_start(cli, "note", _("TARGET TEXT..."),
+                          _("Attach a note to a contact or organisation; an empty TEXT (\"\") removes it."),
+                          NULL, -1, &argc, &argv, &store);
     if (rc)
         return rc;
     text = g_strjoinv(" ", argv + 2);
     g_strstrip(text);
-    msg = *text ? g_strdup_printf("Note saved for %s.", argv[1])
-                : g_strdup_printf("Note removed for %s.", argv[1]);
+    msg = *text ? g_strdup_printf(_("Note saved for %s."), argv[1])
+                : g_strdup_printf(_("Note removed for %s."), argv[1]);
     st = kw_set_note(store, argv[1], text, &error);
     rc = action_done(store, st, error, msg);
     g_free(msg);
@@ -783,93 +737,198 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+int kw_cmd_name(kw_cli_t *cli, int argc, char **argv)
+{
+    kw_status_t st;
+    kw_store_t *store = NULL;
+    char *error = NULL, *msg, *text;
+    int rc = action_start(cli, "name", _("TARGET NAME..."),
+                          _("Give an organisation or a person the name you know them by "
+                            "(\"Brandt Logistik GmbH\"); an empty NAME (\"\") returns to the one "
+                            "derived from the domain or their mail."),
+                          NULL, -1, &argc, &argv, &store);
+    if (rc)
+        return rc;
+    text = g_strjoinv(" ", argv + 2);
+    g_strstrip(text);
+    msg = *text ? g_strdup_printf(_("%s is now called %s."), argv[1], text)
+                : g_strdup_printf(_("%s has its own name again."), argv[1]);
+    st = kw_set_name(store, argv[1], text, &error);
+    rc = action_done(store, st, error, msg);
+    g_free(msg);
+    g_free(text);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* config: store-wide settings (shared with the plugin and cron)             */
+/* ------------------------------------------------------------------------ */
+
+int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
+{
+    kw_store_t *store = NULL;
+    char *error = NULL;
+    kw_status_t st;
+    int rc, days = 0;
+
+    rc = kw_cli_parse_options(cli, "config", _("[default-cadence DAYS|default]"),
+                              _("Show or change the settings kept in the store, which the command, "
+                                "the Claws Mail plugin and cron jobs share."),
+                              _("default-cadence: the rhythm assumed for relationships with too "
+                                "little history to learn one (built in: 60 days)."),
+                              NULL, &argc, &argv);
+    if (rc)
+        return rc;
+    if (argc == 1) {
+        char *words;
+        if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+            return rc;
+        st = kw_store_get_default_cadence(store, &days, &error);
+        kw_store_close(store);
+        if (st != KW_OK)
+            return fail_and_free(st, error);
+        words = kw_words_cadence(days ? days : KW_DEFAULT_CADENCE_DAYS);
+        if (days)
+            printf("default-cadence  %d  (%s)\n", days, words);
+        else
+            printf(_("default-cadence  %d  (%s, built in)\n"), KW_DEFAULT_CADENCE_DAYS, words);
+        g_free(words);
+        return KW_EXIT_OK;
+    }
+    if (strcmp(argv[1], "default-cadence") != 0)
+        return kw_cli_usage_error("config", _("unknown setting '%s' (known: default-cadence)"),
+                                  argv[1]);
+    if (argc != 3)
+        return kw_cli_usage_error("config", _("usage: keepwarm config default-cadence DAYS|default"));
+    if (strcmp(argv[2], "default") != 0 && (days = (int) parse_days(argv[2])) < 0)
+        return kw_cli_usage_error("config", _("a cadence is 1 to 3650 days (or 'default'), not '%s'"),
+                                  argv[2]);
+    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store)))
+        return rc;
+    st = kw_store_set_default_cadence(store, days, &error);
+    kw_store_close(store);
+    if (st != KW_OK)
+        return fail_and_free(st, error);
+    if (days) {
+        char *words = kw_words_cadence(days);
+        printf(g_dngettext(GETTEXT_PACKAGE, "Default cadence set to %d day (%s).\n",
+                           "Default cadence set to %d days (%s).\n", (gulong) days), days, words);
+        g_free(words);
+    } else {
+        printf(_("Default cadence is the built-in %d days again.\n"), KW_DEFAULT_CADENCE_DAYS);
+    }
+    return KW_EXIT_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* contacts                                                                  */
 /* ------------------------------------------------------------------------ */
 
+static const char *contact_kind_words(kw_contact_kind_t kind)
+{
+    switch (kind) {
+    case KW_KIND_PERSON: return _("person");
+    case KW_KIND_AUTOMATED: return _("automated");
+    case KW_KIND_LIST: return _("list");
+    case KW_KIND_SELF: return _("self");
+    case KW_KIND_COLLEAGUE: return _("colleague");
+    }
+    return "?";
+}
+
+static void print_contacts_json(const kw_contact_list_t *list)
+{
+    JsonBuilder *b = json_builder_new();
+    JsonNode *root;
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < list->count; i++) {
+        const kw_contact_t *c = &list->items[i];
+        json_builder_begin_object(b);
+        kw_json_member_string(b, "email", c->email);
+        kw_json_member_string(b, "name", c->name);
+        kw_json_member_string(b, "org", c->org);
+        kw_json_member_string(b, "kind", kw_contact_kind_to_string(c->kind));
+        kw_json_member_time(b, "last_inbound", c->last_inbound);
+        kw_json_member_time(b, "last_outbound", c->last_outbound);
+        json_builder_set_member_name(b, "inbound");
+        json_builder_add_int_value(b, c->inbound);
+        json_builder_set_member_name(b, "outbound");
+        json_builder_add_int_value(b, c->outbound);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    root = json_builder_get_root(b);
+    kw_cli_print_json(stdout, root);
+    json_node_unref(root);
+    g_object_unref(b);
+}
+
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv)
 {
-    char *format_text = NULL;
+    char *format_text = NULL, *as_of_text = NULL;
     int all = 0, rc;
     GOptionEntry entries[] = {
-        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every address seen, noise too (lists, automated, yourself, colleagues)", NULL },
-        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: table)", "table|tsv|json" },
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Every address seen, noise too (lists, automated, yourself, colleagues)"), NULL },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|tsv|json" },
+        AS_OF_ENTRY(as_of_text),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
+    kw_model_options_t mo = { 0 };
     kw_format_t format = KW_FORMAT_TABLE;
     kw_store_t *store = NULL;
+    kw_model_t *model = NULL;
     kw_contact_list_t *list = NULL;
     char *error = NULL;
     kw_status_t st;
-    int64_t now = now_time();
 
     rc = kw_cli_parse_options(cli, "contacts", NULL,
-                              "Everyone you correspond with: counts and last dates per address.",
-                              "Without --all: the people you have written to. Kinds: person, "
-                              "automated, list, self, colleague.",
+                              _("Everyone you correspond with: counts and last dates per address."),
+                              _("Without --all: the people you have written to. Kinds: person, "
+                                "automated, list, self, colleague."),
                               entries, &argc, &argv);
     if (rc)
         goto done;
     if (argc > 1) {
-        rc = kw_cli_usage_error("contacts", "unexpected argument '%s'", argv[1]);
+        rc = kw_cli_usage_error("contacts", _("unexpected argument '%s'"), argv[1]);
         goto done;
     }
     if (format_text && kw_cli_parse_format(format_text, 1u << KW_FORMAT_TABLE | 1u << KW_FORMAT_TSV |
                                                             1u << KW_FORMAT_JSON, &format) != 0) {
-        rc = kw_cli_usage_error("contacts", "--format: use table, tsv or json, not '%s'", format_text);
+        rc = kw_cli_usage_error("contacts", _("--format: use table, tsv or json, not '%s'"), format_text);
         goto done;
     }
-    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+    if ((rc = parse_as_of("contacts", as_of_text, &mo.as_of)))
         goto done;
-    st = kw_contacts_list(store, all, &list, &error);
+    if ((rc = open_model(cli, &mo, &store, &model)))
+        goto done;
+    st = kw_model_contacts(model, all, &list, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON) {
-        GString *out = g_string_new("[");
-        for (size_t i = 0; i < list->count; i++) {
-            const kw_contact_t *c = &list->items[i];
-            g_string_append(out, i ? ",\n {" : "\n {");
-            json_key(out, "email", 1);
-            json_clean_string(out, c->email);
-            json_key(out, "name", 0);
-            json_clean_string(out, c->name);
-            json_key(out, "org", 0);
-            json_clean_string(out, c->org);
-            json_key(out, "kind", 0);
-            kw_json_string(out, kw_contact_kind_to_string(c->kind));
-            json_key(out, "last_inbound", 0);
-            kw_json_time(out, c->last_inbound);
-            json_key(out, "last_outbound", 0);
-            kw_json_time(out, c->last_outbound);
-            json_key(out, "inbound", 0);
-            g_string_append_printf(out, "%" G_GINT64_FORMAT, (gint64) c->inbound);
-            json_key(out, "outbound", 0);
-            g_string_append_printf(out, "%" G_GINT64_FORMAT, (gint64) c->outbound);
-            g_string_append(out, "}");
-        }
-        g_string_append(out, list->count ? "\n]\n" : "]\n");
-        fputs(out->str, stdout);
-        g_string_free(out, TRUE);
+        print_contacts_json(list);
     } else {
         int tsv = format == KW_FORMAT_TSV;
-        static const char *const ht[] = { "EMAIL", "NAME", "ORG", "KIND", "LAST FROM THEM",
-                                          "LAST FROM YOU", "IN", "OUT" };
+        const char *ht[] = { _("EMAIL"), _("NAME"), _("ORG"), _("KIND"), _("LAST FROM THEM"),
+                             _("LAST FROM YOU"), _("IN"), _("OUT") };
         static const char *const hs[] = { "email", "name", "org", "kind", "last_inbound",
                                           "last_outbound", "inbound", "outbound" };
         kw_table_t *t = kw_table_new(8, tsv ? hs : ht);
         for (size_t i = 0; i < list->count; i++) {
             const kw_contact_t *c = &list->items[i];
-            char *li = tsv ? kw_cli_iso_time(c->last_inbound) : kw_cli_relative_days(c->last_inbound, now);
-            char *lo = tsv ? kw_cli_iso_time(c->last_outbound) : kw_cli_relative_days(c->last_outbound, now);
+            char *li = tsv ? kw_cli_iso_time(c->last_inbound) : kw_words_ago(c->last_inbound, mo.as_of);
+            char *lo = tsv ? kw_cli_iso_time(c->last_outbound) : kw_words_ago(c->last_outbound, mo.as_of);
             char *ni = g_strdup_printf("%" G_GINT64_FORMAT, (gint64) c->inbound);
             char *no = g_strdup_printf("%" G_GINT64_FORMAT, (gint64) c->outbound);
             const char *cells[8] = { c->email, c->name ? c->name : "", c->org ? c->org : "",
-                                     kw_contact_kind_to_string(c->kind), li ? li : "", lo ? lo : "",
-                                     ni, no };
+                                     tsv ? kw_contact_kind_to_string(c->kind) : contact_kind_words(c->kind),
+                                     li ? li : "", lo ? lo : "", ni, no };
             kw_table_add_row(t, NULL, cells);
-            g_free(li); g_free(lo); g_free(ni); g_free(no);
+            g_free(li);
+            g_free(lo);
+            g_free(ni);
+            g_free(no);
         }
         kw_table_print(t, cli, stdout, tsv);
         kw_table_free(t);
@@ -877,7 +936,9 @@ int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv)
     rc = KW_EXIT_OK;
 done:
     kw_contact_list_free(list);
+    kw_model_free(model);
     kw_store_close(store);
     g_free(format_text);
+    g_free(as_of_text);
     return rc;
 }

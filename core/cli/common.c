@@ -30,26 +30,26 @@ static const char *hint_for(kw_status_t status)
 {
     switch (status) {
     case KW_ERR_AUTH:
-        return "check the user name and password (or password_cmd) of this account";
+        return _("check the user name and password (or password_cmd) of this account");
     case KW_ERR_TLS:
-        return "the server's certificate or TLS setup was not accepted; for a private CA "
-               "use --ca-file (see 'man keepwarm', TROUBLESHOOTING)";
+        return _("the server's certificate or TLS setup was not accepted; for a private CA "
+               "use --ca-file (see 'man keepwarm', TROUBLESHOOTING)");
     case KW_ERR_INSECURE:
-        return "use --tls=implicit (port 993) or --tls=starttls (port 143)";
+        return _("use --tls=implicit (port 993) or --tls=starttls (port 143)");
     case KW_ERR_NETWORK:
-        return "check the network and the server address; the next sync resumes where this one stopped";
+        return _("check the network and the server address; the next sync resumes where this one stopped");
     case KW_ERR_SERVER:
-        return "the server misbehaved; try again later, and report it if it persists";
+        return _("the server misbehaved; try again later, and report it if it persists");
     case KW_ERR_STORE_CORRUPT:
-        return "keepwarm did not modify the file; move it aside and sync again to rebuild it";
+        return _("keepwarm did not modify the file; move it aside and sync again to rebuild it");
     case KW_ERR_STORE_TOO_NEW:
-        return "install a newer keepwarm";
+        return _("install a newer keepwarm");
     case KW_ERR_STORE:
-        return "check free disk space and permissions of the database directory";
+        return _("check free disk space and permissions of the database directory");
     case KW_ERR_BUSY:
-        return "wait for the running sync to finish";
+        return _("wait for the running sync to finish");
     case KW_ERR_NOMEM:
-        return "the server sent more data than keepwarm accepts";
+        return _("the server sent more data than keepwarm accepts");
     default:
         return NULL;
     }
@@ -73,7 +73,8 @@ int kw_cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "keepwarm %s: %s\nTry 'keepwarm %s --help'.\n", cmd, msg, cmd);
+    fprintf(stderr, "keepwarm %s: %s\n", cmd, msg);
+    fprintf(stderr, _("Try 'keepwarm %s --help'.\n"), cmd);
     g_free(msg);
     return KW_EXIT_USAGE;
 }
@@ -86,8 +87,8 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
     GError *err = NULL;
     char *db = NULL, *config = NULL;
     GOptionEntry common[] = {
-        { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "Database file (default: $XDG_DATA_HOME/keepwarm/keepwarm.db)", "PATH" },
-        { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, "Config file (default: $XDG_CONFIG_HOME/keepwarm/config)", "PATH" },
+        { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("Database file (default: $XDG_DATA_HOME/keepwarm/keepwarm.db)"), N_("PATH") },
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, N_("Config file (default: $XDG_CONFIG_HOME/keepwarm/config)"), N_("PATH") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     char *prgname = g_strdup_printf("keepwarm %s", cmd);
@@ -96,6 +97,7 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
     g_set_prgname(prgname);
     g_free(prgname);
     ctx = g_option_context_new(params);
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     if (summary)
         g_option_context_set_summary(ctx, summary);
     if (description)
@@ -203,35 +205,22 @@ int kw_cli_parse_duration(const char *text, int64_t *seconds_out)
 
 char *kw_cli_iso_time(int64_t t)
 {
-    GDateTime *dt;
-    char *s;
-    if (t == 0)
+    /* gmtime_r + printf: a tenth of GDateTime's cost, and a JSON list
+     * prints six of these per row */
+    time_t tt = (time_t) t;
+    struct tm tm;
+    if (t == 0 || !gmtime_r(&tt, &tm))
         return NULL;
-    dt = g_date_time_new_from_unix_utc(t);
-    if (!dt)
-        return NULL;
-    s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
-    g_date_time_unref(dt);
-    return s;
+    return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-char *kw_cli_relative_days(int64_t t, int64_t as_of)
+char *kw_cli_iso_day(int64_t t)
 {
-    int64_t days;
-    if (t == 0)
-        return g_strdup("never");
-    days = (as_of - t) / 86400;
-    if (as_of < t)
-        days = -((t - as_of + 86399) / 86400);
-    if (days == 0)
-        return g_strdup("today");
-    if (days == 1)
-        return g_strdup("yesterday");
-    if (days == -1)
-        return g_strdup("tomorrow");
-    if (days < 0)
-        return g_strdup_printf("in %" G_GINT64_FORMAT " days", -days);
-    return g_strdup_printf("%" G_GINT64_FORMAT " days ago", days);
+    char *iso = kw_cli_iso_time(t);
+    if (iso)
+        iso[10] = '\0';
+    return iso;
 }
 
 int kw_cli_parse_format(const char *text, unsigned allowed, kw_format_t *out)
@@ -275,11 +264,227 @@ void kw_json_string(GString *out, const char *s)
     g_free(valid);
 }
 
-void kw_json_time(GString *out, int64_t t)
+char *kw_cli_clean(const char *s)
+{
+    char *c, *r;
+    if (!s)
+        return NULL;
+    c = kw_sanitize_for_display(s);
+    r = g_strdup(c);
+    kw_free(c);
+    return r;
+}
+
+/* ---- JSON documents --------------------------------------------------------- */
+
+void kw_json_member_string(JsonBuilder *b, const char *name, const char *value)
+{
+    char *c = kw_cli_clean(value);
+    json_builder_set_member_name(b, name);
+    if (c)
+        json_builder_add_string_value(b, c);
+    else
+        json_builder_add_null_value(b);
+    g_free(c);
+}
+
+/* A member holding a string the program made (no mail text in it: names of
+ * states and sources, ISO times, normalised addresses): no sanitising. */
+static void member_plain(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+void kw_json_member_time(JsonBuilder *b, const char *name, int64_t t)
 {
     char *iso = kw_cli_iso_time(t);
-    kw_json_string(out, iso);
+    member_plain(b, name, iso);
     g_free(iso);
+}
+
+static void member_int(JsonBuilder *b, const char *name, int64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+static void member_person(JsonBuilder *b, const char *name, const kw_person_ref_t *p)
+{
+    json_builder_set_member_name(b, name);
+    if (!p->address && !p->name) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    member_plain(b, "address", p->address);
+    kw_json_member_string(b, "name", p->name);
+    json_builder_end_object(b);
+}
+
+static const char *cadence_source_name(kw_cadence_source_t s)
+{
+    return s == KW_CADENCE_USER ? "user" : s == KW_CADENCE_LEARNED ? "learned" : "default";
+}
+
+static const char *waiting_name(kw_waiting_t w)
+{
+    return w == KW_WAITING_ON_YOU ? "you" : w == KW_WAITING_ON_THEM ? "them" : NULL;
+}
+
+JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
+{
+    JsonBuilder *b = json_builder_new();
+    const kw_reason_t *w = &r->reason;
+    char *reason = kw_words_reason(w, as_of), *cadence = kw_words_cadence(r->cadence_days);
+    JsonNode *root;
+
+    json_builder_begin_object(b);
+    member_plain(b, "kind", r->kind == KW_TARGET_ORG ? "org" : "person");
+    member_plain(b, "key", r->key);
+    kw_json_member_string(b, "name", r->display_name);
+    json_builder_set_member_name(b, "name_user_set");
+    json_builder_add_boolean_value(b, r->display_name_user_set);
+    json_builder_set_member_name(b, "people");
+    json_builder_begin_array(b);
+    for (size_t i = 0; r->people && r->people[i]; i++)
+        json_builder_add_string_value(b, r->people[i]); /* normalised addresses */
+    json_builder_end_array(b);
+    member_plain(b, "main_person", r->main_person);
+    member_plain(b, "state", kw_state_to_string(r->state));
+    member_plain(b, "state_text", kw_words_state(r->state));
+    kw_json_member_time(b, "last_touch", r->last_touch);
+    kw_json_member_time(b, "last_inbound", r->last_inbound);
+    kw_json_member_time(b, "last_outbound", r->last_outbound);
+    json_builder_set_member_name(b, "days_since");
+    if (r->last_touch || r->last_inbound)
+        json_builder_add_int_value(b, r->days_since);
+    else
+        json_builder_add_null_value(b);
+    member_int(b, "cadence_days", r->cadence_days);
+    member_plain(b, "cadence_source", cadence_source_name(w->cadence_source));
+    json_builder_set_member_name(b, "cadence_user_set");
+    json_builder_add_boolean_value(b, w->cadence_source == KW_CADENCE_USER);
+    member_plain(b, "cadence_text", cadence);
+    kw_json_member_time(b, "due_date", r->due_date);
+    kw_json_member_time(b, "snoozed_until", r->snoozed_until);
+    member_int(b, "touches", r->touches);
+    json_builder_set_member_name(b, "score");
+    json_builder_add_double_value(b, r->score);
+    kw_json_member_string(b, "reason", reason);
+    /* the facts behind the reason, for programs that word them themselves */
+    json_builder_set_member_name(b, "why");
+    json_builder_begin_object(b);
+    kw_json_member_time(b, "last_exchange", w->last_exchange);
+    member_person(b, "last_exchange_with", &w->last_exchange_with);
+    member_plain(b, "waiting_on", waiting_name(w->waiting));
+    kw_json_member_time(b, "waiting_since", w->waiting_since);
+    member_person(b, "waiting_person", &w->waiting_person);
+    member_int(b, "reply_samples", w->reply_samples);
+    member_int(b, "their_reply_days", w->their_reply_days);
+    member_int(b, "exchanges", w->exchanges);
+    kw_json_member_time(b, "first_exchange", w->first_exchange);
+    json_builder_end_object(b);
+    kw_json_member_string(b, "note", r->note);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    g_free(reason);
+    g_free(cadence);
+    return root;
+}
+
+JsonNode *kw_cli_touch_json(const kw_touch_t *t)
+{
+    JsonBuilder *b = json_builder_new();
+    JsonNode *root;
+
+    json_builder_begin_object(b);
+    kw_json_member_time(b, "time", t->time);
+    kw_json_member_string(b, "address", t->address);
+    member_plain(b, "direction", t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
+    member_plain(b, "source", "mail"); /* kw_source_t has only KW_SOURCE_MAIL so far */
+    kw_json_member_string(b, "subject", t->subject);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    return root;
+}
+
+void kw_cli_print_json(FILE *out, JsonNode *root)
+{
+    JsonGenerator *g = json_generator_new();
+    char *text;
+    json_generator_set_pretty(g, TRUE);
+    json_generator_set_indent(g, 2);
+    json_generator_set_root(g, root);
+    text = json_generator_to_data(g, NULL);
+    fputs(text, out);
+    fputc('\n', out);
+    g_free(text);
+    g_object_unref(g);
+}
+
+/* ---- CSV and vCard ------------------------------------------------------------ */
+
+void kw_csv_field(GString *out, const char *s, int first)
+{
+    char *c = kw_cli_clean(s);
+    if (!first)
+        g_string_append_c(out, ',');
+    if (c && strpbrk(c, ",\"\r\n")) {
+        g_string_append_c(out, '"');
+        for (const char *p = c; *p; p++) {
+            if (*p == '"')
+                g_string_append_c(out, '"');
+            g_string_append_c(out, *p);
+        }
+        g_string_append_c(out, '"');
+    } else if (c) {
+        g_string_append(out, c);
+    }
+    g_free(c);
+}
+
+void kw_vcard_line(GString *out, const char *line)
+{
+    size_t len = strlen(line), pos = 0, limit = 75;
+    while (len - pos > limit) {
+        size_t cut = pos + limit;
+        while (cut > pos && ((unsigned char) line[cut] & 0xC0) == 0x80)
+            cut--;
+        g_string_append_len(out, line + pos, (gssize) (cut - pos));
+        g_string_append(out, "\r\n ");
+        pos = cut;
+        limit = 74; /* the leading space counts */
+    }
+    g_string_append(out, line + pos);
+    g_string_append(out, "\r\n");
+}
+
+void kw_vcard_prop(GString *out, const char *name, const char *value)
+{
+    GString *line = g_string_new(name);
+    /* the sanitiser folds newlines away; a note keeps its line breaks */
+    char **lines = g_strsplit(value ? value : "", "\n", -1);
+    g_string_append_c(line, ':');
+    for (char **l = lines; *l; l++) {
+        char *cl = kw_cli_clean(*l);
+        if (l != lines)
+            g_string_append(line, "\\n");
+        for (const char *p = cl ? cl : ""; *p; p++) {
+            if (*p == '\\' || *p == ',' || *p == ';')
+                g_string_append_c(line, '\\');
+            g_string_append_c(line, *p);
+        }
+        g_free(cl);
+    }
+    g_strfreev(lines);
+    kw_vcard_line(out, line->str);
+    g_string_free(line, TRUE);
 }
 
 /* ---- tables ---------------------------------------------------------------- */
@@ -310,10 +515,14 @@ void kw_table_add_row(kw_table_t *t, const char *color, const char *const *cells
     g_ptr_array_add(t->rows, row);
 }
 
-static size_t display_width(const char *s)
+size_t kw_cli_display_width(const char *s)
 {
     size_t w = 0;
     for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+        if ((unsigned char)*p < 0x80) { /* ASCII: one column each (the cells are sanitised) */
+            w++;
+            continue;
+        }
         gunichar c = g_utf8_get_char(p);
         if (g_unichar_iszerowidth(c))
             continue;
@@ -341,7 +550,7 @@ void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
     for (guint r = 0; r < t->rows->len; r++) {
         char **row = g_ptr_array_index(t->rows, r);
         for (int i = 0; i < t->ncols; i++)
-            width[i] = MAX(width[i], display_width(row[i]));
+            width[i] = MAX(width[i], kw_cli_display_width(row[i]));
     }
     for (guint r = 0; r < t->rows->len; r++) {
         char **row = g_ptr_array_index(t->rows, r);
@@ -350,7 +559,7 @@ void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
         if (use_color)
             fprintf(out, "\033[%sm", r == 0 ? "1" : color);
         for (int i = 0; i < t->ncols; i++) {
-            size_t w = display_width(row[i]);
+            size_t w = kw_cli_display_width(row[i]);
             fputs(row[i], out);
             if (i + 1 < t->ncols)
                 for (size_t k = w; k < width[i] + 2; k++)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <libintl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -314,15 +313,6 @@ int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out)
     return 0;
 }
 
-void kw_host_add_string(JsonBuilder *b, const char *name, const char *s)
-{
-    json_builder_set_member_name(b, name);
-    if (s)
-        json_builder_add_string_value(b, s);
-    else
-        json_builder_add_null_value(b);
-}
-
 JsonNode *kw_host_finish(JsonBuilder *b)
 {
     JsonNode *n = json_builder_get_root(b);
@@ -330,58 +320,40 @@ JsonNode *kw_host_finish(JsonBuilder *b)
     return n;
 }
 
-void kw_host_add_time(JsonBuilder *b, const char *name, int64_t t)
-{
-    char *iso = kw_cli_iso_time(t);
-    json_builder_set_member_name(b, name);
-    if (iso)
-        json_builder_add_string_value(b, iso);
-    else
-        json_builder_add_null_value(b);
-    g_free(iso);
-}
-
-void kw_host_add_clean(JsonBuilder *b, const char *name, const char *s)
-{
-    json_builder_set_member_name(b, name);
-    if (s) {
-        char *c = kw_sanitize_for_display(s);
-        json_builder_add_string_value(b, c);
-        kw_free(c);
-    } else {
-        json_builder_add_null_value(b);
-    }
-}
-
-char *kw_cli_config_path(const kw_cli_t *cli)
-{
-    if (cli->config_path)
-        return g_strdup(cli->config_path);
-    return g_build_filename(g_get_user_config_dir(), "keepwarm", "config", NULL);
-}
-
 /* ---- language ------------------------------------------------------------ */
 
-/* Where the translations are: next to an uninstalled binary
- * (build/plugin/locale), else the installed LOCALEDIR. */
-static void bind_translations(void)
+/* LC_TIME for a language ("de", "de_AT"): month names in dates. The
+ * region's locale, else the language's main one (de_DE), else English's
+ * C.UTF-8 for "en"; when none is installed, the environment's. */
+static void set_time_locale(const char *lang)
 {
-    char *exe = g_file_read_link("/proc/self/exe", NULL);
-    char *dir = exe ? g_path_get_dirname(exe) : NULL;
-    char *local = dir ? g_build_filename(dir, "plugin", "locale", NULL) : NULL;
+    char ll[4] = "", *cands[3] = { NULL, NULL, NULL };
+    size_t n = strcspn(lang, "_");
+    int k = 0;
 
-    bindtextdomain("keepwarm", local && g_file_test(local, G_FILE_TEST_IS_DIR) ? local : KW_LOCALEDIR);
-    bind_textdomain_codeset("keepwarm", "UTF-8");
-    /* The default domain too: the wording's plural forms use plain ngettext(). */
-    textdomain("keepwarm");
-    g_free(local);
-    g_free(dir);
-    g_free(exe);
+    g_strlcpy(ll, lang, MIN(n + 1, sizeof ll));
+    for (char *p = ll; *p; p++)
+        *p = g_ascii_tolower(*p);
+    if (lang[n] == '_')
+        cands[k++] = g_strdup_printf("%s_%s.UTF-8", ll, lang + n + 1);
+    cands[k++] = g_strdup_printf("%s_%c%c.UTF-8", ll, g_ascii_toupper(ll[0]), g_ascii_toupper(ll[1]));
+    if (strcmp(ll, "en") == 0)
+        cands[k++] = g_strdup("C.UTF-8");
+    for (k = 0; k < (int)G_N_ELEMENTS(cands) && cands[k]; k++)
+        if (setlocale(LC_TIME, cands[k]))
+            break;
+    if (k == (int)G_N_ELEMENTS(cands) || !cands[k])
+        setlocale(LC_TIME, "");
+    for (k = 0; k < (int)G_N_ELEMENTS(cands); k++)
+        g_free(cands[k]);
 }
 
 /* Speak the add-on's language ("de", "en-US"): its UI language decides, so
  * the host's words match the add-on's own strings. LANGUAGE is what gettext
- * reads first; it is ignored in the "C" locale, hence C.UTF-8 then. */
+ * reads first; it is ignored in the "C" locale, hence C.UTF-8 then. The
+ * translations come from the catalogue main() bound (build/locale next to
+ * an uninstalled binary, else LOCALEDIR); the wording module forgets the
+ * ones it remembered for the previous language. */
 static void set_language(const char *lang)
 {
     static char current[16];
@@ -401,8 +373,12 @@ static void set_language(const char *lang)
     lc = setlocale(LC_MESSAGES, NULL);
     if (!lc || strcmp(lc, "C") == 0 || strcmp(lc, "POSIX") == 0)
         setlocale(LC_MESSAGES, "C.UTF-8");
+    if (!g_get_charset(NULL)) /* month names and hints are UTF-8 */
+        setlocale(LC_CTYPE, "C.UTF-8");
     g_setenv("LANGUAGE", buf, TRUE);
+    set_time_locale(buf);
     setlocale(LC_MESSAGES, setlocale(LC_MESSAGES, NULL)); /* drops gettext's cache */
+    kw_words_bind(NULL);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -569,7 +545,6 @@ int kw_host_main(kw_cli_t *cli, const char *manifest, const char *extension_id)
     dup2(log_fd >= 0 ? log_fd : devnull, STDERR_FILENO);
     if (devnull >= 0)
         close(devnull);
-    bind_translations();
     if (manifest)
         kw_host_log("start: keepwarm %s, protocol %d, for %s", KW_VERSION, KW_HOST_PROTOCOL, ext);
     else

@@ -14,9 +14,9 @@
  *     {"id": ANY, "ok": false, "error": {"code": "not-found", "message": "..."}}
  *
  * host.c owns the loop, the limits and the log; the commands live in
- * host_model.c (everything that reads or changes the relationship model:
- * the one file to port when the model API changes) and host_account.c
- * (status, account set-up with the desktop keyring, sync). The protocol is
+ * host_model.c (everything that reads or changes the relationship model,
+ * one model load per request) and host_account.c (status, account set-up
+ * with the desktop keyring, sync). The protocol is
  * documented for add-on authors in plugin/thunderbird/PROTOCOL.md. */
 #ifndef KW_HOST_H
 #define KW_HOST_H
@@ -66,6 +66,7 @@ typedef JsonNode *(*kw_host_fn)(kw_host_req_t *req);
 typedef struct {
     const char *name;
     kw_host_fn  fn;
+    int         pending; /* defined, but fn answers "not-available" in this version */
 } kw_host_command_t;
 
 /* The commands of host_model.c and host_account.c (NULL-name terminated). */
@@ -97,33 +98,17 @@ int kw_host_param_bool(kw_host_req_t *req, const char *name, gboolean *out);
 /* A string or an array of strings; (transfer full, g_strfreev), NULL when absent. */
 int kw_host_param_strv(kw_host_req_t *req, const char *name, char ***out);
 
-/* Append "name": s (or null for NULL) to a builder inside an object. */
-void kw_host_add_string(JsonBuilder *b, const char *name, const char *s);
-/* The builder's root (transfer full); the builder is released. */
+/* The builder's root (transfer full); the builder is released. Members are
+ * added with kw_json_member_string() (sanitised) and kw_json_member_time(). */
 JsonNode *kw_host_finish(JsonBuilder *b);
-/* Append "name": ISO time (or null for 0) to a builder inside an object. */
-void kw_host_add_time(JsonBuilder *b, const char *name, int64_t t);
-/* Append "name": the string sanitised for display (or null for NULL). */
-void kw_host_add_clean(JsonBuilder *b, const char *name, const char *s);
+
+/* Add "features": {today, review, record_sent, actions: [...]} for `status`:
+ * what this host answers (not "not-available"), from host_model.c's tables. */
+void kw_host_model_features(JsonBuilder *b);
 
 /* Where the host writes its log: $XDG_STATE_HOME/keepwarm/host.log (transfer full). */
 char *kw_host_log_path(void);
 /* Append one line to the host's log (never a secret; no request bodies). */
 void kw_host_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
-/* The config file path of the CLI (cli->config_path or the XDG default). */
-char *kw_cli_config_path(const kw_cli_t *cli);
-
-/* ---- desktop keyring (keyring.c, libsecret / Secret Service) ------------ */
-
-/* Store the IMAP password of user@server in the default collection of the
- * Secret Service (attributes server, user, protocol "imap"), replacing an
- * older one. Returns 0, or -1 with *error (g_free). */
-int kw_keyring_store(const char *server, const char *user, const char *password, char **error);
-/* Look it up: 1 found (*password_out: transfer full, wipe + g_free), 0 none
- * stored, -1 the keyring cannot be reached (*error). */
-int kw_keyring_lookup(const char *server, const char *user, char **password_out, char **error);
-/* Remove it: 1 removed, 0 none stored, -1 error (*error). */
-int kw_keyring_clear(const char *server, const char *user, char **error);
 
 #endif

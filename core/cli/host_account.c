@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "host.h"
+#include "keyring.h"
 
 #define PASSWORD_MAX 8192
 #define SYNC_LINE_MAX 65536
@@ -95,66 +96,48 @@ static char *last_sync_path(void)
     return g_build_filename(g_get_user_state_dir(), "keepwarm", "last-sync.json", NULL);
 }
 
-static void add_accounts(JsonBuilder *b, GKeyFile *kf)
+/* The accounts `keepwarm sync` would sync (the config file read as it
+ * reads it), with where each password comes from (never the password). */
+static void add_accounts(JsonBuilder *b, const kw_config_t *cfg)
 {
-    char **groups = g_key_file_get_groups(kf, NULL);
-
     json_builder_set_member_name(b, "accounts");
     json_builder_begin_array(b);
-    for (char **g = groups; *g; g++) {
-        char *host, *user, *tls, *name, **me;
-        if (!g_str_has_prefix(*g, "account "))
-            continue;
-        host = g_key_file_get_string(kf, *g, "host", NULL);
-        user = g_key_file_get_string(kf, *g, "user", NULL);
-        tls = g_key_file_get_string(kf, *g, "tls", NULL);
-        me = g_key_file_get_string_list(kf, *g, "me", NULL, NULL);
-        name = g_strstrip(g_strdup(*g + 8));
+    for (guint i = 0; i < cfg->accounts->len; i++) {
+        const kw_account_cfg_t *a = &g_array_index(cfg->accounts, kw_account_cfg_t, i);
         json_builder_begin_object(b);
-        kw_host_add_clean(b, "name", name);
-        kw_host_add_clean(b, "host", host);
+        kw_json_member_string(b, "name", a->account);
+        kw_json_member_string(b, "host", a->host);
         json_builder_set_member_name(b, "port");
-        json_builder_add_int_value(b, g_key_file_get_integer(kf, *g, "port", NULL));
-        kw_host_add_clean(b, "tls", tls ? tls : "implicit");
-        kw_host_add_clean(b, "user", user);
+        json_builder_add_int_value(b, a->port);
+        kw_json_member_string(b, "tls", a->tls ? a->tls : "implicit");
+        kw_json_member_string(b, "user", a->user);
         json_builder_set_member_name(b, "me");
         json_builder_begin_array(b);
-        for (char **m = me; m && *m; m++) {
-            char *c = kw_sanitize_for_display(*m);
+        for (char **m = a->me; m && *m; m++) {
+            char *c = kw_cli_clean(*m);
             json_builder_add_string_value(b, c);
-            kw_free(c);
+            g_free(c);
         }
         json_builder_end_array(b);
-        /* Where `keepwarm sync` takes the password from (never the password). */
-        json_builder_set_member_name(b, "password");
-        json_builder_add_string_value(b, g_key_file_has_key(kf, *g, "oauth2_token_cmd", NULL) ? "oauth2"
-                                         : g_key_file_has_key(kf, *g, "password_cmd", NULL) ? "command"
-                                         : "keyring");
+        kw_json_member_string(b, "password", a->token_cmd ? "oauth2" : a->password_cmd ? "command" : "keyring");
+        /* an account with its own password source was written by hand */
         json_builder_set_member_name(b, "managed_here");
-        json_builder_add_boolean_value(b, !hand_written(kf, *g));
+        json_builder_add_boolean_value(b, !a->token_cmd && !a->password_cmd);
         json_builder_end_object(b);
-        g_free(name);
-        g_free(host);
-        g_free(user);
-        g_free(tls);
-        g_strfreev(me);
     }
     json_builder_end_array(b);
-    g_strfreev(groups);
 }
 
 static JsonNode *cmd_status(kw_host_req_t *req)
 {
-    static const char *const actions[] = { "snooze", "unsnooze", "ignore", "unignore", "cadence", "note" };
-    char *config = kw_cli_config_path(req->cli);
     char *db = req->cli->db_path ? g_strdup(req->cli->db_path) : kw_default_store_path();
     char *log = kw_host_log_path(), *last = last_sync_path(), *last_text = NULL;
     JsonBuilder *b = json_builder_new();
-    GKeyFile *kf;
-    JsonNode *root;
-    gboolean exists;
+    kw_config_t cfg;
+    int rc;
 
-    kf = config_load(req, config, &exists);
+    /* Problems with the file (warnings too) go to the host's log. */
+    rc = kw_config_load(req->cli, NULL, 0, &cfg);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "protocol");
     json_builder_add_int_value(b, KW_HOST_PROTOCOL);
@@ -162,21 +145,17 @@ static JsonNode *cmd_status(kw_host_req_t *req)
     json_builder_add_string_value(b, KW_VERSION);
     json_builder_set_member_name(b, "schema");
     json_builder_add_int_value(b, kw_store_schema_version());
-    add_path(b, "config", config);
-    if (kf) {
-        add_accounts(b, kf);
-    } else { /* unreadable: say why, list nothing */
-        json_builder_set_member_name(b, "config_error");
-        json_builder_add_string_value(b, req->err_message);
-        g_clear_pointer(&req->err_message, g_free);
-        req->err_code = NULL;
-        json_builder_set_member_name(b, "accounts");
-        json_builder_begin_array(b);
-        json_builder_end_array(b);
+    add_path(b, "config", cfg.path);
+    if (rc != 0) { /* unusable: say so, list nothing */
+        char *msg = g_strdup_printf("%s cannot be used: the reason is in %s (or run 'keepwarm sync' in a "
+                                    "terminal)", cfg.path, log);
+        kw_json_member_string(b, "config_error", msg);
+        g_free(msg);
+        g_array_set_size(cfg.accounts, 0);
     }
+    add_accounts(b, &cfg);
     add_path(b, "store", db);
-    json_builder_set_member_name(b, "log");
-    json_builder_add_string_value(b, log);
+    kw_json_member_string(b, "log", log);
     json_builder_set_member_name(b, "last_sync");
     if (g_file_get_contents(last, &last_text, NULL, NULL)) {
         JsonParser *p = json_parser_new();
@@ -188,32 +167,14 @@ static JsonNode *cmd_status(kw_host_req_t *req)
     } else {
         json_builder_add_null_value(b);
     }
-    json_builder_set_member_name(b, "features");
-    json_builder_begin_object(b);
-    /* The daily routine's parts answer "not-available" in this version. */
-    json_builder_set_member_name(b, "today");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "review");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "record_sent");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "actions");
-    json_builder_begin_array(b);
-    for (size_t i = 0; i < G_N_ELEMENTS(actions); i++)
-        json_builder_add_string_value(b, actions[i]);
-    json_builder_end_array(b);
+    kw_host_model_features(b);
     json_builder_end_object(b);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    g_object_unref(b);
-    if (kf)
-        g_key_file_free(kf);
+    kw_config_clear(&cfg);
     g_free(last_text);
     g_free(last);
     g_free(log);
     g_free(db);
-    g_free(config);
-    return root;
+    return kw_host_finish(b);
 }
 
 /* ---- set-account / remove-account ------------------------------------------------ */
@@ -291,7 +252,7 @@ static JsonNode *set_account(kw_host_req_t *req)
         goto done;
     }
     group = g_strdup_printf("account %s", account);
-    path = kw_cli_config_path(req->cli);
+    path = kw_config_default_path(req->cli);
     if (!(kf = config_load(req, path, &exists)))
         goto done;
     if (g_key_file_has_group(kf, group) && hand_written(kf, group)) {
@@ -329,9 +290,9 @@ static JsonNode *set_account(kw_host_req_t *req)
     kw_host_log("set-account: [%s] written to %s, password stored in the keyring", group, path);
     b = json_builder_new();
     json_builder_begin_object(b);
-    kw_host_add_clean(b, "account", account);
-    kw_host_add_string(b, "config", path);
-    kw_host_add_string(b, "password", "keyring");
+    kw_json_member_string(b, "account", account);
+    kw_json_member_string(b, "config", path);
+    kw_json_member_string(b, "password", "keyring");
     json_builder_end_object(b);
     res = kw_host_finish(b);
 done:
@@ -359,7 +320,7 @@ static JsonNode *remove_account(kw_host_req_t *req)
     if (kw_host_param_string(req, "name", 1, &name) < 0)
         return NULL;
     group = g_strdup_printf("account %s", name);
-    path = kw_cli_config_path(req->cli);
+    path = kw_config_default_path(req->cli);
     if (!(kf = config_load(req, path, &exists)))
         goto done;
     if (!g_key_file_has_group(kf, group)) {
@@ -382,7 +343,7 @@ static JsonNode *remove_account(kw_host_req_t *req)
     kw_host_log("remove-account: [%s] removed from %s", group, path);
     b = json_builder_new();
     json_builder_begin_object(b);
-    kw_host_add_clean(b, "account", name);
+    kw_json_member_string(b, "account", name);
     json_builder_set_member_name(b, "keyring");
     json_builder_add_boolean_value(b, cleared == 1);
     json_builder_end_object(b);
@@ -424,26 +385,17 @@ static void save_last_sync(JsonNode *result, int64_t when)
     g_free(path);
 }
 
-static gboolean any_account(GKeyFile *kf)
-{
-    char **groups = g_key_file_get_groups(kf, NULL);
-    gboolean any = FALSE;
-    for (char **g = groups; *g && !any; g++)
-        any = g_str_has_prefix(*g, "account ");
-    g_strfreev(groups);
-    return any;
-}
-
 static JsonNode *cmd_sync(kw_host_req_t *req)
 {
     const char *account = NULL;
-    char *path = kw_cli_config_path(req->cli), *exe = NULL, *line;
+    char *path = kw_config_default_path(req->cli), *exe = NULL, *line;
     GPtrArray *argv = NULL;
-    GKeyFile *kf;
     GError *err = NULL;
     GPid pid = 0;
-    int out_fd = -1, status = 0, exit_code;
-    gboolean exists, relay;
+    int out_fd = -1, status = 0, exit_code, rc;
+    guint accounts;
+    kw_config_t cfg;
+    gboolean relay;
     GIOChannel *ch = NULL;
     JsonBuilder *b = NULL;
     JsonNode *res = NULL;
@@ -451,11 +403,17 @@ static JsonNode *cmd_sync(kw_host_req_t *req)
 
     if (kw_host_param_string(req, "account", 0, &account) < 0)
         goto done;
-    if (!(kf = config_load(req, path, &exists)))
+    /* The file as the sync will read it (what is wrong with it goes to the log). */
+    rc = kw_config_load(req->cli, NULL, 0, &cfg);
+    accounts = cfg.accounts->len;
+    kw_config_clear(&cfg);
+    if (rc != 0) {
+        char *log = kw_host_log_path();
+        kw_host_fail(req, KW_HOST_E_CONFIG, "%s cannot be used: the reason is in %s", path, log);
+        g_free(log);
         goto done;
-    exists = any_account(kf);
-    g_key_file_free(kf);
-    if (!exists) {
+    }
+    if (accounts == 0) {
         kw_host_fail(req, KW_HOST_E_NOT_CONFIGURED, "no account is set up (%s has no [account ...])", path);
         goto done;
     }
@@ -530,9 +488,9 @@ done:
 }
 
 const kw_host_command_t kw_host_account_commands[] = {
-    { "status", cmd_status },
-    { "set-account", set_account },
-    { "remove-account", remove_account },
-    { "sync", cmd_sync },
-    { NULL, NULL },
+    { "status", cmd_status, 0 },
+    { "set-account", set_account, 0 },
+    { "remove-account", remove_account, 0 },
+    { "sync", cmd_sync, 0 },
+    { NULL, NULL, 0 },
 };

@@ -1,79 +1,82 @@
-/* keyring.c — the IMAP password in the desktop keyring (Secret Service,
- * through libsecret). The Thunderbird add-on cannot read Thunderbird's own
- * passwords, so its options page asks once and the native host stores the
- * password here; `keepwarm sync` looks it up when an account has neither
- * password_cmd nor --password-fd. Never in a file in clear, never in the
- * environment or on a command line. */
-#include <string.h>
-#include <libsecret/secret.h>
+/* keyring.c — the command's side of the desktop keyring (keyring.h): loads
+ * the private module keepwarm-keyring.so on the first call and forwards to
+ * it. libsecret, libgcrypt and libgpg-error come with the module, so the
+ * commands that never touch a password (overdue, show, the host's model
+ * requests...) do not load or relocate them at start-up. */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <glib.h>
 
-#include "host.h"
+#include "keyring.h"
+#include "keyring/keyring_module.h"
 
-static const SecretSchema *imap_schema(void)
+static const kw_keyring_module_t *module;
+static char *module_error;
+
+/* Next to the program first (build/keepwarm and build/keepwarm-keyring.so),
+ * then the installed directory. */
+static gpointer load_module(gpointer unused)
 {
-    static const SecretSchema schema = {
-        "org.keepwarm.ImapPassword", SECRET_SCHEMA_NONE,
-        {
-            { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
-            { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
-            { "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING },
-            { NULL, 0 },
-        },
-        0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-    };
-    return &schema;
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = exe ? g_path_get_dirname(exe) : NULL;
+    const char *dirs[] = { dir, KW_PKGLIBDIR };
+    GString *tried = g_string_new(NULL);
+    (void)unused;
+
+    for (size_t k = 0; k < G_N_ELEMENTS(dirs) && !module; k++) {
+        char *path;
+        void *h;
+        if (!dirs[k])
+            continue;
+        path = g_build_filename(dirs[k], "keepwarm-keyring.so", NULL);
+        if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
+            kw_keyring_module_fn get = (kw_keyring_module_fn)(uintptr_t)dlsym(h, KW_KEYRING_MODULE_SYMBOL);
+            const kw_keyring_module_t *m = get ? get() : NULL;
+            if (m && m->version == KW_KEYRING_MODULE_VERSION)
+                module = m; /* kept loaded for the life of the process */
+            else {
+                g_string_append_printf(tried, "%s%s: not this keepwarm's keyring module",
+                                       tried->len ? "; " : "", path);
+                dlclose(h);
+            }
+        } else if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            g_string_append_printf(tried, "%s%s", tried->len ? "; " : "", dlerror());
+        }
+        g_free(path);
+    }
+    if (!module)
+        module_error = g_strdup_printf("keepwarm's keyring module keepwarm-keyring.so cannot be loaded (%s); "
+                                       "reinstall keepwarm",
+                                       tried->len ? tried->str : "not found next to the program nor in "
+                                                                 KW_PKGLIBDIR);
+    g_string_free(tried, TRUE);
+    g_free(dir);
+    g_free(exe);
+    return NULL;
 }
 
-static char *keyring_error(const char *what, GError *err)
+static gboolean loaded(char **error)
 {
-    char *msg = g_strdup_printf("the desktop keyring (Secret Service) %s: %s", what,
-                                err ? err->message : "unknown error");
-    g_clear_error(&err);
-    return msg;
+    static GOnce once = G_ONCE_INIT;
+
+    g_once(&once, load_module, NULL);
+    if (!module)
+        *error = g_strdup(module_error);
+    return module != NULL;
 }
 
 int kw_keyring_store(const char *server, const char *user, const char *password, char **error)
 {
-    GError *err = NULL;
-    char *label = g_strdup_printf("keepwarm: IMAP password for %s on %s", user, server);
-    gboolean ok = secret_password_store_sync(imap_schema(), SECRET_COLLECTION_DEFAULT, label, password,
-                                             NULL, &err, "server", server, "user", user,
-                                             "protocol", "imap", NULL);
-    g_free(label);
-    if (!ok) {
-        *error = keyring_error("did not store the password", err);
-        return -1;
-    }
-    return 0;
+    return loaded(error) ? module->store(server, user, password, error) : -1;
 }
 
 int kw_keyring_lookup(const char *server, const char *user, char **password_out, char **error)
 {
-    GError *err = NULL;
-    char *pw = secret_password_lookup_nonpageable_sync(imap_schema(), NULL, &err, "server", server,
-                                                       "user", user, "protocol", "imap", NULL);
     *password_out = NULL;
-    if (err) {
-        if (pw)
-            secret_password_free(pw);
-        *error = keyring_error("cannot be read", err);
-        return -1;
-    }
-    if (!pw)
-        return 0;
-    *password_out = g_strdup(pw);
-    secret_password_free(pw); /* wipes its copy */
-    return 1;
+    return loaded(error) ? module->lookup(server, user, password_out, error) : -1;
 }
 
 int kw_keyring_clear(const char *server, const char *user, char **error)
 {
-    GError *err = NULL;
-    gboolean removed = secret_password_clear_sync(imap_schema(), NULL, &err, "server", server, "user",
-                                                  user, "protocol", "imap", NULL);
-    if (err) {
-        *error = keyring_error("cannot be changed", err);
-        return -1;
-    }
-    return removed ? 1 : 0;
+    return loaded(error) ? module->clear(server, user, error) : -1;
 }

@@ -16,49 +16,63 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
-    { "sync",     kw_cmd_sync,     "Read new mail headers from IMAP accounts into the store" },
-    { "overdue",  kw_cmd_overdue,  "Relationships that need attention now, most valuable first" },
-    { "show",     kw_cmd_show,     "The whole story of one contact or organisation" },
-    { "contacts", kw_cmd_contacts, "Everyone you correspond with, with counts and last dates" },
-    { "snooze",   kw_cmd_snooze,   "Hide a relationship until a date or for a while" },
-    { "ignore",   kw_cmd_ignore,   "Never list an address or a domain again" },
-    { "unignore", kw_cmd_unignore, "Undo ignore" },
-    { "cadence",  kw_cmd_cadence,  "Set how often you want to be in touch (DAYS or auto)" },
-    { "note",     kw_cmd_note,     "Attach a note to a contact or organisation" },
-    { "export",   kw_cmd_export,   "Export the computed model as CSV or vCard" },
-    { "identity", kw_cmd_identity, "List, add or remove your own addresses" },
-    { "setup-thunderbird", kw_cmd_setup_thunderbird, "Let the Thunderbird add-on use this keepwarm" },
-    { "native-host", kw_cmd_native_host, "Answer the Thunderbird add-on (started by Thunderbird)" },
+    { "sync",     kw_cmd_sync,     N_("Read new mail headers from IMAP accounts into the store") },
+    { "overdue",  kw_cmd_overdue,  N_("Relationships that need attention now, most valuable first") },
+    { "show",     kw_cmd_show,     N_("The whole story of one contact or organisation") },
+    { "contacts", kw_cmd_contacts, N_("Everyone you correspond with, with counts and last dates") },
+    { "snooze",   kw_cmd_snooze,   N_("Hide a relationship until a date or for a while") },
+    { "ignore",   kw_cmd_ignore,   N_("Never list an address or a domain again") },
+    { "unignore", kw_cmd_unignore, N_("Undo ignore") },
+    { "cadence",  kw_cmd_cadence,  N_("Set how often you want to be in touch (DAYS or auto)") },
+    { "note",     kw_cmd_note,     N_("Attach a note to a contact or organisation") },
+    { "name",     kw_cmd_name,     N_("Give an organisation or a person the name you know them by") },
+    { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
+    { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
+    { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
+    { "setup-thunderbird", kw_cmd_setup_thunderbird, N_("Let the Thunderbird add-on use this keepwarm") },
+    { "native-host", kw_cmd_native_host, N_("Answer the Thunderbird add-on (started by Thunderbird)") },
 };
 
 static const char exit_codes_help[] =
-    "Exit codes:\n"
-    "  0  success\n"
-    "  1  internal error or cancelled\n"
-    "  2  usage error (command line or config file)\n"
-    "  3  authentication failed (wrong password or token)\n"
-    "  4  TLS: certificate not trusted, handshake failed, or an insecure connection refused\n"
-    "  5  network: cannot connect, connection lost, timeout\n"
-    "  6  the server answered something unusable\n"
-    "  7  local database: damaged, newer than this keepwarm, disk full, I/O error\n"
-    "  8  another sync of this account is running\n"
-    "  9  synced, but some folders were skipped\n"
-    " 10  unknown contact, organisation or account\n";
+    N_("Exit codes:\n"
+       "  0  success\n"
+       "  1  internal error or cancelled\n"
+       "  2  usage error (command line or config file)\n"
+       "  3  authentication failed (wrong password or token)\n"
+       "  4  TLS: certificate not trusted, handshake failed, or an insecure connection refused\n"
+       "  5  network: cannot connect, connection lost, timeout\n"
+       "  6  the server answered something unusable\n"
+       "  7  local database: damaged, newer than this keepwarm, disk full, I/O error\n"
+       "  8  another sync of this account is running\n"
+       "  9  synced, but some folders were skipped\n"
+       " 10  unknown contact, organisation or account\n");
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: keepwarm [--db PATH] [--config PATH] COMMAND [OPTIONS]\n\n"
+    fputs(_("Usage: keepwarm [--db PATH] [--config PATH] COMMAND [OPTIONS]\n\n"
             "keepwarm reads your IMAP mailboxes (headers only, read-only), learns the rhythm of\n"
             "each customer relationship and tells you which ones are going cold.\n"
-            "Nothing leaves your machine.\n\nCommands:\n");
+            "Nothing leaves your machine.\n\nCommands:\n"), out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
-            "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n%s"
-            "\nSee keepwarm(1) for everything.\n",
-            exit_codes_help);
+        fprintf(out, "  %-18s %s\n", commands[i].name, _(commands[i].summary));
+    fputs(_("\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
+            "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n"), out);
+    fputs(_(exit_codes_help), out);
+    fputs(_("\nSee keepwarm(1) for everything.\n"), out);
+}
+
+/* The catalogue next to an uninstalled binary (build/locale), else the
+ * installed one. */
+static void bind_translations(void)
+{
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char *dir = exe ? g_path_get_dirname(exe) : NULL;
+    char *local = dir ? g_build_filename(dir, "locale", NULL) : NULL;
+    const char *dirs[] = { local, KW_LOCALEDIR, NULL };
+    kw_words_bind(local ? dirs : dirs + 1);
+    g_free(local);
+    g_free(dir);
+    g_free(exe);
 }
 
 /* The TLS floor (no TLS 1.0/1.1) can only be set through GnuTLS's system
@@ -84,9 +98,9 @@ static void ensure_tls_floor(char **argv)
         setenv("KW_TLS_FLOOR_TRIED", "1", 1);
         execv(exe, argv);
         /* exec failed: go on without the floor, but say so. */
-        fprintf(stderr, "keepwarm: warning: could not enforce TLS 1.2+ (%s)\n", g_strerror(errno));
+        fprintf(stderr, _("keepwarm: warning: could not enforce TLS 1.2+ (%s)\n"), g_strerror(errno));
     } else if (!found) {
-        fprintf(stderr, "keepwarm: warning: %s missing; TLS 1.0/1.1 are not refused\n", candidates[1]);
+        fprintf(stderr, _("keepwarm: warning: %s missing; TLS 1.0/1.1 are not refused\n"), candidates[1]);
     }
     unsetenv("KW_TLS_FLOOR_TRIED");
     for (int i = 0; candidates[i]; i++)
@@ -101,6 +115,7 @@ int main(int argc, char **argv)
     int i, rc;
 
     setlocale(LC_ALL, "");
+    bind_translations();
     memset(&cli, 0, sizeof cli);
     cli.stdout_tty = isatty(STDOUT_FILENO);
     cli.color = cli.stdout_tty && !getenv("NO_COLOR");
@@ -130,7 +145,7 @@ int main(int argc, char **argv)
             g_free(cli.config_path);
             cli.config_path = g_strdup(a + 9);
         } else if (a[0] == '-') {
-            fprintf(stderr, "keepwarm: unknown option %s\nTry 'keepwarm --help'.\n", a);
+            fprintf(stderr, _("keepwarm: unknown option %s\nTry 'keepwarm --help'.\n"), a);
             return KW_EXIT_USAGE;
         } else {
             break;
@@ -150,7 +165,7 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    fprintf(stderr, "keepwarm: unknown command '%s'\nTry 'keepwarm --help'.\n", argv[i]);
+    fprintf(stderr, _("keepwarm: unknown command '%s'\nTry 'keepwarm --help'.\n"), argv[i]);
     g_free(cli.db_path);
     g_free(cli.config_path);
     return KW_EXIT_USAGE;

@@ -198,13 +198,13 @@ async function bannerAction(msg) {
     case "snooze": {
       const r = await kwCall("action", { action: "snooze", target: rel.key, days: 7 });
       refreshBadge();
-      return { hide: true, message: kwMsg("snoozedUntil", rel.title, kwDate(r.until)) };
+      return { hide: true, message: kwMsg("snoozedUntil", rel.name, kwDate(r.until)) };
     }
     case "log-call":
       try {
         await kwCall("action", { action: "log-call", target: rel.key });
         refreshBadge();
-        return { message: kwMsg("callLogged", rel.title) };
+        return { message: kwMsg("callLogged", rel.name) };
       } catch (e) {
         return { message: kwErrorText(e)[0] };
       }

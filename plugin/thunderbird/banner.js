@@ -24,7 +24,6 @@
   bar.id = "keepwarm-banner";
   bar.className = "keepwarm-banner keepwarm-state-" + rel.state;
   bar.setAttribute("role", "note");
-  bar.style.setProperty("--keepwarm-colour", rel.colour);
 
   const text = document.createElement("span");
   text.className = "keepwarm-banner-text";

@@ -210,18 +210,19 @@ async function kwRowAction(action, rel) {
   }
 }
 
-/* One relationship as a list row: a coloured state, the name, the hint line,
+/* One relationship as a list row: a coloured state (kw.css, by the row's
+ * kw-state-STATE class), the name, the hint line,
  * and buttons. onAction(action, rel, row) runs when one is pressed. */
 function kwRelationshipRow(rel, actions, onAction) {
   const buttons = actions.map((a) =>
     kwEl("button", { class: "kw-btn", dataset: { action: a }, onclick: () => onAction(a, rel, row) },
       kwMsg("action_" + a.replace(/-/g, "_"))));
   const row = kwEl("li", { class: "kw-row kw-state-" + rel.state, dataset: { key: rel.key } },
-    kwEl("span", { class: "kw-dot", style: "background:" + rel.colour, title: rel.state_label }),
+    kwEl("span", { class: "kw-dot", title: rel.state_text }),
     kwEl("div", { class: "kw-row-main" },
       kwEl("div", { class: "kw-row-title" },
-        kwEl("strong", {}, rel.title),
-        kwEl("span", { class: "kw-state" }, rel.state_label)),
+        kwEl("strong", {}, rel.name),
+        kwEl("span", { class: "kw-state" }, rel.state_text)),
       kwEl("div", { class: "kw-row-hint" }, rel.hint || rel.reason || ""),
       kwEl("div", { class: "kw-row-actions" }, buttons),
       kwEl("div", { class: "kw-row-status", hidden: true })));
@@ -232,20 +233,20 @@ function kwRelationshipRow(rel, actions, onAction) {
 function kwActionDoneText(action, rel, result) {
   switch (action) {
     case "snooze":
-      return kwMsg("snoozedUntil", rel.title, kwDate(result && result.until));
+      return kwMsg("snoozedUntil", rel.name, kwDate(result && result.until));
     case "unsnooze":
-      return kwMsg("unsnoozed", rel.title);
+      return kwMsg("unsnoozed", rel.name);
     case "ignore":
-      return kwMsg("ignored", rel.title);
+      return kwMsg("ignored", rel.name);
     case "unignore":
-      return kwMsg("unignored", rel.title);
+      return kwMsg("unignored", rel.name);
     case "done":
       return kwMsg("markedDone");
     case "skip":
       return kwMsg("markedSkipped");
     case "log-call":
     case "log-meeting":
-      return kwMsg("callLogged", rel.title);
+      return kwMsg("callLogged", rel.name);
     default:
       return "";
   }

@@ -105,9 +105,9 @@ async function select(key) {
     kwShowProblem($("problem"), e);
     return;
   }
-  $("d-title").textContent = rel.title;
-  $("d-state").textContent = rel.state_label;
-  $("d-state").style.color = rel.colour;
+  $("d-title").textContent = rel.name;
+  $("d-state").textContent = rel.state_text;
+  $("d-state").className = "kw-state kw-state-" + rel.state;
   $("d-hint").textContent = rel.hint || "";
   $("d-reason").textContent = rel.reason || "";
   $("d-status").textContent = "";

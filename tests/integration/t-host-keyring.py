@@ -12,13 +12,15 @@ private D-Bus session with a throwaway keyring), and syncs that use it.
 - a wrong password: stored, then the sync reports "auth" for that account.
 - refusals: a hand-written group (password_cmd) is never changed; bad host,
   user or password; no Secret Service (the config is then left untouched);
-  sync with no account: "not-configured".
+  sync with no account: "not-configured"; a keepwarm whose keyring module
+  (keepwarm-keyring.so) is missing says so and writes nothing.
 - remove-account clears the keyring entry and the group.
 
 Re-runs itself under dbus-run-session; skipped without dbus-run-session or
 gnome-keyring-daemon."""
 import os
 import secrets
+import shutil
 import stat
 import sys
 import time
@@ -28,7 +30,7 @@ from kwtest import *  # noqa: F401,F403
 import kwtest
 import gen_mailbox
 from guitest import ProcWatcher, files_containing, need, rerun_in_dbus_session, start_keyring
-from kwhost import Host, host_request
+from kwhost import Host, host_call, host_request
 
 ME = "seller@mycompany.example"
 
@@ -133,6 +135,18 @@ def test(env):
                          name="Other", host="127.0.0.1", user="other", password="x")
         is_(err_code(a), "keyring", "set-account without a Secret Service: 'keyring'")
         like((a.get("error") or {}).get("message"), r"password_cmd", "and the message names password_cmd")
+        is_(open(cfg).read(), before, "nothing was written to the config")
+
+        # The keyring module missing (a keepwarm without its keepwarm-keyring.so):
+        # a clear error naming it, nothing written; other requests are unaffected.
+        lone = os.path.join(kwtest.tmpdir("kw-lone-"), "keepwarm")
+        shutil.copy2(kwtest.keepwarm_path(), lone)
+        answers, rc, err = host_call([{"id": 1, "cmd": "set-account", "name": "Other", "host": "127.0.0.1",
+                                       "user": "other", "password": "x"}, {"id": 2, "cmd": "status"}],
+                                     env=env, argv=[lone, "native-host"])
+        is_([err_code(a) for a in answers], ["keyring", None], "no keyring module: 'keyring', status still ok")
+        like((answers[0].get("error") or {}).get("message") if answers else "", r"keepwarm-keyring\.so",
+             "and the message names the module")
         is_(open(cfg).read(), before, "nothing was written to the config")
 
         # A wrong password: stored; the sync says "auth" for that account.

@@ -8,7 +8,8 @@ in the right places, and the installed programs are hardened.
    RELRO, links libkeepwarm.so.0 and runs; the library has its soname, BIND_NOW
    and RELRO. Then `make uninstall` with the same variables leaves no file.
 2. `make install PREFIX=<tmp>` (no DESTDIR): the installed command finds its
-   library and its TLS floor file (compiled-in DATADIR) without any help, and
+   library and its TLS floor file (compiled-in DATADIR), and its keyring
+   module (compiled-in LIBDIR) without any help, and
    a small program builds against keepwarm.h + keepwarm.pc and runs.
 
 Runs make in the source tree (build/, the normal build directory).
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 
@@ -109,6 +111,8 @@ def test_destdir(plugin):
         L + "/libkeepwarm.so.0": ("l", "libkeepwarm.so." + VERSION),
         L + "/libkeepwarm.so": ("l", "libkeepwarm.so.0"),
         L + "/pkgconfig/keepwarm.pc": ("f", 0o644),
+        L + "/keepwarm/keepwarm-sync.so": ("f", 0o644),
+        L + "/keepwarm/keepwarm-keyring.so": ("f", 0o644),
         dirs["INCLUDEDIR"] + "/keepwarm.h": ("f", 0o644),
         D + "/keepwarm/gnutls-priority.conf": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
@@ -116,13 +120,15 @@ def test_destdir(plugin):
         dirs["NATIVE_HOST_DIR"] + "/keepwarm.json": ("f", 0o644),
         D + "/keepwarm/keepwarm.xpi": ("f", 0o644),
     }
+    # the one catalogue of the command, its words and the plugin:
+    # $(DATADIR)/locale/LANG/LC_MESSAGES/keepwarm.mo
+    mos = {p: v for p, v in got.items()
+           if re.match(re.escape(D) + r"/locale/[^/]+/LC_MESSAGES/keepwarm\.mo$", p)}
+    ok(D + "/locale/de/LC_MESSAGES/keepwarm.mo" in mos,
+       "the translations are installed under DATADIR/locale", sorted(got))
+    want.update({p: ("f", 0o644) for p in mos})
     if plugin:
         want[dirs["PLUGIN_DIR"] + "/keepwarm.so"] = ("f", 0o644)
-        # the plugin's translations: $(DATADIR)/locale/LANG/LC_MESSAGES/keepwarm.mo
-        mos = {p: v for p, v in got.items()
-               if re.match(re.escape(D) + r"/locale/[^/]+/LC_MESSAGES/keepwarm\.mo$", p)}
-        ok(mos, "the plugin's translations are installed under DATADIR/locale", sorted(got))
-        want.update({p: ("f", 0o644) for p in mos})
     else:
         note("claws-mail.pc or gtk+-3.0.pc missing: the plugin is not built, not installed")
     is_(got, want, "installed files, modes and symlinks are exactly the expected ones")
@@ -152,6 +158,27 @@ def test_destdir(plugin):
     if os.path.isfile(lib):
         dyn = elf_checks(lib, "libkeepwarm.so." + VERSION, exe=False)
         like(dyn, r"\(SONAME\).*\[libkeepwarm\.so\.0\]", "library soname libkeepwarm.so.0")
+    mod = dest + L + "/keepwarm/keepwarm-sync.so"
+    if os.path.isfile(mod):
+        elf_checks(mod, "keepwarm/keepwarm-sync.so", exe=False)
+        _, syms, _ = run(["nm", "-D", "--defined-only", mod])
+        is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
+            ["kw_sync_run@@KEEPWARM_SYNC_MODULE"], "the sync module exports kw_sync_run only")
+    mod = dest + L + "/keepwarm/keepwarm-keyring.so"
+    if os.path.isfile(mod):
+        dyn = elf_checks(mod, "keepwarm/keepwarm-keyring.so", exe=False)
+        like(dyn, r"\(NEEDED\).*\[libsecret-1\.so", "the keyring module links libsecret")
+        _, syms, _ = run(["nm", "-D", "--defined-only", mod])
+        is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
+            ["kw_keyring_module@@KEEPWARM_KEYRING_MODULE"], "the keyring module exports kw_keyring_module only")
+    if os.path.isfile(exe):
+        _, dyn, _ = run(["readelf", "-d", exe])
+        ok(not re.search(r"NEEDED.*(libsecret|libgcrypt)", dyn),
+           "bin/keepwarm itself needs no libsecret or libgcrypt (its keyring module does)", dyn)
+    if os.path.isfile(lib):
+        _, ldd, _ = run(["readelf", "-d", lib])
+        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime)", ldd),
+           "libkeepwarm.so.0 itself needs no IMAP, TLS or MIME library (the sync module does)", ldd)
     if plugin and os.path.isfile(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so"):
         elf_checks(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so", "plugin keepwarm.so", exe=False)
     pc = dest + L + "/pkgconfig/keepwarm.pc"
@@ -190,7 +217,8 @@ def test_prefix():
     with open(src, "w") as f:
         f.write('#include <keepwarm.h>\n#include <stdio.h>\n#include <string.h>\n'
                 'int main(void) {\n'
-                '    printf("%s %s\\n", KW_VERSION, kw_status_to_string(KW_ERR_AUTH));\n'
+                '    printf("%s %s %s\\n", KW_VERSION, kw_status_to_string(KW_ERR_AUTH),\n'
+                '           kw_status_to_string(kw_sync_run(NULL, NULL, NULL, NULL)));\n'
                 '    return strcmp(kw_status_to_string(KW_OK), "ok") != 0;\n}\n')
     penv = dict(env, PKG_CONFIG_PATH=os.path.join(prefix, "lib", "pkgconfig"))
     rc, flags, err = run(["pkg-config", "--cflags", "--libs", "keepwarm"], env=penv)
@@ -200,7 +228,25 @@ def test_prefix():
                        + ["-Wl,-rpath," + os.path.join(prefix, "lib")], env=env)
     if ok(rc == 0, "a program compiles and links against the installed header and library", out, err):
         rc, out, err = run([binp], env=env)
-        is_((rc, out.strip()), (0, VERSION + " auth"), "and runs with the installed libkeepwarm.so.0", err)
+        # "usage" comes from the sync module (loaded from LIBDIR/keepwarm); a
+        # missing module would say "internal"
+        is_((rc, out.strip()), (0, VERSION + " auth usage"),
+            "and runs with the installed libkeepwarm.so.0, which finds its sync module", err)
+
+    # The installed command finds its keyring module in PREFIX/lib/keepwarm:
+    # without a Secret Service, setting up an account fails on the keyring
+    # itself, not on loading the module.
+    body = json.dumps({"id": 1, "cmd": "set-account", "host": "127.0.0.1", "user": "u", "password": "p"}).encode()
+    kenv = dict(env, HOME=root, XDG_CONFIG_HOME=os.path.join(root, "cfg"), XDG_STATE_HOME=os.path.join(root, "st"),
+                DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus")
+    r = subprocess.run([exe, "native-host"], input=struct.pack("=I", len(body)) + body, stdout=subprocess.PIPE,
+                       env=kenv, timeout=60)
+    ans = json.loads(r.stdout[4:]) if len(r.stdout) > 4 else {}
+    err = (ans.get("error") or {})
+    ok(err.get("code") == "keyring" and "keepwarm-keyring.so" not in err.get("message", ""),
+       "installed keepwarm loads its keyring module from PREFIX/lib/keepwarm", ans)
+    for d in ("cfg", "st"):
+        shutil.rmtree(os.path.join(root, d), ignore_errors=True)
 
     rc, out, cmd = make("uninstall", "PREFIX=" + prefix, "WITH_PLUGIN=no", host_dir)
     is_(rc, 0, "make uninstall PREFIX=<tmp>", " ".join(cmd), out[-4000:])

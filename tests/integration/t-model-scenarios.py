@@ -35,6 +35,20 @@ def overdue(as_of, *extra):
         return None
 
 
+def same_both_ways(as_of, when):
+    """The model from the aggregates the sync kept equals the model computed
+    from every message (--exact), today and as of a past day."""
+    for t, what in ((as_of, "as of today"), (as_of - 200 * DAY, "as of 200 days ago")):
+        outs = []
+        for extra in ([], ["--exact"]):
+            rc, out, err = kwtest.run_keepwarm(["overdue", "--as-of", iso(t), "--all", "--by", "person",
+                                                "--format=json"] + extra)
+            outs.append(out if rc == 0 else err)
+        kwtest.ok(outs[0] == outs[1] and outs[0].startswith("["),
+                  "%s, %s: kept aggregates and --exact print the same" % (when, what),
+                  outs[0][:1500], outs[1][:1500])
+
+
 def test():
     msgs, as_of = gen_scenarios.build()
     work = kwtest.tmpdir("kwscn-")
@@ -50,6 +64,7 @@ def test():
         rels = overdue(as_of, "--all")
         if rels is None:
             kwtest.bail_out("overdue --all failed")
+        same_both_ways(as_of, "after the first sync")
         everyone = {p for r in rels.values() for p in r["people"]}
 
         # -- every scenario's exact state --------------------------------
@@ -134,6 +149,7 @@ def test():
         rc, out, err = kwtest.run_keepwarm(kwtest.sync_args(dv, me=(gen_scenarios.ME,)),
                                            password=dv.password)
         kwtest.is_(rc, 0, "second sync exits 0", err)
+        same_both_ways(as_of, "after the second sync")
 
         default = overdue(as_of) or {}
         kwtest.ok("snooze.example" not in default, "snoozed: hidden until the date")

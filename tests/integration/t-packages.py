@@ -5,7 +5,8 @@ Builds the packages (`make deb`, into build/deb/), installs them with
 `apt-get install ./keepwarm_*.deb ./claws-mail-plugin-keepwarm_*.deb`, then
 checks the installed files only: `keepwarm --version`, a sync against a test
 Dovecot on 127.0.0.1 (tests/lib/kwtest.py) with /usr/bin/keepwarm, and Claws
-Mail loading the installed plugin by its bare name under Xvfb. Finally the
+Mail loading the installed plugin by its bare name under Xvfb, the installed
+native host answering in German, Thunderbird running the packaged add-on. Finally the
 packages are purged again.
 
 Skipped unless KW_TEST_PACKAGES=1, because building the packages takes
@@ -26,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, is_, like, main, skip,  # noqa: E402
+from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, default_db, is_, like, main, skip,  # noqa: E402
                     note, ok, remove_cleanup, run_keepwarm, skip_all, sync_args, tmpdir)
 from guitest import start_xvfb  # noqa: E402
 
@@ -193,6 +194,23 @@ def claws_loads_plugin(dv, plugin_dir):
     remove_cleanup(c2)
 
 
+# kw_words_state() in core/po/de.po
+GERMAN_STATES = {"overdue": "überfällig", "due-soon": "bald fällig", "awaiting-your-reply": "wartet auf Ihre Antwort",
+                 "awaiting-their-reply": "wartet auf deren Antwort", "ok": "in Kontakt"}
+
+
+def host_speaks_german():
+    """The installed native host (the add-on's side) finds the German
+    catalogue of the keepwarm package when the add-on asks in German."""
+    from kwhost import host_call
+    ok(os.path.isfile("/usr/share/locale/de/LC_MESSAGES/keepwarm.mo"), "the German catalogue is installed")
+    answers, rc, err = host_call([{"id": 1, "cmd": "overdue", "all": True, "lang": "de"}],
+                                 argv=["/usr/bin/keepwarm", "--db", default_db(), "native-host"])
+    items = answers[0].get("result", {}).get("items", []) if answers else []
+    ok(items and all(GERMAN_STATES.get(i["state"]) == i["state_text"] for i in items),
+       "the installed host words the states in German", [(i["state"], i["state_text"]) for i in items], answers)
+
+
 def thunderbird_has_addon():
     """The webext-keepwarm package: files in Debian's places, the host manifest
     names /usr/bin/keepwarm, setup-thunderbird knows, and a fresh Thunderbird
@@ -296,6 +314,7 @@ def run():
         rc, data, err = contacts_json(all_=True)
         emails = sorted(c.get("email") for c in (data or []))
         ok(rc == 0 and "jane@acme.example" in emails, "keepwarm contacts lists the synced correspondent", emails, err)
+        host_speaks_german()
 
         plugin_dir = subprocess.run(["pkg-config", "--variable=plugindir", "claws-mail"],
                                     stdout=subprocess.PIPE, text=True).stdout.strip()

@@ -17,7 +17,8 @@ VALGRIND = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=defi
             "--error-exitcode=99", "--num-callers=30"]
 # Unit tests of the plugin's view model and anything GTK are not core.
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
-              "test-sanitize", "test-relationship", "test-model", "test-host-frame"]
+              "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
+              "test-host-frame"]
 
 
 def run_vg(argv, env=None, stdin=None, timeout=600):
@@ -62,7 +63,9 @@ def test():
     for args in (["contacts", "--all", "--format=json"],
                  ["overdue", "--as-of", truth["now"], "--all", "--format=json"],
                  ["overdue", "--as-of", truth["now"]],
-                 ["export", "--format=csv"], ["export", "--format=vcard"]):
+                 ["overdue", "--as-of", truth["now"], "--exact", "--format=tsv"],
+                 ["export", "--format=csv"], ["export", "--format=vcard"],
+                 ["config", "default-cadence", "45"], ["config"]):
         rc, out, err = run_vg([kw, "--db", db] + args, env=env)
         is_(rc, 0, "keepwarm %s under valgrind: clean" % " ".join(args), err[-3000:])
     rc, out, err = run_vg([kw, "--db", db, "contacts", "--format=json"], env=env)

@@ -278,6 +278,13 @@ def check_popup(ctx, tb, total):
     show = json.loads(run_keepwarm(["show", rows[0], "--format=json"], db=ctx.db)[1])
     ok(details and details["timeline"] == len(show["timeline"]),
        "the details show %s's history (%s touches)" % (rows[0], details and details["timeline"]))
+    rel = host(ctx, "relationship", target=rows[0], lang=ctx.lang)["result"]["relationship"]
+    ok(details and rel["reason"] in details["text"],
+       "and the reason keepwarm gives, in the add-on's language with its dates: %s" % rel["reason"],
+       details and details["text"])
+    if ctx.lang == "de" and ctx.host_env.get("LC_ALL") == "de_DE.UTF-8":
+        ok(not re.search(r"\b(January|February|March|April|May|June|July|August|September|October|November"
+                         r"|December)\b", details["text"] if details else ""), "no English month in German")
     time.sleep(0.3)
     screenshot(ctx, "tb-space-%s.png" % ctx.lang)
     tb.m.js('const t = document.getElementById("tabmail"); t.closeTab(t.currentTabInfo); t.switchToTab(0); return 1;')
@@ -381,9 +388,15 @@ def run_thunderbird(ctx, lang):
     prefs["mail.identity.id1.fcc_folder_picker_mode"] = "1"
     if lang == "de":
         prefs["intl.locale.requested"] = "de"
+    # A German desktop: Thunderbird and the host it starts have de_DE.UTF-8
+    # (built into a LOCPATH when the system lacks it); the test asks the host
+    # in the same environment.
+    german = (kwtest.german_locale(ctx.work) or {}) if lang == "de" else {}
+    ctx.host_env = dict(ctx.env, **german)
     tb = tbtest.Thunderbird(ctx.work, lang, ctx.home, ctx.display, prefs, ctx.xpi, ctx.logins,
                             lang="de_DE.UTF-8" if lang == "de" else "C.UTF-8",
-                            env={"XDG_RUNTIME_DIR": ctx.env["XDG_RUNTIME_DIR"]})
+                            env=dict({"XDG_RUNTIME_DIR": ctx.env["XDG_RUNTIME_DIR"]},
+                                     **{k: v for k, v in german.items() if k == "LOCPATH"}))
     try:
         started = len(log_lines(ctx))
         tb.start()

@@ -50,8 +50,8 @@ static kw_rel_event_t *make_events(const ev_spec_t *spec, size_t *n_out)
 static void add_exchanges(GArray *a, double start, double every, int count, int person)
 {
     for (int k = 0; k < count; k++) {
-        kw_rel_event_t in = { AT(start + k * every + 10.0 / 24), KW_DIR_IN, 0, 1, person };
-        kw_rel_event_t out = { AT(start + k * every + 14.0 / 24), KW_DIR_OUT, 0, 1, person };
+        kw_rel_event_t in = { AT(start + k * every + 10.0 / 24), KW_DIR_IN, 0, 1, person, KW_SOURCE_MAIL, NULL };
+        kw_rel_event_t out = { AT(start + k * every + 14.0 / 24), KW_DIR_OUT, 0, 1, person, KW_SOURCE_MAIL, NULL };
         g_array_append_val(a, in);
         g_array_append_val(a, out);
     }
@@ -82,20 +82,20 @@ static void test_event_counts(void)
         int counts;
     } cases[] = {
         /* a plain personal mail is a touch */
-        { "plain inbound", { T0, KW_DIR_IN, 0, 1, 0 }, 1 },
-        { "plain outbound", { T0, KW_DIR_OUT, 0, 3, 0 }, 1 },
+        { "plain inbound", { T0, KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL }, 1 },
+        { "plain outbound", { T0, KW_DIR_OUT, 0, 3, 0, KW_SOURCE_MAIL, NULL }, 1 },
         /* list, bulk, auto-submitted, out-of-office and bounces are noise */
-        { "list", { T0, KW_DIR_IN, KW_MSG_LIST, 1, 0 }, 0 },
-        { "bulk", { T0, KW_DIR_IN, KW_MSG_BULK, 1, 0 }, 0 },
-        { "auto-submitted", { T0, KW_DIR_IN, KW_MSG_AUTO, 1, 0 }, 0 },
-        { "out-of-office", { T0, KW_DIR_IN, KW_MSG_AUTOREPLY, 1, 0 }, 0 },
-        { "bounce", { T0, KW_DIR_IN, KW_MSG_BOUNCE, 1, 0 }, 0 },
+        { "list", { T0, KW_DIR_IN, KW_MSG_LIST, 1, 0, KW_SOURCE_MAIL, NULL }, 0 },
+        { "bulk", { T0, KW_DIR_IN, KW_MSG_BULK, 1, 0, KW_SOURCE_MAIL, NULL }, 0 },
+        { "auto-submitted", { T0, KW_DIR_IN, KW_MSG_AUTO, 1, 0, KW_SOURCE_MAIL, NULL }, 0 },
+        { "out-of-office", { T0, KW_DIR_IN, KW_MSG_AUTOREPLY, 1, 0, KW_SOURCE_MAIL, NULL }, 0 },
+        { "bounce", { T0, KW_DIR_IN, KW_MSG_BOUNCE, 1, 0, KW_SOURCE_MAIL, NULL }, 0 },
         /* flags that only describe parsing quality do not make noise */
-        { "date fallback", { T0, KW_DIR_IN, KW_MSG_DATE_FALLBACK, 1, 0 }, 1 },
+        { "date fallback", { T0, KW_DIR_IN, KW_MSG_DATE_FALLBACK, 1, 0, KW_SOURCE_MAIL, NULL }, 1 },
         /* exactly 20 recipients is still a personal mail; 21 is a broadcast */
-        { "20 recipients", { T0, KW_DIR_OUT, 0, 20, 0 }, 1 },
-        { "21 recipients (broadcast)", { T0, KW_DIR_OUT, 0, 21, 0 }, 0 },
-        { "inbound broadcast", { T0, KW_DIR_IN, 0, 300, 0 }, 0 },
+        { "20 recipients", { T0, KW_DIR_OUT, 0, 20, 0, KW_SOURCE_MAIL, NULL }, 1 },
+        { "21 recipients (broadcast)", { T0, KW_DIR_OUT, 0, 21, 0, KW_SOURCE_MAIL, NULL }, 0 },
+        { "inbound broadcast", { T0, KW_DIR_IN, 0, 300, 0, KW_SOURCE_MAIL, NULL }, 0 },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_test_message("case: %s", cases[i].what);
@@ -244,7 +244,7 @@ static void test_state_boundaries(void)
     static const struct {
         const char *what;
         double      as_of;        /* days after T0 */
-        kw_unanswered_t unanswered;
+        kw_waiting_t unanswered;
         double      unanswered_at;
         int         ignored;
         double      snoozed;      /* days, 0 none */
@@ -259,29 +259,29 @@ static void test_state_boundaries(void)
         /* one second beyond cadence + grace: overdue */
         { "overdue", 37 + 1.0 / 86400, 0, 0, 0, 0, KW_STATE_OVERDUE },
         /* they wrote two days ago: give it time, and they are alive: ok */
-        { "they wrote 2 days ago", 30, KW_UNANSWERED_THEM, 28, 0, 0, KW_STATE_OK },
+        { "they wrote 2 days ago", 30, KW_WAITING_ON_YOU, 28, 0, 0, KW_STATE_OK },
         /* three days without your answer: awaiting your reply */
-        { "they wrote 3 days ago", 31, KW_UNANSWERED_THEM, 28, 0, 0,
+        { "they wrote 3 days ago", 31, KW_WAITING_ON_YOU, 28, 0, 0,
           KW_STATE_AWAITING_YOUR_REPLY },
         /* awaiting your reply wins over overdue while fresh enough */
-        { "unanswered 40 days", 80, KW_UNANSWERED_THEM, 40, 0, 0, KW_STATE_AWAITING_YOUR_REPLY },
+        { "unanswered 40 days", 80, KW_WAITING_ON_YOU, 40, 0, 0, KW_STATE_AWAITING_YOUR_REPLY },
         /* stale after 45 days (max(45, 30+7)): the cadence decides */
-        { "unanswered 46 days", 100, KW_UNANSWERED_THEM, 54, 0, 0, KW_STATE_OVERDUE },
+        { "unanswered 46 days", 100, KW_WAITING_ON_YOU, 54, 0, 0, KW_STATE_OVERDUE },
         /* you wrote 7 days ago (their reply time 7): not yet awaiting */
-        { "you wrote 7 days ago", 20, KW_UNANSWERED_YOU, 13, 0, 0, KW_STATE_OK },
-        { "you wrote 7 days + 1 s ago", 20 + 1.0 / 86400, KW_UNANSWERED_YOU, 13, 0, 0,
+        { "you wrote 7 days ago", 20, KW_WAITING_ON_THEM, 13, 0, 0, KW_STATE_OK },
+        { "you wrote 7 days + 1 s ago", 20 + 1.0 / 86400, KW_WAITING_ON_THEM, 13, 0, 0,
           KW_STATE_AWAITING_THEIR_REPLY },
         /* your unanswered follow-up does not reset the clock: overdue first,
          * awaiting their reply once their reply time has passed */
-        { "follow-up just sent", 60, KW_UNANSWERED_YOU, 59, 0, 0, KW_STATE_OVERDUE },
-        { "follow-up unanswered", 68, KW_UNANSWERED_YOU, 59, 0, 0,
+        { "follow-up just sent", 60, KW_WAITING_ON_THEM, 59, 0, 0, KW_STATE_OVERDUE },
+        { "follow-up unanswered", 68, KW_WAITING_ON_THEM, 59, 0, 0,
           KW_STATE_AWAITING_THEIR_REPLY },
         /* snoozed until tomorrow hides even an overdue relationship */
         { "snoozed", 100, 0, 0, 0, 101, KW_STATE_SNOOZED },
         /* the snooze ends exactly at its time */
         { "snooze over", 100, 0, 0, 0, 100, KW_STATE_OVERDUE },
         /* ignored beats everything */
-        { "ignored", 31, KW_UNANSWERED_THEM, 28, 1, 200, KW_STATE_IGNORED },
+        { "ignored", 31, KW_WAITING_ON_YOU, 28, 1, 200, KW_STATE_IGNORED },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         kw_rel_summary_t s;
@@ -310,33 +310,33 @@ static void test_unanswered_detection(void)
 
     /* monthly customer; then they write on day 300 and you never answer */
     add_exchanges(a, 0, 30, 10, 0);
-    e = (kw_rel_event_t){ AT(300), KW_DIR_IN, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(300), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
     analyze_array(a, 307, NULL, &sum);
-    g_assert_cmpint(sum.unanswered, ==, KW_UNANSWERED_THEM);
+    g_assert_cmpint(sum.unanswered, ==, KW_WAITING_ON_YOU);
     g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
 
     /* their mail that answers yours is not "awaiting your reply": they had
      * the last word in a finished exchange */
     g_array_set_size(a, 0);
     add_exchanges(a, 0, 30, 10, 0);
-    e = (kw_rel_event_t){ AT(295), KW_DIR_OUT, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(295), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
-    e = (kw_rel_event_t){ AT(298), KW_DIR_IN, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(298), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
     analyze_array(a, 305, NULL, &sum);
-    g_assert_cmpint(sum.unanswered, ==, KW_UNANSWERED_NONE);
+    g_assert_cmpint(sum.unanswered, ==, KW_WAITING_NONE);
     g_assert_cmpint(sum.state, ==, KW_STATE_OK);
 
     /* a proposal sent a month ago, only an out-of-office came back */
     g_array_set_size(a, 0);
     add_exchanges(a, 0, 30, 10, 0);
-    e = (kw_rel_event_t){ AT(290), KW_DIR_OUT, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(290), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
-    e = (kw_rel_event_t){ AT(290.01), KW_DIR_IN, KW_MSG_AUTOREPLY | KW_MSG_AUTO, 1, 0 };
+    e = (kw_rel_event_t){ AT(290.01), KW_DIR_IN, KW_MSG_AUTOREPLY | KW_MSG_AUTO, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
     analyze_array(a, 320, NULL, &sum);
-    g_assert_cmpint(sum.unanswered, ==, KW_UNANSWERED_YOU);
+    g_assert_cmpint(sum.unanswered, ==, KW_WAITING_ON_THEM);
     g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_THEIR_REPLY);
     g_assert_cmpint(sum.exchanges, ==, 10); /* the auto-reply made no exchange */
 
@@ -344,12 +344,12 @@ static void test_unanswered_detection(void)
      * after 3 days (the floor) without an answer you are awaiting theirs */
     g_array_set_size(a, 0);
     for (int k = 0; k < 10; k++) {
-        kw_rel_event_t o = { AT(k * 30 + 0.40), KW_DIR_OUT, 0, 1, 0 };
-        kw_rel_event_t in = { AT(k * 30 + 0.45), KW_DIR_IN, 0, 1, 0 };
+        kw_rel_event_t o = { AT(k * 30 + 0.40), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+        kw_rel_event_t in = { AT(k * 30 + 0.45), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
         g_array_append_val(a, o);
         g_array_append_val(a, in);
     }
-    e = (kw_rel_event_t){ AT(300), KW_DIR_OUT, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(300), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
     analyze_array(a, 303.5, NULL, &sum);
     g_assert_cmpint(sum.their_reply_days, ==, KW_REL_THEIR_REPLY_MIN_DAYS);
@@ -393,8 +393,8 @@ static void test_noise_not_touches(void)
      * out-of-office replies: nothing resets the clock */
     add_exchanges(a, 0, 30, 5, 0);
     for (int k = 0; k < 6; k++) {
-        kw_rel_event_t b = { AT(150 + k * 20), KW_DIR_OUT, 0, 80, 0 };
-        kw_rel_event_t ooo = { AT(150 + k * 20 + 0.01), KW_DIR_IN, KW_MSG_AUTOREPLY, 1, 0 };
+        kw_rel_event_t b = { AT(150 + k * 20), KW_DIR_OUT, 0, 80, 0, KW_SOURCE_MAIL, NULL };
+        kw_rel_event_t ooo = { AT(150 + k * 20 + 0.01), KW_DIR_IN, KW_MSG_AUTOREPLY, 1, 0, KW_SOURCE_MAIL, NULL };
         g_array_append_val(a, b);
         g_array_append_val(a, ooo);
     }
@@ -432,7 +432,7 @@ static void test_ranking(void)
     /* the same deep relationship, but they wrote 5 days ago and wait for you:
      * ranks above the 2x overdue one */
     add_exchanges(waiting, 0, 30, 37, 0);
-    e = (kw_rel_event_t){ AT(36 * 30 + 55), KW_DIR_IN, 0, 1, 0 };
+    e = (kw_rel_event_t){ AT(36 * 30 + 55), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
     g_array_append_val(waiting, e);
     analyze_array(waiting, 36 * 30 + 60, NULL, &sw);
     g_assert_cmpint(sw.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
@@ -454,82 +454,29 @@ static void test_ranking(void)
     g_array_free(waiting, TRUE);
 }
 
-static void test_reason(void)
+/* The history part is what the store keeps: analysing all events equals
+ * judging the history again for any later as_of, with any settings. */
+static void test_history_then_judge(void)
 {
-    static const char *const names[] = { "Jane Doe", "Bob Roe" };
     GArray *a = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
-    kw_rel_summary_t sum;
-    kw_rel_settings_t set = { 0 };
+    kw_rel_settings_t sets[] = { { 0 }, { .user_cadence_days = 14 }, { .default_cadence_days = 90 },
+                                 { .snoozed_until = AT(500), .ignored = 0 }, { .ignored = 1 } };
     kw_rel_event_t e;
-    char *r;
-    /* 2024-03-03 = T0 + 62 days; 14 exchanges every 21 days ending there */
-    double last = 62;
-
-    add_exchanges(a, last - 13 * 21, 21, 14, 0);
-    analyze_array(a, last + 14.0 / 24 + 93, NULL, &sum);
-    r = kw_rel_reason(&sum, AT(last + 14.0 / 24 + 93), names, 2);
-    /* the example sentence of the spec, exactly */
-    g_assert_cmpstr(r, ==, "Last exchange 93 days ago (Mar 3, with Jane Doe); you usually talk "
-                           "every 3 weeks; 14 exchanges since 2023.");
-    g_free(r);
-
-    /* awaiting your reply names who wrote and when */
-    e = (kw_rel_event_t){ AT(last + 10), KW_DIR_IN, 0, 1, 1 };
+    add_exchanges(a, 0, 21, 14, 0);
+    e = (kw_rel_event_t){ AT(300), KW_DIR_IN, 0, 1, 1, KW_SOURCE_MAIL, NULL };
     g_array_append_val(a, e);
-    analyze_array(a, last + 15, NULL, &sum);
-    r = kw_rel_reason(&sum, AT(last + 15), names, 2);
-    g_assert_cmpstr(r, ==, "Bob Roe wrote 5 days ago (Mar 13) and has no answer yet; last exchange "
-                           "14 days ago (Mar 3, with Jane Doe); you usually talk every 3 weeks; "
-                           "14 exchanges since 2023.");
-    g_free(r);
-
-    /* thin history, user cadence, snoozed, unknown name */
-    g_array_set_size(a, 0);
-    add_exchanges(a, 0, 30, 1, 5);
-    analyze_array(a, 20, NULL, &sum);
-    r = kw_rel_reason(&sum, AT(20), names, 2);
-    g_assert_cmpstr(r, ==, "Last exchange 19 days ago (Jan 1, with them); too little history for "
-                           "a rhythm, so every 2 months by default; 1 exchange since 2024.");
-    g_free(r);
-    set.user_cadence_days = 14;
-    set.snoozed_until = AT(40);
-    analyze_array(a, 20, &set, &sum);
-    r = kw_rel_reason(&sum, AT(20), names, 2);
-    g_assert_cmpstr(r, ==, "Snoozed until Feb 10; last exchange 19 days ago (Jan 1, with them); "
-                           "you chose to talk every 2 weeks; 1 exchange since 2024.");
-    g_free(r);
-
-    /* a prospect: you wrote, they never did */
-    g_array_set_size(a, 0);
-    e = (kw_rel_event_t){ AT(1), KW_DIR_OUT, 0, 1, 0 };
-    g_array_append_val(a, e);
-    analyze_array(a, 2, NULL, &sum);
-    r = kw_rel_reason(&sum, AT(2), names, 2);
-    g_assert_true(g_str_has_prefix(r, "They never replied"));
-    g_free(r);
-    g_array_free(a, TRUE);
-}
-
-static void test_cadence_phrase(void)
-{
-    static const struct {
-        int days;
-        const char *phrase;
-    } cases[] = {
-        { 7, "every week" },      /* the floor */
-        { 10, "every 10 days" },  /* under two weeks: days are clearer */
-        { 14, "every 2 weeks" },
-        { 21, "every 3 weeks" },
-        { 30, "every month" },
-        { 60, "every 2 months" }, /* the default */
-        { 91, "every 3 months" }, /* quarterly */
-        { 365, "every year" },    /* the ceiling */
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        char *p = kw_rel_cadence_phrase(cases[i].days);
-        g_assert_cmpstr(p, ==, cases[i].phrase);
-        g_free(p);
+    g_array_sort(a, cmp_ev);
+    for (size_t k = 0; k < G_N_ELEMENTS(sets); k++) {
+        for (double day = 301; day < 700; day += 37) {
+            kw_rel_summary_t whole, kept;
+            kw_rel_analyze((const kw_rel_event_t *) (void *) a->data, a->len, AT(day), &sets[k], &whole);
+            /* kept: the history as of "forever", judged as of `day` */
+            kw_rel_history((const kw_rel_event_t *) (void *) a->data, a->len, INT64_MAX, &kept);
+            kw_rel_judge(&kept, &sets[k], AT(day));
+            g_assert_cmpmem(&whole, sizeof whole, &kept, sizeof kept);
+        }
     }
+    g_array_free(a, TRUE);
 }
 
 static void test_state_names(void)
@@ -540,6 +487,14 @@ static void test_state_names(void)
         g_assert_cmpint(back, ==, s);
     }
     g_assert_cmpint(kw_state_from_string("cold", NULL), ==, KW_ERR_USAGE);
+    /* the status names parse back too (a progress event's "status") */
+    for (int st = 0; st < KW_STATUS_LAST; st++) {
+        kw_status_t back = KW_STATUS_LAST;
+        g_assert_cmpint(kw_status_from_string(kw_status_to_string((kw_status_t) st), &back), ==, KW_OK);
+        g_assert_cmpint(back, ==, st);
+    }
+    g_assert_cmpint(kw_status_from_string("unknown", NULL), ==, KW_ERR_USAGE);
+    g_assert_cmpint(kw_status_from_string(NULL, NULL), ==, KW_ERR_USAGE);
     g_assert_cmpstr(kw_state_to_string(KW_STATE_AWAITING_YOUR_REPLY), ==, "awaiting-your-reply");
 }
 
@@ -555,8 +510,7 @@ int main(int argc, char **argv)
     g_test_add_func("/relationship/org-rollup", test_org_rollup);
     g_test_add_func("/relationship/noise-not-touches", test_noise_not_touches);
     g_test_add_func("/relationship/ranking", test_ranking);
-    g_test_add_func("/relationship/reason", test_reason);
-    g_test_add_func("/relationship/cadence-phrase", test_cadence_phrase);
+    g_test_add_func("/relationship/history-then-judge", test_history_then_judge);
     g_test_add_func("/relationship/state-names", test_state_names);
     return g_test_run();
 }

@@ -1,0 +1,20 @@
+/* model.h — internal: what the rest of the library needs from model.c. */
+#ifndef KW_MODEL_H
+#define KW_MODEL_H
+
+#include "keepwarm.h"
+
+/* Bring the kept aggregates up to date: recompute the contacts marked in
+ * agg_dirty and their organisations (or everything, when the aggregates are
+ * not valid), in one BEGIN IMMEDIATE transaction. Cheap when nothing is
+ * marked (one query). Called by kw_store_close() on read-write stores.
+ * Returns KW_OK, KW_ERR_USAGE (read-only), KW_ERR_STORE. */
+kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error);
+
+/* The settings key of a target (what kw_model_resolve() gives, for the
+ * actions): (transfer full, g_free) in *key_out. Loads what resolution needs
+ * (the contacts), not the whole model. Same statuses as kw_model_resolve(). */
+kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **key_out,
+                                 kw_target_kind_t *kind_out, char **error);
+
+#endif

@@ -1,0 +1,420 @@
+/* kw_words.c — facts into words (see kw_words.h). Every user-visible
+ * string here goes through the "keepwarm" text domain explicitly, so that
+ * it is translated inside programs whose own domain is another (Claws). */
+#define GETTEXT_PACKAGE KW_TEXT_DOMAIN
+#include <glib/gi18n-lib.h>
+#include <libintl.h>
+#include <string.h>
+#include <time.h>
+
+#include "words/kw_words.h"
+
+#define DAY ((int64_t) 86400)
+/* Plural forms in our domain (plain ngettext would use the program's). */
+#define NG_(s, p, n) g_dngettext(GETTEXT_PACKAGE, (s), (p), (gulong) (n))
+
+/* Translations of the fixed strings, remembered per msgid (the address of a
+ * literal): gettext reads the environment on every call, and a 400-row
+ * table asks for a few thousand. Emptied by kw_words_bind(). */
+G_LOCK_DEFINE_STATIC(translations);
+static GHashTable *translations;
+
+static const char *tr(const char *msgid, const char *(*lookup)(const char *)) G_GNUC_FORMAT(1);
+
+static const char *tr(const char *msgid, const char *(*lookup)(const char *))
+{
+    const char *t;
+    G_LOCK(translations);
+    if (!translations)
+        translations = g_hash_table_new(g_direct_hash, g_direct_equal);
+    t = g_hash_table_lookup(translations, msgid);
+    if (!t) {
+        t = lookup(msgid);
+        g_hash_table_insert(translations, (gpointer) msgid, (gpointer) t);
+    }
+    G_UNLOCK(translations);
+    return t;
+}
+
+static const char *lookup_plain(const char *msgid)
+{
+    return g_dgettext(GETTEXT_PACKAGE, msgid);
+}
+
+/* msgctxt "\004" msgid, as gettext stores a string with a context */
+static const char *lookup_context(const char *ctxt_id)
+{
+    return g_dpgettext(GETTEXT_PACKAGE, ctxt_id, strchr(ctxt_id, '\004') - ctxt_id + 1);
+}
+
+#undef _
+#undef C_
+#define _(s) tr((s), lookup_plain)
+#define C_(c, s) tr(c "\004" s, lookup_context)
+
+void kw_words_bind(const char *const *dirs)
+{
+    const char *chosen = NULL;
+
+    G_LOCK(translations);
+    if (translations)
+        g_hash_table_remove_all(translations);
+    G_UNLOCK(translations);
+    for (const char *const *d = dirs; d && *d; d++) {
+        char *mo = g_build_filename(*d, "de", "LC_MESSAGES", KW_TEXT_DOMAIN ".mo", NULL);
+        int found = g_file_test(mo, G_FILE_TEST_EXISTS);
+        g_free(mo);
+        chosen = *d;
+        if (found)
+            break;
+    }
+    if (chosen)
+        bindtextdomain(KW_TEXT_DOMAIN, chosen);
+    bind_textdomain_codeset(KW_TEXT_DOMAIN, "UTF-8");
+}
+
+static int round_pos(double x)
+{
+    return (int) (x + 0.5);
+}
+
+char *kw_words_cadence(int days)
+{
+    int n;
+
+    if (days <= 0)
+        days = KW_DEFAULT_CADENCE_DAYS;
+    if (days == 1)
+        return g_strdup(_("every day"));
+    if (days == 7)
+        return g_strdup(_("every week"));
+    if (days < 13)
+        return g_strdup_printf(NG_("every %d day", "every %d days", days), days);
+    if (days < 63) {
+        /* a whole month or two when within 10%, else weeks */
+        for (int months = 1; months <= 2; months++) {
+            int diff = days - 30 * months;
+            if (diff < 0)
+                diff = -diff;
+            if (diff * 10 <= 30 * months)
+                return months == 1 ? g_strdup(_("every month"))
+                                   : g_strdup_printf(NG_("every %d month", "every %d months", 2), 2);
+        }
+        n = round_pos(days / 7.0);
+        return g_strdup_printf(NG_("every %d week", "every %d weeks", n), n);
+    }
+    if (days < 335) {
+        n = round_pos(days / 30.44);
+        return g_strdup_printf(NG_("every %d month", "every %d months", n), n);
+    }
+    n = round_pos(days / 365.25);
+    if (n <= 1)
+        return g_strdup(_("every year"));
+    return g_strdup_printf(NG_("every %d year", "every %d years", n), n);
+}
+
+const char *kw_words_cadence_source(kw_cadence_source_t source)
+{
+    switch (source) {
+    case KW_CADENCE_LEARNED: return _("learned");
+    case KW_CADENCE_USER:    return _("your setting");
+    default:                 return _("default");
+    }
+}
+
+const char *kw_words_state(kw_state_t state)
+{
+    switch (state) {
+    case KW_STATE_OVERDUE:              return _("overdue");
+    case KW_STATE_DUE_SOON:             return _("due soon");
+    case KW_STATE_AWAITING_YOUR_REPLY:  return _("awaiting your reply");
+    case KW_STATE_AWAITING_THEIR_REPLY: return _("awaiting their reply");
+    case KW_STATE_OK:                   return _("in touch");
+    case KW_STATE_SNOOZED:              return _("snoozed");
+    case KW_STATE_IGNORED:              return _("ignored");
+    default:                            return "?";
+    }
+}
+
+const char *kw_words_kind(kw_target_kind_t kind)
+{
+    return kind == KW_TARGET_ORG ? _("organisation") : _("person");
+}
+
+char *kw_words_days(int days)
+{
+    if (days <= 0)
+        return g_strdup(_("today"));
+    return g_strdup_printf(NG_("%d day", "%d days", days), days);
+}
+
+/* Whole calendar-free days from t to as_of (negative: in the future). */
+static int64_t days_between(int64_t t, int64_t as_of)
+{
+    if (as_of >= t)
+        return (as_of - t) / DAY;
+    return -((t - as_of + DAY - 1) / DAY);
+}
+
+char *kw_words_ago(int64_t t, int64_t as_of)
+{
+    int64_t d;
+
+    if (t == 0)
+        return g_strdup(_("never"));
+    d = days_between(t, as_of);
+    if (d == 0)
+        return g_strdup(_("today"));
+    if (d == 1)
+        return g_strdup(_("yesterday"));
+    if (d == -1)
+        return g_strdup(_("tomorrow"));
+    if (d < 0)
+        return g_strdup_printf(NG_("in %d day", "in %d days", -d), (int) -d);
+    return g_strdup_printf(NG_("%d day ago", "%d days ago", d), (int) d);
+}
+
+static int year_of(int64_t t)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+    return gmtime_r(&tt, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
+char *kw_words_date(int64_t t, int64_t as_of)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+    const char *fmt;
+    char buf[128];
+    GDateTime *dt;
+    char *s;
+
+    if (t == 0)
+        return g_strdup(_("never"));
+    if (!gmtime_r(&tt, &tm))
+        return g_strdup("?");
+    /* TRANSLATORS: strftime() formats (GNU: %-d is the day without padding)
+     * of a day in the current year ("Mar 3") and in another ("Mar 3, 2023"). */
+    fmt = tm.tm_year + 1900 == year_of(as_of) ? C_("date", "%b %-d") : C_("date", "%b %-d, %Y");
+    /* strftime() speaks the locale's charset: use it directly when that is
+     * UTF-8 (or ASCII), else let GLib convert (a tenth of the speed) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* our catalogue's format */
+    if (g_get_charset(NULL) && strftime(buf, sizeof buf, fmt, &tm) > 0)
+        return g_strdup(buf);
+#pragma GCC diagnostic pop
+    dt = g_date_time_new_from_unix_utc(t);
+    s = dt ? g_date_time_format(dt, fmt) : NULL;
+    if (dt)
+        g_date_time_unref(dt);
+    return s ? s : g_strdup("?");
+}
+
+/* A person's name, else their address, else a word for someone unknown:
+ * as the subject of a sentence ("someone wrote") or not ("with them"). */
+static const char *name_of(const kw_person_ref_t *p, int subject)
+{
+    if (p->name && *p->name)
+        return p->name;
+    if (p->address && *p->address)
+        return p->address;
+    return subject ? C_("unknown person, subject", "someone") : C_("unknown person", "them");
+}
+
+/* Append one part of the sentence, "; " between parts. */
+static void part(GString *out, char *text)
+{
+    if (out->len)
+        g_string_append(out, _("; "));
+    g_string_append(out, text);
+    g_free(text);
+}
+
+char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
+{
+    GString *out = g_string_new(NULL);
+    int name_first = 0;
+    char *ago, *date, *cad;
+
+    if (r->state == KW_STATE_IGNORED) {
+        part(out, g_strdup(_("ignored")));
+    } else if (r->state == KW_STATE_SNOOZED) {
+        date = kw_words_date(r->snoozed_until, as_of);
+        part(out, g_strdup_printf(_("snoozed until %s"), date));
+        g_free(date);
+    } else if (r->state == KW_STATE_AWAITING_YOUR_REPLY) {
+        ago = kw_words_ago(r->waiting_since, as_of);
+        date = kw_words_date(r->waiting_since, as_of);
+        /* TRANSLATORS: NAME wrote N DAYS AGO (DATE) and has no answer yet */
+        part(out, g_strdup_printf(_("%s wrote %s (%s) and has no answer yet"),
+                                  name_of(&r->waiting_person, 1), ago, date));
+        name_first = 1;
+        g_free(ago);
+        g_free(date);
+    } else if (r->state == KW_STATE_AWAITING_THEIR_REPLY) {
+        ago = kw_words_ago(r->waiting_since, as_of);
+        date = kw_words_date(r->waiting_since, as_of);
+        if (r->reply_samples >= 3)
+            /* TRANSLATORS: you wrote to NAME N DAYS AGO (DATE) ... within N days */
+            part(out, g_strdup_printf(NG_("you wrote to %s %s (%s) with no reply yet "
+                                          "(you usually hear back within %d day)",
+                                          "you wrote to %s %s (%s) with no reply yet "
+                                          "(you usually hear back within %d days)",
+                                          r->their_reply_days),
+                                      name_of(&r->waiting_person, 0), ago, date,
+                                      r->their_reply_days));
+        else
+            part(out, g_strdup_printf(_("you wrote to %s %s (%s) with no reply yet"),
+                                      name_of(&r->waiting_person, 0), ago, date));
+        g_free(ago);
+        g_free(date);
+    }
+
+    if (r->last_exchange) {
+        ago = kw_words_ago(r->last_exchange, as_of);
+        date = kw_words_date(r->last_exchange, as_of);
+        /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
+        part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
+                                  name_of(&r->last_exchange_with, 0)));
+        g_free(ago);
+        g_free(date);
+    } else if (r->last_inbound && !(r->waiting == KW_WAITING_ON_YOU &&
+                                    days_between(r->waiting_since, as_of) ==
+                                        days_between(r->last_inbound, as_of))) {
+        ago = kw_words_ago(r->last_inbound, as_of);
+        part(out, g_strdup_printf(_("no two-way exchange yet, they last wrote %s"), ago));
+        g_free(ago);
+    } else if (r->last_inbound) {
+        /* "X wrote 4 days ago and has no answer yet" said when they wrote */
+        part(out, g_strdup(_("no two-way exchange yet")));
+    } else {
+        part(out, g_strdup(_("they never replied (a prospect, not a customer)")));
+    }
+
+    cad = kw_words_cadence(r->cadence_days);
+    switch (r->cadence_source) {
+    case KW_CADENCE_USER:
+        part(out, g_strdup_printf(_("you chose to talk %s"), cad));
+        break;
+    case KW_CADENCE_LEARNED:
+        part(out, g_strdup_printf(_("you usually talk %s"), cad));
+        break;
+    default:
+        part(out, g_strdup_printf(_("too little history for a rhythm, so %s by default"), cad));
+        break;
+    }
+    g_free(cad);
+
+    if (r->exchanges > 0)
+        part(out, g_strdup_printf(NG_("%d exchange since %d", "%d exchanges since %d",
+                                      r->exchanges),
+                                  r->exchanges, year_of(r->first_exchange)));
+    g_string_append(out, _("."));
+
+    /* A sentence starts with a capital, unless it starts with a name. */
+    if (!name_first && out->len) {
+        gunichar c = g_utf8_get_char(out->str);
+        char buf[8];
+        gint n = g_unichar_to_utf8(g_unichar_totitle(c), buf);
+        const char *rest = g_utf8_next_char(out->str);
+        char *tail = g_strdup(rest);
+        g_string_truncate(out, 0);
+        g_string_append_len(out, buf, n);
+        g_string_append(out, tail);
+        g_free(tail);
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
+{
+    const char *title;
+    char *text = NULL, *d, *cad;
+    int days;
+
+    if (!rel || rel->state == KW_STATE_IGNORED || rel->state == KW_STATE_SNOOZED)
+        return NULL;
+    title = rel->display_name && *rel->display_name ? rel->display_name : rel->key;
+    if (rel->state == KW_STATE_AWAITING_YOUR_REPLY || rel->state == KW_STATE_AWAITING_THEIR_REPLY) {
+        int64_t since = rel->reason.waiting_since;
+        int yours = rel->state == KW_STATE_AWAITING_YOUR_REPLY;
+        days = since > 0 && as_of > since ? (int) ((as_of - since) / DAY) : 0;
+        if (days == 0)
+            return g_strdup_printf(yours ? _("%s — awaiting your reply since today")
+                                         : _("%s — awaiting their reply since today"),
+                                   title);
+        /* TRANSLATORS: NAME — awaiting your reply for N days */
+        return g_strdup_printf(yours ? NG_("%s — awaiting your reply for %d day",
+                                           "%s — awaiting your reply for %d days", days)
+                                     : NG_("%s — awaiting their reply for %d day",
+                                           "%s — awaiting their reply for %d days", days),
+                               title, days);
+    }
+    if (rel->last_touch <= 0)
+        return g_strdup_printf(_("%s — no two-way exchange yet"), title);
+    d = kw_words_ago(rel->last_touch, as_of);
+    cad = kw_words_cadence(rel->cadence_days);
+    /* TRANSLATORS: NAME — last exchange N DAYS AGO; you usually talk EVERY ... */
+    text = g_strdup_printf(_("%s — last exchange %s; you usually talk %s"), title, d, cad);
+    g_free(d);
+    g_free(cad);
+    return text;
+}
+
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel)
+{
+    if (!rel)
+        return KW_HINT_NONE;
+    switch (rel->state) {
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:             return KW_HINT_WRITE;
+    case KW_STATE_AWAITING_YOUR_REPLY:  return KW_HINT_REPLY;
+    case KW_STATE_AWAITING_THEIR_REPLY: return KW_HINT_SNOOZE_WEEK;
+    case KW_STATE_OK:                   return KW_HINT_DETAILS;
+    default:                            return KW_HINT_NONE;
+    }
+}
+
+const char *kw_words_hint_action_label(kw_hint_action_t action)
+{
+    switch (action) {
+    case KW_HINT_WRITE:       return _("Write…");
+    case KW_HINT_REPLY:       return _("Reply");
+    case KW_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
+    case KW_HINT_DETAILS:     return _("Details…");
+    default:                  return NULL;
+    }
+}
+
+char *kw_words_people(char *const *people, int max)
+{
+    GString *out = g_string_new(NULL);
+    int n = 0;
+
+    if (max <= 0)
+        max = 2;
+    for (; people && people[n]; n++) {
+        if (n >= max)
+            continue;
+        if (out->len)
+            g_string_append(out, ", ");
+        g_string_append(out, people[n]);
+    }
+    if (n > max) {
+        char *more = g_strdup_printf(NG_("+%d more", "+%d more", n - max), n - max);
+        g_string_append_printf(out, " %s", more);
+        g_free(more);
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *kw_words_who(const kw_relationship_t *rel)
+{
+    const char *name = rel->display_name;
+    if (!name || !*name || strcmp(name, rel->key) == 0)
+        return g_strdup(rel->key);
+    if (rel->kind == KW_TARGET_PERSON)
+        return g_strdup_printf("%s <%s>", name, rel->key);
+    return g_strdup_printf("%s (%s)", name, rel->key);
+}

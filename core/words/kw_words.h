@@ -1,0 +1,96 @@
+/* kw_words.h — the one place where keepwarm's facts become words.
+ *
+ * libkeepwarm returns facts (states, days, cadences, people, dates; see
+ * kw_reason_t); this module, linked by the `keepwarm` command and the Claws
+ * plugin as a static archive (it is not part of the library), turns them
+ * into text through gettext, text domain "keepwarm" (kw_words_bind()).
+ * With LANG=C the words are English and stable (golden-file tests).
+ *
+ * Dates are calendar days in UTC (mail times are UTC seconds), formatted
+ * with the month names of the user's LC_TIME. Every returned string is
+ * (transfer full, g_free) unless marked (transfer none). Names that came
+ * from mail are passed through as they are: sanitise before printing
+ * (kw_sanitize_for_display) — the table and panel code does.
+ * Threads: any thread, once kw_words_bind() has run.
+ */
+#ifndef KW_WORDS_H
+#define KW_WORDS_H
+
+#include <stdint.h>
+#include "keepwarm.h"
+
+#define KW_TEXT_DOMAIN "keepwarm"
+
+/* Bind the "keepwarm" text domain to the first directory of `dirs`
+ * (NULL-terminated, NULL entries skipped) that holds a catalogue, else to
+ * the last one given; UTF-8 output. Call once, after setlocale(). With
+ * `dirs` NULL the binding stays: call that after changing the language
+ * (LANGUAGE, LC_MESSAGES) so that translations remembered for the old one
+ * are forgotten. */
+void kw_words_bind(const char *const *dirs);
+
+/* "every day", "every 10 days", "every week", "every 3 weeks", "every month",
+ * "every 3 months", "every year", "every 2 years": rounded to what people
+ * say (never "every 101 days"); days <= 0 gives the phrase for the built-in
+ * default. */
+char *kw_words_cadence(int days);
+
+/* Where a cadence comes from: "learned", "your setting", "default"
+ * (transfer none). */
+const char *kw_words_cadence_source(kw_cadence_source_t source);
+
+/* "overdue", "due soon", "awaiting your reply", "awaiting their reply",
+ * "in touch", "snoozed", "ignored" (transfer none). */
+const char *kw_words_state(kw_state_t state);
+
+/* "today", "1 day", "93 days": how long (never negative). */
+char *kw_words_days(int days);
+
+/* "today", "yesterday", "93 days ago", "tomorrow", "in 5 days" for time t
+ * seen from as_of (whole days); t == 0 gives "never". */
+char *kw_words_ago(int64_t t, int64_t as_of);
+
+/* "Mar 3", or "Mar 3, 2023" outside the year of as_of; t == 0 gives "never". */
+char *kw_words_date(int64_t t, int64_t as_of);
+
+/* The one plain sentence for a reason, e.g. "Last exchange 93 days ago
+ * (Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 exchanges since
+ * 2023." */
+char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
+
+/* The hint shown above a message from the relationship: "ACME — last
+ * exchange 93 days ago; you usually talk every 3 weeks", "ACME — awaiting
+ * your reply for 6 days", ...; NULL when nothing should be shown (ignored,
+ * snoozed, NULL). */
+char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of);
+
+/* The one action a hint offers, the same in every mail client: write to an
+ * overdue or due-soon relationship, reply when they wait for you, snooze a
+ * week when you wait for them, details when all is well; nothing for
+ * snoozed, ignored or NULL. */
+typedef enum {
+    KW_HINT_NONE = 0,
+    KW_HINT_WRITE,       /* compose to the main person */
+    KW_HINT_REPLY,       /* reply to the displayed message */
+    KW_HINT_SNOOZE_WEEK,
+    KW_HINT_DETAILS
+} kw_hint_action_t;
+
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel);
+
+/* The action's button label: "Write…", "Reply", "Snooze 1 week",
+ * "Details…"; NULL for KW_HINT_NONE (transfer none). */
+const char *kw_words_hint_action_label(kw_hint_action_t action);
+
+/* "jane@acme.com, bob@acme.com +2 more": at most `max` (<= 0: 2) shown. */
+char *kw_words_people(char *const *people, int max);
+
+/* Who a relationship is, on one line: "Jane Doe <jane@acme.com>" for a
+ * person with a name, "ACME (acme.com)" for an organisation whose name
+ * differs from its key, else the key. */
+char *kw_words_who(const kw_relationship_t *rel);
+
+/* "organisation" or "person" (transfer none). */
+const char *kw_words_kind(kw_target_kind_t kind);
+
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The real Claws Mail under Xvfb in German (LC_ALL=de_DE.UTF-8): the plugin's
+panel rows and its hint bar speak German, from the one "keepwarm" catalogue
+through the wording module — the same words `keepwarm overdue` prints.
+Fixtures (mailbox, Xvfb, Claws config, the test hook) are those of
+t-claws-e2e.py; the German locale is built with localedef into a temporary
+LOCPATH where the system has none. Screenshot: claws-keepwarm-panel-de.png."""
+
+import importlib.util
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+
+PLUGIN_TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(PLUGIN_TESTS, "..", "lib"))
+from kwtest import *  # noqa: E402,F401,F403
+import kwtest  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("claws_e2e", os.path.join(PLUGIN_TESTS, "t-claws-e2e.py"))
+e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(e2e)
+
+
+def run():
+    build = os.path.abspath(kwtest.build_dir())
+    so = os.path.join(build, "plugin", "keepwarm.so")
+    kw = os.path.join(build, "keepwarm")
+    e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
+    if not os.path.exists(so) or not os.access(kw, os.X_OK):
+        skip_all("the plugin or the command is not built")
+    work = tmpdir("kwclaws-de-")
+    lang = kwtest.german_locale(work)
+    if lang is None:
+        skip_all("no de_DE.UTF-8 locale and no localedef")
+    artifacts = os.path.join(build, "test-artifacts")
+    os.makedirs(artifacts, exist_ok=True)
+    password = "CANARY-kw-" + secrets.token_hex(8)
+    now = int(time.time())
+
+    with Dovecot(password=password) as dv:
+        acme_uid, uid = None, 0
+        for folder, raw, when in e2e.seller_mailbox(now):
+            dv.append(folder, raw, date=when)
+            if folder == "INBOX":
+                uid += 1
+                if re.search(r"From: .*<jane@acme\.example>", raw):
+                    acme_uid = uid
+        xvfb, display = e2e.start_xvfb(work)
+        cfg = os.path.join(work, "cfg")
+        home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
+        for d in (home, run_dir, data):
+            os.makedirs(d, mode=0o700, exist_ok=True)
+        e2e.write_claws_config(cfg, dv, password, so)
+        dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
+        os.mkfifo(fifo, 0o600)
+        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
+                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
+                   DISPLAY=display, KEEPWARM_BIN=kw, KEEPWARM_PLUGIN_TEST_DUMP=dump,
+                   KEEPWARM_PLUGIN_TEST_CMD=fifo, KEEPWARM_PLUGIN_STARTUP_S="1",
+                   KEEPWARM_PLUGIN_COALESCE_S="2", GTK_THEME="Adwaita", **lang)
+        env.pop("LANGUAGE", None)
+        ui = e2e.Ui(dump, fifo, env, artifacts)
+        claws = e2e.Proc(["claws-mail", "--alternate-config-dir", cfg], env,
+                         os.path.join(work, "claws.out"))
+
+        def remote(*args):
+            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+
+        try:
+            s = ui.wait(lambda s: s["workers"]["finished"] >= 1 and not s["workers"]["running"], 90,
+                        "first sync")
+            ok(s is not None, "plugin loaded and the first background sync finished",
+               open(os.path.join(work, "claws.out"), errors="replace").read()[-2000:])
+            rows = {r["key"]: r for r in (s or {}).get("rows", [])}
+            note("panel rows: " + json.dumps(list(rows.values()), indent=1, ensure_ascii=False))
+            acme = rows.get("acme.example")
+            ok(acme is not None, "the panel lists ACME")
+            if acme:
+                like(acme["since"], r"^9[234] Tage$", "ACME: the days since, in German")
+                is_(acme["cadence"], "alle 3 Wochen", "ACME: the rhythm, in German")
+                like(acme["reason"], r"^Letzter Austausch vor 9[234] Tagen \(\d+\. \w+, mit Jane Doe\); "
+                     r"Sie haben üblicherweise alle 3 Wochen Kontakt; \d+ Austausche seit \d{4}\.$",
+                     "ACME: the reason, in German")
+                # the same words as the command's, for the same store
+                db = os.path.join(data, "keepwarm", "keepwarm.db")
+                r = subprocess.run([kw, "--db", db, "overdue", "--format=json"], env=env,
+                                   stdout=subprocess.PIPE, text=True)
+                cli = {c["key"]: c for c in json.loads(r.stdout or "[]")}
+                is_(acme["reason"], cli.get("acme.example", {}).get("reason"),
+                    "panel and `keepwarm overdue` word ACME's reason the same way")
+            if acme_uid:
+                remote("--select", "#imap/%s/INBOX/%d" % (e2e.ACCOUNT, acme_uid))
+                s = ui.wait(lambda s: s["hint"] and "Austausch" in s["hint"], 30, "hint")
+                like((s or {}).get("hint") or "", r"^Acme — letzter Austausch vor 9[234] Tagen; Sie haben "
+                     r"üblicherweise alle 3 Wochen Kontakt$", "the hint bar, in German")
+            time.sleep(0.5)
+            shot = ui.screenshot("claws-keepwarm-panel-de.png")
+            ok(shot is not None, "screenshot saved: %s" % shot)
+        finally:
+            remote("--exit")
+            end = time.monotonic() + 15
+            while claws.p.poll() is None and time.monotonic() < end:
+                time.sleep(0.1)
+            claws.kill()
+            xvfb.kill()
+
+
+if __name__ == "__main__":
+    main(run)
