@@ -85,10 +85,10 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
     gboolean remove = FALSE, print = FALSE;
     char *program = NULL;
     GOptionEntry entries[] = {
-        { "remove", 0, 0, G_OPTION_ARG_NONE, &remove, "Remove the manifest written before", NULL },
-        { "print", 0, 0, G_OPTION_ARG_NONE, &print, "Print the manifest instead of writing it", NULL },
+        { "remove", 0, 0, G_OPTION_ARG_NONE, &remove, N_("Remove the manifest written before"), NULL },
+        { "print", 0, 0, G_OPTION_ARG_NONE, &print, N_("Print the manifest instead of writing it"), NULL },
         { "program", 0, 0, G_OPTION_ARG_FILENAME, &program,
-          "The keepwarm the manifest names (default: this one; used by 'make install')", "PATH" },
+          N_("The keepwarm the manifest names (default: this one; used by 'make install')"), N_("PATH") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     char *exe = NULL, *path = NULL, *dir = NULL, *text = NULL, *old = NULL, *xpi = NULL;
@@ -97,34 +97,33 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
     int rc;
 
     rc = kw_cli_parse_options(cli, "setup-thunderbird", NULL,
-                              "Let the keepwarm add-on for Thunderbird use this keepwarm.",
-                              "Writes ~/.mozilla/native-messaging-hosts/" KW_TB_HOST_NAME
-                              ".json, which tells Thunderbird to start this\nprogram for the add-on "
-                              KW_TB_EXTENSION_ID
-                              ", and says how to add the add-on.\nThe add-on uses the same database and "
-                              "config file as the command.",
+                              _("Let the keepwarm add-on for Thunderbird use this keepwarm."),
+                              _("Writes ~/.mozilla/native-messaging-hosts/keepwarm.json, which tells "
+                                "Thunderbird to start this\nprogram for the add-on "
+                                "keepwarm@keepwarm.example.org, and says how to add the add-on.\n"
+                                "The add-on uses the same database and config file as the command."),
                               entries, &argc, &argv);
     if (rc)
         return rc;
     if (argc > 1 || (program && !g_path_is_absolute(program))) {
-        rc = argc > 1 ? kw_cli_usage_error("setup-thunderbird", "unexpected argument '%s'", argv[1])
-                      : kw_cli_usage_error("setup-thunderbird", "--program needs an absolute path");
+        rc = argc > 1 ? kw_cli_usage_error("setup-thunderbird", _("unexpected argument '%s'"), argv[1])
+                      : kw_cli_usage_error("setup-thunderbird", "%s", _("--program needs an absolute path"));
         g_free(program);
         return rc;
     }
     path = user_manifest_path();
     if (remove) {
         if (g_unlink(path) != 0 && errno != ENOENT) {
-            fprintf(stderr, "keepwarm: cannot remove %s: %s\n", path, g_strerror(errno));
+            fprintf(stderr, _("keepwarm: cannot remove %s: %s\n"), path, g_strerror(errno));
             rc = KW_EXIT_OTHER;
         } else {
-            printf("Removed %s (if it was there).\n", path);
+            printf(_("Removed %s (if it was there).\n"), path);
         }
         goto done;
     }
     exe = program ? g_strdup(program) : g_file_read_link("/proc/self/exe", &err);
     if (!exe) {
-        fprintf(stderr, "keepwarm: cannot find this program's path: %s\n", err->message);
+        fprintf(stderr, _("keepwarm: cannot find this program's path: %s\n"), err->message);
         g_error_free(err);
         rc = KW_EXIT_OTHER;
         goto done;
@@ -136,35 +135,36 @@ int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv)
     }
     dir = g_path_get_dirname(path);
     if (g_file_get_contents(path, &old, NULL, NULL) && strcmp(old, text) == 0) {
-        printf("%s is up to date.\n", path);
+        printf(_("%s is up to date.\n"), path);
     } else if (g_mkdir_with_parents(dir, 0755) != 0 ||
                !g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &err)) {
-        fprintf(stderr, "keepwarm: cannot write %s: %s\n", path, err ? err->message : g_strerror(errno));
+        fprintf(stderr, _("keepwarm: cannot write %s: %s\n"), path, err ? err->message : g_strerror(errno));
         g_clear_error(&err);
         rc = KW_EXIT_OTHER;
         goto done;
     } else {
-        printf("Wrote %s:\nThunderbird starts %s for the keepwarm add-on.\n", path, exe);
+        printf(_("Wrote %s:\nThunderbird starts %s for the keepwarm add-on.\n"), path, exe);
     }
     if (g_file_test(SYSTEM_MANIFEST, G_FILE_TEST_EXISTS))
-        printf("(It takes precedence over the system-wide %s.)\n", SYSTEM_MANIFEST);
+        printf(_("(It takes precedence over the system-wide %s.)\n"), SYSTEM_MANIFEST);
 
     xpi = find_xpi(exe, &system_wide);
     if (xpi && system_wide)
-        printf("\nThe add-on is installed for all users (%s): restart Thunderbird.\n", xpi);
+        printf(_("\nThe add-on is installed for all users (%s): restart Thunderbird.\n"), xpi);
     else if (xpi)
-        printf("\nNow add the add-on in Thunderbird: menu ≡ → Add-ons and Themes → ⚙ → "
-               "Install Add-on From File… →\n  %s\n", xpi);
+        /* TRANSLATORS: the menu items are Thunderbird's own, as it names them in your language */
+        printf(_("\nNow add the add-on in Thunderbird: menu ≡ → Add-ons and Themes → ⚙ → "
+                 "Install Add-on From File… →\n  %s\n"), xpi);
     else
-        printf("\nNow add the keepwarm add-on in Thunderbird (menu ≡ → Add-ons and Themes → ⚙ → "
-               "Install Add-on From File…).\nIt is built by 'make thunderbird' "
-               "(build/thunderbird/keepwarm.xpi) and shipped by the webext-keepwarm package.\n");
-    printf("Then open keepwarm's options in Thunderbird to set up your IMAP account, unless\n%s already "
-           "has one.\n", "~/.config/keepwarm/config");
+        fputs(_("\nNow add the keepwarm add-on in Thunderbird (menu ≡ → Add-ons and Themes → ⚙ → "
+                "Install Add-on From File…).\nIt is built by 'make thunderbird' "
+                "(build/thunderbird/keepwarm.xpi) and shipped by the webext-keepwarm package.\n"), stdout);
+    printf(_("Then open keepwarm's options in Thunderbird to set up your IMAP account, unless\n%s already "
+             "has one.\n"), "~/.config/keepwarm/config");
     if (g_file_test("/var/lib/flatpak/app/org.mozilla.Thunderbird", G_FILE_TEST_IS_DIR) ||
         g_file_test("/snap/thunderbird", G_FILE_TEST_IS_DIR))
-        printf("\nNote: a Flatpak or Snap Thunderbird runs in a sandbox that may not see this manifest or "
-               "this program;\nthe Debian package of Thunderbird does.\n");
+        fputs(_("\nNote: a Flatpak or Snap Thunderbird runs in a sandbox that may not see this manifest or "
+                "this program;\nthe Debian package of Thunderbird does.\n"), stdout);
 done:
     g_free(program);
     g_free(exe);
@@ -179,14 +179,14 @@ done:
 int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv)
 {
     int rc = kw_cli_parse_options(cli, "native-host", NULL,
-                                  "Answer the Thunderbird add-on's requests on stdin/stdout.",
-                                  "Thunderbird starts this itself (as 'keepwarm MANIFEST EXTENSION-ID'); "
-                                  "run it by hand\nonly to try the protocol. Logs to "
-                                  "$XDG_STATE_HOME/keepwarm/host.log.",
+                                  _("Answer the Thunderbird add-on's requests on stdin/stdout."),
+                                  _("Thunderbird starts this itself (as 'keepwarm MANIFEST EXTENSION-ID'); "
+                                    "run it by hand\nonly to try the protocol. Logs to "
+                                    "$XDG_STATE_HOME/keepwarm/host.log."),
                                   NULL, &argc, &argv);
     if (rc)
         return rc;
     if (argc > 1)
-        return kw_cli_usage_error("native-host", "unexpected argument '%s'", argv[1]);
+        return kw_cli_usage_error("native-host", _("unexpected argument '%s'"), argv[1]);
     return kw_host_main(cli, NULL, NULL);
 }
