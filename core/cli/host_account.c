@@ -119,7 +119,8 @@ static void add_accounts(JsonBuilder *b, const kw_config_t *cfg)
             g_free(c);
         }
         json_builder_end_array(b);
-        kw_json_member_string(b, "password", a->token_cmd ? "oauth2" : a->password_cmd ? "command" : "keyring");
+        kw_json_member_string(b, "password",
+                              a->token_cmd ? "oauth2" : a->password_cmd ? "command" : "keyring");
         /* an account with its own password source was written by hand */
         json_builder_set_member_name(b, "managed_here");
         json_builder_add_boolean_value(b, !a->token_cmd && !a->password_cmd);

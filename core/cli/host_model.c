@@ -106,13 +106,15 @@ static int model_open(kw_host_req_t *req, host_model_t *m)
 {
     kw_model_options_t o;
     char *error = NULL;
+    kw_status_t st;
 
     memset(m, 0, sizeof *m);
     memset(&o, 0, sizeof o);
     if (param_as_of(req, &m->as_of) < 0 || open_store(req, KW_STORE_READ_ONLY, &m->store) < 0)
         return -1;
     o.as_of = m->as_of;
-    if (failed(req, kw_model_load(m->store, &o, &m->model, &error), error)) {
+    st = kw_model_load(m->store, &o, &m->model, &error);
+    if (failed(req, st, error)) {
         model_close(m);
         return -1;
     }
@@ -177,6 +179,7 @@ static JsonNode *cmd_overdue(kw_host_req_t *req)
     host_model_t m;
     kw_relationship_list_t *list = NULL;
     char *error = NULL;
+    kw_status_t st;
     JsonBuilder *b;
 
     memset(&lo, 0, sizeof lo);
@@ -200,7 +203,8 @@ static JsonNode *cmd_overdue(kw_host_req_t *req)
     if (model_open(req, &m) < 0)
         return NULL;
     /* The whole list (its length is the total); words only for what is sent. */
-    if (failed(req, kw_model_relationships(m.model, &lo, &list, &error), error)) {
+    st = kw_model_relationships(m.model, &lo, &list, &error);
+    if (failed(req, st, error)) {
         model_close(&m);
         return NULL;
     }
@@ -265,11 +269,13 @@ static JsonNode *cmd_relationship(kw_host_req_t *req)
     kw_relationship_t *rel = NULL;
     host_model_t m;
     char *error = NULL;
+    kw_status_t st;
     JsonNode *res = NULL;
 
     if (kw_host_param_string(req, "target", 1, &target) < 0 || model_open(req, &m) < 0)
         return NULL;
-    if (!failed(req, kw_model_relationship(m.model, target, &rel, &error), error))
+    st = kw_model_relationship(m.model, target, &rel, &error);
+    if (!failed(req, st, error))
         res = one_relationship("relationship", rel, m.as_of);
     kw_relationship_free(rel);
     model_close(&m);
@@ -283,12 +289,14 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
     kw_touch_list_t *tl = NULL;
     host_model_t m;
     char *error = NULL;
+    kw_status_t st;
     JsonBuilder *b;
 
     if (kw_host_param_string(req, "target", 1, &target) < 0 ||
         kw_host_param_int(req, "limit", 0, 1, 5000, &limit) < 0 || model_open(req, &m) < 0)
         return NULL;
-    if (failed(req, kw_model_timeline(m.model, target, &tl, &error), error)) {
+    st = kw_model_timeline(m.model, target, &tl, &error);
+    if (failed(req, st, error)) {
         model_close(&m);
         return NULL;
     }
@@ -362,7 +370,8 @@ static int check_snooze(kw_host_req_t *req, action_args_t *a)
     const char *text = NULL;
     int64_t days = 0, secs;
 
-    if (kw_host_param_string(req, "until", 0, &text) < 0 || kw_host_param_int(req, "days", 0, 1, 3650, &days) < 0)
+    if (kw_host_param_string(req, "until", 0, &text) < 0 ||
+        kw_host_param_int(req, "days", 0, 1, 3650, &days) < 0)
         return -1;
     if (text && days) {
         kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "give 'until' or 'days', not both");
@@ -377,7 +386,8 @@ static int check_snooze(kw_host_req_t *req, action_args_t *a)
     } else if (kw_cli_parse_duration(text, &secs) == 0) {
         a->until = req->now + secs;
     } else if (kw_cli_parse_time(text, &a->until) != 0) {
-        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'until' is neither a date (2024-06-01) nor a duration (10d, 3w)");
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST,
+                     "'until' is neither a date (2024-06-01) nor a duration (10d, 3w)");
         return -1;
     }
     if (a->until <= req->now) {

@@ -255,6 +255,9 @@ def test_model(env, db):
        "timeline limit 3: three touches, truncated", a.get("result", {}).get("total"))
     a = host_request("relationship", env=env, target="unknown.example")
     is_(err_code(a), "not-found", "an unknown target: not-found")
+    like((a.get("error") or {}).get("message"), r"unknown\.example", "with the library's message naming it")
+    a = host_request("timeline", env=env, target="unknown.example")
+    like((a.get("error") or {}).get("message"), r"unknown\.example", "timeline of it: the same")
 
     # Actions: what the CLI sees afterwards.
     def state_of(key):

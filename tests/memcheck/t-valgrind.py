@@ -90,9 +90,14 @@ def test():
         {"id": 8, "cmd": "action", "action": "note", "target": target, "text": "Renewal in März"},
         {"id": 9, "cmd": "action", "action": "cadence", "target": target, "days": 0},
         {"id": 10, "cmd": "today"}, {"id": 11, "cmd": "record-sent", "message_id": "<x@y>", "to": [target]},
-        {"id": 12, "cmd": "nope"})]
+        {"id": 12, "cmd": "nope"},
+        {"id": 13, "cmd": "action", "action": "name", "target": target, "name": "Kunde Eins"},
+        {"id": 14, "cmd": "for-sender", "address": target, "lang": "en"},
+        # loads the keyring module (libsecret), which finds no Secret Service here
+        {"id": 15, "cmd": "set-account", "host": "127.0.0.1", "user": "u", "password": "p"})]
     msgs += [frame(b"{broken"), frame(b"[" * 20000 + b"]" * 20000), frame(b"x" * 70000), frame(b"")]
-    p = subprocess.run(VALGRIND + [kw, "--db", db, "native-host"], env=env, input=b"".join(msgs),
+    p = subprocess.run(VALGRIND + [kw, "--db", db, "native-host"], input=b"".join(msgs),
+                       env=dict(env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus"),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     with open(os.path.join(tmp, "keepwarm", "host.log"), errors="replace") as f:
         log = f.read()
