@@ -113,27 +113,12 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
 
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
 {
-    if (!rel)
-        return KWV_HINT_NONE;
-    switch (rel->state) {
-    case KW_STATE_OVERDUE:
-    case KW_STATE_DUE_SOON:             return KWV_HINT_WRITE;
-    case KW_STATE_AWAITING_YOUR_REPLY:  return KWV_HINT_REPLY;
-    case KW_STATE_AWAITING_THEIR_REPLY: return KWV_HINT_SNOOZE_WEEK;
-    case KW_STATE_OK:                   return KWV_HINT_DETAILS;
-    default:                            return KWV_HINT_NONE;
-    }
+    return kw_words_hint_action(rel);
 }
 
 const char *kwv_hint_action_label(kwv_hint_action_t action)
 {
-    switch (action) {
-    case KWV_HINT_WRITE:       return _("Write…");
-    case KWV_HINT_REPLY:       return _("Reply");
-    case KWV_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
-    case KWV_HINT_DETAILS:     return _("Details…");
-    default:                   return NULL;
-    }
+    return kw_words_hint_action_label(action);
 }
 
 /* ---- progress lines ----------------------------------------------------- */

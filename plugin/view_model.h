@@ -50,13 +50,15 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of);
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-typedef enum {
-    KWV_HINT_NONE = 0,
-    KWV_HINT_WRITE,        /* compose to the main person */
-    KWV_HINT_REPLY,        /* reply to the displayed message */
-    KWV_HINT_SNOOZE_WEEK,
-    KWV_HINT_DETAILS
-} kwv_hint_action_t;
+/* The hint's action and its label are the wording module's
+ * (kw_words_hint_action, kw_words_hint_action_label: the same in the
+ * Thunderbird add-on); the plugin's names for them: */
+typedef kw_hint_action_t kwv_hint_action_t;
+#define KWV_HINT_NONE        KW_HINT_NONE
+#define KWV_HINT_WRITE       KW_HINT_WRITE
+#define KWV_HINT_REPLY       KW_HINT_REPLY
+#define KWV_HINT_SNOOZE_WEEK KW_HINT_SNOOZE_WEEK
+#define KWV_HINT_DETAILS     KW_HINT_DETAILS
 
 /* The most useful action for the hint's button. */
 kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);

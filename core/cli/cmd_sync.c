@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "keyring.h"
 
 #define SECRET_MAX 8192
 #define SECRET_CMD_TIMEOUT_S 30
@@ -294,6 +295,21 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
     }
 }
 
+/* The last password source: the desktop keyring, where the Thunderbird
+ * add-on's options page has the native host store it (keyring.c). Returns 0
+ * with *out set, or -1 when none is stored or the keyring is unreachable
+ * (said on stderr, the caller then reports the missing password). */
+static int keyring_password(const kw_account_cfg_t *a, char **out)
+{
+    char *error = NULL;
+    int found = kw_keyring_lookup(a->host, a->user, out, &error);
+    if (found < 0) {
+        fprintf(stderr, "keepwarm: %s: %s\n", a->account, error);
+        g_free(error);
+    }
+    return found == 1 ? 0 : -1;
+}
+
 static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, int password_fd,
                         int chunk, int timeout, progress_state_t *ps)
 {
@@ -320,9 +336,13 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
         if (run_secret_cmd(a->password_cmd, &secret, &error) < 0)
             goto secret_failed;
         o.password = secret;
+    } else if (keyring_password(a, &secret) == 0) {
+        o.password = secret;
     } else {
         return kw_cli_usage_error("sync", "no password for account '%s': use --password-fd N or "
-                                  "password_cmd in the config file (never on the command line)", a->account);
+                                  "password_cmd in the config file (never on the command line), or "
+                                  "store it in the desktop keyring from the Thunderbird add-on's options",
+                                  a->account);
     }
 
     o.account = a->account;

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "host.h"
 
 typedef struct {
     const char *name;
@@ -28,6 +29,8 @@ static const command_t commands[] = {
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
+    { "setup-thunderbird", kw_cmd_setup_thunderbird, N_("Let the Thunderbird add-on use this keepwarm") },
+    { "native-host", kw_cmd_native_host, N_("Answer the Thunderbird add-on (started by Thunderbird)") },
 };
 
 static const char exit_codes_help[] =
@@ -51,7 +54,7 @@ static void usage(FILE *out)
             "each customer relationship and tells you which ones are going cold.\n"
             "Nothing leaves your machine.\n\nCommands:\n"), out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+        fprintf(out, "  %-18s %s\n", commands[i].name, _(commands[i].summary));
     fputs(_("\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
             "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n"), out);
     fputs(_(exit_codes_help), out);
@@ -82,6 +85,11 @@ int main(int argc, char **argv)
     memset(&cli, 0, sizeof cli);
     cli.stdout_tty = isatty(STDOUT_FILENO);
     cli.color = cli.stdout_tty && !getenv("NO_COLOR");
+
+    /* Thunderbird and Firefox start a native-messaging host as
+     * PROGRAM MANIFEST-PATH EXTENSION-ID: never a command line of the CLI. */
+    if (argc == 3 && argv[1][0] == '/' && g_str_has_suffix(argv[1], ".json") && argv[2][0] != '-')
+        return kw_host_main(&cli, argv[1], argv[2]);
 
     /* Global options before the command. */
     for (i = 1; i < argc; i++) {

@@ -362,6 +362,31 @@ char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
     return text;
 }
 
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel)
+{
+    if (!rel)
+        return KW_HINT_NONE;
+    switch (rel->state) {
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:             return KW_HINT_WRITE;
+    case KW_STATE_AWAITING_YOUR_REPLY:  return KW_HINT_REPLY;
+    case KW_STATE_AWAITING_THEIR_REPLY: return KW_HINT_SNOOZE_WEEK;
+    case KW_STATE_OK:                   return KW_HINT_DETAILS;
+    default:                            return KW_HINT_NONE;
+    }
+}
+
+const char *kw_words_hint_action_label(kw_hint_action_t action)
+{
+    switch (action) {
+    case KW_HINT_WRITE:       return _("Write…");
+    case KW_HINT_REPLY:       return _("Reply");
+    case KW_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
+    case KW_HINT_DETAILS:     return _("Details…");
+    default:                  return NULL;
+    }
+}
+
 char *kw_words_people(char *const *people, int max)
 {
     GString *out = g_string_new(NULL);

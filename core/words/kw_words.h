@@ -23,7 +23,10 @@
 
 /* Bind the "keepwarm" text domain to the first directory of `dirs`
  * (NULL-terminated, NULL entries skipped) that holds a catalogue, else to
- * the last one given; UTF-8 output. Call once, after setlocale(). */
+ * the last one given; UTF-8 output. Call once, after setlocale(). With
+ * `dirs` NULL the binding stays: call that after changing the language
+ * (LANGUAGE, LC_MESSAGES) so that translations remembered for the old one
+ * are forgotten. */
 void kw_words_bind(const char *const *dirs);
 
 /* "every day", "every 10 days", "every week", "every 3 weeks", "every month",
@@ -60,6 +63,24 @@ char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
  * your reply for 6 days", ...; NULL when nothing should be shown (ignored,
  * snoozed, NULL). */
 char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of);
+
+/* The one action a hint offers, the same in every mail client: write to an
+ * overdue or due-soon relationship, reply when they wait for you, snooze a
+ * week when you wait for them, details when all is well; nothing for
+ * snoozed, ignored or NULL. */
+typedef enum {
+    KW_HINT_NONE = 0,
+    KW_HINT_WRITE,       /* compose to the main person */
+    KW_HINT_REPLY,       /* reply to the displayed message */
+    KW_HINT_SNOOZE_WEEK,
+    KW_HINT_DETAILS
+} kw_hint_action_t;
+
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel);
+
+/* The action's button label: "Write…", "Reply", "Snooze 1 week",
+ * "Details…"; NULL for KW_HINT_NONE (transfer none). */
+const char *kw_words_hint_action_label(kw_hint_action_t action);
 
 /* "jane@acme.com, bob@acme.com +2 more": at most `max` (<= 0: 2) shown. */
 char *kw_words_people(char *const *people, int max);

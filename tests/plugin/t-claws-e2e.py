@@ -14,27 +14,20 @@ import json
 import os
 import re
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from kwtest import *  # noqa: E402,F401,F403
 import kwtest  # noqa: E402
+import gen_mailbox  # noqa: E402
+from guitest import Proc, ProcWatcher, files_containing, need, start_xvfb  # noqa: E402
 
 DAY = 86400
 ME = "seller@mycompany.example"
 ACCOUNT = "Work"
-
-
-def need(tools):
-    missing = [t for t in tools if not shutil.which(t)]
-    if missing:
-        skip_all("missing: " + " ".join(missing))
 
 
 # --------------------------------------------------------------------------
@@ -42,102 +35,13 @@ def need(tools):
 # --------------------------------------------------------------------------
 
 def message(frm, to, subject, when, msgid, extra=""):
-    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(when))
-    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\n%s"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
-            % (frm, to, subject, date, msgid, extra))
+    return gen_mailbox.simple_message(frm, to, subject, when, msgid, extra)
 
 
 def seller_mailbox(now):
-    """[(folder, raw, when)] — a small seller's history with known shapes.
-    Uses tests/lib/gen_mailbox.py when it offers `seller_messages(now)`."""
-    try:
-        import gen_mailbox  # noqa: F401
-        if hasattr(gen_mailbox, "seller_messages"):
-            return list(gen_mailbox.seller_messages(now))
-    except ImportError:
-        pass
-    msgs = []
-    n = [0]
-
-    def pair(them, name, first_ago, last_ago, every, reply=True, subject="Order"):
-        t = now - first_ago * DAY
-        while t <= now - last_ago * DAY + 1:
-            n[0] += 1
-            msgs.append(("INBOX", message('"%s" <%s>' % (name, them), ME, "%s %d" % (subject, n[0]),
-                                          t, "in%d@kw.test" % n[0]), t))
-            if reply:
-                msgs.append(("Sent", message('"Sam Seller" <%s>' % ME, them, "Re: %s %d" % (subject, n[0]),
-                                             t + 3600 * 5, "out%d@kw.test" % n[0]), t + 3600 * 5))
-            t += every * DAY
-    # ACME: every 3 weeks for most of a year, silent for the last 93 days -> overdue
-    pair("jane@acme.example", "Jane Doe", 93 + 21 * 10, 93, 21)
-    # Globex: monthly, and an unanswered mail 6 days ago -> awaiting your reply
-    pair("hank@globex.example", "Hank Scorpio", 36 + 30 * 6, 36, 30)
-    n[0] += 1
-    msgs.append(("INBOX", message('"Hank Scorpio" <hank@globex.example>', ME, "Quote please",
-                                  now - 6 * DAY, "globex-open@kw.test"), now - 6 * DAY))
-    # Initech: every two weeks, last exchange 3 days ago -> fine, not listed
-    pair("bill@initech.example", "Bill Lumbergh", 3 + 14 * 12, 3, 14)
-    # A freemail customer: every 2 months, silent for 130 days -> overdue person
-    pair("bob.builder@gmail.com", "Bob Builder", 130 + 60 * 4, 130, 60)
-    # A newsletter: never a relationship
-    for i in range(5):
-        t = now - (5 + 7 * i) * DAY
-        msgs.append(("INBOX", message('"Deals" <news@lists.example>', ME, "Deals %d" % i, t,
-                                      "news%d@kw.test" % i,
-                                      "List-Unsubscribe: <mailto:unsub@lists.example>\r\n"
-                                      "Precedence: bulk\r\n"), t))
-    msgs.sort(key=lambda m: m[2])
-    return msgs
-
-
-# --------------------------------------------------------------------------
-# Processes
-# --------------------------------------------------------------------------
-
-class Proc:
-    """A child in its own session, killed (group) at exit."""
-
-    def __init__(self, argv, env, log_path, **kw):
-        self.log = open(log_path, "ab")
-        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-                                  stderr=subprocess.STDOUT, start_new_session=True, **kw)
-        self._c = add_cleanup(self.kill)
-
-    def kill(self):
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            self.p.wait()
-        else:  # leftovers in its group (workers)
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self.log.close()
-        remove_cleanup(self._c)
-
-
-def start_xvfb(workdir):
-    r, w = os.pipe()
-    log = os.path.join(workdir, "xvfb.log")
-    x = Proc(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-             os.environ.copy(), log, pass_fds=(w,))
-    os.close(w)
-    buf = b""
-    end = time.monotonic() + 15
-    while not buf.endswith(b"\n") and time.monotonic() < end:
-        chunk = os.read(r, 16)
-        if not chunk:
-            break
-        buf += chunk
-    os.close(r)
-    if not buf.strip():
-        raise RuntimeError("Xvfb did not start: " + open(log).read()[-2000:])
-    return x, ":" + buf.decode().strip()
+    """[(folder, raw, when)] — a small seller's history with known shapes
+    (tests/lib/gen_mailbox.py: seller_messages)."""
+    return gen_mailbox.seller_messages(now, ME)
 
 
 def write_claws_config(cfg, dv, password, so_path):
@@ -218,49 +122,6 @@ class Ui:
         return [w for w in r.stdout.split() if w]
 
 
-class ProcScanner(threading.Thread):
-    """Watches /proc for `keepwarm sync` workers and records their argv and env."""
-
-    def __init__(self, marker):
-        super().__init__(daemon=True)
-        self.marker = marker
-        self.seen = {}
-        self.stop = False
-
-    def run(self):
-        while not self.stop:
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit() or pid in self.seen:
-                    continue
-                try:
-                    with open("/proc/%s/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                    if self.marker not in cmd or b"\0sync\0" not in cmd:
-                        continue
-                    with open("/proc/%s/environ" % pid, "rb") as f:
-                        env = f.read()
-                    self.seen[pid] = (cmd, env)
-                except OSError:
-                    continue
-            time.sleep(0.005)
-
-
-def files_containing(paths, needle):
-    hits = []
-    for top in paths:
-        walk = [(top, [], [os.path.basename(top)])] if os.path.isfile(top) else os.walk(top)
-        for root, _dirs, files in walk:
-            for fn in files:
-                p = os.path.join(root if os.path.isdir(top) else os.path.dirname(top), fn)
-                try:
-                    with open(p, "rb") as f:
-                        if needle in f.read():
-                            hits.append(p)
-                except OSError:
-                    pass
-    return hits
-
-
 # --------------------------------------------------------------------------
 # The test
 # --------------------------------------------------------------------------
@@ -310,7 +171,7 @@ def run():
                    KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="2",
                    GTK_THEME="Adwaita")
         ui = Ui(dump, fifo, env, artifacts)
-        scanner = ProcScanner(db.encode())
+        scanner = ProcWatcher(lambda cmd: db.encode() in cmd and b"\0sync\0" in cmd)
         scanner.start()
 
         claws = Proc(["claws-mail", "--alternate-config-dir", cfg], env, os.path.join(work, "claws.out"))

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -26,21 +25,6 @@ e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
 
 
-def german_env(work):
-    r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
-    if any(l.lower().replace("-", "") == "de_de.utf8" for l in r.stdout.split()):
-        return {"LC_ALL": "de_DE.UTF-8"}
-    if not shutil.which("localedef"):
-        return None
-    path = os.path.join(work, "locale")
-    os.makedirs(path)
-    subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(path, "de_DE.UTF-8")],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not os.path.isdir(os.path.join(path, "de_DE.UTF-8")):
-        return None
-    return {"LC_ALL": "de_DE.UTF-8", "LOCPATH": path}
-
-
 def run():
     build = os.path.abspath(kwtest.build_dir())
     so = os.path.join(build, "plugin", "keepwarm.so")
@@ -49,7 +33,7 @@ def run():
     if not os.path.exists(so) or not os.access(kw, os.X_OK):
         skip_all("the plugin or the command is not built")
     work = tmpdir("kwclaws-de-")
-    lang = german_env(work)
+    lang = kwtest.german_locale(work)
     if lang is None:
         skip_all("no de_DE.UTF-8 locale and no localedef")
     artifacts = os.path.join(build, "test-artifacts")
