@@ -43,11 +43,11 @@ def german_env(work):
 
 def run():
     build = os.path.abspath(kwtest.build_dir())
-    so = os.path.join(build, "plugin", "keepwarm.so")
     kw = os.path.join(build, "keepwarm")
     e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    if not os.path.exists(so) or not os.access(kw, os.X_OK):
-        skip_all("the plugin or the command is not built")
+    so = e2e.test_plugin(build)
+    if not os.access(kw, os.X_OK):
+        skip_all("the command is not built")
     work = tmpdir("kwclaws-de-")
     lang = german_env(work)
     if lang is None:
@@ -70,12 +70,12 @@ def run():
         home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
         for d in (home, run_dir, data):
             os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, password, so)
+        e2e.write_claws_config(cfg, dv, password, so, kw)
         dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
         os.mkfifo(fifo, 0o600)
         env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
                    XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
-                   DISPLAY=display, KEEPWARM_BIN=kw, KEEPWARM_PLUGIN_TEST_DUMP=dump,
+                   DISPLAY=display, KEEPWARM_PLUGIN_TEST_DUMP=dump,
                    KEEPWARM_PLUGIN_TEST_CMD=fifo, KEEPWARM_PLUGIN_STARTUP_S="1",
                    KEEPWARM_PLUGIN_COALESCE_S="2", GTK_THEME="Adwaita", **lang)
         env.pop("LANGUAGE", None)
