@@ -520,6 +520,10 @@ static void create_widget(PrefsPage *p, GtkWindow *window, gpointer data)
     gtk_widget_set_name(page.no_colleagues, "keepwarm-no-colleagues");
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(page.no_colleagues), page.none_shown);
     gtk_box_pack_start(GTK_BOX(vbox), page.no_colleagues, FALSE, FALSE, 0);
+    GtkWidget *ignore = gtk_label_new(_("To hide a company or a person for good, right-click it in the Keep warm panel and choose Ignore."));
+    gtk_label_set_line_wrap(GTK_LABEL(ignore), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(ignore), 0.0);
+    gtk_box_pack_start(GTK_BOX(vbox), ignore, FALSE, FALSE, 0);
     /* the store's settings stay as they are when the page could not read them */
     gtk_widget_set_sensitive(page.cadence, page.store_read);
     gtk_widget_set_sensitive(page.identities, page.store_read);

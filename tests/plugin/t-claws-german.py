@@ -2,9 +2,10 @@
 """The real Claws Mail under Xvfb in German (LC_ALL=de_DE.UTF-8): the plugin's
 panel rows and its hint bar speak German, from the one "keepwarm" catalogue
 through the wording module — the same words `keepwarm overdue` prints.
-Fixtures (mailbox, Xvfb, Claws config, the test hook) are those of
+Fixtures (mailbox, Xvfb, Claws config, the test build's hook) are those of
 t-claws-e2e.py; the German locale is built with localedef into a temporary
-LOCPATH where the system has none. Screenshot: claws-keepwarm-panel-de.png."""
+LOCPATH where the system has none. Screenshots: claws-keepwarm-panel-de.png,
+claws-keepwarm-prefs-de.png (the preferences page)."""
 
 import importlib.util
 import json
@@ -117,6 +118,16 @@ def run():
             time.sleep(0.5)
             shot = ui.screenshot("claws-keepwarm-panel-de.png")
             ok(shot is not None, "screenshot saved: %s" % shot)
+            # the preferences page, in Claws' own (German) preferences window
+            ui.cmd("prefs-open")
+            s = ui.wait(lambda s: s["prefs"] is not None, 15, "preferences page")
+            ok(s is not None and s["prefs"]["error"] is None, "the preferences page opens, in German")
+            is_((s or {}).get("prefs", {}).get("default-cadence"), 60, "... with the built-in default rhythm")
+            time.sleep(0.5)
+            shot = ui.screenshot("claws-keepwarm-prefs-de.png")
+            ok(shot is not None, "screenshot saved: %s" % shot)
+            ui.cmd("prefs-ok")
+            ok(ui.wait(lambda s: s["prefs"] is None, 15, "page closed") is not None, "OK closes it")
         finally:
             remote("--exit")
             end = time.monotonic() + 15
