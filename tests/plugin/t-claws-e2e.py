@@ -143,12 +143,25 @@ def start_xvfb(workdir):
     return x, ":" + buf.decode().strip()
 
 
-def test_plugin(build):
-    """The test build of the plugin, or skip_all."""
-    so = os.path.join(build, "plugin-test", "keepwarm-test.so")
-    if not os.path.exists(so):
-        skip_all("build/plugin-test/keepwarm-test.so not built (make check-quick builds it)")
-    return so
+class Setup:
+    """What every Claws test needs, or skip_all: the tools, the command
+    (`kw`), the test build of the plugin (`so`), a temp dir (`work`), the
+    screenshot dir (`artifacts`), a canary password and "now"."""
+
+    def __init__(self, prefix):
+        build = os.path.abspath(build_dir())
+        self.kw = os.path.join(build, "keepwarm")
+        need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
+        self.so = os.path.join(build, "plugin-test", "keepwarm-test.so")
+        if not os.path.exists(self.so):
+            skip_all("build/plugin-test/keepwarm-test.so not built (make check-quick builds it)")
+        if not os.access(self.kw, os.X_OK):
+            skip_all("build/keepwarm not built yet (make all)")
+        self.artifacts = os.path.join(build, "test-artifacts")
+        os.makedirs(self.artifacts, exist_ok=True)
+        self.work = tmpdir(prefix)
+        self.password = "CANARY-kw-" + secrets.token_hex(8)
+        self.now = int(time.time())
 
 
 def write_claws_config(cfg, dv, password, so_path, keepwarm, keepwarm_keys=""):
@@ -232,6 +245,65 @@ class Ui:
         return [w for w in r.stdout.split() if w]
 
 
+class ClawsSession:
+    """Xvfb, Claws' config for `dv`'s account in work/cfg with the test build
+    `so` of the plugin, and (start()) claws-mail with the test hook's dump and
+    fifo (`ui`). `lang` replaces the English locale; `keepwarm_keys` adds
+    lines to clawsrc's [KeepWarm]. stop() quits Claws (--exit, then kill) and
+    says whether it quit by itself."""
+
+    def __init__(self, work, dv, password, so, kw, artifacts, lang=None, keepwarm_keys=""):
+        self.work = work
+        self.xvfb, display = start_xvfb(work)
+        self.cfg = os.path.join(work, "cfg")
+        self.home, run_dir, self.data = (os.path.join(work, d) for d in ("home", "run", "data"))
+        for d in (self.home, run_dir, self.data):
+            os.makedirs(d, mode=0o700, exist_ok=True)
+        write_claws_config(self.cfg, dv, password, so, kw, keepwarm_keys)
+        self.dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
+        os.mkfifo(fifo, 0o600)
+        self.db = os.path.join(self.data, "keepwarm", "keepwarm.db")
+        self.out = os.path.join(work, "claws.out")
+        self.env = dict(os.environ, HOME=self.home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=self.data,
+                        XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
+                        DISPLAY=display, LC_ALL="C.UTF-8", LANGUAGE="C",
+                        KEEPWARM_PLUGIN_TEST_DUMP=self.dump, KEEPWARM_PLUGIN_TEST_CMD=fifo,
+                        KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="2",
+                        GTK_THEME="Adwaita")
+        if lang:
+            self.env.pop("LANGUAGE")
+            self.env.update(lang)
+        self.ui = Ui(self.dump, fifo, self.env, artifacts)
+        self.claws = None
+
+    def start(self):
+        self.claws = Proc(["claws-mail", "--alternate-config-dir", self.cfg], self.env, self.out)
+
+    def output(self, tail=3000):
+        with open(self.out, errors="replace") as f:
+            return f.read()[-tail:]
+
+    def remote(self, *args):
+        """A command for the running Claws (a second claws-mail forwards it)."""
+        return subprocess.run(["claws-mail", "--alternate-config-dir", self.cfg] + list(args), env=self.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+
+    def running(self):
+        return self.claws is not None and self.claws.p.poll() is None
+
+    def stop(self):
+        exited = False
+        if self.claws is not None:
+            self.remote("--exit")
+            end = time.monotonic() + 15
+            while self.claws.p.poll() is None and time.monotonic() < end:
+                time.sleep(0.1)
+            exited = self.claws.p.poll() is not None
+            self.claws.kill()
+        self.xvfb.kill()
+        return exited
+
+
 class ProcScanner(threading.Thread):
     """Watches /proc for `keepwarm sync` workers and records their argv and env."""
 
@@ -280,18 +352,8 @@ def files_containing(paths, needle):
 # --------------------------------------------------------------------------
 
 def run():
-    build = os.path.abspath(build_dir())
-    kw = os.path.join(build, "keepwarm")
-    need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    so = test_plugin(build)
-    if not os.access(kw, os.X_OK):
-        skip_all("build/keepwarm not built yet (make all)")
-
-    artifacts = os.path.join(build, "test-artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    work = tmpdir("kwclaws-")
-    password = "CANARY-kw-" + secrets.token_hex(8)
-    now = int(time.time())
+    t = Setup("kwclaws-")
+    kw, so, artifacts, work, password, now = t.kw, t.so, t.artifacts, t.work, t.password, t.now
 
     with Dovecot(password=password) as dv:
         inbox_uid = {}  # sender -> UIDs in INBOX (a fresh folder numbers APPENDs 1, 2, ...)
@@ -303,39 +365,17 @@ def run():
                 inbox_uid.setdefault(re.search(r"From: .*<([^>]+)>", raw).group(1), []).append(uid)
         acme_uid = inbox_uid["jane@acme.example"][-1]
 
-        xvfb, display = start_xvfb(work)
-        cfg = os.path.join(work, "cfg")
-        home = os.path.join(work, "home")
-        run_dir = os.path.join(work, "run")
-        data = os.path.join(work, "data")
-        for d in (home, run_dir, data):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        write_claws_config(cfg, dv, password, so, kw)
-        dump = os.path.join(work, "dump.json")
-        fifo = os.path.join(work, "cmd.fifo")
-        os.mkfifo(fifo, 0o600)
-        db = os.path.join(data, "keepwarm", "keepwarm.db")
-        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
-                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
-                   DISPLAY=display, LC_ALL="C.UTF-8", LANGUAGE="C",
-                   KEEPWARM_PLUGIN_TEST_DUMP=dump, KEEPWARM_PLUGIN_TEST_CMD=fifo,
-                   KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="2",
-                   GTK_THEME="Adwaita")
-        ui = Ui(dump, fifo, env, artifacts)
+        session = ClawsSession(work, dv, password, so, kw, artifacts)
+        ui, cfg, data, db = session.ui, session.cfg, session.data, session.db
+        remote = session.remote
         scanner = ProcScanner(db.encode())
         scanner.start()
-
-        claws = Proc(["claws-mail", "--alternate-config-dir", cfg], env, os.path.join(work, "claws.out"))
-
-        def remote(*args):
-            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        session.start()
 
         try:
             # ---- the plugin is loaded and its panel sits under the folder tree
             s = ui.wait(lambda s: s["panel_inserted"], 30, "panel")
-            ok(s is not None, "plugin loaded, panel inserted under the folder tree",
-               open(os.path.join(work, "claws.out"), errors="replace").read()[-3000:])
+            ok(s is not None, "plugin loaded, panel inserted under the folder tree", session.output())
             if s is None:
                 for w in ui.modal_dialogs():
                     diag("modal window: %s" % w)
@@ -442,16 +482,10 @@ def run():
                "the folder view's parent is Claws' paned again", s and s["folderview_parents"])
             time.sleep(0.5)
             ui.screenshot("claws-keepwarm-unloaded.png")
-            ok(claws.p.poll() is None, "Claws still runs after the unload")
+            ok(session.running(), "Claws still runs after the unload")
         finally:
             scanner.stop = True
-            remote("--exit")
-            end = time.monotonic() + 15
-            while claws.p.poll() is None and time.monotonic() < end:
-                time.sleep(0.1)
-            exited = claws.p.poll() is not None
-            claws.kill()
-            xvfb.kill()
+            exited = session.stop()
 
         ok(exited, "Claws quit cleanly on --exit")
         # no worker left behind
@@ -469,7 +503,7 @@ def run():
         pw = password.encode()
         log_files = [os.path.join(cfg, f) for f in os.listdir(cfg) if f.startswith("claws.log")]
         ok(log_files, "Claws wrote its network log (%s)" % ", ".join(map(os.path.basename, log_files)))
-        hits = files_containing([cfg, data, dump, os.path.join(work, "claws.out"), home], pw)
+        hits = files_containing([cfg, data, session.dump, session.out, session.home], pw)
         hits = [h for h in hits if not os.path.basename(h).startswith("passwordstorerc")]  # Claws' own store
         is_(hits, [], "the password appears nowhere (claws.log, store, config, dumps)")
 

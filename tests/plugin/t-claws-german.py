@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import time
 PLUGIN_TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(PLUGIN_TESTS, "..", "lib"))
 from kwtest import *  # noqa: E402,F401,F403
-import kwtest  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("claws_e2e", os.path.join(PLUGIN_TESTS, "t-claws-e2e.py"))
 e2e = importlib.util.module_from_spec(_spec)
@@ -43,20 +41,11 @@ def german_env(work):
 
 
 def run():
-    build = os.path.abspath(kwtest.build_dir())
-    kw = os.path.join(build, "keepwarm")
-    e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    so = e2e.test_plugin(build)
-    if not os.access(kw, os.X_OK):
-        skip_all("the command is not built")
-    work = tmpdir("kwclaws-de-")
+    t = e2e.Setup("kwclaws-de-")
+    kw, so, artifacts, work, password, now = t.kw, t.so, t.artifacts, t.work, t.password, t.now
     lang = german_env(work)
     if lang is None:
         skip_all("no de_DE.UTF-8 locale and no localedef")
-    artifacts = os.path.join(build, "test-artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    password = "CANARY-kw-" + secrets.token_hex(8)
-    now = int(time.time())
 
     with Dovecot(password=password) as dv:
         acme_uid, uid = None, 0
@@ -66,33 +55,14 @@ def run():
                 uid += 1
                 if re.search(r"From: .*<jane@acme\.example>", raw):
                     acme_uid = uid
-        xvfb, display = e2e.start_xvfb(work)
-        cfg = os.path.join(work, "cfg")
-        home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
-        for d in (home, run_dir, data):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, password, so, kw)
-        dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
-        os.mkfifo(fifo, 0o600)
-        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
-                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
-                   DISPLAY=display, KEEPWARM_PLUGIN_TEST_DUMP=dump,
-                   KEEPWARM_PLUGIN_TEST_CMD=fifo, KEEPWARM_PLUGIN_STARTUP_S="1",
-                   KEEPWARM_PLUGIN_COALESCE_S="2", GTK_THEME="Adwaita", **lang)
-        env.pop("LANGUAGE", None)
-        ui = e2e.Ui(dump, fifo, env, artifacts)
-        claws = e2e.Proc(["claws-mail", "--alternate-config-dir", cfg], env,
-                         os.path.join(work, "claws.out"))
-
-        def remote(*args):
-            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        session = e2e.ClawsSession(work, dv, password, so, kw, artifacts, lang=lang)
+        ui, env, remote = session.ui, session.env, session.remote
+        session.start()
 
         try:
             s = ui.wait(lambda s: s["workers"]["finished"] >= 1 and not s["workers"]["running"], 90,
                         "first sync")
-            ok(s is not None, "plugin loaded and the first background sync finished",
-               open(os.path.join(work, "claws.out"), errors="replace").read()[-2000:])
+            ok(s is not None, "plugin loaded and the first background sync finished", session.output())
             rows = {r["key"]: r for r in (s or {}).get("rows", [])}
             note("panel rows: " + json.dumps(list(rows.values()), indent=1, ensure_ascii=False))
             acme = rows.get("acme.example")
@@ -104,8 +74,7 @@ def run():
                      r"Sie haben üblicherweise alle 3 Wochen Kontakt; \d+ Austausche seit \d{4}\.$",
                      "ACME: the reason, in German")
                 # the same words as the command's, for the same store
-                db = os.path.join(data, "keepwarm", "keepwarm.db")
-                r = subprocess.run([kw, "--db", db, "overdue", "--format=json"], env=env,
+                r = subprocess.run([kw, "--db", session.db, "overdue", "--format=json"], env=env,
                                    stdout=subprocess.PIPE, text=True)
                 cli = {c["key"]: c for c in json.loads(r.stdout or "[]")}
                 is_(acme["reason"], cli.get("acme.example", {}).get("reason"),
@@ -129,12 +98,7 @@ def run():
             ui.cmd("prefs-ok")
             ok(ui.wait(lambda s: s["prefs"] is None, 15, "page closed") is not None, "OK closes it")
         finally:
-            remote("--exit")
-            end = time.monotonic() + 15
-            while claws.p.poll() is None and time.monotonic() < end:
-                time.sleep(0.1)
-            claws.kill()
-            xvfb.kill()
+            session.stop()
 
 
 if __name__ == "__main__":

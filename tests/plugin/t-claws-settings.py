@@ -24,15 +24,12 @@ import importlib.util
 import json
 import os
 import re
-import secrets
-import subprocess
 import sys
 import time
 
 PLUGIN_TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(PLUGIN_TESTS, "..", "lib"))
 from kwtest import *  # noqa: E402,F401,F403
-import kwtest  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("claws_e2e", os.path.join(PLUGIN_TESTS, "t-claws-e2e.py"))
 e2e = importlib.util.module_from_spec(_spec)
@@ -67,37 +64,15 @@ def keepwarm_block(cfg):
 
 
 def run():
-    build = os.path.abspath(kwtest.build_dir())
-    kw = os.path.join(build, "keepwarm")
-    e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    so = e2e.test_plugin(build)
-    if not os.access(kw, os.X_OK):
-        skip_all("the command is not built")
-    work = tmpdir("kwclaws-settings-")
-    artifacts = os.path.join(build, "test-artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    password = "CANARY-kw-" + secrets.token_hex(8)
-    now = int(time.time())
+    t = e2e.Setup("kwclaws-settings-")
+    now = t.now
 
-    with Dovecot(password=password) as dv:
+    with Dovecot(password=t.password) as dv:
         for folder, raw, when in mailbox(now):
             dv.append(folder, raw, date=when)
-        xvfb, display = e2e.start_xvfb(work)
-        cfg = os.path.join(work, "cfg")
-        home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
-        for d in (home, run_dir, data):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, password, so, kw, OLD_KEYS)
-        dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
-        os.mkfifo(fifo, 0o600)
-        db = os.path.join(data, "keepwarm", "keepwarm.db")
-        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
-                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
-                   DISPLAY=display, LC_ALL="C.UTF-8", LANGUAGE="C", KEEPWARM_PLUGIN_TEST_DUMP=dump,
-                   KEEPWARM_PLUGIN_TEST_CMD=fifo, KEEPWARM_PLUGIN_STARTUP_S="1",
-                   KEEPWARM_PLUGIN_COALESCE_S="2", GTK_THEME="Adwaita")
-        ui = e2e.Ui(dump, fifo, env, artifacts)
-        claws = e2e.Proc(["claws-mail", "--alternate-config-dir", cfg], env, os.path.join(work, "claws.out"))
+        session = e2e.ClawsSession(t.work, dv, t.password, t.so, t.kw, t.artifacts, keepwarm_keys=OLD_KEYS)
+        ui, cfg, db = session.ui, session.cfg, session.db
+        session.start()
 
         def cli(*args):
             rc, out, err = run_keepwarm(list(args), db=db)
@@ -128,13 +103,9 @@ def run():
         def closed(what):
             return ui.wait(lambda s: s["prefs"] is None, 15, what)
 
-        def remote(*args):
-            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-
         try:
             s = ui.wait(lambda s: s["panel_inserted"], 30, "panel")
-            ok(s is not None, "plugin loaded", open(os.path.join(work, "claws.out"), errors="replace").read()[-2000:])
+            ok(s is not None, "plugin loaded", session.output())
             if s is None:
                 return
 
@@ -233,12 +204,7 @@ def run():
             is_(keepwarm_block(cfg).get("ignored_domains"), "notseenyet.example",
                 "after unloading, the waiting domain is still in clawsrc")
         finally:
-            remote("--exit")
-            end = time.monotonic() + 15
-            while claws.p.poll() is None and time.monotonic() < end:
-                time.sleep(0.1)
-            claws.kill()
-            xvfb.kill()
+            session.stop()
 
         log = ""
         for f in os.listdir(cfg):

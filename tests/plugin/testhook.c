@@ -55,35 +55,52 @@ static struct {
 
 /* ---- finding widgets ------------------------------------------------------ */
 
-static GtkWidget *find_named(GtkWidget *w, const char *name)
+typedef gboolean (*Visit)(GtkWidget *w, gconstpointer data);
+
+/* The first widget, depth first from `w`, that `visit` accepts; a
+ * notebook's hidden pages count. */
+static GtkWidget *walk(GtkWidget *w, Visit visit, gconstpointer data)
 {
     if (!w)
         return NULL;
-    if (!g_strcmp0(gtk_widget_get_name(w), name))
+    if (visit(w, data))
         return w;
     GtkWidget *found = NULL;
     if (GTK_IS_CONTAINER(w)) {
         GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
         for (GList *l = kids; l && !found; l = l->next)
-            found = find_named(l->data, name);
+            found = walk(l->data, visit, data);
         g_list_free(kids);
-        /* a scrolled window's child is among its children; a notebook's
-         * hidden pages too */
     }
     return found;
 }
 
-/* A widget of that name in any window but the main one. */
-static GtkWidget *find_in_windows(const char *name)
+/* The same in every window but the main one. */
+static GtkWidget *walk_windows(Visit visit, gconstpointer data)
 {
     MainWindow *mainwin = mainwindow_get_mainwindow();
     GList *tops = gtk_window_list_toplevels();
     GtkWidget *found = NULL;
     for (GList *l = tops; l && !found; l = l->next)
         if (!mainwin || l->data != mainwin->window)
-            found = find_named(l->data, name);
+            found = walk(l->data, visit, data);
     g_list_free(tops);
     return found;
+}
+
+static gboolean named(GtkWidget *w, gconstpointer name)
+{
+    return !g_strcmp0(gtk_widget_get_name(w), name);
+}
+
+static GtkWidget *find_named(GtkWidget *w, const char *name)
+{
+    return walk(w, named, name);
+}
+
+static GtkWidget *find_in_windows(const char *name)
+{
+    return walk_windows(named, name);
 }
 
 /* ---- the dump ------------------------------------------------------------- */
@@ -304,36 +321,20 @@ static gboolean select_page(GtkTreeModel *model, GtkTreePath *path, GtkTreeIter 
     return ours;
 }
 
-static void find_page_tree(GtkWidget *w, gboolean *done)
+/* A tree of titles; once our row in it is selected, the page exists. */
+static gboolean page_tree(GtkWidget *w, gconstpointer data)
 {
-    if (*done || !w)
-        return;
-    if (GTK_IS_TREE_VIEW(w)) {
-        GtkTreeModel *m = gtk_tree_view_get_model(GTK_TREE_VIEW(w));
-        if (m && GTK_IS_TREE_STORE(m) && gtk_tree_model_get_column_type(m, 0) == G_TYPE_STRING) {
-            gtk_tree_model_foreach(m, select_page, w);
-            *done = find_in_windows("keepwarm-prefs") != NULL;
-        }
-        return;
-    }
-    if (GTK_IS_CONTAINER(w)) {
-        GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
-        for (GList *l = kids; l; l = l->next)
-            find_page_tree(l->data, done);
-        g_list_free(kids);
-    }
+    GtkTreeModel *m = GTK_IS_TREE_VIEW(w) ? gtk_tree_view_get_model(GTK_TREE_VIEW(w)) : NULL;
+    if (!m || !GTK_IS_TREE_STORE(m) || gtk_tree_model_get_column_type(m, 0) != G_TYPE_STRING)
+        return FALSE;
+    gtk_tree_model_foreach(m, select_page, w);
+    return find_in_windows("keepwarm-prefs") != NULL;
 }
 
 static void cmd_prefs_open(void)
 {
-    MainWindow *mainwin = mainwindow_get_mainwindow();
-    gboolean done = FALSE;
     prefs_gtk_open();
-    GList *tops = gtk_window_list_toplevels();
-    for (GList *l = tops; l && !done; l = l->next)
-        if (!mainwin || l->data != mainwin->window)
-            find_page_tree(l->data, &done);
-    g_list_free(tops);
+    walk_windows(page_tree, NULL);
 }
 
 static void cmd_prefs_set(const char *field, const char *value)
@@ -356,28 +357,19 @@ static void cmd_prefs_set(const char *field, const char *value)
     }
 }
 
-/* Press the preferences window's OK button. */
-static void press_ok(GtkWidget *w, const char *label)
+static gboolean button_labelled(GtkWidget *w, gconstpointer label)
 {
-    if (!w)
-        return;
-    if (GTK_IS_BUTTON(w) && !g_strcmp0(gtk_button_get_label(GTK_BUTTON(w)), label)) {
-        gtk_button_clicked(GTK_BUTTON(w));
-        return;
-    }
-    if (GTK_IS_CONTAINER(w)) {
-        GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
-        for (GList *l = kids; l; l = l->next)
-            press_ok(l->data, label);
-        g_list_free(kids);
-    }
+    return GTK_IS_BUTTON(w) && !g_strcmp0(gtk_button_get_label(GTK_BUTTON(w)), label);
 }
 
+/* Press the OK button of the window holding the page. */
 static void cmd_prefs_ok(void)
 {
     GtkWidget *page = find_in_windows("keepwarm-prefs");
-    if (page)
-        press_ok(gtk_widget_get_toplevel(page), g_dgettext("claws-mail", "_OK"));
+    GtkWidget *ok = page ? walk(gtk_widget_get_toplevel(page), button_labelled,
+                                g_dgettext("claws-mail", "_OK")) : NULL;
+    if (ok)
+        gtk_button_clicked(GTK_BUTTON(ok));
 }
 
 static void run_command(char *line)
