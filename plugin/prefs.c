@@ -82,6 +82,7 @@ typedef struct {
     char         *others_shown;   /* the text view's text */
     char         *own_shown;
     gboolean      none_shown;
+    char         *tracked_shown;  /* the tracked_accounts setting at opening */
 } KwPrefsPage;
 
 static KwPrefsPage page;
@@ -92,9 +93,9 @@ enum { ACC_TRACKED, ACC_ID, ACC_LABEL, ACC_N };
 
 /* ---- accounts ----------------------------------------------------------- */
 
-gboolean kw_prefs_account_tracked(const PrefsAccount *ac)
+/* `list`: the tracked_accounts setting ("" = every IMAP account). */
+static gboolean tracked_in(const char *list, const PrefsAccount *ac)
 {
-    const char *list = kw_prefs.tracked_accounts;
     if (!list || !*list)
         return TRUE;  /* default: every IMAP account */
     char **ids = g_strsplit_set(list, ", ", -1);
@@ -104,6 +105,11 @@ gboolean kw_prefs_account_tracked(const PrefsAccount *ac)
             found = TRUE;
     g_strfreev(ids);
     return found;
+}
+
+gboolean kw_prefs_account_tracked(const PrefsAccount *ac)
+{
+    return tracked_in(kw_prefs.tracked_accounts, ac);
 }
 
 const char *kw_prefs_account_name(const PrefsAccount *ac)
@@ -476,6 +482,8 @@ static void create_widget(PrefsPage *p, GtkWindow *window, gpointer data)
     }
     page.cadence_shown = cadence;
     page.none_shown = own && !own[0];
+    g_free(page.tracked_shown);
+    page.tracked_shown = g_strdup(kw_prefs.tracked_accounts);
     g_free(page.others_shown);
     page.others_shown = others;
     g_free(page.own_shown);
@@ -502,6 +510,7 @@ static void create_widget(PrefsPage *p, GtkWindow *window, gpointer data)
         g_free(label);
     }
     GtkWidget *tv = gtk_tree_view_new_with_model(GTK_TREE_MODEL(page.accounts));
+    gtk_widget_set_name(tv, "keepwarm-accounts");
     gtk_tree_view_set_headers_visible(GTK_TREE_VIEW(tv), FALSE);
     GtkCellRenderer *tr = gtk_cell_renderer_toggle_new();
     g_signal_connect(tr, "toggled", G_CALLBACK(account_toggled), NULL);
@@ -548,6 +557,7 @@ static void destroy_widget(PrefsPage *p)
     }
     g_clear_pointer(&page.others_shown, g_free);
     g_clear_pointer(&page.own_shown, g_free);
+    g_clear_pointer(&page.tracked_shown, g_free);
 }
 
 /* The addresses of a text view that are addresses; the others are named in
@@ -573,8 +583,9 @@ static GPtrArray *addresses_of(char **items, char **refused)
 
 /* Each account Keep warm reads gets exactly its own address plus the
  * page's other addresses (removing one there forgets it, and its mail is
- * inbound again at once). */
-static kw_status_t save_identities(kw_store_t *store, char **error)
+ * inbound again at once) — when the list changed. When it did not, an
+ * account ticked only now gets the addresses added, and keeps any it had. */
+static kw_status_t save_identities(kw_store_t *store, gboolean list_changed, char **error)
 {
     char *text = text_view_get(page.identities);
     char **items = kwv_split_list(text);
@@ -590,6 +601,13 @@ static kw_status_t save_identities(kw_store_t *store, char **error)
         PrefsAccount *ac = l->data;
         if (!account_read(ac))
             continue;
+        if (!list_changed) {
+            if (tracked_in(page.tracked_shown, ac))
+                continue;
+            for (guint i = 0; i < others->len && st == KW_OK; i++)
+                st = kw_store_add_identity(store, kw_prefs_account_name(ac), others->pdata[i], error);
+            continue;
+        }
         GPtrArray *ids = g_ptr_array_new();
         if (ac->address && *ac->address)
             g_ptr_array_add(ids, ac->address);
@@ -631,20 +649,21 @@ static void save_store_settings(void)
     int cadence = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(page.cadence));
     gboolean cadence_changed = cadence != page.cadence_shown;
     gboolean ids_changed = changed(page.others_shown, page.identities);
+    gboolean tracked_changed = g_strcmp0(page.tracked_shown, kw_prefs.tracked_accounts) != 0;
     gboolean own_changed = changed(page.own_shown, page.own_domains) ||
         gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(page.no_colleagues)) != page.none_shown;
     char *error = NULL;
     kw_status_t st = KW_OK;
 
-    if (!page.store_read || !(cadence_changed || ids_changed || own_changed))
+    if (!page.store_read || !(cadence_changed || ids_changed || tracked_changed || own_changed))
         return;
     kw_store_t *store = kw_plugin_store_open(TRUE, &error);
     if (!store)
         goto done;
     if (cadence_changed)
         st = kw_store_set_default_cadence(store, cadence, &error);
-    if (st == KW_OK && ids_changed)
-        st = save_identities(store, &error);
+    if (st == KW_OK && (ids_changed || tracked_changed))
+        st = save_identities(store, ids_changed, &error);
     if (st == KW_OK && own_changed)
         st = save_own_domains(store, &error);
     kw_store_close(store);

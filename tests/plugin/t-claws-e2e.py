@@ -164,25 +164,29 @@ class Setup:
         self.now = int(time.time())
 
 
-def write_claws_config(cfg, dv, password, so_path, keepwarm, keepwarm_keys=""):
-    """Claws' config for one IMAP account; `keepwarm` is the command the
+def write_claws_config(cfg, dv, password, so_path, keepwarm, keepwarm_keys="", accounts=((ACCOUNT, ME),)):
+    """Claws' config for IMAP accounts on `dv` (`accounts`: (name, address),
+    ids 1, 2, ...; the first is the default); `keepwarm` is the command the
     plugin runs, `keepwarm_keys` more lines of its [KeepWarm] block."""
     os.makedirs(cfg, mode=0o700, exist_ok=True)
     with open(os.path.join(cfg, "accountrc"), "w") as f:
-        f.write("[Account: 1]\nconfig_version=4\naccount_name=%s\nis_default=1\nname=Sam Seller\n"
-                "address=%s\nprotocol=1\nreceive_server=%s\nsmtp_server=127.0.0.1\nuser_id=%s\n"
-                "set_imapport=1\nimap_port=%d\nssl_imap=0\nssl_smtp=0\nuse_smtp_auth=0\n"
-                "imap_auth_method=0\nuse_apop_auth=0\nimap_use_trash=1\n"
-                % (ACCOUNT, ME, dv.host, dv.user, dv.port))
+        for i, (name, address) in enumerate(accounts, 1):
+            f.write("[Account: %d]\nconfig_version=4\naccount_name=%s\nis_default=%d\nname=Sam Seller\n"
+                    "address=%s\nprotocol=1\nreceive_server=%s\nsmtp_server=127.0.0.1\nuser_id=%s\n"
+                    "set_imapport=1\nimap_port=%d\nssl_imap=0\nssl_smtp=0\nuse_smtp_auth=0\n"
+                    "imap_auth_method=0\nuse_apop_auth=0\nimap_use_trash=1\n\n"
+                    % (i, name, i == 1, address, dv.host, dv.user, dv.port))
     with open(os.path.join(cfg, "folderlist.xml"), "w") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<folderlist config_version="4">\n'
-                '  <folder type="imap" name="%s" account_id="1" collapsed="0">\n'
-                '    <folderitem type="inbox" name="INBOX" path="INBOX" />\n'
-                '    <folderitem type="outbox" name="Sent" path="Sent" />\n'
-                '    <folderitem type="draft" name="Drafts" path="Drafts" />\n'
-                '    <folderitem type="queue" name="Queue" path="Queue" />\n'
-                '    <folderitem type="trash" name="Trash" path="Trash" />\n'
-                '  </folder>\n</folderlist>\n' % ACCOUNT)
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<folderlist config_version="4">\n')
+        for i, (name, _address) in enumerate(accounts, 1):
+            f.write('  <folder type="imap" name="%s" account_id="%d" collapsed="0">\n'
+                    '    <folderitem type="inbox" name="INBOX" path="INBOX" />\n'
+                    '    <folderitem type="outbox" name="Sent" path="Sent" />\n'
+                    '    <folderitem type="draft" name="Drafts" path="Drafts" />\n'
+                    '    <folderitem type="queue" name="Queue" path="Queue" />\n'
+                    '    <folderitem type="trash" name="Trash" path="Trash" />\n'
+                    '  </folder>\n' % (name, i))
+        f.write('</folderlist>\n')
     with open(os.path.join(cfg, "clawsrc"), "w") as f:
         f.write("[Common]\nconfig_version=4\nenable_aspell=0\ncheck_on_startup=0\nconfirm_on_exit=0\n"
                 "warn_queued_on_exit=0\nshow_tooltips=0\nlayout_mode=0\nmainwin_x=0\nmainwin_y=0\n"
@@ -193,7 +197,9 @@ def write_claws_config(cfg, dv, password, so_path, keepwarm, keepwarm_keys=""):
                 % (so_path, keepwarm, keepwarm_keys))
     pw = os.path.join(cfg, "passwordstorerc")
     with open(pw, "w") as f:
-        f.write("[config_version:4]\n[account:1]\nrecv %s\n" % password)
+        f.write("[config_version:4]\n")
+        for i in range(1, len(accounts) + 1):
+            f.write("[account:%d]\nrecv %s\n" % (i, password))
     os.chmod(pw, 0o600)
 
 
@@ -246,20 +252,22 @@ class Ui:
 
 
 class ClawsSession:
-    """Xvfb, Claws' config for `dv`'s account in work/cfg with the test build
-    `so` of the plugin, and (start()) claws-mail with the test hook's dump and
-    fifo (`ui`). `lang` replaces the English locale; `keepwarm_keys` adds
-    lines to clawsrc's [KeepWarm]. stop() quits Claws (--exit, then kill) and
-    says whether it quit by itself."""
+    """Xvfb, Claws' config for accounts on `dv` in work/cfg with the test
+    build `so` of the plugin, and (start()) claws-mail with the test hook's
+    dump and fifo (`ui`). `lang` replaces the English locale; `keepwarm_keys`
+    adds lines to clawsrc's [KeepWarm]; `accounts` as write_claws_config's.
+    stop() quits Claws (--exit, then kill) and says whether it quit by
+    itself."""
 
-    def __init__(self, work, dv, password, so, kw, artifacts, lang=None, keepwarm_keys=""):
+    def __init__(self, work, dv, password, so, kw, artifacts, lang=None, keepwarm_keys="",
+                 accounts=((ACCOUNT, ME),)):
         self.work = work
         self.xvfb, display = start_xvfb(work)
         self.cfg = os.path.join(work, "cfg")
         self.home, run_dir, self.data = (os.path.join(work, d) for d in ("home", "run", "data"))
         for d in (self.home, run_dir, self.data):
             os.makedirs(d, mode=0o700, exist_ok=True)
-        write_claws_config(self.cfg, dv, password, so, kw, keepwarm_keys)
+        write_claws_config(self.cfg, dv, password, so, kw, keepwarm_keys, accounts)
         self.dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
         os.mkfifo(fifo, 0o600)
         self.db = os.path.join(self.data, "keepwarm", "keepwarm.db")

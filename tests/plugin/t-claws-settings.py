@@ -36,7 +36,8 @@ e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
 
 DAY = 86400
-OLD_KEYS = ("default_cadence=75\n"
+OLD_KEYS = ("tracked_accounts=1\n"
+            "default_cadence=75\n"
             "extra_identities=sam.private@gmail.com, not-an-address\n"
             "own_domains=partner.example\n"
             "no_colleagues=0\n"
@@ -68,9 +69,15 @@ def run():
     now = t.now
 
     with Dovecot(password=t.password) as dv:
+        uid, inbox_uid = 0, {}
         for folder, raw, when in mailbox(now):
             dv.append(folder, raw, date=when)
-        session = e2e.ClawsSession(t.work, dv, t.password, t.so, t.kw, t.artifacts, keepwarm_keys=OLD_KEYS)
+            if folder == "INBOX":
+                uid += 1
+                inbox_uid[re.search(r"From: .*<([^>]+)>", raw).group(1)] = uid
+        # Work is read; Home (the same mailbox, as a second Claws account) not yet
+        session = e2e.ClawsSession(t.work, dv, t.password, t.so, t.kw, t.artifacts, keepwarm_keys=OLD_KEYS,
+                                   accounts=((e2e.ACCOUNT, e2e.ME), ("Home", "sam@home.example")))
         ui, cfg, db = session.ui, session.cfg, session.db
         session.start()
 
@@ -78,9 +85,16 @@ def run():
             rc, out, err = run_keepwarm(list(args), db=db)
             return out + err
 
-        def identities():
-            out = cli("identity", "list", "--account", e2e.ACCOUNT)
+        def identities(account=e2e.ACCOUNT):
+            out = cli("identity", "list", "--account", account)
             return re.findall(r"^  (\S+@\S+)$", out.split("Addresses that sent")[0], re.M)
+
+        def hint_for(sender):
+            """The hint bar once the last message from `sender` is shown."""
+            session.remote("--select", "#imap/%s/INBOX/%d" % (e2e.ACCOUNT, inbox_uid[sender]))
+            # message_from is set once the display (and the plugin's hint) is done
+            s = ui.wait(lambda s: sender in (s["message_from"] or ""), 30, "message from %s" % sender)
+            return s["hint"] if s else "(message not shown)"
 
         def inbound(email):
             rc, out, err = contacts_json(db)
@@ -124,6 +138,8 @@ def run():
             is_(st.get("globex.example"), "ignored",
                 "a domain the store did not know at load is ignored after the first sync")
             ok("globex.example" not in rows(s), "... and not in the panel", rows(s))
+            like(hint_for("jane@acme.example") or "", r"^Acme — last exchange", "a message from ACME has a hint")
+            is_(hint_for("hank@globex.example"), None, "a message from ignored Globex has none")
             is_(rows(s), overdue_keys(), "panel rows == `keepwarm overdue`")
             ok("umbrella.example" in rows(s), "Umbrella is listed (100 days, default rhythm 75)", rows(s))
             block = keepwarm_block(cfg)
@@ -159,6 +175,26 @@ def run():
                "OK without a change leaves the identities alone", identities())
             like(cli("config"), r"default-cadence\s+80\b", "... and the default cadence")
 
+            # ---- an account ticked on the page gets the other addresses; the others keep theirs
+            ok(not any("@" in a for a in identities("Home")), "Home is not read yet: no identities",
+               identities("Home"))
+            ui.cmd("prefs-open")
+            s = page("page again")
+            is_(((s or {}).get("prefs") or {}).get("accounts"), [1], "the page ticks Work only")
+            ui.cmd("prefs-set accounts 1,2")
+            ui.cmd("prefs-ok")
+            closed("page closed")
+            is_(sorted(identities("Home")),
+                ["late@mycompany.example", "other@mycompany.example", "sam.private@gmail.com"],
+                "Home, ticked now, has the other addresses")
+            ok("late@mycompany.example" in identities(), "Work keeps what the command added", identities())
+            ui.cmd("prefs-open")
+            s = page("page again")
+            is_(((s or {}).get("prefs") or {}).get("accounts"), [1, 2], "the page ticks both")
+            ui.cmd("prefs-set accounts 1")
+            ui.cmd("prefs-ok")
+            closed("page closed")
+
             # ---- removing one of "your other addresses" really removes it
             jane_in = inbound("jane@acme.example")
             ok(jane_in and jane_in > 0, "Jane's mail is inbound (%s)" % jane_in)
@@ -171,6 +207,8 @@ def run():
             is_(inbound("jane@acme.example"), 0, "... and mail from it is no longer inbound")
             ok("other@mycompany.example" not in identities() and "late@mycompany.example" not in identities(),
                "addresses left off the page are no identities any more", identities())
+            ok("late@mycompany.example" in identities("Home"),
+               "... of the accounts Keep warm reads (Home, not read any more, keeps its own)", identities("Home"))
             ui.cmd("prefs-open")
             page("page again")
             ui.cmd("prefs-set other-addresses sam.private@gmail.com")

@@ -5,8 +5,8 @@
  *
  * Environment (read here, and nowhere in the shipped plugin):
  *   KEEPWARM_PLUGIN_TEST_DUMP=/path  what the user sees, as JSON, rewritten
- *       (atomically) whenever it changes: panel rows, the hint bar, the
- *       status line, the folder view's parentage, the workers, the
+ *       (atomically) whenever it changes: panel rows, the sender of the
+ *       message last shown and the hint bar above it, the status line, the folder view's parentage, the workers, the
  *       preferences page when it is open. The last dump at unload says
  *       whether the folder view went back.
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   one command per line:
@@ -15,7 +15,8 @@
  *     (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *     columns, 2 wide message, 4 wide message list, 5 small screen. FIELD is
  *     a widget of the page: other-addresses and own-domains take entries
- *     separated by commas, default-cadence a number, no-colleagues 0 or 1.)
+ *     separated by commas, default-cadence a number, no-colleagues 0 or 1,
+ *     accounts the ids of the accounts to tick, separated by commas.)
  *   KEEPWARM_PLUGIN_STARTUP_S, _COALESCE_S, _DEADLINE_S   shorter delays.
  * The page is driven through Claws' own preferences window and its OK
  * button, as a user would. */
@@ -35,6 +36,8 @@
 #include "mainwindow.h"
 #include "messageview.h"
 #include "noticeview.h"
+#include "procmsg.h"
+#include "hooks.h"
 #include "menu.h"
 #include "prefs_common.h"
 #include "prefs_gtk.h"
@@ -51,7 +54,9 @@ static struct {
     GIOChannel *cmd;
     guint       cmd_watch;
     guint       dump_timer;
-} T = { .cmd_fd = -1, .cmd_keep_fd = -1 };
+    gulong      show_hook;
+    char       *shown_from; /* the message whose display has finished */
+} T = { .cmd_fd = -1, .cmd_keep_fd = -1, .show_hook = HOOK_NONE };
 
 /* ---- finding widgets ------------------------------------------------------ */
 
@@ -166,6 +171,19 @@ static void add_prefs(JsonBuilder *b)
     GtkWidget *none = find_named(page, "keepwarm-no-colleagues");
     json_builder_set_member_name(b, "no-colleagues");
     json_builder_add_boolean_value(b, none && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(none)));
+    GtkWidget *accounts = find_named(page, "keepwarm-accounts");
+    json_builder_set_member_name(b, "accounts");
+    json_builder_begin_array(b);
+    GtkTreeModel *m = accounts ? gtk_tree_view_get_model(GTK_TREE_VIEW(accounts)) : NULL;
+    GtkTreeIter it;
+    for (gboolean more = m && gtk_tree_model_get_iter_first(m, &it); more; more = gtk_tree_model_iter_next(m, &it)) {
+        gboolean on = FALSE;
+        int id = 0;
+        gtk_tree_model_get(m, &it, 0, &on, 1, &id, -1);
+        if (on)
+            json_builder_add_int_value(b, id);
+    }
+    json_builder_end_array(b);
     GtkWidget *err = find_named(page, "keepwarm-prefs-error");
     add_string(b, "error", err ? gtk_label_get_text(GTK_LABEL(err)) : NULL);
     json_builder_end_object(b);
@@ -218,6 +236,7 @@ static void add_hint(JsonBuilder *b)
     MainWindow *mainwin = mainwindow_get_mainwindow();
     NoticeView *nv = mainwin && mainwin->messageview ? mainwin->messageview->noticeview : NULL;
     gboolean shown = nv && noticeview_is_visible(nv);
+    add_string(b, "message_from", T.shown_from);
     add_string(b, "hint", shown ? gtk_label_get_text(GTK_LABEL(nv->text)) : NULL);
     GtkWidget *label = shown && nv->button && gtk_widget_get_visible(nv->button)
                            ? gtk_bin_get_child(GTK_BIN(nv->button)) : NULL;
@@ -354,6 +373,20 @@ static void cmd_prefs_set(const char *field, const char *value)
         gtk_spin_button_set_value(GTK_SPIN_BUTTON(w), value ? atoi(value) : 0);
     } else if (GTK_IS_TOGGLE_BUTTON(w)) {
         gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w), value && atoi(value));
+    } else if (GTK_IS_TREE_VIEW(w)) {
+        /* the accounts: (ticked, account id, label) rows; tick those listed */
+        GtkTreeModel *m = gtk_tree_view_get_model(GTK_TREE_VIEW(w));
+        char **ids = g_strsplit(value ? value : "", ",", -1);
+        GtkTreeIter it;
+        for (gboolean more = gtk_tree_model_get_iter_first(m, &it); more; more = gtk_tree_model_iter_next(m, &it)) {
+            int id = 0;
+            gboolean on = FALSE;
+            gtk_tree_model_get(m, &it, 1, &id, -1);
+            for (char **p = ids; *p && !on; p++)
+                on = atoi(*p) == id;
+            gtk_list_store_set(GTK_LIST_STORE(m), &it, 0, on, -1);
+        }
+        g_strfreev(ids);
     }
 }
 
@@ -423,6 +456,20 @@ static gboolean cmd_ready(GIOChannel *ch, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* Claws may run its main loop while it shows a message (an IMAP fetch), so
+ * the dump records the sender only once the display is done: this hook runs
+ * after the plugin's (registered later), when the hint bar is final. */
+static gboolean show_done(gpointer source, gpointer data)
+{
+    MessageView *mv = source;
+    MainWindow *mainwin = mainwindow_get_mainwindow();
+    if (mv && mainwin && mv == mainwin->messageview && mv->msginfo) {
+        g_free(T.shown_from);
+        T.shown_from = g_strdup(mv->msginfo->from);
+    }
+    return FALSE;
+}
+
 /* ---- init / done ---------------------------------------------------------- */
 
 static void env_seconds(const char *name, int *slot)
@@ -441,6 +488,7 @@ void kw_testhook_init(KwWorkerTiming *timing)
     env_seconds("KEEPWARM_PLUGIN_DEADLINE_S", &timing->deadline_s);
     if (dump_path && *dump_path) {
         T.dump_path = g_strdup(dump_path);
+        T.show_hook = hooks_register_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, show_done, NULL);
         T.dump_timer = g_timeout_add(DUMP_EVERY_MS, dump_tick, NULL);
         dump(TRUE);
     }
@@ -460,6 +508,10 @@ void kw_testhook_init(KwWorkerTiming *timing)
 
 void kw_testhook_done(gboolean interactive)
 {
+    if (T.show_hook != HOOK_NONE)
+        hooks_unregister_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, T.show_hook);
+    T.show_hook = HOOK_NONE;
+    g_clear_pointer(&T.shown_from, g_free);
     if (T.dump_timer)
         g_source_remove(T.dump_timer);
     T.dump_timer = 0;
