@@ -40,6 +40,18 @@
 
 #define KW_EXPORT __attribute__((visibility("default")))
 
+/* The first sync after loading, and a changed folder's (changes in between
+ * join it). */
+#define STARTUP_DELAY_S 3
+#define COALESCE_S 20
+
+/* A worker running longer than the preference says (default 15 min) is
+ * killed. */
+static int sync_deadline(void)
+{
+    return kw_prefs.sync_deadline_s > 0 ? kw_prefs.sync_deadline_s : 900;
+}
+
 /* Everything the plugin owns outside its modules. */
 static struct {
     gulong     hook_show_done;
@@ -100,7 +112,7 @@ static const KwPanelCallbacks panel_callbacks = { sync_requested };
 /* The user saved the preferences page. */
 static void prefs_saved(void)
 {
-    G.timing.deadline_s = kw_prefs.sync_deadline_s > 0 ? kw_prefs.sync_deadline_s : 900;
+    G.timing.deadline_s = sync_deadline();
     kw_workers_reschedule();
     kw_panel_apply_prefs();
 }
@@ -311,8 +323,8 @@ KW_EXPORT gint plugin_init(gchar **error)
         *error = g_strdup(_("Keep warm could not register its hooks."));
         goto fail;
     }
-    G.timing = (KwWorkerTiming){ .startup_delay_s = 3, .coalesce_s = 20,
-                                 .deadline_s = kw_prefs.sync_deadline_s > 0 ? kw_prefs.sync_deadline_s : 900 };
+    G.timing = (KwWorkerTiming){ .startup_delay_s = STARTUP_DELAY_S, .coalesce_s = COALESCE_S,
+                                 .deadline_s = sync_deadline() };
     KW_TEST_HOOK(kw_testhook_init(&G.timing));
     kw_workers_init(&G.timing, &worker_callbacks);
     debug_print("Keep warm plugin loaded (keepwarm: %s, store: %s)\n", kw_plugin_program(),
