@@ -81,19 +81,6 @@ static int is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-static int is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (g_ascii_strcasecmp(host, "localhost") == 0)
-        return 1;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return 0;
-}
-
 const char *kw_session_server_text(kw_session_t *s)
 {
     return (s && s->imap && s->imap->imap_response) ? s->imap->imap_response : "";
@@ -424,7 +411,7 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
     kw_status_t st;
     int r, preauth;
 
-    if (o->tls == KW_TLS_NONE && !is_loopback(o->host)) {
+    if (o->tls == KW_TLS_NONE && !kw_host_is_loopback(o->host)) {
         kw_set_error(error, "refusing to send a password without TLS to %s; --tls=none is allowed "
                      "only for a loopback address", o->host);
         st = KW_ERR_INSECURE;

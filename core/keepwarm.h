@@ -74,6 +74,13 @@ void kw_free(void *ptr);
 /* Free a NULL-terminated array of strings the library handed over. NULL is fine. */
 void kw_strv_free(char **strv);
 
+/* Overwrite a secret (a NUL-terminated password or token) with zeros, in a
+ * way the compiler cannot leave out, then free it as kw_free() does. For
+ * secrets allocated with GLib (g_malloc, g_strdup — kw_free's allocator):
+ * the command and the Claws plugin wipe every password they hold with it.
+ * NULL is fine. Thread-safe. */
+void kw_secret_free(char *secret);
+
 /* The one e-mail address normaliser: the store's keys, headers, identities,
  * targets all go through it, so that one address is one key everywhere.
  * Reads s[0..len) (len < 0: up to the NUL); surrounding whitespace and one
@@ -235,6 +242,14 @@ void kw_identity_candidate_list_free(kw_identity_candidate_list_t *list);
 /* ------------------------------------------------------------------------ */
 /* Sync                                                                      */
 /* ------------------------------------------------------------------------ */
+
+/* Whether `host` names this machine: "localhost" (any case), an IPv4
+ * address in 127.0.0.0/8, or ::1 — as written, never resolved (a name that
+ * resolves to 127.0.0.1 does not count). This is the rule behind
+ * KW_TLS_NONE: kw_sync_run() refuses plaintext to any other host
+ * (KW_ERR_INSECURE), so a caller can check before it fetches a password.
+ * Returns 1 or 0; NULL gives 0. Thread-safe. */
+int kw_host_is_loopback(const char *host);
 
 typedef enum {
     KW_TLS_IMPLICIT = 0, /* TLS from the first byte (port 993) — the default */

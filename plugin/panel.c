@@ -7,6 +7,8 @@
  * callback. The row model (a GtkListStore + the kwv rows) belongs to the
  * plugin and survives; the widgets are rebuilt on each insertion. */
 #include "kw_plugin.h"
+#include "kw_prefs.h"
+#include "kw_panel.h"
 
 #include <string.h>
 
@@ -49,16 +51,12 @@ static struct {
     gboolean      active;
     char         *header_text;
     gboolean      header_error;
+    const KwPanelCallbacks *cb;
 } P;
 
 static void panel_insert(void);
 
-/* ---- accessors used by the test hook ------------------------------------ */
-
-gboolean kw_panel_inserted(void)
-{
-    return P.paned != NULL && P.fw && gtk_widget_get_parent(P.fw) == P.paned;
-}
+/* ---- rows ---------------------------------------------------------------- */
 
 guint kw_panel_row_count(void) { return P.rows ? P.rows->len : 0; }
 
@@ -67,19 +65,7 @@ const kwv_row_t *kw_panel_row(guint i)
     return P.rows && i < P.rows->len ? P.rows->pdata[i] : NULL;
 }
 
-GtkWidget *kw_panel_folderview_widget(void) { return P.fw; }
-
 /* ---- model --------------------------------------------------------------- */
-
-gboolean kw_prefs_hides(const char *key, const char *main_person)
-{
-    if (kw_prefs_domain_ignored(key))
-        return TRUE;
-    char *org = main_person ? kw_org_for_address(main_person) : NULL;
-    gboolean hidden = org && kw_prefs_domain_ignored(org);
-    kw_free(org);
-    return hidden;
-}
 
 static void header_update(void)
 {
@@ -128,8 +114,11 @@ void kw_panel_refresh(void)
     kw_plugin_model_drop();
     kw_model_t *model = kw_plugin_model(&err);
     if (model) {
+        /* what `keepwarm overdue` lists, in its order: the states that need
+         * attention, organisations (free-mail people as their own) */
+        kw_list_options_t lo = { .by = KW_BY_ORG, .states = KW_STATES_ATTENTION };
         char *qerr = NULL;
-        kw_status_t st = kw_model_relationships(model, NULL, &list, &qerr);
+        kw_status_t st = kw_model_relationships(model, &lo, &list, &qerr);
         if (st != KW_OK) {
             char *msg = g_strdup_printf(_("Keep warm: could not read the store: %s"),
                                         qerr ? qerr : kw_status_to_string(st));
@@ -143,20 +132,8 @@ void kw_panel_refresh(void)
         g_free(err);
     }
 
-    GPtrArray *all = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
+    GPtrArray *rows = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
     kw_relationship_list_free(list);
-    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)kwv_row_free);
-    for (guint i = 0; i < all->len; i++) {
-        kwv_row_t *row = all->pdata[i];
-        if (kw_prefs_hides(row->key, row->main_person))
-            continue;
-        all->pdata[i] = NULL;
-        g_ptr_array_add(rows, row);
-    }
-    g_ptr_array_set_free_func(all, NULL);
-    for (guint i = 0; i < all->len; i++)
-        kwv_row_free(all->pdata[i]);
-    g_ptr_array_unref(all);
 
     gtk_list_store_clear(P.model);
     for (guint i = 0; i < rows->len; i++) {
@@ -183,7 +160,6 @@ void kw_panel_refresh(void)
         g_ptr_array_unref(P.rows);
     P.rows = rows;
     header_update();
-    kw_testhook_dump("refresh");
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -371,7 +347,9 @@ static void on_set_cadence(GtkMenuItem *mi, gpointer d)
     GtkWidget *hbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     gtk_box_pack_start(GTK_BOX(hbox), gtk_label_new(_("Every")), FALSE, FALSE, 0);
     GtkWidget *spin = gtk_spin_button_new_with_range(1, 730, 1);
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), kw_prefs.default_cadence_days);
+    kw_model_t *model = kw_plugin_model(NULL);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), model ? kw_model_default_cadence(model)
+                                                           : KW_DEFAULT_CADENCE_DAYS);
     gtk_box_pack_start(GTK_BOX(hbox), spin, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(hbox), gtk_label_new(_("days")), FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), hbox, FALSE, FALSE, 0);
@@ -555,7 +533,8 @@ static void view_row_activated(GtkTreeView *view, GtkTreePath *path,
 
 static void sync_clicked(GtkButton *b, gpointer d)
 {
-    kw_workers_sync_all(TRUE);
+    if (P.cb && P.cb->sync_requested)
+        P.cb->sync_requested();
 }
 
 /* ---- widgets -------------------------------------------------------------- */
@@ -690,7 +669,6 @@ static void panel_insert(void)
     gtk_widget_show_all(paned);
     P.inserting = FALSE;
     header_update();
-    kw_testhook_dump("insert");
 }
 
 /* Put the folder view back where it was; our split is destroyed. */
@@ -729,9 +707,10 @@ void kw_panel_apply_prefs(void)
     kw_panel_refresh();
 }
 
-void kw_panel_init(MainWindow *mainwin)
+void kw_panel_init(MainWindow *mainwin, const KwPanelCallbacks *callbacks)
 {
     P.mainwin = mainwin;
+    P.cb = callbacks;
     P.active = TRUE;
     if (!P.model)
         P.model = gtk_list_store_new(N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
@@ -770,7 +749,6 @@ void kw_panel_done(gboolean interactive)
             gtk_widget_destroy(P.menu);
         if (kw_prefs.panel_enabled || P.paned)
             panel_remove();
-        kw_testhook_final_dump(P.fw);
     } else {
         /* At exit the widgets may be gone or going: only detach. */
         for (GSList *l = P.dialogs; l; l = l->next)
@@ -806,4 +784,5 @@ void kw_panel_done(gboolean interactive)
     P.model = NULL;
     g_clear_pointer(&P.header_text, g_free);
     P.mainwin = NULL;
+    P.cb = NULL;
 }

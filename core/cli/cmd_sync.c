@@ -32,14 +32,6 @@ typedef struct {
     const char *account;
 } progress_state_t;
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        g_free(s);
-    }
-}
-
 /* Read a secret from a file descriptor: everything up to EOF, one trailing
  * newline (LF or CRLF) stripped. */
 static int read_secret_fd(int fd, char **out, char **error)
@@ -53,7 +45,7 @@ static int read_secret_fd(int fd, char **out, char **error)
             if (errno == EINTR)
                 continue;
             *error = g_strdup_printf("cannot read the password from fd %d: %s", fd, g_strerror(errno));
-            wipe_free(buf);
+            kw_secret_free(buf);
             return -1;
         }
         len += (size_t)n;
@@ -65,7 +57,7 @@ static int read_secret_fd(int fd, char **out, char **error)
         buf[--len] = '\0';
     if (len == 0 || memchr(buf, '\0', len) || strchr(buf, '\n')) {
         *error = g_strdup_printf("the password read from fd %d is empty or has several lines", fd);
-        wipe_free(buf);
+        kw_secret_free(buf);
         return -1;
     }
     *out = buf;
@@ -130,7 +122,7 @@ reap:
         }
     }
     if (rc != 0) {
-        wipe_free(buf);
+        kw_secret_free(buf);
         return -1;
     }
     *out = buf;
@@ -362,7 +354,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     ps->account = a->account;
 
     st = kw_sync_run(store, &o, &report, &error);
-    wipe_free(secret);
+    kw_secret_free(secret);
     secret = NULL;
     if (st == KW_ERR_AUTH && a->token_cmd) {
         /* An OAuth2 token may just have expired: fetch a fresh one, once. */
@@ -374,7 +366,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
             error = NULL;
             o.oauth2_token = secret;
             st = kw_sync_run(store, &o, &report, &error);
-            wipe_free(secret);
+            kw_secret_free(secret);
             secret = NULL;
         }
     }

@@ -15,10 +15,11 @@ import kwtest
 
 VALGRIND = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
             "--error-exitcode=99", "--num-callers=30"]
-# Unit tests of the plugin's view model and anything GTK are not core.
+# Anything GTK is not core; the plugin's view logic (no GTK: rows, progress
+# lines through json-glib, messages) runs below as well.
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
               "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
-              "test-host-frame"]
+              "test-host-frame", "test-host"]
 
 
 def run_vg(argv, env=None, stdin=None, timeout=600):
@@ -40,6 +41,13 @@ def test():
         env = dict(os.environ, KW_UNDER_VALGRIND="1")
         rc, out, err = run_vg([path], env=env)
         is_(rc, 0, "%s: no memcheck errors, no leaks, all tests pass" % name, err[-3000:], out[-1500:])
+
+    view_model = os.path.join(build, "tests", "plugin", "test-view-model")
+    if os.path.exists(view_model):
+        rc, out, err = run_vg([view_model, "--tap"], env=dict(os.environ, KW_BUILD=os.path.abspath(build)))
+        is_(rc, 0, "test-view-model: no memcheck errors, no leaks, all tests pass", err[-3000:], out[-1500:])
+    else:
+        ok(False, "test-view-model exists (run make check)")
 
     maildir, truth, box = generated_mailbox(messages=300, seed=11)
     db = kwtest.new_db()

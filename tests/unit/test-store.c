@@ -1,5 +1,6 @@
 /* test-store.c — opening, creating, migrating and refusing stores; the sync
  * writer's dedupe and direction rules; identities recomputed locally. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib.h>
@@ -493,9 +494,64 @@ static void test_own_domains(void)
     g_free(path);
 }
 
+static char *self_path;
+
+/* A process that keeps a read-only handle open (the Claws plugin does) and
+ * opens a writer now and then. POSIX locks belong to the process: any
+ * close() of the database file drops all of them, the reader's included;
+ * another process closing its connection then takes itself for the last
+ * one and removes the WAL from under the reader (disk I/O errors, "database
+ * disk image is malformed", or stale answers). Opening a writer must not
+ * touch the file of an existing store outside SQLite. */
+static void test_reader_survives_writers(void)
+{
+    char *path = tmp_path("reader.db");
+    kw_store_t *w = NULL, *r = NULL;
+    int days = 0;
+
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &w, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_set_default_cadence(w, 30, NULL), ==, KW_OK);
+    kw_store_close(w);
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_ONLY, &r, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_get_default_cadence(r, &days, NULL), ==, KW_OK);
+    g_assert_cmpint(days, ==, 30);
+    for (int i = 0; i < 3; i++) {
+        char *value = g_strdup_printf("%d", 50 + i);
+        char *argv[] = { self_path, (char *)"--write-cadence", path, value, NULL };
+        GError *gerr = NULL;
+        int status = -1;
+        char *err = NULL;
+
+        /* a writer of this process comes and goes */
+        g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &w, NULL), ==, KW_OK);
+        g_assert_cmpint(kw_store_set_default_cadence(w, 40 + i, NULL), ==, KW_OK);
+        kw_store_close(w);
+        /* another process writes and closes its connection */
+        g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &gerr));
+        g_assert_no_error(gerr);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        /* the reader still reads, and reads the newest */
+        g_assert_cmpint(kw_store_get_default_cadence(r, &days, &err), ==, KW_OK);
+        g_assert_null(err);
+        g_assert_cmpint(days, ==, 50 + i);
+        g_free(value);
+    }
+    kw_store_close(r);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
+    /* the other process of test_reader_survives_writers */
+    if (argc == 4 && !strcmp(argv[1], "--write-cadence")) {
+        kw_store_t *s = NULL;
+        int ok = kw_store_open(argv[2], KW_STORE_READ_WRITE, &s, NULL) == KW_OK &&
+                 kw_store_set_default_cadence(s, atoi(argv[3]), NULL) == KW_OK;
+        kw_store_close(s);
+        return ok ? 0 : 1;
+    }
+    self_path = argv[0];
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("kw-test-store-XXXXXX", NULL);
     g_test_add_func("/store/create-modes", test_create_modes);
@@ -507,6 +563,7 @@ int main(int argc, char **argv)
     g_test_add_func("/store/identity-set", test_identity_set);
     g_test_add_func("/store/own-domains", test_own_domains);
     g_test_add_func("/store/keys-migration", test_keys_migration);
+    g_test_add_func("/store/reader-survives-writers", test_reader_survives_writers);
     rc = g_test_run();
     {
         char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
