@@ -19,8 +19,7 @@
  * days more than a year after `sent` (or before it) are not believed. */
 int kw_autoreply_until(const char *subject, int64_t sent, int64_t *day, int *is_return);
 
-/* 00:00 UTC of a calendar day, or 0 when there is no such day (31.02.).
- * Also what the wording module's reader of typed days uses. */
+/* 00:00 UTC of a calendar day, or 0 when there is no such day (31.02.). */
 int64_t kw_utc_day(int y, int m, int d);
 
 #endif

@@ -19,6 +19,8 @@ struct kw_fetch_parser {
     size_t  taglen;
     kw_fetch_item_fn fn;
     void   *fn_data;
+    kw_fetch_other_fn other_fn;
+    void   *other_data;
 
     char   *buf;
     size_t  len, cap;
@@ -63,6 +65,12 @@ void kw_fetch_parser_free(kw_fetch_parser_t *p)
 const char *kw_fetch_parser_text(const kw_fetch_parser_t *p)
 {
     return p && p->text ? p->text : "";
+}
+
+void kw_fetch_parser_set_other(kw_fetch_parser_t *p, kw_fetch_other_fn fn, void *data)
+{
+    p->other_fn = fn;
+    p->other_data = data;
 }
 
 uint64_t kw_fetch_parser_items(const kw_fetch_parser_t *p)
@@ -136,8 +144,9 @@ int64_t kw_imap_parse_datetime(const char *s, size_t len)
         return 0;
     if (p[0] != '-' || p[4] != '-' || p[9] != ' ' || p[12] != ':' || p[15] != ':' || p[18] != ' ')
         return 0;
-    for (int i = 0; i < 12; i++)
-        if (g_ascii_strncasecmp(p + 1, months + 3 * i, 3) == 0)
+    for (int i = 0; i < 12 && month < 0; i++)
+        if (g_ascii_tolower(p[1]) == g_ascii_tolower(months[3 * i]) &&
+            g_ascii_tolower(p[2]) == months[3 * i + 1] && g_ascii_tolower(p[3]) == months[3 * i + 2])
             month = i;
     sign = p[19];
     if (month < 0 || dig(p + 5, 4, &year) || dig(p + 10, 2, &hh) || dig(p + 13, 2, &mm) ||
@@ -153,18 +162,13 @@ int64_t kw_imap_parse_datetime(const char *s, size_t len)
 
 /* ---- tokenising one complete response ----------------------------------- */
 
-typedef struct {
-    const char *s;
-    size_t pos, len;
-} cursor_t;
-
-static void skip_spaces(cursor_t *c)
+void kw_imap_skip_spaces(kw_imap_cursor_t *c)
 {
     while (c->pos < c->len && c->s[c->pos] == ' ')
         c->pos++;
 }
 
-static int read_number(cursor_t *c, uint64_t *out)
+int kw_imap_read_number(kw_imap_cursor_t *c, uint64_t *out)
 {
     uint64_t v = 0;
     size_t start = c->pos;
@@ -181,11 +185,11 @@ static int read_number(cursor_t *c, uint64_t *out)
 }
 
 /* A literal "{N}" CRLF then N bytes (the parser guaranteed they are there). */
-static int read_literal(cursor_t *c, const char **ptr, size_t *n)
+int kw_imap_read_literal(kw_imap_cursor_t *c, const char **ptr, size_t *n)
 {
     uint64_t size;
     c->pos++; /* '{' */
-    if (read_number(c, &size) < 0)
+    if (kw_imap_read_number(c, &size) < 0)
         return -1;
     if (c->pos < c->len && c->s[c->pos] == '+')
         c->pos++;
@@ -207,7 +211,7 @@ static int read_literal(cursor_t *c, const char **ptr, size_t *n)
 
 /* A quoted string; *ptr and *n are the raw contents (escapes kept), *escaped set
  * when a backslash occurred. */
-static int read_quoted(cursor_t *c, const char **ptr, size_t *n, int *escaped)
+int kw_imap_read_quoted(kw_imap_cursor_t *c, const char **ptr, size_t *n, int *escaped)
 {
     size_t start;
     *escaped = 0;
@@ -216,7 +220,8 @@ static int read_quoted(cursor_t *c, const char **ptr, size_t *n, int *escaped)
     while (c->pos < c->len && c->s[c->pos] != '"') {
         if (c->s[c->pos] == '\\') {
             *escaped = 1;
-            c->pos++;
+            if (++c->pos >= c->len)
+                return -1;
         }
         if (c->s[c->pos] == '\r' || c->s[c->pos] == '\n')
             return -1;
@@ -231,7 +236,7 @@ static int read_quoted(cursor_t *c, const char **ptr, size_t *n, int *escaped)
 }
 
 /* Skip any value: atom, number, NIL, quoted, literal, or a parenthesised list. */
-static int skip_value(cursor_t *c, int depth)
+int kw_imap_skip_value(kw_imap_cursor_t *c, int depth)
 {
     const char *p;
     size_t n;
@@ -241,20 +246,20 @@ static int skip_value(cursor_t *c, int depth)
         return -1;
     switch (c->s[c->pos]) {
     case '"':
-        return read_quoted(c, &p, &n, &esc);
+        return kw_imap_read_quoted(c, &p, &n, &esc);
     case '{':
-        return read_literal(c, &p, &n);
+        return kw_imap_read_literal(c, &p, &n);
     case '(':
         c->pos++;
         for (;;) {
-            skip_spaces(c);
+            kw_imap_skip_spaces(c);
             if (c->pos >= c->len)
                 return -1;
             if (c->s[c->pos] == ')') {
                 c->pos++;
                 return 0;
             }
-            if (skip_value(c, depth + 1) < 0)
+            if (kw_imap_skip_value(c, depth + 1) < 0)
                 return -1;
         }
     default: {
@@ -275,12 +280,57 @@ static int skip_value(cursor_t *c, int depth)
     }
 }
 
+int kw_imap_read_astring(kw_imap_cursor_t *c, GString *out)
+{
+    const char *p;
+    size_t n;
+    int esc;
+
+    g_string_truncate(out, 0);
+    if (c->pos >= c->len)
+        return -1;
+    if (c->s[c->pos] == '"') {
+        if (kw_imap_read_quoted(c, &p, &n, &esc) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == '\\' && i + 1 < n)
+                i++;
+            g_string_append_c(out, p[i]);
+        }
+        return 0;
+    }
+    if (c->s[c->pos] == '{') {
+        if (kw_imap_read_literal(c, &p, &n) < 0)
+            return -1;
+        g_string_append_len(out, p, (gssize)n);
+        return 0;
+    }
+    p = c->s + c->pos;
+    while (c->pos < c->len && c->s[c->pos] != ' ' && c->s[c->pos] != '(' && c->s[c->pos] != ')' &&
+           c->s[c->pos] != '\r' && c->s[c->pos] != '\n')
+        c->pos++;
+    n = (size_t)(c->s + c->pos - p);
+    if (n == 0)
+        return -1;
+    if (n == 3 && g_ascii_strncasecmp(p, "NIL", 3) == 0)
+        return 1;
+    g_string_append_len(out, p, (gssize)n);
+    return 0;
+}
+
 /* Attribute name: an atom that may contain a [...] section with spaces and an
  * optional <origin>. */
-static int read_att_name(cursor_t *c, const char **name, size_t *n)
+static int read_att_name(kw_imap_cursor_t *c, const char **name, size_t *n)
 {
     size_t start = c->pos;
     int bracket = 0;
+    /* BODY[...]: a section never holds ']' (field names cannot), so jump
+     * over the ~190 bytes servers echo in every response. */
+    if (c->len - c->pos > 5 && g_ascii_strncasecmp(c->s + c->pos, "BODY[", 5) == 0) {
+        const char *close = memchr(c->s + c->pos + 5, ']', c->len - c->pos - 5);
+        if (close && !memchr(c->s + c->pos + 5, '\n', (size_t)(close - (c->s + c->pos + 5))))
+            c->pos = (size_t)(close - c->s) + 1;
+    }
     while (c->pos < c->len) {
         char ch = c->s[c->pos];
         if (ch == '[')
@@ -322,14 +372,14 @@ static const char *unquote(kw_fetch_parser_t *p, const char *s, size_t n, size_t
     return p->unquoted;
 }
 
-static kw_fetch_result_t parse_fetch(kw_fetch_parser_t *p, cursor_t *c, uint32_t seq)
+static kw_fetch_result_t parse_fetch(kw_fetch_parser_t *p, kw_imap_cursor_t *c, uint32_t seq)
 {
     kw_fetch_item_t item;
     memset(&item, 0, sizeof item);
     item.seq = seq;
     item.oversized = p->oversized;
 
-    skip_spaces(c);
+    kw_imap_skip_spaces(c);
     if (c->pos >= c->len || c->s[c->pos] != '(')
         goto bad;
     c->pos++;
@@ -338,7 +388,7 @@ static kw_fetch_result_t parse_fetch(kw_fetch_parser_t *p, cursor_t *c, uint32_t
         size_t nlen, vlen;
         int esc;
 
-        skip_spaces(c);
+        kw_imap_skip_spaces(c);
         if (c->pos >= c->len)
             goto bad;
         if (c->s[c->pos] == ')') {
@@ -347,39 +397,39 @@ static kw_fetch_result_t parse_fetch(kw_fetch_parser_t *p, cursor_t *c, uint32_t
         }
         if (read_att_name(c, &name, &nlen) < 0)
             goto bad;
-        skip_spaces(c);
+        kw_imap_skip_spaces(c);
         if (c->pos >= c->len)
             goto bad;
         if (name_is(name, nlen, "UID")) {
             uint64_t uid;
-            if (read_number(c, &uid) < 0 || uid == 0 || uid > UINT32_MAX)
+            if (kw_imap_read_number(c, &uid) < 0 || uid == 0 || uid > UINT32_MAX)
                 goto bad;
             item.uid = (uint32_t)uid;
         } else if (name_is(name, nlen, "INTERNALDATE")) {
             if (c->s[c->pos] == '"') {
-                if (read_quoted(c, &val, &vlen, &esc) < 0)
+                if (kw_imap_read_quoted(c, &val, &vlen, &esc) < 0)
                     goto bad;
                 item.internaldate = kw_imap_parse_datetime(val, vlen);
-            } else if (skip_value(c, 0) < 0) {
+            } else if (kw_imap_skip_value(c, 0) < 0) {
                 goto bad;
             }
         } else if (nlen > 5 && g_ascii_strncasecmp(name, "BODY[", 5) == 0) {
             char ch = c->s[c->pos];
             if (ch == '{') {
-                if (read_literal(c, &val, &vlen) < 0)
+                if (kw_imap_read_literal(c, &val, &vlen) < 0)
                     goto bad;
                 item.header = val;
                 item.header_len = vlen;
             } else if (ch == '"') {
-                if (read_quoted(c, &val, &vlen, &esc) < 0)
+                if (kw_imap_read_quoted(c, &val, &vlen, &esc) < 0)
                     goto bad;
                 item.header = esc ? unquote(p, val, vlen, &item.header_len) : val;
                 if (!esc)
                     item.header_len = vlen;
-            } else if (skip_value(c, 0) < 0) { /* NIL */
+            } else if (kw_imap_skip_value(c, 0) < 0) { /* NIL */
                 goto bad;
             }
-        } else if (skip_value(c, 0) < 0) {
+        } else if (kw_imap_skip_value(c, 0) < 0) {
             goto bad;
         }
     }
@@ -392,15 +442,28 @@ bad:
     return KW_FETCH_ERR_PROTOCOL;
 }
 
+/* A complete response the parser does not act on itself: to the caller. */
+static kw_fetch_result_t other(kw_fetch_parser_t *p)
+{
+    size_t n = p->len;
+    while (n > 0 && (p->buf[n - 1] == '\n' || p->buf[n - 1] == '\r'))
+        n--;
+    if (p->other_fn && p->other_fn(p->buf, n, p->other_data) != 0) {
+        set_text(p, "stopped by the caller", 21);
+        return KW_FETCH_ERR_CALLBACK;
+    }
+    return KW_FETCH_MORE;
+}
+
 static kw_fetch_result_t dispatch(kw_fetch_parser_t *p)
 {
-    cursor_t c = { p->buf, 0, p->len };
+    kw_imap_cursor_t c = { p->buf, 0, p->len };
 
     if (p->len >= 2 && p->buf[0] == '*' && p->buf[1] == ' ') {
         uint64_t num;
         c.pos = 2;
-        if (read_number(&c, &num) == 0) {
-            skip_spaces(&c);
+        if (kw_imap_read_number(&c, &num) == 0) {
+            kw_imap_skip_spaces(&c);
             if (c.len - c.pos >= 5 && g_ascii_strncasecmp(c.s + c.pos, "FETCH", 5) == 0 &&
                 (c.len - c.pos == 5 || c.s[c.pos + 5] == ' ' || c.s[c.pos + 5] == '(')) {
                 c.pos += 5;
@@ -410,13 +473,13 @@ static kw_fetch_result_t dispatch(kw_fetch_parser_t *p)
                 }
                 return parse_fetch(p, &c, (uint32_t)num);
             }
-            return KW_FETCH_MORE; /* EXISTS, EXPUNGE, RECENT ... */
+            return other(p); /* EXISTS, EXPUNGE, RECENT ... */
         }
         if (c.len - c.pos >= 3 && g_ascii_strncasecmp(c.s + c.pos, "BYE", 3) == 0) {
             set_text(p, p->buf, p->len);
             return KW_FETCH_BYE;
         }
-        return KW_FETCH_MORE; /* OK, NO, FLAGS, CAPABILITY ... */
+        return other(p); /* OK, NO, FLAGS, LIST, STATUS, CAPABILITY ... */
     }
     if (p->len > p->taglen && memcmp(p->buf, p->tag, p->taglen) == 0 && p->buf[p->taglen] == ' ') {
         const char *st = p->buf + p->taglen + 1;
@@ -428,7 +491,7 @@ static kw_fetch_result_t dispatch(kw_fetch_parser_t *p)
             return KW_FETCH_DONE_NO;
         return KW_FETCH_DONE_BAD;
     }
-    return KW_FETCH_MORE; /* continuation or another tag: not ours */
+    return other(p); /* continuation, or another command's tagged response */
 }
 
 /* If the segment just completed ends in a literal marker {N} (or {N+}),

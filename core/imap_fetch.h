@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 /* Longest response line outside literals. */
 #define KW_FETCH_MAX_LINE (64 * 1024)
@@ -61,6 +62,16 @@ void kw_fetch_parser_free(kw_fetch_parser_t *parser);
 kw_fetch_result_t kw_fetch_parser_feed(kw_fetch_parser_t *parser, const char *buf, size_t len,
                                        size_t *consumed);
 
+/* Responses the parser does not act on itself — untagged ones other than
+ * FETCH and BYE (LIST, STATUS, EXISTS, OK [ALERT] ...), tagged ones of other
+ * commands, continuations — go to `fn` when set: one complete response,
+ * literals inline, without the final CRLF, valid during the call. A
+ * non-zero return stops the parser (KW_FETCH_ERR_CALLBACK). This lets one
+ * parser read the answers of several pipelined commands (the last one's tag
+ * ends it). */
+typedef int (*kw_fetch_other_fn)(const char *response, size_t len, void *data);
+void kw_fetch_parser_set_other(kw_fetch_parser_t *parser, kw_fetch_other_fn fn, void *data);
+
 /* Text of the tagged NO/BAD or BYE line, or a description of the protocol
  * error (transfer none; valid until the parser is freed). */
 const char *kw_fetch_parser_text(const kw_fetch_parser_t *parser);
@@ -70,5 +81,25 @@ uint64_t kw_fetch_parser_items(const kw_fetch_parser_t *parser);
 
 /* Parse an IMAP date-time "17-Jul-1996 02:44:25 -0700" to UTC seconds; 0 on error. */
 int64_t kw_imap_parse_datetime(const char *s, size_t len);
+
+/* Reading one complete response (as handed to kw_fetch_other_fn): a cursor
+ * over s[0..len) and the tokens of RFC 3501. Each returns 0 and advances,
+ * or -1 (malformed; the cursor is then somewhere inside the token). */
+typedef struct {
+    const char *s;
+    size_t      pos, len;
+} kw_imap_cursor_t;
+
+void kw_imap_skip_spaces(kw_imap_cursor_t *c);
+int kw_imap_read_number(kw_imap_cursor_t *c, uint64_t *out);
+/* A literal "{N}" CRLF and its N bytes (which must be inline). */
+int kw_imap_read_literal(kw_imap_cursor_t *c, const char **ptr, size_t *n);
+/* A quoted string: *ptr and *n are the raw contents, *escaped set when it has a '\'. */
+int kw_imap_read_quoted(kw_imap_cursor_t *c, const char **ptr, size_t *n, int *escaped);
+/* Any value: atom, number, NIL, quoted, literal or parenthesised list. */
+int kw_imap_skip_value(kw_imap_cursor_t *c, int depth);
+/* An astring or NIL: quoted (unescaped), literal or atom into `out`.
+ * Returns 0, 1 for NIL (out empty), -1. */
+int kw_imap_read_astring(kw_imap_cursor_t *c, GString *out);
 
 #endif

@@ -58,7 +58,7 @@ typedef enum {
     KW_ERR_STORE_TOO_NEW,/* the store was written by a newer keepwarm */
     KW_ERR_BUSY,         /* another sync of this account is running */
     KW_ERR_NOT_FOUND,    /* unknown account, contact or organisation */
-    KW_ERR_CANCELLED,    /* cancelled by the caller (kw_sync_cancel) */
+    KW_ERR_CANCELLED,    /* cancelled by the caller (its kw_progress_fn returned non-zero) */
     KW_ERR_PARTIAL,      /* the sync finished, but some folders were skipped */
     KW_ERR_INTERNAL,     /* a bug: please report */
     KW_ERR_AMBIGUOUS,    /* a name matches several targets (kw_model_find lists them) */
@@ -74,6 +74,13 @@ void kw_free(void *ptr);
 
 /* Free a NULL-terminated array of strings the library handed over. NULL is fine. */
 void kw_strv_free(char **strv);
+
+/* Overwrite a secret (a NUL-terminated password or token) with zeros, in a
+ * way the compiler cannot leave out, then free it as kw_free() does. For
+ * secrets allocated with GLib (g_malloc, g_strdup — kw_free's allocator):
+ * the command and the Claws plugin wipe every password they hold with it.
+ * NULL is fine. Thread-safe. */
+void kw_secret_free(char *secret);
 
 /* The one e-mail address normaliser: the store's keys, headers, identities,
  * targets all go through it, so that one address is one key everywhere.
@@ -237,12 +244,27 @@ void kw_identity_candidate_list_free(kw_identity_candidate_list_t *list);
 /* Sync                                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* Whether `host` names this machine: "localhost" (any case), an IPv4
+ * address in 127.0.0.0/8, or ::1 — as written, never resolved (a name that
+ * resolves to 127.0.0.1 does not count). This is the rule behind
+ * KW_TLS_NONE: kw_sync_run() refuses plaintext to any other host
+ * (KW_ERR_INSECURE), so a caller can check before it fetches a password.
+ * Returns 1 or 0; NULL gives 0. Thread-safe. */
+int kw_host_is_loopback(const char *host);
+
 typedef enum {
     KW_TLS_IMPLICIT = 0, /* TLS from the first byte (port 993) — the default */
     KW_TLS_STARTTLS = 1, /* plain connect, STARTTLS mandatory, never falls back */
     KW_TLS_NONE     = 2  /* no TLS: refused unless the host is a loopback address */
 } kw_tls_mode_t;
 
+/* Progress events, in this order: CONNECTED, FOLDERS, then for each folder
+ * FOLDER, MESSAGES (zero or more), FOLDER_DONE — exactly one FOLDER_DONE per
+ * FOLDER, all of them before kw_sync_run() returns; WARNING at any point.
+ * Folders overlap: a folder's last batch is written while the next folder
+ * is being read, so its last MESSAGES and its FOLDER_DONE can come after
+ * the FOLDER events (and even the FOLDER_DONE) of later folders. Attribute
+ * events by `folder_index`, not by arrival. */
 typedef enum {
     KW_PROGRESS_CONNECTED,   /* logged in; `folder` NULL */
     KW_PROGRESS_FOLDERS,     /* folder list known; `folders_total` set */
@@ -286,7 +308,12 @@ typedef struct {
     const char *const *include;  /* NULL-terminated glob patterns on decoded names; NULL = all */
     const char *const *exclude;  /* NULL-terminated glob patterns on decoded names; NULL */
     int            timeout_s;    /* inactivity timeout per network read; 0 = 60 */
-    int            chunk_size;   /* UIDs per FETCH/transaction; 0 = 1000 */
+    /* Most messages per database transaction (each commits with the
+     * folder's position, so an interruption repeats at most this much work;
+     * a transaction is also committed at least once a second and at the end
+     * of each folder); 0 = 20000. Not the FETCH size: each folder's new
+     * messages come in one streamed UID FETCH whatever this is. */
+    int            chunk_size;
     kw_progress_fn progress;     /* NULL for none */
     void          *progress_data;
 } kw_sync_options_t;
@@ -303,12 +330,20 @@ typedef struct {
                                      messages that are no e-mail address (no
                                      '@', X.400 names, undisclosed-recipients:;,
                                      a@b@c): left out, counted here */
+    /* Where the time of the message transfer went (seconds; they overlap:
+     * reading and writing run in two threads):
+     * waiting for the server's bytes, tokenising and parsing them, and
+     * writing them to the store (SQLite, commits included). */
+    double  seconds_network;
+    double  seconds_parse;
+    double  seconds_store;
 } kw_sync_report_t;
 
 /* Sync one account into the store. Read-only on the server (EXAMINE,
  * BODY.PEEK). The certificate chain and host name are verified before any
- * credential is sent. Each chunk of messages is committed together with the
- * folder position, so an interruption at any point loses nothing.
+ * credential is sent, and TLS 1.0/1.1 are refused. Each chunk of messages is
+ * committed together with the folder position, so an interruption at any
+ * point loses nothing. A sync that finds nothing new writes nothing.
  * Only one sync per account and store runs at a time (a lock that frees
  * itself when its holder dies).
  * Returns KW_OK, KW_ERR_PARTIAL (some folders skipped), KW_ERR_USAGE,
@@ -318,6 +353,13 @@ typedef struct {
  * Process-wide effects: during the TLS handshake file descriptor 2 points at
  * /dev/null (libetpan 1.9.4 prints GnuTLS errors there; the returned error
  * says what failed), and a watchdog thread runs for the duration of the call.
+ * TLS (tls != KW_TLS_NONE): the first TLS sync of the process initialises
+ * GnuTLS itself, after pointing GNUTLS_SYSTEM_PRIORITY_FILE at an in-memory
+ * copy of the system's GnuTLS configuration plus "no TLS 1.0/1.1" (libetpan
+ * forces the priority string NORMAL). A program must therefore keep GnuTLS
+ * from initialising when it is loaded — define GNUTLS_SKIP_GLOBAL_INIT
+ * (gnutls/gnutls.h) once in the program, visible to the dynamic linker —
+ * otherwise every TLS sync fails with KW_ERR_TLS before anything is sent.
  * Do not run two syncs in one process at once; use separate processes. */
 kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
                         kw_sync_report_t *report, char **error);

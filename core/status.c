@@ -1,4 +1,4 @@
-/* status.c — status names, error messages, kw_free, kw_strv_free. */
+/* status.c — status names, error messages, kw_free, kw_strv_free, kw_secret_free. */
 #include <stdarg.h>
 #include <string.h>
 #include <glib.h>
@@ -53,6 +53,14 @@ KW_PUBLIC void kw_free(void *ptr)
 KW_PUBLIC void kw_strv_free(char **strv)
 {
     g_strfreev(strv);
+}
+
+KW_PUBLIC void kw_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    explicit_bzero(secret, strlen(secret)); /* a call the compiler keeps */
+    g_free(secret);
 }
 
 void kw_set_error(char **error, const char *fmt, ...)

@@ -173,13 +173,19 @@ static kw_status_t prepare_file(const char *path, char **error)
         }
         chmod(dir, 0700);
     }
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    /* Create a missing store 0600 before SQLite opens it. An existing one is
+     * not opened here: close() drops every POSIX lock this process holds on
+     * the file, those of its other connections too (the Claws plugin keeps
+     * a reader open), and another process closing its connection would then
+     * take itself for the last one and remove the WAL under that reader. */
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
         kw_set_error(error, "cannot open %s: %s", path, g_strerror(errno));
         st = KW_ERR_STORE;
         goto done;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
 done:
     g_free(dir);
     return st;

@@ -35,7 +35,7 @@
  *   agg_dirty     contacts whose interactions changed since their aggregates
  *                 were computed (v3); written in the same transaction as the
  *                 interactions, emptied when the aggregates are recomputed
- *   action_log    every user action on a setting (v4): what it was before and
+ *   action_log    every user action on a setting (v5): what it was before and
  *                 after, so that it can be undone (actions.c); settings gains
  *                 settled_until ("no answer needed" up to this time)
  */
@@ -122,7 +122,17 @@ static const char *const kw_migrations[] = {
     "  members INTEGER NOT NULL,"        /* digest of the member contact ids */
     "  agg BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE agg_dirty (contact_id INTEGER PRIMARY KEY);",
-    /* version 4: undo (the action log), "no answer needed" */
+
+    /* version 4: dedupe keys clustered by day (sync_store.c, key64): the top
+     * 16 bits become the message's day (0 when its date fell back to
+     * INTERNALDATE, flag 128), the low 48 stay the hash. Same formula as
+     * new messages get, so a message stored before keeps deduplicating. */
+    "UPDATE OR IGNORE messages SET"
+    "  identity_key = ((CASE WHEN flags & 128 THEN 0 ELSE min(max(date / 86400, 1), 65535) END) << 48)"
+    "                 | (identity_key & 281474976710655),"
+    "  fingerprint = ((CASE WHEN flags & 128 THEN 0 ELSE min(max(date / 86400, 1), 65535) END) << 48)"
+    "                | (fingerprint & 281474976710655);",
+    /* version 5: undo (the action log), "no answer needed" */
     "ALTER TABLE settings ADD COLUMN settled_until INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE action_log ("
     "  id INTEGER PRIMARY KEY,"

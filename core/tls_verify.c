@@ -6,7 +6,13 @@
  * mailstream_get_certificate_chain() and is verified here against the system
  * trust store, or a CA file, for the configured host name.
  */
+#define _GNU_SOURCE /* memfd_create, O_TMPFILE */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -14,6 +20,132 @@
 
 #include "tls_verify.h"
 #include "store.h" /* kw_set_error */
+
+/* ---- the TLS floor ------------------------------------------------------- */
+
+/* GnuTLS's built-in system configuration file on Debian. */
+#define SYSTEM_PRIORITY_FILE "/etc/gnutls/config"
+/* Appended to the system configuration (several [overrides] sections are
+ * read as one). */
+static const char floor_overrides[] =
+    "\n# added by keepwarm: libetpan forces the priority string NORMAL, which\n"
+    "# still allows TLS 1.0 and 1.1\n"
+    "[overrides]\n"
+    "disabled-version = tls1.0\n"
+    "disabled-version = tls1.1\n";
+
+typedef struct {
+    kw_status_t status;
+    char       *message;
+} tls_init_result_t;
+
+/* The system configuration to keep (transfer full, "" when there is none).
+ * Only a regular file is read: the variable may name anything. */
+static char *system_config(void)
+{
+    const char *path = g_getenv("GNUTLS_SYSTEM_PRIORITY_FILE");
+    char *text = NULL;
+    struct stat sb;
+    gsize len;
+
+    if (!path || !*path)
+        path = SYSTEM_PRIORITY_FILE;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > 1024 * 1024 ||
+        !g_file_get_contents(path, &text, &len, NULL))
+        return g_strdup("");
+    return text;
+}
+
+/* An anonymous file holding `text`, open for the life of the process. */
+static int anonymous_file(const char *text, size_t len)
+{
+    int fd = memfd_create("keepwarm-gnutls-config", MFD_CLOEXEC);
+    size_t off = 0;
+
+    if (fd < 0)
+        fd = open(g_get_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    return fd;
+}
+
+/* 1 when GnuTLS's "NORMAL" (what libetpan asks for) offers no version
+ * below TLS 1.2. */
+static int floor_holds(void)
+{
+    gnutls_priority_t prio;
+    const unsigned int *list;
+    int n, ok = 1;
+
+    if (gnutls_priority_init(&prio, "NORMAL", NULL) < 0)
+        return 0;
+    n = gnutls_priority_protocol_list(prio, &list);
+    for (int i = 0; i < n; i++)
+        if (list[i] == GNUTLS_SSL3 || list[i] == GNUTLS_TLS1_0 || list[i] == GNUTLS_TLS1_1)
+            ok = 0;
+    gnutls_priority_deinit(prio);
+    return ok && n > 0;
+}
+
+static gpointer tls_init_once(gpointer data)
+{
+    tls_init_result_t *res = data;
+    char *config = system_config();
+    char *full = g_strconcat(config, floor_overrides, NULL);
+    int fd = anonymous_file(full, strlen(full));
+    int err = errno, rc;
+
+    g_free(config);
+    g_free(full);
+    if (fd < 0) {
+        res->status = KW_ERR_TLS;
+        res->message = g_strdup_printf("cannot prepare the TLS configuration (%s); nothing was sent",
+                                       g_strerror(err));
+        return res;
+    }
+    /* The descriptor stays open: GnuTLS may read the file again later. */
+    {
+        char *path = g_strdup_printf("/proc/self/fd/%d", fd);
+        g_setenv("GNUTLS_SYSTEM_PRIORITY_FILE", path, TRUE);
+        g_free(path);
+    }
+    rc = gnutls_global_init();
+    if (rc < 0) {
+        res->status = KW_ERR_TLS;
+        res->message = g_strdup_printf("cannot initialise GnuTLS: %s; nothing was sent", gnutls_strerror(rc));
+    } else if (!floor_holds()) {
+        res->status = KW_ERR_TLS;
+        res->message = g_strdup("cannot refuse TLS 1.0 and 1.1 in this process (GnuTLS was initialised "
+                                "before keepwarm could set its minimum version, or the system's GnuTLS "
+                                "configuration does not accept disabled-version); nothing was sent");
+    } else {
+        res->status = KW_OK;
+    }
+    return res;
+}
+
+kw_status_t kw_tls_init(char **error)
+{
+    static GOnce once = G_ONCE_INIT;
+    static tls_init_result_t result;
+    tls_init_result_t *res = g_once(&once, tls_init_once, &result);
+
+    if (res->status != KW_OK)
+        kw_set_error(error, "%s", res->message);
+    return res->status;
+}
+
+/* ---- certificate verification ------------------------------------------------ */
 
 kw_status_t kw_tls_verify_stream(mailstream *stream, const char *host, const char *ca_file,
                                  char **error)

@@ -2,8 +2,12 @@
  * its details (state, reason, facts, people, the note to edit, the
  * timeline, the actions) and "their messages" across every folder the sync
  * reads. Every change goes through kw_panel_act(), so that it is confirmed
- * with an Undo like the panel's own actions. */
+ * with an Undo like the panel's own actions. Widgets a test needs to find
+ * carry names ("keepwarm-…"). */
 #include "kw_plugin.h"
+#include "kw_prefs.h"
+#include "kw_panel.h"
+#include "kw_dialogs.h"
 
 #include <string.h>
 
@@ -22,7 +26,7 @@
 
 static struct {
     GSList    *open;       /* every open dialog */
-    GtkWidget *cadence;    /* the open rhythm dialog (weak), for the test hook */
+    GtkWidget *cadence;    /* the open rhythm dialog (weak): one of each kind */
     GtkWidget *details;    /* the open details dialog (weak) */
     GtkWidget *messages;   /* the open messages dialog (weak) */
 } D;
@@ -178,13 +182,16 @@ void kw_dialog_cadence(const char *key, const char *title)
         learn_text = g_strdup_printf(_("Learn it from our history (too little yet: %s by default)"),
                                      now);
     c->learn = gtk_radio_button_new_with_label(NULL, learn_text);
+    gtk_widget_set_name(c->learn, "keepwarm-cadence-learn");
     g_free(learn_text);
     gtk_box_pack_start(GTK_BOX(box), c->learn, FALSE, FALSE, 0);
 
     hbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     c->fixed = gtk_radio_button_new_with_label_from_widget(GTK_RADIO_BUTTON(c->learn), _("Every"));
+    gtk_widget_set_name(c->fixed, "keepwarm-cadence-fixed");
     gtk_box_pack_start(GTK_BOX(hbox), c->fixed, FALSE, FALSE, 0);
     c->spin = gtk_spin_button_new_with_range(1, 3650, 1);
+    gtk_widget_set_name(c->spin, "keepwarm-cadence-days");
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(c->spin), c->days > 0 ? c->days : 60);
     gtk_box_pack_start(GTK_BOX(hbox), c->spin, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(hbox), gtk_label_new(_("days")), FALSE, FALSE, 0);
@@ -209,19 +216,14 @@ void kw_dialog_cadence(const char *key, const char *title)
     dialog_track(dialog, &D.cadence);
     gtk_widget_show_all(dialog);
     kw_relationship_free(rel);
-    kw_testhook_dump("cadence-dialog");
 }
 
 /* ---- details ------------------------------------------------------------------ */
 
 typedef struct {
     char *key, *title, *main_person;
-    kw_state_t state;
     char *reason, *note;
-    guint timeline;        /* touches shown */
-    char *first_subject;   /* the newest touch's subject */
     GtkWidget *note_view;
-    GPtrArray *buttons;    /* action names, for the test hook */
 } details_t;
 
 static void details_free(gpointer p)
@@ -232,8 +234,6 @@ static void details_free(gpointer p)
     g_free(d->main_person);
     g_free(d->reason);
     g_free(d->note);
-    g_free(d->first_subject);
-    g_ptr_array_free(d->buttons, TRUE);
     g_free(d);
 }
 
@@ -328,13 +328,14 @@ static char *day_and_ago(int64_t t, int64_t as_of)
     return r;
 }
 
-static GtkWidget *timeline_view(const kw_relationship_t *rel, const kw_touch_list_t *tl,
-                                details_t *d)
+static GtkWidget *timeline_view(const kw_relationship_t *rel, const kw_touch_list_t *tl)
 {
     GtkListStore *store = gtk_list_store_new(4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
                                              G_TYPE_STRING);
     GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
     const char *titles[] = { _("Date"), "", _("Who"), _("Subject") };
+
+    gtk_widget_set_name(view, "keepwarm-timeline");
     int64_t as_of = kw_plugin_as_of();
 
     for (size_t i = 0; tl && i < tl->count && i < 500; i++) {
@@ -350,9 +351,6 @@ static GtkWidget *timeline_view(const kw_relationship_t *rel, const kw_touch_lis
         gtk_list_store_insert_with_values(store, &it, -1, 0, day,
                                           1, t->inbound && t->outbound ? "⇄" : t->inbound ? "←" : "→",
                                           2, w, 3, subj, -1);
-        if (i == 0)
-            d->first_subject = g_strdup(subj);
-        d->timeline++;
         g_free(day);
         g_free(subj);
         g_free(w);
@@ -370,11 +368,13 @@ static GtkWidget *timeline_view(const kw_relationship_t *rel, const kw_touch_lis
     return view;
 }
 
-static void details_button(GtkWidget *dialog, details_t *d, const char *name, const char *label,
-                           int response)
+/* An action button; `name` names its widget ("keepwarm-details-NAME"). */
+static void details_button(GtkWidget *dialog, const char *name, const char *label, int response)
 {
-    gtk_dialog_add_button(GTK_DIALOG(dialog), label, response);
-    g_ptr_array_add(d->buttons, g_strdup(name));
+    GtkWidget *b = gtk_dialog_add_button(GTK_DIALOG(dialog), label, response);
+    char *wname = g_strconcat("keepwarm-details-", name, NULL);
+    gtk_widget_set_name(b, wname);
+    g_free(wname);
 }
 
 void kw_dialog_details(const char *key)
@@ -395,11 +395,9 @@ void kw_dialog_details(const char *key)
     d->key = g_strdup(rel->key);
     d->title = clean(rel->display_name ? rel->display_name : rel->key);
     d->main_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
-    d->state = rel->state;
     d->reason = clean(s = kw_words_reason(&rel->reason, as_of));
     g_free(s);
     d->note = rel->note && !rel->note_from_org ? g_strdup(rel->note) : NULL;
-    d->buttons = g_ptr_array_new_with_free_func(g_free);
 
     s = g_strdup_printf(_("%s — Keep warm"), d->title);
     dialog = gtk_dialog_new_with_buttons(s, main_window(), GTK_DIALOG_DESTROY_WITH_PARENT, NULL, NULL);
@@ -425,6 +423,7 @@ void kw_dialog_details(const char *key)
     gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
     gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
     label = gtk_label_new(d->reason);
+    gtk_widget_set_name(label, "keepwarm-details-reason");
     gtk_label_set_xalign(GTK_LABEL(label), 0.0);
     gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
     gtk_label_set_selectable(GTK_LABEL(label), TRUE);
@@ -481,6 +480,7 @@ void kw_dialog_details(const char *key)
         gtk_container_add(GTK_CONTAINER(nsw), d->note_view);
         gtk_box_pack_start(GTK_BOX(nb), nsw, TRUE, TRUE, 0);
         save = gtk_button_new_with_mnemonic(_("_Save note"));
+        gtk_widget_set_name(save, "keepwarm-note-save");
         gtk_widget_set_valign(save, GTK_ALIGN_END);
         g_signal_connect(save, "clicked", G_CALLBACK(save_clicked), dialog);
         gtk_box_pack_start(GTK_BOX(nb), save, FALSE, FALSE, 0);
@@ -494,24 +494,23 @@ void kw_dialog_details(const char *key)
     g_free(s);
     sw = gtk_scrolled_window_new(NULL, NULL);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-    gtk_container_add(GTK_CONTAINER(sw), timeline_view(rel, tl, d));
+    gtk_container_add(GTK_CONTAINER(sw), timeline_view(rel, tl));
     gtk_container_add(GTK_CONTAINER(frame), sw);
     gtk_box_pack_start(GTK_BOX(box), frame, TRUE, TRUE, 0);
 
     /* the actions */
-    details_button(dialog, d, "write", _("_Write…"), RESP_WRITE);
+    details_button(dialog, "write", _("_Write…"), RESP_WRITE);
     if (rel->state == KW_STATE_AWAITING_YOUR_REPLY || rel->state == KW_STATE_AWAITING_THEIR_REPLY)
-        details_button(dialog, d, "settle", _("_No reply needed"), RESP_SETTLE);
+        details_button(dialog, "settle", _("_No reply needed"), RESP_SETTLE);
     if (rel->state != KW_STATE_SNOOZED && rel->state != KW_STATE_IGNORED) {
-        details_button(dialog, d, "snooze", _("Snooze 1 _week"), RESP_SNOOZE);
-        details_button(dialog, d, "ignore", _("_Ignore"), RESP_IGNORE);
+        details_button(dialog, "snooze", _("Snooze 1 _week"), RESP_SNOOZE);
+        details_button(dialog, "ignore", _("_Ignore"), RESP_IGNORE);
     }
-    details_button(dialog, d, "rhythm", _("_Rhythm…"), RESP_RHYTHM);
-    details_button(dialog, d, "close", _("_Close"), GTK_RESPONSE_CLOSE);
+    details_button(dialog, "rhythm", _("_Rhythm…"), RESP_RHYTHM);
+    details_button(dialog, "close", _("_Close"), GTK_RESPONSE_CLOSE);
     g_signal_connect(dialog, "response", G_CALLBACK(details_response), NULL);
     dialog_track(dialog, &D.details);
     gtk_widget_show_all(dialog);
-    kw_testhook_dump("details-dialog");
 out:
     kw_touch_list_free(tl);
     kw_relationship_free(rel);
@@ -651,8 +650,6 @@ void kw_dialog_messages(const char *key, const char *title)
     g_free(t);
     gtk_widget_set_name(dialog, "keepwarm-messages");
     gtk_window_set_default_size(GTK_WINDOW(dialog), 720, 420);
-    g_object_set_data(G_OBJECT(dialog), "count", GUINT_TO_POINTER(n));
-    g_object_set_data(G_OBJECT(dialog), "folders", GUINT_TO_POINTER(nfolders));
     box = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
     gtk_container_set_border_width(GTK_CONTAINER(box), 8);
     gtk_box_set_spacing(GTK_BOX(box), 6);
@@ -664,9 +661,11 @@ void kw_dialog_messages(const char *key, const char *title)
                         n, nfolders);
     label = gtk_label_new(t);
     g_free(t);
+    gtk_widget_set_name(label, "keepwarm-messages-summary");
     gtk_label_set_xalign(GTK_LABEL(label), 0.0);
     gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
     view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
+    gtk_widget_set_name(view, "keepwarm-messages-list");
     for (int c = 0; c < 4; c++) {
         GtkCellRenderer *r = gtk_cell_renderer_text_new();
         GtkTreeViewColumn *col = gtk_tree_view_column_new_with_attributes(cols[c], r, "text", c, NULL);
@@ -685,124 +684,6 @@ void kw_dialog_messages(const char *key, const char *title)
     dialog_track(dialog, &D.messages);
     gtk_widget_show_all(dialog);
     kw_plugin_set_status(NULL, FALSE);
-    kw_testhook_dump("messages-dialog");
 out:
     g_free(shown);
-}
-
-/* ---- for the test hook ------------------------------------------------------------ */
-
-static void json_str(GString *out, const char *s)
-{
-    if (!s) {
-        g_string_append(out, "null");
-        return;
-    }
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char) *p);
-    }
-    g_string_append_c(out, '"');
-}
-
-void kw_dialogs_describe(GString *j)
-{
-    g_string_append(j, "\"cadence_dialog\":");
-    if (D.cadence) {
-        cadence_t *c = g_object_get_data(G_OBJECT(D.cadence), "cadence");
-        g_string_append_printf(j, "{\"days\":%d,\"learn\":%s,\"learn_label\":",
-                               gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(c->spin)),
-                               gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(c->learn)) ? "true" : "false");
-        json_str(j, gtk_button_get_label(GTK_BUTTON(c->learn)));
-        g_string_append_c(j, '}');
-    } else {
-        g_string_append(j, "null");
-    }
-    g_string_append(j, ",\"details_dialog\":");
-    if (D.details) {
-        details_t *d = g_object_get_data(G_OBJECT(D.details), "details");
-        char *note = note_text(d);
-        g_string_append(j, "{\"key\":");
-        json_str(j, d->key);
-        g_string_append(j, ",\"title\":");
-        json_str(j, gtk_window_get_title(GTK_WINDOW(D.details)));
-        g_string_append_printf(j, ",\"state\":\"%s\",\"reason\":", kw_state_to_string(d->state));
-        json_str(j, d->reason);
-        g_string_append(j, ",\"note\":");
-        json_str(j, note);
-        g_string_append_printf(j, ",\"timeline\":%u,\"first_subject\":", d->timeline);
-        json_str(j, d->first_subject);
-        g_string_append(j, ",\"buttons\":[");
-        for (guint i = 0; i < d->buttons->len; i++) {
-            if (i)
-                g_string_append_c(j, ',');
-            json_str(j, d->buttons->pdata[i]);
-        }
-        g_string_append(j, "]}");
-        g_free(note);
-    } else {
-        g_string_append(j, "null");
-    }
-    g_string_append(j, ",\"messages_dialog\":");
-    if (D.messages)
-        g_string_append_printf(j, "{\"count\":%u,\"folders\":%u}",
-                               GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(D.messages), "count")),
-                               GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(D.messages), "folders")));
-    else
-        g_string_append(j, "null");
-}
-
-/* cadence-days N | cadence-learn | cadence-ok | cadence-cancel |
- * details-note TEXT | details-save | details-button NAME | close-all */
-gboolean kw_dialogs_command(const char *what, const char *arg)
-{
-    if (g_str_has_prefix(what, "cadence-") && D.cadence) {
-        cadence_t *c = g_object_get_data(G_OBJECT(D.cadence), "cadence");
-        if (!strcmp(what, "cadence-days") && arg) {
-            gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(c->fixed), TRUE);
-            gtk_spin_button_set_value(GTK_SPIN_BUTTON(c->spin), g_ascii_strtod(arg, NULL));
-        } else if (!strcmp(what, "cadence-learn")) {
-            gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(c->learn), TRUE);
-        } else if (!strcmp(what, "cadence-ok")) {
-            gtk_dialog_response(GTK_DIALOG(D.cadence), GTK_RESPONSE_OK);
-        } else if (!strcmp(what, "cadence-cancel")) {
-            gtk_dialog_response(GTK_DIALOG(D.cadence), GTK_RESPONSE_CANCEL);
-        } else {
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (g_str_has_prefix(what, "details-") && D.details) {
-        details_t *d = g_object_get_data(G_OBJECT(D.details), "details");
-        static const struct { const char *name; int response; } buttons[] = {
-            { "write", RESP_WRITE }, { "settle", RESP_SETTLE }, { "snooze", RESP_SNOOZE },
-            { "ignore", RESP_IGNORE }, { "rhythm", RESP_RHYTHM }, { "close", GTK_RESPONSE_CLOSE },
-        };
-        if (!strcmp(what, "details-note")) {
-            gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(d->note_view)),
-                                     arg ? arg : "", -1);
-            return TRUE;
-        }
-        if (!strcmp(what, "details-save")) {
-            gtk_dialog_response(GTK_DIALOG(D.details), RESP_SAVE_NOTE);
-            return TRUE;
-        }
-        for (size_t i = 0; arg && !strcmp(what, "details-button") && i < G_N_ELEMENTS(buttons); i++)
-            if (!strcmp(arg, buttons[i].name)) {
-                gtk_dialog_response(GTK_DIALOG(D.details), buttons[i].response);
-                return TRUE;
-            }
-        return FALSE;
-    }
-    if (!strcmp(what, "close-all")) {
-        while (D.open)
-            gtk_widget_destroy(D.open->data);
-        return TRUE;
-    }
-    return FALSE;
 }

@@ -1,17 +1,26 @@
-/* kw_plugin.h — internals shared by the files of the Claws Mail plugin.
+/* kw_plugin.h — what every file of the Claws Mail plugin includes.
  *
- * Layout:
- *   plugin_main.c  plugin_* entry points, hooks, the one teardown helper,
- *                  the hint bar, finding the keepwarm command
- *   panel.c        the "Keep warm" panel under the folder tree, its actions
- *                  (confirmed with an Undo) and the snoozed & ignored view
- *   dialogs.c      the rhythm, details and "their messages" dialogs
- *   worker.c       background `keepwarm sync` children (one per account)
- *   prefs.c        the preferences page and the [KeepWarm] block of clawsrc
- *   testhook.c     test-only introspection (KEEPWARM_PLUGIN_TEST_DUMP/_CMD)
- *   view_model.c   rows, hint actions, progress parsing (no GTK/Claws); the
- *                  words themselves come from core/words/ (kw_words.h)
+ * The plugin is GTK and Claws glue around libkeepwarm (keepwarm.h) and the
+ * wording module (core/words/); every rule lives in the library. Its files
+ * form layers: a file calls only the files listed above it, and what happens
+ * below is reported upwards through callbacks that plugin_main.c wires.
  *
+ *   view_model.c  view_model.h  rows, hint action, progress lines, messages
+ *                               (no GTK, no Claws: unit-tested)
+ *   context.c     kw_context.h  the command, the store, the one model, the
+ *                               status line (with a listener)
+ *   prefs.c       kw_prefs.h    clawsrc [KeepWarm], the preferences page,
+ *                               the settings kept in the store
+ *   panel.c       kw_panel.h    the panel under the folder tree, its actions
+ *                               (confirmed, with an Undo)
+ *   dialogs.c     kw_dialogs.h  the rhythm, details and messages dialogs
+ *   worker.c      kw_worker.h   background `keepwarm sync` children
+ *   plugin_main.c               plugin_* entry points, hooks, the hint bar,
+ *                               the one teardown helper, the wiring
+ * (kw_ prefixes keep them apart from Claws' headers: it has a prefs.h.)
+ *
+ * The end-to-end test's build adds tests/plugin/testhook.c on top (see
+ * plugin/Makefile.local); the shipped keepwarm.so contains none of it.
  * Everything runs on the GTK main thread.
  */
 #ifndef KW_PLUGIN_INTERNAL_H
@@ -23,147 +32,8 @@
 
 #include "keepwarm.h"
 #include "view_model.h"
+#include "kw_context.h"
 
 #define KW_PLUGIN_NAME "Keep warm"
-
-struct _MainWindow;
-struct _PrefsAccount;
-
-/* ---- preferences (prefs.c) ---------------------------------------------- */
-typedef struct {
-    int    sync_interval_min;   /* 0: no periodic sync */
-    int    default_cadence_days;
-    char  *tracked_accounts;    /* account ids "1,3"; "" = every IMAP account */
-    char  *extra_identities;    /* addresses, one per line / comma */
-    char  *ignored_domains;     /* hidden from the panel and the hint bar */
-    char  *own_domains;         /* the user's company domains (colleagues) */
-    int    no_colleagues;       /* own domains set to nothing: nobody is a colleague */
-    int    panel_enabled;
-    int    panel_position;      /* divider position in the folder-view split */
-    char  *keepwarm_path;       /* configured command path, "" = search PATH */
-    char  *store_path;          /* "" = kw_default_store_path() */
-    char  *ca_file;             /* "" = system trust */
-    int    sync_deadline_s;     /* a worker running longer is killed */
-} KwPrefs;
-
-extern KwPrefs kw_prefs;
-
-void kw_prefs_init(void);       /* read clawsrc, register the page */
-void kw_prefs_done(void);       /* unregister the page (idempotent) */
-void kw_prefs_save(void);       /* write [KeepWarm] */
-/* Identities and own domains of the page into the store (bad entries shown). */
-void kw_prefs_apply_to_store(void);
-gboolean kw_prefs_account_tracked(const struct _PrefsAccount *ac);
-gboolean kw_prefs_domain_ignored(const char *key);
-/* A relationship hidden by the "domains never to show" preference. */
-gboolean kw_prefs_hides(const char *key, const char *main_person);
-
-/* ---- plugin-wide state (plugin_main.c) ---------------------------------- */
-const char *kw_plugin_program(void);   /* the keepwarm command (transfer none) */
-const char *kw_plugin_db_path(void);   /* the store path (transfer none) */
-int64_t     kw_plugin_as_of(void);     /* now, or KEEPWARM_AS_OF for tests */
-/* Open the store (read-only for queries). NULL when it does not exist yet;
- * *error (g_free) when something is wrong. (transfer full, kw_store_close) */
-kw_store_t *kw_plugin_store_open(gboolean write, char **error);
-/* The model as of now, loaded once and shared by the panel, the hint bar and
- * Details (transfer none). Reloaded after kw_plugin_model_drop() (the store
- * changed: a sync ended, an action, new preferences) and when older than a
- * few minutes. NULL when there is no store yet; *error (g_free) when
- * something is wrong. */
-kw_model_t *kw_plugin_model(char **error);
-void        kw_plugin_model_drop(void);
-gboolean    kw_plugin_unloading(void);
-/* The status line shown in the status bar and the panel header; NULL clears. */
-void        kw_plugin_set_status(const char *text, gboolean is_error);
-const char *kw_plugin_status(void);
-void        kw_plugin_clear_error(void);   /* a sync succeeded */
-/* The hint bar's current text, or NULL; its buttons' labels (1, 2), or
- * NULL; press one (the test hook). */
-const char *kw_plugin_hint_text(void);
-const char *kw_plugin_hint_button(int which);
-void        kw_plugin_hint_press(int which);
-
-/* ---- panel (panel.c) ---------------------------------------------------- */
-void     kw_panel_init(struct _MainWindow *mainwin);  /* create model, insert */
-void     kw_panel_done(gboolean interactive);         /* idempotent */
-void     kw_panel_refresh(void);                      /* re-query the store */
-void     kw_panel_set_header(const char *text, gboolean is_error);
-gboolean kw_panel_inserted(void);
-/* Row access for the test hook: number of rows, and row i (transfer none). */
-guint    kw_panel_row_count(void);
-const kwv_row_t *kw_panel_row(guint i);
-void     kw_panel_snooze(const char *key, int days);
-void     kw_panel_apply_prefs(void);                  /* panel on/off */
-GtkWidget *kw_panel_folderview_widget(void);
-/* Actions shared with the hint bar. */
-void     kw_action_write(const char *address);
-void     kw_action_details(const char *key);
-
-/* What the list shows: those needing attention, or the snoozed and ignored
- * (to bring them back). */
-typedef enum { KW_PANEL_ATTENTION = 0, KW_PANEL_HIDDEN = 1 } kw_panel_view_t;
-void     kw_panel_set_view(kw_panel_view_t view);
-kw_panel_view_t kw_panel_view(void);
-
-/* The user's actions, from the panel, the hint bar and the dialogs: done in
- * the store, confirmed in the status bar and the panel's bar with an Undo
- * (the library's action log), the list refreshed keeping its place.
- * `title`: the name the confirmation uses; `value`: the snooze's end, the
- * rhythm in days (0: learned), settle's time; `text`: the note. */
-typedef enum {
-    KW_ACT_SNOOZE, KW_ACT_UNSNOOZE, KW_ACT_IGNORE, KW_ACT_UNIGNORE, KW_ACT_CADENCE,
-    KW_ACT_SETTLE, KW_ACT_NOTE
-} kw_panel_act_t;
-void     kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64_t value,
-                      const char *text);
-void     kw_panel_undo(void);                         /* the Undo button */
-/* For the test hook: the panel's state and its context menu. */
-const char *kw_panel_confirmation(void);              /* (transfer none) or NULL */
-gboolean kw_panel_can_undo(void);
-guint    kw_panel_hidden_count(void);
-gboolean kw_panel_narrow(void);
-const char *kw_panel_legend(void);                    /* (transfer none) */
-int      kw_panel_selected(void);                     /* row index, -1 none */
-void     kw_panel_select(guint i);
-gboolean kw_panel_menu_action(guint i, const char *what);
-
-/* ---- dialogs (dialogs.c) ------------------------------------------------ */
-/* How often to be in touch with `key`: opens at the current rhythm and says
- * whether it is learned; OK changes nothing unless something was changed. */
-void     kw_dialog_cadence(const char *key, const char *title);
-/* Everything about one relationship: state and reason, the facts, the
- * people, the note (editable), the timeline, and the actions. */
-void     kw_dialog_details(const char *key);
-/* Their messages in every folder the sync reads (not Trash, Junk, Drafts,
- * Queue), newest first; opening one shows it in its folder. */
-void     kw_dialog_messages(const char *key, const char *title);
-/* Close every dialog (`interactive`: the plugin is unloaded while Claws
- * runs; else only detach). Idempotent. */
-void     kw_dialogs_done(gboolean interactive);
-/* For the test hook: what the open dialogs show, as JSON members; and
- * their buttons. */
-void     kw_dialogs_describe(GString *json);
-gboolean kw_dialogs_command(const char *what, const char *arg);
-
-/* ---- workers (worker.c) -------------------------------------------------- */
-void     kw_workers_init(void);
-void     kw_workers_done(void);                       /* kill children by PID */
-/* Start a sync of every tracked account now (skips accounts already syncing). */
-void     kw_workers_sync_all(gboolean interactive);
-/* A folder of this account changed: sync soon (coalesced). */
-void     kw_workers_account_touched(int account_id);
-void     kw_workers_reschedule(void);                 /* interval changed */
-/* The account's name in the store (transfer none). */
-const char *kw_workers_account_name(const struct _PrefsAccount *ac);
-/* For the test hook: finished syncs, running workers, last exit code. */
-int      kw_workers_finished(void);
-int      kw_workers_running(void);
-void     kw_workers_describe(GString *json);
-
-/* ---- test hook (testhook.c) ---------------------------------------------- */
-void     kw_testhook_init(void);
-void     kw_testhook_done(void);
-void     kw_testhook_dump(const char *why);           /* no-op unless enabled */
-void     kw_testhook_final_dump(GtkWidget *folderview_widget);
 
 #endif

@@ -7,6 +7,8 @@
  * callback. The row model (a GtkListStore + the kwv rows) belongs to the
  * plugin and survives; the widgets are rebuilt on each insertion. */
 #include "kw_plugin.h"
+#include "kw_prefs.h"
+#include "kw_panel.h"
 
 #include <string.h>
 
@@ -36,11 +38,15 @@ enum {
  * name gets the width first. */
 #define NARROW_PANEL_PX 420
 
+/* What the list shows: those needing attention, or the snoozed and ignored
+ * (to bring them back). */
+typedef enum { VIEW_ATTENTION = 0, VIEW_HIDDEN = 1 } panel_view_t;
+
 static struct {
     MainWindow   *mainwin;
     GtkListStore *model;        /* owned by the plugin, survives relayouts */
     GPtrArray    *rows;         /* kwv_row_t*, same order as the model */
-    kw_panel_view_t view;       /* what the list shows */
+    panel_view_t  view;         /* what the list shows */
     guint         hidden_count; /* snoozed and ignored relationships */
     GtkWidget    *fw;           /* folder view widget (weak pointer) */
     GtkWidget    *paned;        /* our vertical split (weak pointer) */
@@ -63,29 +69,15 @@ static struct {
     gboolean      header_error;
     char         *confirm_text; /* what the last action did (or its undo) */
     int64_t       undo_id;      /* the action the Undo button takes back, 0 none */
+    const KwPanelCallbacks *cb;
 } P;
 
 static void panel_insert(void);
 
-/* ---- accessors used by the test hook ------------------------------------ */
+/* ---- rows ---------------------------------------------------------------- */
 
-gboolean kw_panel_inserted(void)
-{
-    return P.paned != NULL && P.fw && gtk_widget_get_parent(P.fw) == P.paned;
-}
-
-kw_panel_view_t kw_panel_view(void) { return P.view; }
-const char *kw_panel_confirmation(void) { return P.confirm_text; }
-gboolean kw_panel_can_undo(void) { return P.undo_id > 0; }
-guint kw_panel_hidden_count(void) { return P.hidden_count; }
-gboolean kw_panel_narrow(void) { return P.narrow; }
-
-const char *kw_panel_legend(void)
-{
-    return P.legend ? gtk_label_get_text(GTK_LABEL(P.legend)) : NULL;
-}
-
-int kw_panel_selected(void)
+/* The selected row's index, -1 for none. */
+static int selected_index(void)
 {
     GtkTreeModel *model;
     GtkTreeIter it;
@@ -97,7 +89,7 @@ int kw_panel_selected(void)
     return idx;
 }
 
-void kw_panel_select(guint i)
+static void select_index(guint i)
 {
     GtkTreePath *path;
     if (!P.view_widget || i >= kw_panel_row_count())
@@ -114,25 +106,13 @@ const kwv_row_t *kw_panel_row(guint i)
     return P.rows && i < P.rows->len ? P.rows->pdata[i] : NULL;
 }
 
-GtkWidget *kw_panel_folderview_widget(void) { return P.fw; }
-
 /* ---- model --------------------------------------------------------------- */
-
-gboolean kw_prefs_hides(const char *key, const char *main_person)
-{
-    if (kw_prefs_domain_ignored(key))
-        return TRUE;
-    char *org = main_person ? kw_org_for_address(main_person) : NULL;
-    gboolean hidden = org && kw_prefs_domain_ignored(org);
-    kw_free(org);
-    return hidden;
-}
 
 static void header_update(void)
 {
     if (P.title) {
         char *t;
-        guint n = P.view == KW_PANEL_ATTENTION ? kw_panel_row_count() : 0;
+        guint n = P.view == VIEW_ATTENTION ? kw_panel_row_count() : 0;
         if (n)
             t = g_markup_printf_escaped("<b>%s</b> (%u)", _("Keep warm"), n);
         else
@@ -180,23 +160,26 @@ void kw_panel_set_header(const char *text, gboolean is_error)
     header_update();
 }
 
-/* The list's rows: those needing attention, or the snoozed and ignored
- * ones; and how many of the latter there are (for the toggle). */
+/* The list's rows: those needing attention (what `keepwarm overdue` lists,
+ * in its order: organisations, free-mail people as their own), or the
+ * snoozed and ignored ones; and how many of the latter there are (for the
+ * toggle). */
 static kw_relationship_list_t *query_rows(kw_model_t *model)
 {
-    kw_list_options_t hidden = { .states = KW_STATE_BIT(KW_STATE_SNOOZED) |
-                                           KW_STATE_BIT(KW_STATE_IGNORED) };
+    kw_list_options_t hidden = { .by = KW_BY_ORG, .states = KW_STATE_BIT(KW_STATE_SNOOZED) |
+                                                            KW_STATE_BIT(KW_STATE_IGNORED) };
+    kw_list_options_t attention = { .by = KW_BY_ORG, .states = KW_STATES_ATTENTION };
     kw_relationship_list_t *list = NULL, *h = NULL;
     char *qerr = NULL;
     kw_status_t st = kw_model_relationships(model, &hidden, &h, &qerr);
 
     if (st == KW_OK) {
         P.hidden_count = (guint) h->count;
-        if (P.view == KW_PANEL_HIDDEN) {
+        if (P.view == VIEW_HIDDEN) {
             list = h;
             h = NULL;
         } else {
-            st = kw_model_relationships(model, NULL, &list, &qerr);
+            st = kw_model_relationships(model, &attention, &list, &qerr);
         }
     }
     kw_relationship_list_free(h);
@@ -247,7 +230,7 @@ void kw_panel_refresh(void)
         return;
     kw_relationship_list_t *list = NULL;
     char *err = NULL;
-    int selected = kw_panel_selected();
+    int selected = selected_index();
     GtkAdjustment *adj = P.view_widget ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(P.view_widget)) : NULL;
     double scroll = adj ? gtk_adjustment_get_value(adj) : 0.0;
 
@@ -262,20 +245,8 @@ void kw_panel_refresh(void)
         g_free(err);
     }
 
-    GPtrArray *all = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
+    GPtrArray *rows = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
     kw_relationship_list_free(list);
-    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)kwv_row_free);
-    for (guint i = 0; i < all->len; i++) {
-        kwv_row_t *row = all->pdata[i];
-        if (P.view == KW_PANEL_ATTENTION && kw_prefs_hides(row->key, row->main_person))
-            continue;
-        all->pdata[i] = NULL;
-        g_ptr_array_add(rows, row);
-    }
-    g_ptr_array_set_free_func(all, NULL);
-    for (guint i = 0; i < all->len; i++)
-        kwv_row_free(all->pdata[i]);
-    g_ptr_array_unref(all);
 
     fill_model(rows);
     if (P.rows)
@@ -284,11 +255,10 @@ void kw_panel_refresh(void)
     /* Keep the place: the same position stays selected (the next row moves
      * up into it when one left) and the list does not scroll away. */
     if (selected >= 0 && rows->len)
-        kw_panel_select(MIN((guint) selected, rows->len - 1));
+        select_index(MIN((guint) selected, rows->len - 1));
     if (adj)
         gtk_adjustment_set_value(adj, scroll);
     header_update();
-    kw_testhook_dump("refresh");
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -320,7 +290,7 @@ void kw_action_write(const char *address)
 
 static const kwv_row_t *selected_row(void)
 {
-    int idx = kw_panel_selected();
+    int idx = selected_index();
     return idx >= 0 ? kw_panel_row((guint) idx) : NULL;
 }
 
@@ -413,7 +383,7 @@ void kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64
     kw_panel_refresh();
 }
 
-void kw_panel_undo(void)
+static void undo(void)
 {
     char *err = NULL, *lerr = NULL;
     kw_action_t *a = NULL;
@@ -457,11 +427,11 @@ void kw_panel_snooze(const char *key, int days)
                  kw_plugin_as_of() + (int64_t) days * 86400, NULL);
 }
 
-void kw_panel_set_view(kw_panel_view_t view)
+static void set_view(panel_view_t view)
 {
     if (P.hidden_toggle &&
-        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(P.hidden_toggle)) != (view == KW_PANEL_HIDDEN)) {
-        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(P.hidden_toggle), view == KW_PANEL_HIDDEN);
+        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(P.hidden_toggle)) != (view == VIEW_HIDDEN)) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(P.hidden_toggle), view == VIEW_HIDDEN);
         return; /* the toggle's handler comes back here */
     }
     if (P.view == view)
@@ -474,7 +444,7 @@ void kw_panel_set_view(kw_panel_view_t view)
 
 static void hidden_toggled(GtkToggleButton *b, gpointer d)
 {
-    kw_panel_set_view(gtk_toggle_button_get_active(b) ? KW_PANEL_HIDDEN : KW_PANEL_ATTENTION);
+    set_view(gtk_toggle_button_get_active(b) ? VIEW_HIDDEN : VIEW_ATTENTION);
 }
 
 static void on_write(GtkMenuItem *mi, gpointer d)
@@ -487,8 +457,8 @@ static void on_write(GtkMenuItem *mi, gpointer d)
 static void on_show_messages(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
-    if (row)
-        kw_dialog_messages(row->key, row->title);
+    if (row && P.cb && P.cb->messages_requested)
+        P.cb->messages_requested(row->key, row->title);
 }
 
 static void on_snooze(GtkMenuItem *mi, gpointer d)
@@ -536,25 +506,32 @@ static void on_bring_back(GtkMenuItem *mi, gpointer d)
 static void on_set_cadence(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
-    if (row)
-        kw_dialog_cadence(row->key, row->title);
+    if (row && P.cb && P.cb->cadence_requested)
+        P.cb->cadence_requested(row->key, row->title);
 }
 
-void kw_action_details(const char *key)
+static void open_details(const char *key)
 {
-    kw_dialog_details(key);
+    if (P.cb && P.cb->details_requested)
+        P.cb->details_requested(key);
 }
 
 static void on_details(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
     if (row)
-        kw_dialog_details(row->key);
+        open_details(row->key);
 }
 
-static GtkWidget *menu_item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
+/* An item of the context menu; `name` names its widget
+ * ("keepwarm-menu-NAME"). */
+static GtkWidget *menu_item(GtkWidget *menu, const char *name, const char *label, GCallback cb,
+                            gpointer data)
 {
     GtkWidget *mi = gtk_menu_item_new_with_mnemonic(label);
+    char *wname = g_strconcat("keepwarm-menu-", name, NULL);
+    gtk_widget_set_name(mi, wname);
+    g_free(wname);
     g_signal_connect(mi, "activate", cb, data);
     gtk_menu_shell_append(GTK_MENU_SHELL(menu), mi);
     return mi;
@@ -572,28 +549,32 @@ static void popup_menu(GdkEvent *event)
     g_object_add_weak_pointer(G_OBJECT(menu), (gpointer *)&P.menu);
     if (row->state == KW_STATE_SNOOZED || row->state == KW_STATE_IGNORED) {
         /* the snoozed and ignored view: bring them back */
-        menu_item(menu, row->state == KW_STATE_IGNORED ? _("_List again") : _("_Wake up now"),
+        menu_item(menu, "bring-back",
+                  row->state == KW_STATE_IGNORED ? _("_List again") : _("_Wake up now"),
                   G_CALLBACK(on_bring_back), NULL);
-        menu_item(menu, _("Show _details…"), G_CALLBACK(on_details), NULL);
+        menu_item(menu, "details", _("Show _details…"), G_CALLBACK(on_details), NULL);
     } else {
-        menu_item(menu, _("_Write…"), G_CALLBACK(on_write), NULL);
-        menu_item(menu, _("Show their _messages…"), G_CALLBACK(on_show_messages), NULL);
+        menu_item(menu, "write", _("_Write…"), G_CALLBACK(on_write), NULL);
+        menu_item(menu, "messages", _("Show their _messages…"), G_CALLBACK(on_show_messages), NULL);
         gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
         if (row->state == KW_STATE_AWAITING_YOUR_REPLY || row->state == KW_STATE_AWAITING_THEIR_REPLY)
-            menu_item(menu, _("_No reply needed"), G_CALLBACK(on_settle), NULL);
-        menu_item(menu, _("Snooze 1 _week"), G_CALLBACK(on_snooze), GINT_TO_POINTER(7));
-        menu_item(menu, _("Snooze 1 _month"), G_CALLBACK(on_snooze), GINT_TO_POINTER(30));
-        menu_item(menu, _("Snooze 3 m_onths"), G_CALLBACK(on_snooze), GINT_TO_POINTER(91));
-        menu_item(menu, _("Set _rhythm…"), G_CALLBACK(on_set_cadence), NULL);
+            menu_item(menu, "settle", _("_No reply needed"), G_CALLBACK(on_settle), NULL);
+        menu_item(menu, "snooze-week", _("Snooze 1 _week"), G_CALLBACK(on_snooze), GINT_TO_POINTER(7));
+        menu_item(menu, "snooze-month", _("Snooze 1 _month"), G_CALLBACK(on_snooze),
+                  GINT_TO_POINTER(30));
+        menu_item(menu, "snooze-quarter", _("Snooze 3 m_onths"), G_CALLBACK(on_snooze),
+                  GINT_TO_POINTER(91));
+        menu_item(menu, "cadence", _("Set _rhythm…"), G_CALLBACK(on_set_cadence), NULL);
         gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-        menu_item(menu, _("Ignore _person"), G_CALLBACK(on_ignore_person), NULL);
-        GtkWidget *dom = menu_item(menu, _("Ignore _domain"), G_CALLBACK(on_ignore_domain), NULL);
+        menu_item(menu, "ignore-person", _("Ignore _person"), G_CALLBACK(on_ignore_person), NULL);
+        GtkWidget *dom = menu_item(menu, "ignore-domain", _("Ignore _domain"),
+                                   G_CALLBACK(on_ignore_domain), NULL);
         char *org = kw_org_for_address(row->main_person);
         /* freemail people are their own account: there is no domain to ignore */
         gtk_widget_set_sensitive(dom, org && !strchr(org, '@'));
         kw_free(org);
         gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-        menu_item(menu, _("Show _details…"), G_CALLBACK(on_details), NULL);
+        menu_item(menu, "details", _("Show _details…"), G_CALLBACK(on_details), NULL);
     }
     gtk_widget_show_all(menu);
     if (P.view_widget)
@@ -603,33 +584,6 @@ static void popup_menu(GdkEvent *event)
     else if (P.view_widget)
         gtk_menu_popup_at_widget(GTK_MENU(menu), P.view_widget, GDK_GRAVITY_CENTER,
                                  GDK_GRAVITY_NORTH_WEST, NULL);
-}
-
-/* For the test hook: do what the context menu item `what` of row i does
- * (the same handlers a click runs). */
-gboolean kw_panel_menu_action(guint i, const char *what)
-{
-    static const struct { const char *name; GCallback cb; int arg; } items[] = {
-        { "write", G_CALLBACK(on_write), 0 },
-        { "messages", G_CALLBACK(on_show_messages), 0 },
-        { "settle", G_CALLBACK(on_settle), 0 },
-        { "snooze-week", G_CALLBACK(on_snooze), 7 },
-        { "snooze-month", G_CALLBACK(on_snooze), 30 },
-        { "cadence", G_CALLBACK(on_set_cadence), 0 },
-        { "ignore-person", G_CALLBACK(on_ignore_person), 0 },
-        { "ignore-domain", G_CALLBACK(on_ignore_domain), 0 },
-        { "bring-back", G_CALLBACK(on_bring_back), 0 },
-        { "details", G_CALLBACK(on_details), 0 },
-    };
-    if (i >= kw_panel_row_count())
-        return FALSE;
-    kw_panel_select(i);
-    for (size_t k = 0; k < G_N_ELEMENTS(items); k++)
-        if (strcmp(what, items[k].name) == 0) {
-            ((void (*)(GtkMenuItem *, gpointer)) items[k].cb)(NULL, GINT_TO_POINTER(items[k].arg));
-            return TRUE;
-        }
-    return FALSE;
 }
 
 static gboolean view_button_press(GtkWidget *view, GdkEventButton *ev, gpointer d)
@@ -665,7 +619,7 @@ static void view_row_activated(GtkTreeView *view, GtkTreePath *path,
     if (!row)
         return;
     if (row->state == KW_STATE_SNOOZED || row->state == KW_STATE_IGNORED)
-        kw_dialog_details(row->key);
+        open_details(row->key);
     else
         kw_action_write(row->main_person);
 }
@@ -686,12 +640,13 @@ static void view_size_allocate(GtkWidget *sw, GdkRectangle *alloc, gpointer d)
 
 static void sync_clicked(GtkButton *b, gpointer d)
 {
-    kw_workers_sync_all(TRUE);
+    if (P.cb && P.cb->sync_requested)
+        P.cb->sync_requested();
 }
 
 static void undo_clicked(GtkButton *b, gpointer d)
 {
-    kw_panel_undo();
+    undo();
 }
 
 static void confirm_closed(GtkButton *b, gpointer d)
@@ -765,6 +720,7 @@ static GtkWidget *panel_build(void)
     GtkWidget *clabel = gtk_label_new(NULL);
     gtk_label_set_xalign(GTK_LABEL(clabel), 0.0);
     gtk_label_set_line_wrap(GTK_LABEL(clabel), TRUE);
+    gtk_widget_set_name(clabel, "keepwarm-confirm-label");
     gtk_box_pack_start(GTK_BOX(bar), clabel, TRUE, TRUE, 2);
     GtkWidget *close = gtk_button_new_from_icon_name("window-close", GTK_ICON_SIZE_MENU);
     gtk_button_set_relief(GTK_BUTTON(close), GTK_RELIEF_NONE);
@@ -772,6 +728,7 @@ static GtkWidget *panel_build(void)
     g_signal_connect(close, "clicked", G_CALLBACK(confirm_closed), NULL);
     gtk_box_pack_end(GTK_BOX(bar), close, FALSE, FALSE, 0);
     GtkWidget *undo = gtk_button_new_with_mnemonic(_("_Undo"));
+    gtk_widget_set_name(undo, "keepwarm-undo");
     g_signal_connect(undo, "clicked", G_CALLBACK(undo_clicked), NULL);
     gtk_box_pack_end(GTK_BOX(bar), undo, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), bar, FALSE, FALSE, 0);
@@ -824,7 +781,7 @@ static GtkWidget *panel_build(void)
     GtkWidget *hidden = gtk_toggle_button_new_with_label("");
     gtk_widget_set_name(hidden, "keepwarm-hidden-toggle");
     gtk_button_set_relief(GTK_BUTTON(hidden), GTK_RELIEF_NONE);
-    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(hidden), P.view == KW_PANEL_HIDDEN);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(hidden), P.view == VIEW_HIDDEN);
     gtk_widget_set_tooltip_text(hidden, _("Show the snoozed and ignored relationships, to bring "
                                           "them back"));
     if (GTK_IS_LABEL(gtk_bin_get_child(GTK_BIN(hidden))))
@@ -912,7 +869,6 @@ static void panel_insert(void)
     gtk_widget_show_all(paned);
     P.inserting = FALSE;
     header_update();
-    kw_testhook_dump("insert");
 }
 
 /* Put the folder view back where it was; our split is destroyed. */
@@ -951,9 +907,10 @@ void kw_panel_apply_prefs(void)
     kw_panel_refresh();
 }
 
-void kw_panel_init(MainWindow *mainwin)
+void kw_panel_init(MainWindow *mainwin, const KwPanelCallbacks *callbacks)
 {
     P.mainwin = mainwin;
+    P.cb = callbacks;
     P.active = TRUE;
     if (!P.model)
         P.model = gtk_list_store_new(N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
@@ -985,13 +942,11 @@ void kw_panel_done(gboolean interactive)
     if (P.fw && P.parent_set_id)
         g_signal_handler_disconnect(P.fw, P.parent_set_id);
     P.parent_set_id = 0;
-    kw_dialogs_done(interactive);
     if (interactive) {
         if (P.menu)
             gtk_widget_destroy(P.menu);
         if (kw_prefs.panel_enabled || P.paned)
             panel_remove();
-        kw_testhook_final_dump(P.fw);
     } else {
         /* At exit the widgets may be gone or going: only detach. */
         if (P.view_widget) {
@@ -1037,4 +992,5 @@ void kw_panel_done(gboolean interactive)
     g_clear_pointer(&P.confirm_text, g_free);
     P.undo_id = 0;
     P.mainwin = NULL;
+    P.cb = NULL;
 }

@@ -1,14 +1,16 @@
 /* plugin_main.c — entry points of the Keep warm Claws Mail plugin: version
- * check, finding the keepwarm command, hooks, the hint bar, and the single
- * teardown helper used by plugin_init's failure path and by plugin_done. */
+ * check, hooks, the hint bar, the single teardown helper used by
+ * plugin_init's failure path and by plugin_done, and the wiring: the
+ * modules below report through callbacks, connected here (kw_plugin.h). */
 #define _GNU_SOURCE 1  /* dladdr */
 #include "kw_plugin.h"
+#include "kw_prefs.h"
+#include "kw_panel.h"
+#include "kw_dialogs.h"
+#include "kw_worker.h"
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "claws.h"
 #include "version.h"
@@ -27,21 +29,36 @@
 #include "prefs_account.h"
 #include "account.h"
 
+/* The end-to-end test's build of the plugin (tests/plugin/testhook.c, see
+ * plugin/Makefile.local) adds its introspection at these two points; the
+ * shipped keepwarm.so is compiled without it. */
+#ifdef KW_PLUGIN_TEST_BUILD
+#include "testhook.h"
+#define KW_TEST_HOOK(call) call
+#else
+#define KW_TEST_HOOK(call) ((void)0)
+#endif
+
 #define KW_EXPORT __attribute__((visibility("default")))
 
-/* Everything the plugin owns outside the panel and the workers. */
+/* The first sync after loading, and a changed folder's (changes in between
+ * join it). */
+#define STARTUP_DELAY_S 3
+#define COALESCE_S 20
+
+/* A worker running longer than the preference says (default 15 min) is
+ * killed. */
+static int sync_deadline(void)
+{
+    return kw_prefs.sync_deadline_s > 0 ? kw_prefs.sync_deadline_s : 900;
+}
+
+/* Everything the plugin owns outside its modules. */
 static struct {
-    gboolean   initialised;
-    gboolean   unloading;
-    char      *program;        /* keepwarm command */
-    char      *db_path;
-    kw_store_t *ro_store;      /* cached read-only handle */
-    kw_model_t *model;         /* the loaded model (on ro_store) */
     gulong     hook_show_done;
     gulong     hook_item_update;
     gulong     hook_postfilter;
-    char      *status;
-    gboolean   status_error;
+    KwWorkerTiming timing;
     /* hint bar */
     char      *hint_text;
     char      *hint_key;
@@ -53,147 +70,55 @@ static struct {
 } G = { .hook_show_done = HOOK_NONE, .hook_item_update = HOOK_NONE,
         .hook_postfilter = HOOK_NONE };
 
-/* ---- helpers shared with the other files -------------------------------- */
+/* ---- wiring --------------------------------------------------------------- */
 
-const char *kw_plugin_program(void) { return G.program; }
-const char *kw_plugin_db_path(void) { return G.db_path; }
-gboolean kw_plugin_unloading(void) { return G.unloading; }
-const char *kw_plugin_status(void) { return G.status; }
-const char *kw_plugin_hint_text(void) { return G.hint_text; }
-const char *kw_plugin_hint_button(int which)
+/* The status line: the status bar, and errors also in the panel's header
+ * (until every account syncs fine again) and in Claws' log. */
+static void show_status(const char *text, gboolean is_error)
 {
-    return kwv_hint_action_label(which == 2 ? G.hint_action2 : G.hint_action);
-}
-
-int64_t kw_plugin_as_of(void)
-{
-    /* Tests pin "now" so that a generated mailbox ages the same every run. */
-    const char *env = g_getenv("KEEPWARM_AS_OF");
-    if (env && *env)
-        return g_ascii_strtoll(env, NULL, 10);
-    return (int64_t)time(NULL);
-}
-
-/* A loaded model answers for this long before it is reloaded. */
-#define MODEL_MAX_AGE_S 300
-
-void kw_plugin_model_drop(void)
-{
-    kw_model_free(G.model);
-    G.model = NULL;
-    /* The next model reads through a fresh handle: a read-only connection
-     * kept open across other connections' commits was seen stuck on an old
-     * snapshot in Claws (the panel showed an ignore its Undo had already
-     * taken back); opening one costs well under a millisecond. */
-    kw_store_close(G.ro_store);
-    G.ro_store = NULL;
-}
-
-kw_model_t *kw_plugin_model(char **error)
-{
-    int64_t now = kw_plugin_as_of();
-    if (G.model && now - kw_model_as_of(G.model) < MODEL_MAX_AGE_S && now >= kw_model_as_of(G.model))
-        return G.model;
-    kw_plugin_model_drop();
-    kw_store_t *store = kw_plugin_store_open(FALSE, error);
-    if (!store)
-        return NULL;
-    kw_model_options_t opts = { .as_of = now, .default_cadence_days = kw_prefs.default_cadence_days };
-    char *err = NULL;
-    kw_status_t st = kw_model_load(store, &opts, &G.model, &err);
-    if (st != KW_OK && error)
-        *error = g_strdup_printf(_("Keep warm: could not read the store: %s"),
-                                 err ? err : kw_status_to_string(st));
-    kw_free(err);
-    return G.model;
-}
-
-kw_store_t *kw_plugin_store_open(gboolean write, char **error)
-{
-    kw_store_t *store = NULL;
-    char *err = NULL;
-    kw_status_t st;
-    if (!write) {
-        if (G.ro_store)
-            return G.ro_store;
-        st = kw_store_open(G.db_path, KW_STORE_READ_ONLY, &store, &err);
-        if (st == KW_OK) {
-            G.ro_store = store;
-            return store;
-        }
-    } else {
-        st = kw_store_open(G.db_path, KW_STORE_READ_WRITE, &store, &err);
-        if (st == KW_OK)
-            return store;
-    }
-    if (st != KW_ERR_NOT_FOUND && error)
-        *error = g_strdup_printf(_("Keep warm: cannot open %s: %s"), G.db_path,
-                                 err ? err : kw_status_to_string(st));
-    kw_free(err);
-    return NULL;
-}
-
-/* A read-only handle must not be closed by callers; this drops the cache
- * (after a sync replaced or created the file, or at teardown). */
-static void store_cache_drop(void)
-{
-    kw_plugin_model_drop();  /* it reads through the handle */
-    kw_store_close(G.ro_store);
-    G.ro_store = NULL;
-}
-
-void kw_plugin_set_status(const char *text, gboolean is_error)
-{
-    g_free(G.status);
-    G.status = text ? g_strdup(text) : NULL;
-    G.status_error = is_error;
-    if (!G.unloading && mainwindow_get_mainwindow()) {
+    if (mainwindow_get_mainwindow()) {
         statusbar_pop_all();
         if (text)
             statusbar_print_all("%s", text);
     }
-    /* The panel header keeps the last error until a sync succeeds
-     * (kw_plugin_clear_error); progress only goes to the status bar. */
-    if (is_error)
+    if (is_error) {
         kw_panel_set_header(text, TRUE);
-    if (is_error && text)
-        log_warning(LOG_PROTOCOL, "%s\n", text);
+        if (text)
+            log_warning(LOG_PROTOCOL, "%s\n", text);
+    }
 }
 
-void kw_plugin_clear_error(void)
+static void error_cleared(void)
 {
-    if (G.status_error)
-        G.status_error = FALSE;
     kw_panel_set_header(NULL, FALSE);
 }
 
-/* ---- finding the keepwarm command --------------------------------------- */
+static const KwStatusListener status_listener = { show_status, error_cleared };
 
-static gboolean is_executable(const char *path)
+/* A sync ended: settings of an earlier version may now find their domains,
+ * and the panel shows the new store. */
+static void sync_finished(int account_id, gboolean completed, kw_status_t status)
 {
-    return path && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
-           g_file_test(path, G_FILE_TEST_IS_EXECUTABLE);
+    kw_prefs_retry();
+    kw_panel_refresh();
 }
 
-/* KEEPWARM_BIN (tests), then the configured path (a file, or a directory
- * holding `keepwarm`), then PATH. (transfer full) or NULL. */
-static char *find_program(void)
+static const KwWorkerCallbacks worker_callbacks = { sync_finished };
+
+static void sync_requested(void)
 {
-    const char *env = g_getenv("KEEPWARM_BIN");
-    if (env && *env)
-        return is_executable(env) ? g_canonicalize_filename(env, NULL) : NULL;
-    const char *conf = kw_prefs.keepwarm_path;
-    if (conf && *conf) {
-        if (is_executable(conf))
-            return g_strdup(conf);
-        char *dir = g_file_test(conf, G_FILE_TEST_IS_DIR) ? g_strdup(conf) : g_path_get_dirname(conf);
-        char *next = g_build_filename(dir, "keepwarm", NULL);
-        g_free(dir);
-        if (is_executable(next))
-            return next;
-        g_free(next);
-    }
-    return g_find_program_in_path("keepwarm");
+    kw_workers_sync_all(TRUE);
+}
+
+static const KwPanelCallbacks panel_callbacks = { sync_requested, kw_dialog_details,
+                                                   kw_dialog_cadence, kw_dialog_messages };
+
+/* The user saved the preferences page. */
+static void prefs_saved(void)
+{
+    G.timing.deadline_s = sync_deadline();
+    kw_workers_reschedule();
+    kw_panel_apply_prefs();
 }
 
 /* Translations: the one "keepwarm" catalogue. An uninstalled build keeps it
@@ -260,7 +185,7 @@ static void hint_do(NoticeView *nv, kwv_hint_action_t action)
         break;
     }
     case KWV_HINT_DETAILS:
-        kw_action_details(G.hint_key);
+        kw_dialog_details(G.hint_key);
         break;
     default:
         break;
@@ -277,15 +202,6 @@ static void hint_pressed2(NoticeView *nv, gpointer data)
     hint_do(nv, G.hint_action2);
 }
 
-/* For the test hook: press the hint's first (1) or second (2) button. */
-void kw_plugin_hint_press(int which)
-{
-    MainWindow *mainwin = mainwindow_get_mainwindow();
-    if (G.hint_text && G.hint_nv && mainwin && mainwin->messageview &&
-        mainwin->messageview->noticeview == G.hint_nv)
-        hint_do(G.hint_nv, which == 2 ? G.hint_action2 : G.hint_action);
-}
-
 /* The relationship a sender belongs to — the organisation first (what the
  * panel lists), then the person — from the one loaded model.
  * (transfer full) or NULL. */
@@ -295,10 +211,6 @@ static kw_relationship_t *relationship_for_sender(const char *from)
     kw_relationship_t *rel = NULL;
     if (!model || kw_model_for_sender(model, from, &rel, NULL) != KW_OK)
         return NULL;
-    if (kw_prefs_hides(rel->key, rel->main_person)) {
-        kw_relationship_free(rel);
-        return NULL;
-    }
     return rel;
 }
 
@@ -350,7 +262,6 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     }
     kw_relationship_free(rel);
 out:
-    kw_testhook_dump("hint");
     return FALSE;
 }
 
@@ -410,7 +321,6 @@ static gboolean postfilter_hook(gpointer source, gpointer data)
  * exit Claws has already freed the MainWindow: touch none of it. */
 static void teardown(gboolean interactive)
 {
-    G.unloading = TRUE;
     if (G.hook_show_done != HOOK_NONE) {
         hooks_unregister_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, G.hook_show_done);
         G.hook_show_done = HOOK_NONE;
@@ -424,20 +334,18 @@ static void teardown(gboolean interactive)
         G.hook_postfilter = HOOK_NONE;
     }
     kw_workers_done();
-    if (interactive && G.status && mainwindow_get_mainwindow())
+    kw_plugin_set_status_listener(NULL);
+    if (interactive && kw_plugin_status() && mainwindow_get_mainwindow())
         statusbar_pop_all();  /* take our last status line down */
     if (interactive)
         hint_done();
     else
         hint_clear_state();
+    kw_dialogs_done(interactive);
     kw_panel_done(interactive);
-    kw_testhook_done();
     kw_prefs_done();
-    store_cache_drop();
-    g_clear_pointer(&G.program, g_free);
-    g_clear_pointer(&G.db_path, g_free);
-    g_clear_pointer(&G.status, g_free);
-    G.initialised = FALSE;
+    kw_context_done();
+    KW_TEST_HOOK(kw_testhook_done(interactive));
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -448,35 +356,17 @@ KW_EXPORT gint plugin_init(gchar **error)
     if (!check_plugin_version(MAKE_NUMERIC_VERSION(4, 0, 0, 0), VERSION_NUMERIC,
                               _(KW_PLUGIN_NAME), error))
         return -1;
-    G.unloading = FALSE;
-    kw_prefs_init();
-
-    G.program = find_program();
-    if (!G.program) {
-        *error = g_strdup(_("Keep warm needs the “keepwarm” command, which was not found. "
-                            "Install keepwarm, or set its location under Configuration → "
-                            "Preferences → Plugins → Keep warm (clawsrc [KeepWarm] keepwarm_path)."));
+    kw_prefs_init(prefs_saved);
+    if (!kw_context_init(kw_prefs.keepwarm_path, kw_prefs.store_path, error))
         goto fail;
-    }
-    if (kw_prefs.store_path && *kw_prefs.store_path) {
-        G.db_path = g_strdup(kw_prefs.store_path);
-    } else {
-        char *p = kw_default_store_path();
-        G.db_path = g_strdup(p);
-        kw_free(p);
-    }
-    if (!G.db_path) {
-        *error = g_strdup(_("Keep warm could not work out where its store lives (is HOME set?)."));
-        goto fail;
-    }
-
     MainWindow *mainwin = mainwindow_get_mainwindow();
     if (!mainwin) {
         *error = g_strdup(_("Keep warm needs the main window."));
         goto fail;
     }
-    kw_testhook_init();
-    kw_panel_init(mainwin);
+    kw_plugin_set_status_listener(&status_listener);
+    kw_prefs_migrate();
+    kw_panel_init(mainwin, &panel_callbacks);
 
     G.hook_show_done = hooks_register_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, show_done_hook, NULL);
     G.hook_item_update = hooks_register_hook(FOLDER_ITEM_UPDATE_HOOKLIST, item_update_hook, NULL);
@@ -486,10 +376,12 @@ KW_EXPORT gint plugin_init(gchar **error)
         *error = g_strdup(_("Keep warm could not register its hooks."));
         goto fail;
     }
-    kw_workers_init();
-    G.initialised = TRUE;
-    debug_print("Keep warm plugin loaded (keepwarm: %s, store: %s)\n", G.program, G.db_path);
-    kw_testhook_dump("init");
+    G.timing = (KwWorkerTiming){ .startup_delay_s = STARTUP_DELAY_S, .coalesce_s = COALESCE_S,
+                                 .deadline_s = sync_deadline() };
+    KW_TEST_HOOK(kw_testhook_init(&G.timing));
+    kw_workers_init(&G.timing, &worker_callbacks);
+    debug_print("Keep warm plugin loaded (keepwarm: %s, store: %s)\n", kw_plugin_program(),
+                kw_plugin_db_path());
     return 0;
 
 fail:

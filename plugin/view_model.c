@@ -1,9 +1,8 @@
 /* view_model.c — the plugin's view logic, free of GTK and Claws (see view_model.h). */
 #define GETTEXT_PACKAGE "keepwarm"
 #include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
-#include <stdlib.h>
-#include <stdio.h>
 
 #include "view_model.h"
 
@@ -34,31 +33,11 @@ const char *kwv_state_icon(kw_state_t state)
     }
 }
 
-/* Replace invalid UTF-8 and control characters, fold whitespace runs. */
+/* Text from mail (names, folder names, server messages) as it may be shown:
+ * the library's sanitiser; "" for NULL. (transfer full, g_free) */
 static char *clean(const char *s)
 {
-    if (!s)
-        return g_strdup("");
-    char *valid = g_utf8_make_valid(s, -1);
-    GString *out = g_string_sized_new(strlen(valid));
-    gboolean space = FALSE;
-    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        GUnicodeType t = g_unichar_type(c);
-        if (g_unichar_isspace(c) || t == G_UNICODE_CONTROL) {
-            space = out->len > 0;
-            continue;
-        }
-        /* bidi overrides/isolates and other format characters */
-        if (t == G_UNICODE_FORMAT)
-            continue;
-        if (space)
-            g_string_append_c(out, ' ');
-        space = FALSE;
-        g_string_append_unichar(out, c);
-    }
-    g_free(valid);
-    return g_string_free(out, FALSE);
+    return s ? kw_sanitize_for_display(s) : g_strdup("");
 }
 
 /* Take a string and return it cleaned. */
@@ -120,280 +99,77 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-#define DAY ((int64_t) 86400)
-
 int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of)
 {
-    int64_t back;
-    if (!rel || !rel->reason.away_since || !rel->reason.away_until)
-        return 0;
-    back = rel->reason.away_until + (rel->reason.away_until_is_return ? 0 : DAY);
-    return back > as_of ? back : 0;
+    return kw_words_back_on(rel, as_of);
 }
 
 void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
                       kwv_hint_action_t *second)
 {
-    *first = *second = KWV_HINT_NONE;
-    if (!rel)
-        return;
-    switch (rel->state) {
-    case KW_STATE_OVERDUE:
-    case KW_STATE_DUE_SOON:
-    case KW_STATE_OK:
-        if (kwv_back_on(rel, as_of)) { /* away: wait until they are back */
-            *first = KWV_HINT_SNOOZE_BACK;
-            *second = KWV_HINT_WRITE;
-        } else if (rel->state == KW_STATE_OK) {
-            *first = KWV_HINT_DETAILS;
-        } else {
-            *first = KWV_HINT_WRITE;
-            *second = KWV_HINT_SNOOZE_WEEK;
-        }
-        break;
-    case KW_STATE_AWAITING_YOUR_REPLY:
-        *first = KWV_HINT_REPLY;
-        *second = KWV_HINT_SETTLE;
-        break;
-    case KW_STATE_AWAITING_THEIR_REPLY:
-        if (kwv_back_on(rel, as_of)) {
-            *first = KWV_HINT_SNOOZE_BACK;
-            *second = KWV_HINT_FOLLOW_UP;
-        } else {
-            *first = KWV_HINT_FOLLOW_UP;
-            *second = KWV_HINT_SNOOZE_WEEK;
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
-{
-    kwv_hint_action_t first, second;
-    kwv_hint_actions(rel, 0, &first, &second);
-    return first;
+    kw_words_hint_actions(rel, as_of, first, second);
 }
 
 const char *kwv_hint_action_label(kwv_hint_action_t action)
 {
-    switch (action) {
-    case KWV_HINT_WRITE:       return _("Write…");
-    case KWV_HINT_REPLY:       return _("Reply");
-    case KWV_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
-    case KWV_HINT_DETAILS:     return _("Details…");
-    case KWV_HINT_FOLLOW_UP:   return _("Follow up…");
-    case KWV_HINT_SETTLE:      return _("No reply needed");
-    case KWV_HINT_SNOOZE_BACK: return _("Snooze until back");
-    default:                   return NULL;
-    }
+    return kw_words_hint_action_label(action);
 }
 
 /* ---- progress lines ----------------------------------------------------- */
 
-/* A tiny parser for one flat JSON object: string, number, true/false/null
- * values. Nested values are skipped. Returns FALSE on malformed input. */
-typedef struct { const char *p; } json_cur;
-
-static void skip_ws(json_cur *c)
+static const char *member_string(JsonObject *o, const char *name)
 {
-    while (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n')
-        c->p++;
+    JsonNode *n = json_object_get_member(o, name);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n) : NULL;
 }
 
-static int hexval(char ch)
+static gint64 member_int(JsonObject *o, const char *name)
 {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-static gboolean read_hex4(json_cur *c, gunichar *out)
-{
-    gunichar v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(c->p[i]);
-        if (h < 0)
-            return FALSE;
-        v = v * 16 + (gunichar)h;
-    }
-    c->p += 4;
-    *out = v;
-    return TRUE;
-}
-
-static gboolean parse_string(json_cur *c, GString *out)
-{
-    if (*c->p != '"')
-        return FALSE;
-    c->p++;
-    while (*c->p && *c->p != '"') {
-        if (*c->p != '\\') {
-            g_string_append_c(out, *c->p++);
-            continue;
-        }
-        c->p++;
-        switch (*c->p++) {
-        case '"':  g_string_append_c(out, '"'); break;
-        case '\\': g_string_append_c(out, '\\'); break;
-        case '/':  g_string_append_c(out, '/'); break;
-        case 'b':  g_string_append_c(out, '\b'); break;
-        case 'f':  g_string_append_c(out, '\f'); break;
-        case 'n':  g_string_append_c(out, '\n'); break;
-        case 'r':  g_string_append_c(out, '\r'); break;
-        case 't':  g_string_append_c(out, '\t'); break;
-        case 'u': {
-            gunichar u;
-            if (!read_hex4(c, &u))
-                return FALSE;
-            if (u >= 0xD800 && u <= 0xDBFF && c->p[0] == '\\' && c->p[1] == 'u') {
-                gunichar lo;
-                json_cur save = *c;
-                c->p += 2;
-                if (read_hex4(c, &lo) && lo >= 0xDC00 && lo <= 0xDFFF)
-                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                else
-                    *c = save;
-            }
-            if (u >= 0xD800 && u <= 0xDFFF)
-                u = 0xFFFD;
-            g_string_append_unichar(out, u);
-            break;
-        }
-        default:
-            return FALSE;
-        }
-    }
-    if (*c->p != '"')
-        return FALSE;
-    c->p++;
-    return TRUE;
-}
-
-static gboolean skip_nested(json_cur *c)
-{
-    int depth = 0;
-    do {
-        if (*c->p == '"') {
-            GString *tmp = g_string_new(NULL);
-            gboolean ok = parse_string(c, tmp);
-            g_string_free(tmp, TRUE);
-            if (!ok)
-                return FALSE;
-            continue;
-        }
-        if (*c->p == '{' || *c->p == '[')
-            depth++;
-        else if (*c->p == '}' || *c->p == ']')
-            depth--;
-        else if (!*c->p)
-            return FALSE;
-        c->p++;
-    } while (depth > 0);
-    return TRUE;
-}
-
-static void set_field(kwv_event_t *ev, const char *key, const char *sval, gboolean is_num, gint64 num)
-{
-    if (!strcmp(key, "event") && sval) {
-        static const struct { const char *name; kwv_event_kind_t kind; } map[] = {
-            {"connected", KWV_EV_CONNECTED}, {"folders", KWV_EV_FOLDERS},
-            {"folder", KWV_EV_FOLDER}, {"progress", KWV_EV_PROGRESS},
-            {"folder_done", KWV_EV_FOLDER_DONE}, {"warning", KWV_EV_WARNING},
-            {"done", KWV_EV_DONE}, {"error", KWV_EV_ERROR},
-        };
-        for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
-            if (!strcmp(sval, map[i].name))
-                ev->kind = map[i].kind;
-    } else if (!strcmp(key, "folder") && sval) {
-        g_free(ev->folder);
-        ev->folder = g_strdup(sval);
-    } else if (!strcmp(key, "message") && sval) {
-        g_free(ev->message);
-        ev->message = g_strdup(sval);
-    } else if (!strcmp(key, "status") && sval) {
-        g_free(ev->status);
-        ev->status = g_strdup(sval);
-    } else if (is_num) {
-        if (!strcmp(key, "done")) ev->done = num;
-        else if (!strcmp(key, "total")) ev->total = num;
-        else if (!strcmp(key, "new")) ev->new_messages = num;
-        else if (!strcmp(key, "exit")) ev->exit_code = (int)num;
-    }
+    JsonNode *n = json_object_get_member(o, name);
+    if (!n || !JSON_NODE_HOLDS_VALUE(n))
+        return 0;
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_INT64)
+        return json_node_get_int(n);
+    if (t == G_TYPE_DOUBLE)
+        return (gint64)json_node_get_double(n);
+    return 0;
 }
 
 gboolean kwv_event_parse(const char *line, kwv_event_t *ev)
 {
+    static const struct { const char *name; kwv_event_kind_t kind; } kinds[] = {
+        {"connected", KWV_EV_CONNECTED}, {"folders", KWV_EV_FOLDERS},
+        {"folder", KWV_EV_FOLDER}, {"progress", KWV_EV_PROGRESS},
+        {"folder_done", KWV_EV_FOLDER_DONE}, {"warning", KWV_EV_WARNING},
+        {"done", KWV_EV_DONE}, {"error", KWV_EV_ERROR},
+    };
     memset(ev, 0, sizeof *ev);
-    ev->exit_code = -1;
     if (!line)
         return FALSE;
-    json_cur c = { line };
-    GString *key = g_string_new(NULL), *val = g_string_new(NULL);
-    gboolean ok = FALSE;
-    skip_ws(&c);
-    if (*c.p != '{')
-        goto done;
-    c.p++;
-    skip_ws(&c);
-    if (*c.p == '}') {
-        c.p++;
-        ok = TRUE;
-        goto tail;
+    JsonParser *parser = json_parser_new_immutable();
+    JsonNode *root = NULL;
+    if (json_parser_load_from_data(parser, line, -1, NULL))
+        root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_object_unref(parser);
+        return FALSE;
     }
-    for (;;) {
-        skip_ws(&c);
-        g_string_truncate(key, 0);
-        if (!parse_string(&c, key))
-            goto done;
-        skip_ws(&c);
-        if (*c.p++ != ':')
-            goto done;
-        skip_ws(&c);
-        if (*c.p == '"') {
-            g_string_truncate(val, 0);
-            if (!parse_string(&c, val))
-                goto done;
-            set_field(ev, key->str, val->str, FALSE, 0);
-        } else if (*c.p == '{' || *c.p == '[') {
-            if (!skip_nested(&c))
-                goto done;
-        } else if (!strncmp(c.p, "true", 4) || !strncmp(c.p, "null", 4)) {
-            c.p += 4;
-        } else if (!strncmp(c.p, "false", 5)) {
-            c.p += 5;
-        } else {
-            char *end = NULL;
-            double d = g_ascii_strtod(c.p, &end);
-            if (end == c.p)
-                goto done;
-            c.p = end;
-            set_field(ev, key->str, NULL, TRUE, (gint64)d);
-        }
-        skip_ws(&c);
-        if (*c.p == ',') {
-            c.p++;
-            continue;
-        }
-        if (*c.p == '}') {
-            c.p++;
-            ok = TRUE;
-            break;
-        }
-        goto done;
-    }
-tail:
-    skip_ws(&c);
-    if (*c.p)
-        ok = FALSE;
-done:
-    g_string_free(key, TRUE);
-    g_string_free(val, TRUE);
-    if (!ok)
-        kwv_event_clear(ev);
-    return ok;
+    JsonObject *o = json_node_get_object(root);
+    const char *event = member_string(o, "event");
+    for (size_t i = 0; event && i < G_N_ELEMENTS(kinds); i++)
+        if (!strcmp(event, kinds[i].name))
+            ev->kind = kinds[i].kind;
+    ev->folder = g_strdup(member_string(o, "folder"));
+    ev->message = g_strdup(member_string(o, "message"));
+    if (ev->kind == KWV_EV_DONE || ev->kind == KWV_EV_ERROR)
+        ev->has_status = kw_status_from_string(member_string(o, "status"), &ev->status) == KW_OK;
+    ev->done = member_int(o, "done");
+    ev->total = member_int(o, "total");
+    ev->new_messages = member_int(o, "new");
+    g_object_unref(parser);
+    return TRUE;
 }
 
 void kwv_event_clear(kwv_event_t *ev)
@@ -402,9 +178,7 @@ void kwv_event_clear(kwv_event_t *ev)
         return;
     g_free(ev->folder);
     g_free(ev->message);
-    g_free(ev->status);
     memset(ev, 0, sizeof *ev);
-    ev->exit_code = -1;
 }
 
 char *kwv_event_status_text(const kwv_event_t *ev, const char *account)
@@ -433,43 +207,12 @@ char *kwv_event_status_text(const kwv_event_t *ev, const char *account)
     return text;
 }
 
-char *kwv_exit_message(int exit_code, const char *account, const char *detail)
+/* "Keep warm: WHAT (DETAIL)"; takes `what`. */
+static char *with_detail(char *what, const char *detail)
 {
-    char *what = NULL;
-    switch (exit_code) {
-    case 0:
-        return NULL;
-    case 3:
-        what = g_strdup_printf(_("the server refused the password for %s. Check it in Configuration → Edit accounts."), account);
-        break;
-    case 4:
-        what = g_strdup_printf(_("the certificate of the server of %s was not accepted. Check the server name and the account's TLS settings."), account);
-        break;
-    case 5:
-        what = g_strdup_printf(_("could not reach the server of %s. It will try again at the next sync."), account);
-        break;
-    case 6:
-        what = g_strdup_printf(_("the server of %s answered something unexpected. It will try again at the next sync."), account);
-        break;
-    case 7:
-        what = g_strdup_printf(_("the local store could not be used (%s). Check disk space, or run “keepwarm sync” in a terminal for details."), account);
-        break;
-    case 8:
-        what = g_strdup_printf(_("another sync of %s is running; this one was skipped."), account);
-        break;
-    case 9:
-        what = g_strdup_printf(_("%s was synced, but some folders were skipped."), account);
-        break;
-    case 124:
-        what = g_strdup_printf(_("the sync of %s took too long and was stopped. It will try again at the next sync."), account);
-        break;
-    default:
-        what = g_strdup_printf(_("the sync of %s failed (exit %d)."), account, exit_code);
-        break;
-    }
     char *text;
     char *d = detail && *detail ? clean(detail) : NULL;
-    if (d)
+    if (d && *d)
         text = g_strdup_printf(_("Keep warm: %s (%s)"), what, d);
     else
         text = g_strdup_printf(_("Keep warm: %s"), what);
@@ -478,26 +221,68 @@ char *kwv_exit_message(int exit_code, const char *account, const char *detail)
     return text;
 }
 
-/* ---- sync arguments ----------------------------------------------------- */
-
-gboolean kwv_host_is_loopback(const char *host)
+char *kwv_sync_message(kw_status_t status, const char *account, const char *detail)
 {
-    if (!host)
-        return FALSE;
-    if (!g_ascii_strcasecmp(host, "localhost") || !g_ascii_strcasecmp(host, "localhost.") ||
-        !strcmp(host, "::1") || !strcmp(host, "[::1]"))
-        return TRUE;
-    unsigned a, b, c, d;
-    char tail;
-    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
-        return a == 127 && b < 256 && c < 256 && d < 256;
-    return FALSE;
+    char *what;
+    switch (status) {
+    case KW_OK:
+        return NULL;
+    case KW_ERR_AUTH:
+        what = g_strdup_printf(_("the server refused the password for %s. Check it in Configuration → Edit accounts."), account);
+        break;
+    case KW_ERR_TLS:
+        what = g_strdup_printf(_("the certificate of the server of %s was not accepted. Check the server name and the account's TLS settings."), account);
+        break;
+    case KW_ERR_INSECURE:
+        what = g_strdup_printf(_("%s would send its password without TLS to another computer; it was not synced. Turn on TLS in the account's settings."), account);
+        break;
+    case KW_ERR_NETWORK:
+        what = g_strdup_printf(_("could not reach the server of %s. It will try again at the next sync."), account);
+        break;
+    case KW_ERR_SERVER:
+        what = g_strdup_printf(_("the server of %s answered something unexpected. It will try again at the next sync."), account);
+        break;
+    case KW_ERR_STORE:
+    case KW_ERR_STORE_CORRUPT:
+    case KW_ERR_STORE_TOO_NEW:
+        what = g_strdup_printf(_("the local store could not be used (%s). Check disk space, or run “keepwarm sync” in a terminal for details."), account);
+        break;
+    case KW_ERR_BUSY:
+        what = g_strdup_printf(_("another sync of %s is running; this one was skipped."), account);
+        break;
+    case KW_ERR_PARTIAL:
+        what = g_strdup_printf(_("%s was synced, but some folders were skipped."), account);
+        break;
+    default:
+        what = g_strdup_printf(_("the sync of %s failed."), account);
+        break;
+    }
+    return with_detail(what, detail);
 }
+
+char *kwv_sync_stopped_message(kwv_stop_t how, int code, const char *account, const char *detail)
+{
+    char *what;
+    switch (how) {
+    case KWV_STOP_TIMEOUT:
+        what = g_strdup_printf(_("the sync of %s took too long and was stopped. It will try again at the next sync."), account);
+        break;
+    case KWV_STOP_SIGNAL:
+        what = g_strdup_printf(_("the sync of %s stopped unexpectedly (signal %d)."), account, code);
+        break;
+    default:
+        what = g_strdup_printf(_("the sync of %s failed (exit %d)."), account, code);
+        break;
+    }
+    return with_detail(what, detail);
+}
+
+/* ---- sync arguments ----------------------------------------------------- */
 
 const char *kwv_tls_arg(int ssl_imap, const char *host)
 {
     switch (ssl_imap) {
-    case 0:  return kwv_host_is_loopback(host) ? "none" : NULL;
+    case 0:  return kw_host_is_loopback(host) ? "none" : NULL;
     case 1:  return "implicit";
     case 2:  return "starttls";
     default: return NULL;
@@ -520,9 +305,6 @@ char **kwv_sync_argv(const kwv_sync_args_t *a)
     ADD2("--account", a->account);
     if (a->me && *a->me)
         ADD2("--me", a->me);
-    for (const char *const *m = a->extra_me; m && *m; m++)
-        if (**m)
-            ADD2("--me", *m);
     g_ptr_array_add(v, g_strdup_printf("--password-fd=%d", a->password_fd));
     if (a->ca_file && *a->ca_file)
         ADD2("--ca-file", a->ca_file);
@@ -537,9 +319,9 @@ char **kwv_split_list(const char *text)
 {
     GPtrArray *v = g_ptr_array_new();
     if (text) {
-        char **parts = g_strsplit_set(text, ",;\n\t ", -1);
+        char **parts = g_strsplit_set(text, ",;\n\r", -1);
         for (char **p = parts; *p; p++) {
-            char *s = g_strstrip(g_ascii_strdown(*p, -1));
+            char *s = g_strstrip(g_strdup(*p));
             if (*s)
                 g_ptr_array_add(v, s);
             else

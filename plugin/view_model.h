@@ -1,9 +1,9 @@
 /* view_model.h — what the Claws plugin shows, computed without GTK or Claws.
  *
- * Everything here is a pure function of libkeepwarm's structs (only the types
- * of keepwarm.h are used, no library call), the wording module
- * (core/words/kw_words.h) and plain values, so it is unit-tested by
- * tests/plugin/test-view-model.c without a display.
+ * Everything here is a pure function of libkeepwarm's structs and its pure
+ * helpers (the sanitiser, the status names, the loopback rule), the wording
+ * module (core/words/kw_words.h), json-glib and plain values, so it is
+ * unit-tested by tests/plugin/test-view-model.c without a display.
  * Strings are translated through the "keepwarm" text domain when the plugin
  * has bound it; untranslated (English) otherwise.
  * Every returned string is (transfer full, g_free) unless marked otherwise.
@@ -49,35 +49,30 @@ void kwv_row_free(kwv_row_t *row);
 /* One row per relationship of the list, in the list's order (the library
  * ranks most valuable first and decides which states are listed; the view
  * never re-sorts or re-filters). Display strings are stripped of control
- * characters. Array of kwv_row_t* that frees its rows (g_ptr_array_unref).
+ * characters (kw_sanitize_for_display). Array of kwv_row_t* that frees its
+ * rows (g_ptr_array_unref).
  * NULL list gives an empty array. */
 GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of);
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-typedef enum {
-    KWV_HINT_NONE = 0,
-    KWV_HINT_WRITE,        /* compose to the main person */
-    KWV_HINT_REPLY,        /* reply to the displayed message */
-    KWV_HINT_SNOOZE_WEEK,
-    KWV_HINT_DETAILS,
-    KWV_HINT_FOLLOW_UP,    /* write again to whom your unanswered mail went */
-    KWV_HINT_SETTLE,       /* "no reply needed" (kw_settle) */
-    KWV_HINT_SNOOZE_BACK   /* snooze until the day an out-of-office names */
-} kwv_hint_action_t;
+/* The hint's actions and their labels are the wording module's
+ * (kw_words_hint_actions, kw_words_hint_action_label); the plugin's names
+ * for them: */
+typedef kw_hint_action_t kwv_hint_action_t;
+#define KWV_HINT_NONE        KW_HINT_NONE
+#define KWV_HINT_WRITE       KW_HINT_WRITE
+#define KWV_HINT_REPLY       KW_HINT_REPLY
+#define KWV_HINT_SNOOZE_WEEK KW_HINT_SNOOZE_WEEK
+#define KWV_HINT_DETAILS     KW_HINT_DETAILS
+#define KWV_HINT_FOLLOW_UP   KW_HINT_FOLLOW_UP
+#define KWV_HINT_SETTLE      KW_HINT_SETTLE
+#define KWV_HINT_SNOOZE_BACK KW_HINT_SNOOZE_BACK
 
-/* The most useful action for the hint's button. */
-kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
-/* The hint's two buttons as of `as_of`: the most useful action first, and
- * a second one (or NONE): awaiting your reply — Reply, No reply needed;
- * awaiting theirs — Follow up…, Snooze 1 week; overdue and due soon —
- * Write…, Snooze 1 week; in touch — Details…, none. When an out-of-office
- * names a day still to come, Snooze until back comes first (then Follow
- * up… or Write…). */
+/* The hint's two buttons (kw_words_hint_actions). */
 void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
                       kwv_hint_action_t *second);
-/* The day an out-of-office says its sender is back, when it is still to
- * come (00:00 UTC), else 0. */
+/* The day an out-of-office says they are back (kw_words_back_on). */
 int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of);
 /* The button label for an action (transfer none), NULL for NONE. */
 const char *kwv_hint_action_label(kwv_hint_action_t action);
@@ -92,21 +87,22 @@ typedef enum {
     KWV_EV_PROGRESS,
     KWV_EV_FOLDER_DONE,
     KWV_EV_WARNING,
-    KWV_EV_DONE,
-    KWV_EV_ERROR
+    KWV_EV_DONE,     /* final: the sync ran (status ok or partial) */
+    KWV_EV_ERROR     /* final: it did not */
 } kwv_event_kind_t;
 
 typedef struct {
     kwv_event_kind_t kind;
-    char   *folder;   /* may be NULL */
-    char   *message;  /* may be NULL */
-    char   *status;   /* "ok", "auth", ... may be NULL */
-    gint64  done, total, new_messages;
-    int     exit_code; /* -1 when absent */
+    char       *folder;      /* may be NULL */
+    char       *message;     /* may be NULL */
+    gboolean    has_status;  /* a final event naming a status this build knows */
+    kw_status_t status;      /* the sync's outcome (kw_status_from_string) */
+    gint64      done, total, new_messages;
 } kwv_event_t;
 
-/* Parse one `keepwarm sync --progress=json` line (a flat JSON object).
- * Returns FALSE for anything that is not such an object (ev is then cleared).
+/* Parse one `keepwarm sync --progress=json` line (a JSON object, read with
+ * json-glib). Returns FALSE for anything that is not a JSON object (ev is
+ * then cleared); unknown events and members are kept as UNKNOWN / ignored.
  * Free with kwv_event_clear(). */
 gboolean kwv_event_parse(const char *line, kwv_event_t *ev);
 void kwv_event_clear(kwv_event_t *ev);
@@ -114,16 +110,27 @@ void kwv_event_clear(kwv_event_t *ev);
  * does not change the status bar. */
 char *kwv_event_status_text(const kwv_event_t *ev, const char *account);
 
-/* What the user should do after a worker exit code (0 gives NULL):
- * "Keep warm: the server refused the password for ACCOUNT. Check it in
- * Configuration → Edit accounts." */
-char *kwv_exit_message(int exit_code, const char *account, const char *detail);
+/* What the user should know, and do, after a sync of `account` ended with
+ * `status` (KW_OK gives NULL); `detail` (the sync's own message, or NULL)
+ * is appended, sanitised: "Keep warm: the server refused the password for
+ * ACCOUNT. Check it in Configuration → Edit accounts. (LOGIN failed)" */
+char *kwv_sync_message(kw_status_t status, const char *account, const char *detail);
 
-/* Loopback host? ("localhost", 127.0.0.0/8, ::1) */
-gboolean kwv_host_is_loopback(const char *host);
+/* How a sync ended without saying how (no final progress event). */
+typedef enum {
+    KWV_STOP_TIMEOUT,   /* past its deadline: the plugin stopped it */
+    KWV_STOP_SIGNAL,    /* killed by a signal (`code`) */
+    KWV_STOP_SILENT     /* exited (`code`) without a final event */
+} kwv_stop_t;
+/* The message for such an end; `detail` (the last line of its error
+ * output, or NULL) is appended, sanitised. */
+char *kwv_sync_stopped_message(kwv_stop_t how, int code, const char *account,
+                               const char *detail);
+
 /* Claws' ssl_imap value (0 none, 1 implicit TLS, 2 STARTTLS) to the CLI's
- * --tls value (transfer none). NULL when the account must not be synced
- * (plaintext to a non-loopback host, unknown value). */
+ * --tls value (transfer none). NULL when the account must not be synced:
+ * plaintext to a host that is not loopback (kw_host_is_loopback(), the
+ * rule kw_sync_run() enforces), an unknown value. */
 const char *kwv_tls_arg(int ssl_imap, const char *host);
 
 typedef struct {
@@ -134,19 +141,22 @@ typedef struct {
     const char *user;
     const char *account;   /* store account name */
     const char *me;        /* the account's address, or NULL */
-    const char *const *extra_me; /* NULL-terminated, or NULL */
     const char *ca_file;   /* or NULL */
     const char *db;        /* store path */
     int         password_fd; /* fd the child reads the password from */
 } kwv_sync_args_t;
 
 /* The worker's argv (NULL-terminated, g_strfreev). It never contains a
- * secret: the password travels through password_fd only. */
+ * secret: the password travels through password_fd only. The user's other
+ * addresses are not passed: they are identities in the store. */
 char **kwv_sync_argv(const kwv_sync_args_t *args);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Split a user list ("a.com, b.com\nc.com") into lower-case trimmed items. */
+/* Split a list the user typed, one entry per line (commas and semicolons
+ * separate too), into trimmed, non-empty items — spaces stay inside an
+ * entry ("Jane Doe <jane@x>" is one entry, and is refused as one).
+ * NULL-terminated, g_strfreev. */
 char **kwv_split_list(const char *text);
 
 G_END_DECLS

@@ -1,14 +1,19 @@
-/* worker.c — background `keepwarm sync` children, one per tracked account.
+/* worker.c — background `keepwarm sync` children, one per tracked account
+ * (see kw_worker.h).
  *
  * No IMAP inside Claws (libetpan's process-wide protocol log would catch our
  * LOGIN): each tracked IMAP account is synced by a child process. The
  * password is looked up on the main thread in Claws' own order, written into
- * a pipe that becomes the child's fd 3, then wiped. Progress lines are read
- * from non-blocking pipes by GLib watches; everything is plain GSources that
+ * a pipe that becomes the child's fd 3, then wiped (kw_secret_free).
+ * Progress lines (`--progress=json`) are read from non-blocking pipes by
+ * GLib watches and parsed by kwv_event_parse (json-glib); the run's outcome
+ * is the status of its final event. Everything is plain GSources that
  * g_source_remove() cancels synchronously, so nothing can call into the
  * plugin after it is unloaded. A worker past its deadline, or alive at
  * unload/exit, is killed by PID and reaped. */
 #include "kw_plugin.h"
+#include "kw_prefs.h"
+#include "kw_worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +40,9 @@ typedef struct {
     guint     out_watch, err_watch, child_watch, deadline;
     gboolean  exited, timed_out;
     int       wait_status;
-    int       json_exit;      /* from the final JSON event, -1 if none */
-    char     *json_message;
+    gboolean  has_status;     /* the final event named the outcome */
+    kw_status_t status;
+    char     *message;        /* the final event's message */
     char     *stderr_tail;
     gboolean  again;          /* a change arrived while running: sync again */
 } Worker;
@@ -44,66 +50,66 @@ typedef struct {
 static struct {
     GHashTable *running;      /* account_id -> Worker* */
     GHashTable *pending;      /* account_id -> coalescing timeout id */
-    GHashTable *reported;     /* account_id -> last exit code shown */
+    GHashTable *shown;        /* account_id -> the last problem shown (text) */
+    GHashTable *last;         /* account_id -> last status + 1 */
     guint       startup_id;
     guint       interval_id;
     int         finished;
-    GString    *history;      /* JSON objects of finished runs (test hook) */
+    const KwWorkerTiming    *timing;
+    const KwWorkerCallbacks *cb;
 } W;
 
 static gboolean start_worker(PrefsAccount *ac, gboolean interactive);
 
-static int env_int(const char *name, int fallback)
-{
-    const char *v = g_getenv(name);
-    return v && *v ? atoi(v) : fallback;
-}
-
 int kw_workers_finished(void) { return W.finished; }
 int kw_workers_running(void) { return W.running ? (int)g_hash_table_size(W.running) : 0; }
 
-void kw_workers_describe(GString *json)
+gboolean kw_workers_last_status(int account_id, kw_status_t *status)
 {
-    g_string_append(json, "{\"running\":[");
-    if (W.running) {
-        GHashTableIter it;
-        gpointer k, v;
-        gboolean first = TRUE;
-        g_hash_table_iter_init(&it, W.running);
-        while (g_hash_table_iter_next(&it, &k, &v)) {
-            Worker *w = v;
-            g_string_append_printf(json, "%s{\"account_id\":%d,\"pid\":%d}", first ? "" : ",",
-                                   w->account_id, (int)w->pid);
-            first = FALSE;
-        }
-    }
-    g_string_append_printf(json, "],\"finished\":%d,\"history\":[%s]}", W.finished,
-                           W.history ? W.history->str : "");
+    gpointer v = W.last ? g_hash_table_lookup(W.last, GINT_TO_POINTER(account_id)) : NULL;
+    if (!v)
+        return FALSE;
+    *status = (kw_status_t)(GPOINTER_TO_INT(v) - 1);
+    return TRUE;
 }
 
-/* Report an error once per account and exit code, until a run succeeds. */
-static void report(Worker *w, int code)
+/* Show a problem of an account once, until it changes or a run succeeds. */
+static void show_problem(int account_id, const char *text, gboolean is_error)
 {
-    gpointer key = GINT_TO_POINTER(w->account_id);
-    if (code == 0) {
-        g_hash_table_remove(W.reported, key);
-        if (g_hash_table_size(W.reported) == 0)
+    gpointer key = GINT_TO_POINTER(account_id);
+    const char *prev = g_hash_table_lookup(W.shown, key);
+    if (prev && !strcmp(prev, text))
+        return;
+    g_hash_table_insert(W.shown, key, g_strdup(text));
+    kw_plugin_set_status(text, is_error);
+}
+
+static void report(Worker *w)
+{
+    const char *detail = w->message ? w->message : w->stderr_tail;
+    char *text;
+    if (w->has_status && w->status == KW_OK) {
+        g_hash_table_remove(W.shown, GINT_TO_POINTER(w->account_id));
+        if (g_hash_table_size(W.shown) == 0)
             kw_plugin_clear_error();
-        char *ok = g_strdup_printf(_("Keep warm: %s is up to date"), w->name);
-        kw_plugin_set_status(ok, FALSE);
-        g_free(ok);
+        text = g_strdup_printf(_("Keep warm: %s is up to date"), w->name);
+        kw_plugin_set_status(text, FALSE);
+        g_free(text);
         return;
     }
-    if (code == 8)  /* busy: another sync (CLI or cron) is doing the work */
-        return;
-    gpointer prev;
-    if (g_hash_table_lookup_extended(W.reported, key, NULL, &prev) && GPOINTER_TO_INT(prev) == code)
-        return;
-    g_hash_table_insert(W.reported, key, GINT_TO_POINTER(code));
-    const char *detail = w->json_message ? w->json_message : w->stderr_tail;
-    char *msg = kwv_exit_message(code, w->name, detail);
-    kw_plugin_set_status(msg, code != 9);
-    g_free(msg);
+    if (w->has_status && w->status == KW_ERR_BUSY)
+        return;  /* another sync (the command, cron) is doing the work */
+    if (w->has_status)
+        text = kwv_sync_message(w->status, w->name, detail);
+    else if (w->timed_out)
+        text = kwv_sync_stopped_message(KWV_STOP_TIMEOUT, 0, w->name, NULL);
+    else if (WIFSIGNALED(w->wait_status))
+        text = kwv_sync_stopped_message(KWV_STOP_SIGNAL, WTERMSIG(w->wait_status), w->name, detail);
+    else
+        text = kwv_sync_stopped_message(KWV_STOP_SILENT, WEXITSTATUS(w->wait_status), w->name, detail);
+    /* some folders skipped: the rest was read, no error */
+    show_problem(w->account_id, text, !(w->has_status && w->status == KW_ERR_PARTIAL));
+    g_free(text);
 }
 
 static void worker_free(Worker *w)
@@ -115,7 +121,7 @@ static void worker_free(Worker *w)
     if (w->out) g_io_channel_unref(w->out);
     if (w->err) g_io_channel_unref(w->err);
     g_free(w->name);
-    g_free(w->json_message);
+    g_free(w->message);
     g_free(w->stderr_tail);
     g_free(w);
 }
@@ -126,7 +132,9 @@ static void handle_line(Worker *w, char *line, gboolean is_stdout)
     if (!*line)
         return;
     kwv_event_t ev;
-    if (!kwv_event_parse(line, &ev)) {
+    /* progress events come on stdout; anything else is the last word of
+     * the command's error output, the detail of a failure */
+    if (!is_stdout || !kwv_event_parse(line, &ev)) {
         if (strlen(line) > 400)
             line[400] = '\0';
         g_free(w->stderr_tail);
@@ -134,11 +142,14 @@ static void handle_line(Worker *w, char *line, gboolean is_stdout)
         return;
     }
     if (ev.kind == KWV_EV_ERROR || ev.kind == KWV_EV_DONE) {
-        w->json_exit = ev.exit_code;
-        g_free(w->json_message);
-        w->json_message = g_strdup(ev.message);
+        w->has_status = ev.has_status;
+        w->status = ev.status;
+        g_free(w->message);
+        w->message = g_strdup(ev.message);
     } else if (ev.kind == KWV_EV_WARNING && ev.message) {
-        log_warning(LOG_PROTOCOL, "Keep warm (%s): %s\n", w->name, ev.message);
+        char *m = kw_sanitize_for_display(ev.message);
+        log_warning(LOG_PROTOCOL, "Keep warm (%s): %s\n", w->name, m);
+        kw_free(m);
     }
     char *status = kwv_event_status_text(&ev, w->name);
     if (status && ev.kind != KWV_EV_DONE)
@@ -222,28 +233,17 @@ static gboolean deadline_hit(gpointer data)
 
 static void finish(Worker *w)
 {
-    int code;
-    if (w->timed_out)
-        code = 124;
-    else if (WIFEXITED(w->wait_status))
-        code = WEXITSTATUS(w->wait_status);
-    else
-        code = 128 + (WIFSIGNALED(w->wait_status) ? WTERMSIG(w->wait_status) : 0);
-    if (code == 0 && w->json_exit > 0)
-        code = w->json_exit;
-
     int id = w->account_id;
-    gboolean again = w->again;
-    report(w, code);
-    if (!W.history)
-        W.history = g_string_new(NULL);
-    g_string_append_printf(W.history, "%s{\"account_id\":%d,\"exit\":%d}",
-                           W.history->len ? "," : "", id, code);
+    gboolean again = w->again, completed = w->has_status;
+    kw_status_t status = w->status;
+    report(w);
+    if (completed)
+        g_hash_table_insert(W.last, GINT_TO_POINTER(id), GINT_TO_POINTER((int)status + 1));
     W.finished++;
     g_hash_table_remove(W.running, GINT_TO_POINTER(id));  /* frees w */
-    kw_panel_refresh();
-    kw_testhook_dump("sync-done");
-    if (again) {
+    if (W.cb && W.cb->finished)
+        W.cb->finished(id, completed, status);
+    if (again && W.running) {
         PrefsAccount *ac = account_find_from_id(id);
         if (ac)
             start_worker(ac, FALSE);
@@ -271,16 +271,6 @@ static char *account_password(PrefsAccount *ac, int port, gboolean interactive)
     return NULL;
 }
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    g_free(s);
-}
-
 static gboolean write_all(int fd, const char *buf, size_t len)
 {
     while (len) {
@@ -295,39 +285,24 @@ static gboolean write_all(int fd, const char *buf, size_t len)
     return TRUE;
 }
 
-static void note_once(PrefsAccount *ac, int code, const char *text)
-{
-    gpointer key = GINT_TO_POINTER(ac->account_id);
-    gpointer prev;
-    if (g_hash_table_lookup_extended(W.reported, key, NULL, &prev) && GPOINTER_TO_INT(prev) == code)
-        return;
-    g_hash_table_insert(W.reported, key, GINT_TO_POINTER(code));
-    kw_plugin_set_status(text, TRUE);
-}
-
-const char *kw_workers_account_name(const PrefsAccount *ac)
-{
-    return ac->account_name ? ac->account_name : ac->recv_server;
-}
-
 static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
 {
-    if (!ac || ac->protocol != A_IMAP4 || !kw_prefs_account_tracked(ac) || !ac->recv_server ||
-        !ac->userid)
+    if (!W.running || !ac || ac->protocol != A_IMAP4 || !kw_prefs_account_tracked(ac) ||
+        !ac->recv_server || !ac->userid)
         return FALSE;
     if (g_hash_table_contains(W.running, GINT_TO_POINTER(ac->account_id)))
         return FALSE;
-    const char *name = kw_workers_account_name(ac);
+    const char *name = kw_prefs_account_name(ac);
     if (ac->imap_auth_type & IMAP_AUTH_OAUTH2) {
         char *m = g_strdup_printf(_("Keep warm: %s uses OAuth2, which Keep warm cannot use yet; it is not synced."), name);
-        note_once(ac, 1001, m);
+        show_problem(ac->account_id, m, TRUE);
         g_free(m);
         return FALSE;
     }
     const char *tls = kwv_tls_arg(ac->ssl_imap, ac->recv_server);
     if (!tls) {
         char *m = g_strdup_printf(_("Keep warm: %s connects without TLS to a remote server; it is not synced. Turn on TLS in the account's settings."), name);
-        note_once(ac, 1002, m);
+        show_problem(ac->account_id, m, TRUE);
         g_free(m);
         return FALSE;
     }
@@ -341,28 +316,25 @@ static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
     int fds[2];
     GError *error = NULL;
     if (!g_unix_open_pipe(fds, FD_CLOEXEC, &error)) {
-        wipe_free(pw);
+        kw_secret_free(pw);
         g_clear_error(&error);
         return FALSE;
     }
     /* The pipe holds 64 KiB: the whole password fits before the child runs. */
     gboolean wrote = write_all(fds[1], pw, strlen(pw));
-    wipe_free(pw);
+    kw_secret_free(pw);
     close(fds[1]);
     if (!wrote) {
         close(fds[0]);
         return FALSE;
     }
 
-    char **extra = kwv_split_list(kw_prefs.extra_identities);
     kwv_sync_args_t args = {
         .program = kw_plugin_program(), .host = ac->recv_server, .port = port, .tls = tls,
-        .user = ac->userid, .account = name, .me = ac->address,
-        .extra_me = (const char *const *)extra, .ca_file = kw_prefs.ca_file,
+        .user = ac->userid, .account = name, .me = ac->address, .ca_file = kw_prefs.ca_file,
         .db = kw_plugin_db_path(), .password_fd = 3,
     };
     char **argv = kwv_sync_argv(&args);
-    g_strfreev(extra);
 
     int source_fds[1] = { fds[0] };
     int target_fds[1] = { 3 };
@@ -376,7 +348,7 @@ static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
     if (!ok) {
         char *m = g_strdup_printf(_("Keep warm: could not start %s: %s"), kw_plugin_program(),
                                   error ? error->message : "?");
-        note_once(ac, 1003, m);
+        show_problem(ac->account_id, m, TRUE);
         g_free(m);
         g_clear_error(&error);
         return FALSE;
@@ -386,7 +358,6 @@ static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
     w->account_id = ac->account_id;
     w->name = g_strdup(name);
     w->pid = pid;
-    w->json_exit = -1;
     w->out = g_io_channel_unix_new(out_fd);
     w->err = g_io_channel_unix_new(err_fd);
     GIOChannel *chs[2] = { w->out, w->err };
@@ -398,19 +369,18 @@ static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
     w->out_watch = g_io_add_watch(w->out, G_IO_IN | G_IO_HUP | G_IO_ERR, out_ready, w);
     w->err_watch = g_io_add_watch(w->err, G_IO_IN | G_IO_HUP | G_IO_ERR, out_ready, w);
     w->child_watch = g_child_watch_add(pid, child_exited, w);
-    int deadline = kw_prefs.sync_deadline_s > 0 ? kw_prefs.sync_deadline_s : 900;
-    deadline = env_int("KEEPWARM_PLUGIN_DEADLINE_S", deadline);
-    w->deadline = g_timeout_add_seconds((guint)deadline, deadline_hit, w);
+    w->deadline = g_timeout_add_seconds((guint)MAX(W.timing->deadline_s, 1), deadline_hit, w);
     g_hash_table_insert(W.running, GINT_TO_POINTER(ac->account_id), w);
     char *m = g_strdup_printf(_("Keep warm: reading %s…"), name);
     kw_plugin_set_status(m, FALSE);
     g_free(m);
-    kw_testhook_dump("sync-start");
     return TRUE;
 }
 
 void kw_workers_sync_all(gboolean interactive)
 {
+    if (!W.running)
+        return;
     for (GList *l = account_get_list(); l; l = l->next) {
         PrefsAccount *ac = l->data;
         Worker *w = g_hash_table_lookup(W.running, GINT_TO_POINTER(ac->account_id));
@@ -445,8 +415,7 @@ void kw_workers_account_touched(int account_id)
     }
     if (g_hash_table_contains(W.pending, key))
         return;
-    int delay = env_int("KEEPWARM_PLUGIN_COALESCE_S", 20);
-    guint id = g_timeout_add_seconds((guint)MAX(delay, 1), pending_fire, key);
+    guint id = g_timeout_add_seconds((guint)MAX(W.timing->coalesce_s, 1), pending_fire, key);
     g_hash_table_insert(W.pending, key, GUINT_TO_POINTER(id));
 }
 
@@ -480,14 +449,16 @@ static void pending_remove(gpointer data)
     g_source_remove(GPOINTER_TO_UINT(data));
 }
 
-void kw_workers_init(void)
+void kw_workers_init(const KwWorkerTiming *timing, const KwWorkerCallbacks *callbacks)
 {
+    W.timing = timing;
+    W.cb = callbacks;
     W.running = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)worker_free);
     W.pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_remove);
-    W.reported = g_hash_table_new(g_direct_hash, g_direct_equal);
+    W.shown = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    W.last = g_hash_table_new(g_direct_hash, g_direct_equal);
     W.finished = 0;
-    W.startup_id = g_timeout_add_seconds((guint)MAX(env_int("KEEPWARM_PLUGIN_STARTUP_S", 3), 1),
-                                         startup_fire, NULL);
+    W.startup_id = g_timeout_add_seconds((guint)MAX(timing->startup_delay_s, 1), startup_fire, NULL);
     kw_workers_reschedule();
 }
 
@@ -524,12 +495,7 @@ void kw_workers_done(void)
         g_hash_table_destroy(W.running);  /* worker_free removes the watches */
         W.running = NULL;
     }
-    if (W.reported) {
-        g_hash_table_destroy(W.reported);
-        W.reported = NULL;
-    }
-    if (W.history) {
-        g_string_free(W.history, TRUE);
-        W.history = NULL;
-    }
+    g_clear_pointer(&W.shown, g_hash_table_destroy);
+    g_clear_pointer(&W.last, g_hash_table_destroy);
+    W.cb = NULL;
 }

@@ -93,6 +93,9 @@ void kw_json_string(GString *out, const char *s);
  * anything else speaking JSON for the command). Strings from mail are
  * sanitised. (transfer full, json_node_unref) */
 JsonNode *kw_cli_relationship_json(const kw_relationship_t *rel, int64_t as_of);
+/* One touch of a timeline: {time, address, direction (in|out|both), source,
+ * subject}, likewise shared. (transfer full, json_node_unref) */
+JsonNode *kw_cli_touch_json(const kw_touch_t *touch);
 /* Print a document (pretty, two-space indent) and a newline to out. */
 void kw_cli_print_json(FILE *out, JsonNode *root);
 /* Builder helpers: a member holding a sanitised string (or null), an ISO
@@ -206,5 +209,7 @@ int kw_cmd_name(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv);
 
 #endif

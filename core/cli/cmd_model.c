@@ -306,20 +306,8 @@ static void print_show_json(const kw_relationship_t *r, const kw_touch_list_t *t
     JsonNode *root = kw_cli_relationship_json(r, as_of);
     JsonObject *obj = json_node_get_object(root);
     JsonArray *a = json_array_sized_new((guint) tl->count);
-    for (size_t i = 0; i < tl->count; i++) {
-        const kw_touch_t *t = &tl->items[i];
-        JsonBuilder *b = json_builder_new();
-        json_builder_begin_object(b);
-        kw_json_member_time(b, "time", t->time);
-        kw_json_member_string(b, "address", t->address);
-        kw_json_member_string(b, "direction",
-                              t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
-        kw_json_member_string(b, "source", "mail");
-        kw_json_member_string(b, "subject", t->subject);
-        json_builder_end_object(b);
-        json_array_add_element(a, json_builder_get_root(b));
-        g_object_unref(b);
-    }
+    for (size_t i = 0; i < tl->count; i++)
+        json_array_add_element(a, kw_cli_touch_json(&tl->items[i]));
     json_object_set_array_member(obj, "timeline", a);
     kw_cli_print_json(stdout, root);
     json_node_unref(root);

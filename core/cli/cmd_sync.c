@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cli.h"
+#include "keyring.h"
 
 #define SECRET_MAX 8192
 #define SECRET_CMD_TIMEOUT_S 30
@@ -30,14 +31,6 @@ typedef struct {
     gint64   folder_start;
     const char *account;
 } progress_state_t;
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        g_free(s);
-    }
-}
 
 /* Read a secret from a file descriptor: everything up to EOF, one trailing
  * newline (LF or CRLF) stripped. */
@@ -52,7 +45,7 @@ static int read_secret_fd(int fd, char **out, char **error)
             if (errno == EINTR)
                 continue;
             *error = g_strdup_printf("cannot read the password from fd %d: %s", fd, g_strerror(errno));
-            wipe_free(buf);
+            kw_secret_free(buf);
             return -1;
         }
         len += (size_t)n;
@@ -64,7 +57,7 @@ static int read_secret_fd(int fd, char **out, char **error)
         buf[--len] = '\0';
     if (len == 0 || memchr(buf, '\0', len) || strchr(buf, '\n')) {
         *error = g_strdup_printf("the password read from fd %d is empty or has several lines", fd);
-        wipe_free(buf);
+        kw_secret_free(buf);
         return -1;
     }
     *out = buf;
@@ -129,7 +122,7 @@ reap:
         }
     }
     if (rc != 0) {
-        wipe_free(buf);
+        kw_secret_free(buf);
         return -1;
     }
     *out = buf;
@@ -281,10 +274,32 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
         json_int(b, "unreadable_addresses", r->addresses_unreadable);
         json_builder_set_member_name(b, "seconds");
         json_builder_add_double_value(b, (double)(int64_t)(r->seconds * 1000.0 + 0.5) / 1000.0);
+        /* where the transfer's time went (keepwarm.h, kw_sync_report_t) */
+        json_builder_set_member_name(b, "seconds_network");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_network * 1000.0 + 0.5) / 1000.0);
+        json_builder_set_member_name(b, "seconds_parse");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_parse * 1000.0 + 0.5) / 1000.0);
+        json_builder_set_member_name(b, "seconds_store");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds_store * 1000.0 + 0.5) / 1000.0);
         json_line(b);
     } else if (ps->text) {
         fprintf(stderr, "\r\033[K");
     }
+}
+
+/* The last password source: the desktop keyring, where the Thunderbird
+ * add-on's options page has the native host store it (keyring.c). Returns 0
+ * with *out set, or -1 when none is stored or the keyring is unreachable
+ * (said on stderr, the caller then reports the missing password). */
+static int keyring_password(const kw_account_cfg_t *a, char **out)
+{
+    char *error = NULL;
+    int found = kw_keyring_lookup(a->host, a->user, out, &error);
+    if (found < 0) {
+        fprintf(stderr, "keepwarm: %s: %s\n", a->account, error);
+        g_free(error);
+    }
+    return found == 1 ? 0 : -1;
 }
 
 static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, int password_fd,
@@ -313,9 +328,13 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
         if (run_secret_cmd(a->password_cmd, &secret, &error) < 0)
             goto secret_failed;
         o.password = secret;
+    } else if (keyring_password(a, &secret) == 0) {
+        o.password = secret;
     } else {
         return kw_cli_usage_error("sync", "no password for account '%s': use --password-fd N or "
-                                  "password_cmd in the config file (never on the command line)", a->account);
+                                  "password_cmd in the config file (never on the command line), or "
+                                  "store it in the desktop keyring from the Thunderbird add-on's options",
+                                  a->account);
     }
 
     o.account = a->account;
@@ -335,7 +354,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     ps->account = a->account;
 
     st = kw_sync_run(store, &o, &report, &error);
-    wipe_free(secret);
+    kw_secret_free(secret);
     secret = NULL;
     if (st == KW_ERR_AUTH && a->token_cmd) {
         /* An OAuth2 token may just have expired: fetch a fresh one, once. */
@@ -347,7 +366,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
             error = NULL;
             o.oauth2_token = secret;
             st = kw_sync_run(store, &o, &report, &error);
-            wipe_free(secret);
+            kw_secret_free(secret);
             secret = NULL;
         }
     }
@@ -419,7 +438,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, "Only folders matching this glob (repeatable)", "GLOB" },
         { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, "Skip folders matching this glob (repeatable)", "GLOB" },
         { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, "text (default on a terminal), json (one object per line on stdout), none", "MODE" },
-        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Messages per transaction (default 1000)", "N" },
+        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)", "N" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Network inactivity timeout in seconds (default 60)", "S" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };

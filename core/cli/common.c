@@ -461,6 +461,23 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     return root;
 }
 
+JsonNode *kw_cli_touch_json(const kw_touch_t *t)
+{
+    JsonBuilder *b = json_builder_new();
+    JsonNode *root;
+
+    json_builder_begin_object(b);
+    kw_json_member_time(b, "time", t->time);
+    kw_json_member_string(b, "address", t->address);
+    member_plain(b, "direction", t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
+    member_plain(b, "source", "mail"); /* kw_source_t has only KW_SOURCE_MAIL so far */
+    kw_json_member_string(b, "subject", t->subject);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    return root;
+}
+
 void kw_cli_print_json(FILE *out, JsonNode *root)
 {
     JsonGenerator *g = json_generator_new();

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "host.h"
 
 typedef struct {
     const char *name;
@@ -30,6 +31,8 @@ static const command_t commands[] = {
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
+    { "setup-thunderbird", kw_cmd_setup_thunderbird, N_("Let the Thunderbird add-on use this keepwarm") },
+    { "native-host", kw_cmd_native_host, N_("Answer the Thunderbird add-on (started by Thunderbird)") },
 };
 
 static const char exit_codes_help[] =
@@ -53,7 +56,7 @@ static void usage(FILE *out)
             "each customer relationship and tells you which ones are going cold.\n"
             "Nothing leaves your machine.\n\nCommands:\n"), out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+        fprintf(out, "  %-18s %s\n", commands[i].name, _(commands[i].summary));
     fputs(_("\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
             "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n"), out);
     fputs(_(exit_codes_help), out);
@@ -74,40 +77,6 @@ static void bind_translations(void)
     g_free(exe);
 }
 
-/* The TLS floor (no TLS 1.0/1.1) can only be set through GnuTLS's system
- * priority file, which GnuTLS reads when the library loads — before main().
- * So a sync re-executes itself once with GNUTLS_SYSTEM_PRIORITY_FILE set. */
-static void ensure_tls_floor(char **argv)
-{
-    char *exe = g_file_read_link("/proc/self/exe", NULL);
-    char *dir, *candidates[3], *found = NULL;
-    const char *current = getenv("GNUTLS_SYSTEM_PRIORITY_FILE");
-
-    if (!exe)
-        return;
-    dir = g_path_get_dirname(exe);
-    candidates[0] = g_build_filename(dir, "gnutls-priority.conf", NULL);
-    candidates[1] = g_build_filename(KW_DATADIR, "gnutls-priority.conf", NULL);
-    candidates[2] = NULL;
-    for (int i = 0; candidates[i] && !found; i++)
-        if (g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
-            found = candidates[i];
-    if (found && !(current && strcmp(current, found) == 0) && !getenv("KW_TLS_FLOOR_TRIED")) {
-        setenv("GNUTLS_SYSTEM_PRIORITY_FILE", found, 1);
-        setenv("KW_TLS_FLOOR_TRIED", "1", 1);
-        execv(exe, argv);
-        /* exec failed: go on without the floor, but say so. */
-        fprintf(stderr, _("keepwarm: warning: could not enforce TLS 1.2+ (%s)\n"), g_strerror(errno));
-    } else if (!found) {
-        fprintf(stderr, _("keepwarm: warning: %s missing; TLS 1.0/1.1 are not refused\n"), candidates[1]);
-    }
-    unsetenv("KW_TLS_FLOOR_TRIED");
-    for (int i = 0; candidates[i]; i++)
-        g_free(candidates[i]);
-    g_free(dir);
-    g_free(exe);
-}
-
 int main(int argc, char **argv)
 {
     kw_cli_t cli;
@@ -119,6 +88,11 @@ int main(int argc, char **argv)
     cli.stdout_tty = isatty(STDOUT_FILENO);
     cli.color = cli.stdout_tty && !getenv("NO_COLOR");
     cli.width = kw_cli_terminal_width(cli.stdout_tty);
+
+    /* Thunderbird and Firefox start a native-messaging host as
+     * PROGRAM MANIFEST-PATH EXTENSION-ID: never a command line of the CLI. */
+    if (argc == 3 && argv[1][0] == '/' && g_str_has_suffix(argv[1], ".json") && argv[2][0] != '-')
+        return kw_host_main(&cli, argv[1], argv[2]);
 
     /* Global options before the command. */
     for (i = 1; i < argc; i++) {
@@ -154,8 +128,6 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < G_N_ELEMENTS(commands); k++) {
         if (strcmp(argv[i], commands[k].name) == 0) {
-            if (commands[k].fn == kw_cmd_sync)
-                ensure_tls_floor(argv);
             rc = commands[k].fn(&cli, argc - i, argv + i);
             g_free(cli.db_path);
             g_free(cli.config_path);

@@ -508,6 +508,81 @@ char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
     return text;
 }
 
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel)
+{
+    if (!rel)
+        return KW_HINT_NONE;
+    switch (rel->state) {
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:             return KW_HINT_WRITE;
+    case KW_STATE_AWAITING_YOUR_REPLY:  return KW_HINT_REPLY;
+    case KW_STATE_AWAITING_THEIR_REPLY: return KW_HINT_SNOOZE_WEEK;
+    case KW_STATE_OK:                   return KW_HINT_DETAILS;
+    default:                            return KW_HINT_NONE;
+    }
+}
+
+int64_t kw_words_back_on(const kw_relationship_t *rel, int64_t as_of)
+{
+    int64_t back;
+    if (!rel || !rel->reason.away_since || !rel->reason.away_until)
+        return 0;
+    back = rel->reason.away_until + (rel->reason.away_until_is_return ? 0 : DAY);
+    return back > as_of ? back : 0;
+}
+
+void kw_words_hint_actions(const kw_relationship_t *rel, int64_t as_of, kw_hint_action_t *first,
+                           kw_hint_action_t *second)
+{
+    *first = *second = KW_HINT_NONE;
+    if (!rel)
+        return;
+    switch (rel->state) {
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:
+    case KW_STATE_OK:
+        if (kw_words_back_on(rel, as_of)) { /* away: wait until they are back */
+            *first = KW_HINT_SNOOZE_BACK;
+            *second = KW_HINT_WRITE;
+        } else if (rel->state == KW_STATE_OK) {
+            *first = KW_HINT_DETAILS;
+        } else {
+            *first = KW_HINT_WRITE;
+            *second = KW_HINT_SNOOZE_WEEK;
+        }
+        break;
+    case KW_STATE_AWAITING_YOUR_REPLY:
+        *first = KW_HINT_REPLY;
+        *second = KW_HINT_SETTLE;
+        break;
+    case KW_STATE_AWAITING_THEIR_REPLY:
+        if (kw_words_back_on(rel, as_of)) {
+            *first = KW_HINT_SNOOZE_BACK;
+            *second = KW_HINT_FOLLOW_UP;
+        } else {
+            *first = KW_HINT_FOLLOW_UP;
+            *second = KW_HINT_SNOOZE_WEEK;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+const char *kw_words_hint_action_label(kw_hint_action_t action)
+{
+    switch (action) {
+    case KW_HINT_WRITE:       return _("Write…");
+    case KW_HINT_REPLY:       return _("Reply");
+    case KW_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
+    case KW_HINT_DETAILS:     return _("Details…");
+    case KW_HINT_FOLLOW_UP:   return _("Follow up…");
+    case KW_HINT_SETTLE:      return _("No reply needed");
+    case KW_HINT_SNOOZE_BACK: return _("Snooze until back");
+    default:                  return NULL;
+    }
+}
+
 char *kw_words_people(char *const *people, int max)
 {
     GString *out = g_string_new(NULL);

@@ -23,7 +23,10 @@
 
 /* Bind the "keepwarm" text domain to the first directory of `dirs`
  * (NULL-terminated, NULL entries skipped) that holds a catalogue, else to
- * the last one given; UTF-8 output. Call once, after setlocale(). */
+ * the last one given; UTF-8 output. Call once, after setlocale(). With
+ * `dirs` NULL the binding stays: call that after changing the language
+ * (LANGUAGE, LC_MESSAGES) so that translations remembered for the old one
+ * are forgotten. */
 void kw_words_bind(const char *const *dirs);
 
 /* "every day", "every 10 days", "every week", "every 3 weeks", "every month",
@@ -67,6 +70,43 @@ char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
  * has no answer yet", ...; NULL when nothing should be shown (ignored,
  * snoozed, NULL). */
 char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of);
+
+/* The actions a hint offers, the same in every mail client. */
+typedef enum {
+    KW_HINT_NONE = 0,
+    KW_HINT_WRITE,       /* compose to the main person */
+    KW_HINT_REPLY,       /* reply to the displayed message */
+    KW_HINT_SNOOZE_WEEK,
+    KW_HINT_DETAILS,
+    KW_HINT_FOLLOW_UP,   /* write again to whom your unanswered mail went */
+    KW_HINT_SETTLE,      /* "no reply needed" (kw_settle) */
+    KW_HINT_SNOOZE_BACK  /* snooze until the day an out-of-office names (kw_words_back_on) */
+} kw_hint_action_t;
+
+/* The one action for a client with one button: write to an overdue or
+ * due-soon relationship, reply when they wait for you, snooze a week when
+ * you wait for them, details when all is well; nothing for snoozed, ignored
+ * or NULL. */
+kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel);
+
+/* The two buttons of a hint as of `as_of`: the most useful action first,
+ * and a second one (or NONE): awaiting your reply — Reply, No reply needed;
+ * awaiting theirs — Follow up…, Snooze 1 week; overdue and due soon —
+ * Write…, Snooze 1 week; in touch — Details…, none. When an out-of-office
+ * names a day still to come, Snooze until back comes first (then Follow
+ * up… or Write…). */
+void kw_words_hint_actions(const kw_relationship_t *rel, int64_t as_of, kw_hint_action_t *first,
+                           kw_hint_action_t *second);
+
+/* The day an out-of-office says its sender is back (the day after the one
+ * it names as "until", the very day for "back on"), 00:00 UTC, when it is
+ * still to come as of `as_of`; else 0. */
+int64_t kw_words_back_on(const kw_relationship_t *rel, int64_t as_of);
+
+/* The action's button label: "Write…", "Reply", "Snooze 1 week",
+ * "Details…", "Follow up…", "No reply needed", "Snooze until back"; NULL for
+ * KW_HINT_NONE (transfer none). */
+const char *kw_words_hint_action_label(kw_hint_action_t action);
 
 /* "jane@acme.com, bob@acme.com +2 more": at most `max` (<= 0: 2) shown. */
 char *kw_words_people(char *const *people, int max);

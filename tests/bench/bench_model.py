@@ -338,6 +338,25 @@ def verdicts(results):
     return out
 
 
+def cached_store(cache, tier):
+    """The synthesised store of a tier ("10k", "100k", "1M") in `cache`,
+    made when missing (also used by bench_host.py)."""
+    n = TIERS[tier]
+    path = os.path.join(cache, "model-%s-v%d.db" % (tier, SYNTH_VERSION))
+    # a store synthesised by another keepwarm schema is redone
+    if os.path.exists(path):
+        r = subprocess.run([keepwarm(), "--db", path, "config"], env=kw_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            os.unlink(path)
+    if not os.path.exists(path):
+        log("== synthesising %s (%d messages) into %s" % (tier, n, path))
+        t0 = time.monotonic()
+        got = synthesise(path, n)
+        log("   %d messages in %.0f s" % (got, time.monotonic() - t0))
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", action="append", default=[], help="measure this store (repeatable)")
@@ -365,20 +384,7 @@ def main():
                                                       not a.no_callgrind, as_of)
     else:
         for tier in [t for t in a.tiers.split(",") if t]:
-            n = TIERS[tier]
-            path = os.path.join(cache, "model-%s-v%d.db" % (tier, SYNTH_VERSION))
-            # a store synthesised by another keepwarm schema is redone
-            if os.path.exists(path):
-                r = subprocess.run([keepwarm(), "--db", path, "config"], env=kw_env(),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                if r.returncode != 0:
-                    os.unlink(path)
-            if not os.path.exists(path):
-                log("== synthesising %s (%d messages) into %s" % (tier, n, path))
-                t0 = time.monotonic()
-                got = synthesise(path, n)
-                log("   %d messages in %.0f s" % (got, time.monotonic() - t0))
-            results[tier] = measure(tier, path, a.runs, not a.no_callgrind)
+            results[tier] = measure(tier, cached_store(cache, tier), a.runs, not a.no_callgrind)
     report = {"machine": os.uname().nodename, "runs": a.runs, "measured_under_load": True,
               "results": results, "targets": verdicts(results)}
     out_dir = os.path.join(build_dir(), "bench")

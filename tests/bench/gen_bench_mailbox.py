@@ -16,7 +16,13 @@ own domain, newsletters (List-Id, List-Unsubscribe, Precedence: bulk), automated
 notifications (Auto-Submitted), out-of-office replies, RFC 2047 names and subjects.
 Bodies 1-20 KB of text; ~8% carry a base64 attachment (20-300 KB).
 
-    generate(path, n_messages, seed=1) -> metadata dict (also written to meta.json)
+Profile "big" (the 1M tier: ten years of a busy seller, or a shared sales mailbox):
+~20,000 contacts at ~4,000 organisations, ten years, one archive folder per year
+(Archive/2014 ... Archive/2023) and a Shared/Sales folder: 21 folders read, Sent and
+Newsletters above 200,000 messages at 1M. Same headers; bodies 0.3-3 KB and few,
+small attachments, because keepwarm reads headers only and 1M files must fit a disk.
+
+    generate(path, n_messages, seed=1, profile="seller") -> metadata dict (also meta.json)
 """
 
 import base64
@@ -135,6 +141,15 @@ class _World:
         return self.contacts[min(bisect.bisect_left(self.cum, rnd.random()), len(self.contacts) - 1)]
 
 
+PROFILES = {
+    # the default: what the 10k and 100k tiers have always been (byte-identical)
+    "seller": dict(contacts=2000, domains=400, years=3, body=(1024, 20 * 1024), attach=0.08,
+                   attach_size=(20 * 1024, 300 * 1024), yearly_archives=False),
+    "big": dict(contacts=20000, domains=4000, years=10, body=(300, 3000), attach=0.005,
+                attach_size=(5 * 1024, 30 * 1024), yearly_archives=True),
+}
+
+
 def _body_pool(rnd):
     text = (LOREM * 120)
     blob = base64.encodebytes(rnd.randbytes(240 * 1024)).decode()
@@ -147,22 +162,32 @@ def _maildir_path(root, folder):
     return os.path.join(root, "." + folder.replace("/", "."))
 
 
-def generate(path, n_messages, seed=1, log=None):
-    rnd = random.Random("%d-%d" % (seed, n_messages))
-    world = _World(rnd)
+def generate(path, n_messages, seed=1, log=None, profile="seller"):
+    prof = PROFILES[profile]
+    rnd = random.Random("%d-%d" % (seed, n_messages) if profile == "seller"
+                        else "%d-%d-%s" % (seed, n_messages, profile))
+    world = _World(rnd, prof["contacts"], prof["domains"])
     text, blob = _body_pool(rnd)
+    span = prof["years"] * 365 * 86400
+    folders = list(FOLDERS)
+    if prof["yearly_archives"]:
+        first_year = time.gmtime(END - span).tm_year
+        last_archived = time.gmtime(END - 365 * 86400).tm_year
+        folders = [f for f in FOLDERS if not f.startswith("Archive/")]
+        folders += ["Archive/%d" % y for y in range(first_year, last_archived + 1)]
+        folders += ["Shared/Sales"]
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         import shutil
         shutil.rmtree(tmp)
-    for f in FOLDERS + SKIPPED:
+    for f in folders + SKIPPED:
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(_maildir_path(tmp, f), sub), exist_ok=True)
-    counts = {f: 0 for f in FOLDERS + SKIPPED}
+    counts = {f: 0 for f in folders + SKIPPED}
     total_bytes = 0
-    start = END - SPAN
+    start = END - span
     # message times: increasing, with weekday/working-hours bias
-    times = sorted(start + int(rnd.random() * SPAN) for _ in range(n_messages))
+    times = sorted(start + int(rnd.random() * span) for _ in range(n_messages))
     seq = 0
     i = 0
     threads = []  # open threads: (contact, subject, [msgids], last_ts)
@@ -205,13 +230,13 @@ def generate(path, n_messages, seed=1, log=None):
         return h
 
     def body_for(kind_attach):
-        size = int(math.exp(rnd.uniform(math.log(1024), math.log(20 * 1024))))
+        size = int(math.exp(rnd.uniform(math.log(prof["body"][0]), math.log(prof["body"][1]))))
         off = rnd.randrange(len(text) - size - 1)
         t = text[off:off + size]
         if not kind_attach:
             return ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"], t
         bnd = "b%016x" % rnd.getrandbits(64)
-        asz = rnd.randrange(20 * 1024, 300 * 1024) * 4 // 3
+        asz = rnd.randrange(*prof["attach_size"]) * 4 // 3
         aoff = rnd.randrange(max(1, len(blob) - asz))
         att = blob[aoff:aoff + asz]
         b = ("--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n--%s\r\n"
@@ -250,14 +275,20 @@ def generate(path, n_messages, seed=1, log=None):
                 frm, to, folder = me, [them], "Sent"
             else:
                 frm, to = them, [me]
-                if ts < END - 2 * 365 * 86400:
+                if prof["yearly_archives"]:
+                    if ts < END - 365 * 86400:
+                        folder = "Archive/%d" % year
+                    else:
+                        folder = rnd.choice(["INBOX", "INBOX", "INBOX", "Customers", "Customers/Key Accounts",
+                                             "Suppliers", "Projects", "Archive", "Shared/Sales"])
+                elif ts < END - 2 * 365 * 86400:
                     folder = "Archive/2022" if year <= 2022 else "Archive/2023"
                 elif ts < END - 365 * 86400:
                     folder = rnd.choice(["Archive/2023", "Archive"])
                 else:
                     folder = rnd.choice(["INBOX", "INBOX", "INBOX", "Customers", "Customers/Key Accounts",
                                          "Suppliers", "Projects", "Archive"])
-            hdr, body = body_for(rnd.random() < 0.08)
+            hdr, body = body_for(rnd.random() < prof["attach"])
             write(folder, ts, common(ts, frm, to, cc, s, msgid, irt, ids) + hdr, body)
             ids = ids + [msgid]
             if k is None:
@@ -307,9 +338,10 @@ def generate(path, n_messages, seed=1, log=None):
         if log and i % 20000 == 0:
             log("  generated %d/%d messages (%.0f s)" % (i, n_messages, time.monotonic() - t0))
     meta = {"generator": "tests/bench/gen_bench_mailbox.py", "version": VERSION, "seed": seed,
+            "profile": profile,
             "messages": sum(counts.values()), "bytes": total_bytes,
-            "messages_read_by_keepwarm": sum(counts[f] for f in FOLDERS),
-            "folders": counts, "folders_read": FOLDERS, "me": ME, "own_domain": OWN_DOMAIN,
+            "messages_read_by_keepwarm": sum(counts[f] for f in folders),
+            "folders": counts, "folders_read": folders, "me": ME, "own_domain": OWN_DOMAIN,
             "contacts": len(world.contacts), "domains": len(world.domains),
             "first_date": start, "last_date": END, "layout": "maildir++"}
     with open(os.path.join(tmp, "meta.json"), "w") as fh:
@@ -320,4 +352,5 @@ def generate(path, n_messages, seed=1, log=None):
 
 if __name__ == "__main__":
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-    print(json.dumps(generate(sys.argv[1], n, log=print), indent=1))
+    prof = sys.argv[3] if len(sys.argv) > 3 else "seller"
+    print(json.dumps(generate(sys.argv[1], n, log=print, profile=prof), indent=1))

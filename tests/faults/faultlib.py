@@ -63,8 +63,7 @@ def _vmhwm(pid):
 
 
 def run(args, password=PASSWORD, db=None, timeout=60, env=None):
-    """Run keepwarm, sampling the child's peak RSS (VmHWM) while it runs.
-    The re-exec keeps the pid, so the sample follows the real sync."""
+    """Run keepwarm, sampling the child's peak RSS (VmHWM) while it runs."""
     t0 = time.monotonic()
     p = kwtest.start_keepwarm(args, password=password, db=db, env=env)
     peak = [0]

@@ -167,6 +167,77 @@ def empty_list(certs, work, ref_db):
     is_(fl.integrity(db), "ok", "empty LIST: integrity_check")
 
 
+def courier_forms(certs, work):
+    # Courier-IMAP's forms (notes/other-servers.md): the INBOX. namespace with a
+    # "." delimiter and no SPECIAL-USE (Sent found by its name), EXAMINE without
+    # [UIDNEXT] (STATUS has it), header names quoted in the FETCH answers.
+    spec = "INBOX:6,INBOX.Sent:3,INBOX.Archive:2"
+    cert, key = certs["valid"]
+    db = kwtest.new_db()
+    for attempt in (1, 2):
+        with FakeImap("courier", tls="implicit", cert=cert, key=key, workdir=work, deadline=30,
+                      folders=spec, name="fake-courier-%d" % attempt) as srv:
+            r = fl.fake_sync(srv, db, tls="implicit", certs=certs, timeout=30)
+            srv.wait(5)
+            fetches = [l for l in srv.client_lines() if "FETCH" in l.upper()]
+        is_(r.rc, 0, "courier run %d: exit 0" % attempt, r.show())
+        want = sorted(mid for f in fl.fake_uid_map(spec).values() for mid in f.values())
+        is_(sorted(fl.message_ids(db)) if os.path.exists(db) else [], want,
+            "courier run %d: every message stored once" % attempt)
+        pos = fl.folder_positions(db) if os.path.exists(db) else {}
+        is_({k: v[1] for k, v in pos.items()}, {"INBOX": 6, "INBOX.Sent": 3, "INBOX.Archive": 2},
+            "courier run %d: each position is the folder's top UID (UIDNEXT from STATUS)" % attempt)
+        fl.check_cursor_invariant(db, fl.fake_uid_map(spec), "courier run %d" % attempt)
+        if attempt == 2:
+            is_(fetches, [], "courier run 2: nothing new, no FETCH")
+    c = fl._connect(db)
+    try:
+        special = c.execute("SELECT special FROM folders WHERE raw_name = 'INBOX.Sent'").fetchone()
+        in_sent = c.execute("SELECT count(*) FROM messages WHERE flags & 32768").fetchone()[0]
+    finally:
+        c.close()
+    is_(special and special[0], "Sent", "courier: INBOX.Sent is the Sent folder (by its name)")
+    is_(in_sent, 3, "courier: its 3 messages count as sent")
+
+
+def odd_names(certs, work):
+    # Folder names the server has to escape (a quote, a backslash) or send as
+    # a literal (8-bit: a server that does not use modified UTF-7), read
+    # through LIST-STATUS (RFC 5819) and through pipelined STATUS. A name that
+    # needs a literal gets no pipelined STATUS: it is opened directly (as a
+    # LITERAL+ argument). Nothing is lost, nothing is fetched twice.
+    spec = 'INBOX:3,Quo"te:2,Back\\slash:2,Caf\u00e9:2'
+    want = sorted(mid for f in fl.fake_uid_map(spec).values() for mid in f.values())
+    cert, key = certs["valid"]
+    for scn in ("list-status", "ok"):
+        db = kwtest.new_db()
+        for attempt in (1, 2):
+            with FakeImap(scn, tls="implicit", cert=cert, key=key, workdir=work, deadline=30, folders=spec,
+                          name="fake-odd-%s-%d" % (scn, attempt)) as srv:
+                r = fl.fake_sync(srv, db, tls="implicit", certs=certs, timeout=30)
+                srv.wait(5)
+                lines = srv.client_lines()
+            label = "odd names/%s run %d" % (scn, attempt)
+            is_(r.rc, 0, "%s: exit 0" % label, r.show(), "\n".join(lines))
+            is_(sorted(fl.message_ids(db)) if os.path.exists(db) else [], want, "%s: every message once" % label)
+            pos = fl.folder_positions(db) if os.path.exists(db) else {}
+            is_(sorted((k, v[1]) for k, v in pos.items()),
+                sorted([("INBOX", 3), ('Quo"te', 2), ("Back\\slash", 2), ("Caf\u00e9", 2)]),
+                "%s: every folder at its top UID, names decoded" % label)
+            if attempt == 2:
+                cmds = [l.split(None, 2)[1].upper() for l in lines if len(l.split(None, 2)) > 1]
+                fetches = [l for l in lines if "FETCH" in l.upper()]
+                is_(fetches, [], "%s: nothing new, no FETCH" % label)
+                if scn == "list-status":
+                    ok(any("RETURN (" in l for l in lines) and "STATUS" not in cmds and "EXAMINE" not in cmds,
+                       "%s: the statuses came with the LIST: no STATUS, no EXAMINE" % label, "\n".join(lines))
+                else:
+                    examined = [l for l in lines if " EXAMINE " in l.upper()]
+                    ok(cmds.count("STATUS") == 3 and len(examined) == 1 and "+}" in examined[0],
+                       "%s: STATUS for the three quotable names, the 8-bit one opened as a LITERAL+" % label,
+                       "\n".join(lines))
+
+
 def main():
     fl.require_keepwarm()
     certs = kwtest.test_certs()
@@ -196,6 +267,10 @@ def main():
         greeting_cases(certs, work)
     if not only or "empty" in only:
         empty_list(certs, work, ref_db)
+    if not only or "courier" in only:
+        courier_forms(certs, work)
+    if not only or "odd" in only:
+        odd_names(certs, work)
 
 
 kwtest.main(main)

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import *  # noqa: F401,F403
 import faultlib as fl
 import kwtest
-from kwtest import main, like, todo_ok, contacts_json, contacts_by_email  # noqa: E402
+from kwtest import main, like, contacts_json, contacts_by_email  # noqa: E402
 
 ME = fl.ME
 T0 = 1717000000  # 2024-05-29
@@ -119,11 +119,7 @@ def check_layout(box, label, work, certs):
         is_((c.get("inbound"), c.get("outbound")), (n_in, n_out),
             "%s: %s counted once (%d in, %d out)" % (label, email, n_in, n_out), c)
     bad = [e for e in NEVER if e in got]
-    if label == "Exchange (de)" and bad == ["win@spam.example"]:
-        todo_ok(False, "%s: nothing from spam, trash, drafts or outbox" % label,
-                "sync branch: 'Junk-E-Mail' is not recognised as Junk", sorted(got))
-    else:
-        ok(not bad, "%s: nothing from spam, trash, drafts or outbox" % label, sorted(got))
+    ok(not bad, "%s: nothing from spam, trash, drafts or outbox" % label, sorted(got))
     rc, out, err = kwtest.run_keepwarm(["identity", "list", "--account", "acct"], db=db)
     like(out, r"%s +1 messages +\(yours\)" % ME.replace(".", r"\."),
          "%s: the sent folder is recognised (its From is an identity candidate)" % label)
@@ -146,10 +142,8 @@ def test():
     ok(set(read) == {"INBOX", "Sent Items", "Archive"}, "Exchange: only INBOX, Sent Items, Archive read", read)
     read = check_layout(exchange("Gesendete Elemente", "Gel&APY-schte Elemente", "Junk-E-Mail", "Entw&APw-rfe",
                                  "Postausgang", "Archiv"), "Exchange (de)", work, certs)
-    todo_ok(set(read) == {"INBOX", "Gesendete Elemente", "Archiv"},
-            "Exchange (de): only INBOX, Gesendete Elemente, Archiv read",
-            "sync branch: 'Junk-E-Mail' is not recognised as Junk (special_from_name reads it as 'junk e mail')",
-            read)
+    ok(set(read) == {"INBOX", "Gesendete Elemente", "Archiv"},
+       "Exchange (de): only INBOX, Gesendete Elemente, Archiv read", read)
 
     # ---- UIDVALIDITY at the top of its range
     big = {"INBOX": folder([A, B], [], 4294967295), "Sent": folder([S], ["\\Sent"], 3000000001)}
@@ -176,9 +170,8 @@ def test():
         srv.wait(5)
         ok(not srv.saw_login(), "STARTTLS OK then NO: no credential sent", "\n".join(srv.lines()[-10:]))
     is_(r.rc, 4, "STARTTLS OK then NO: exit 4 (tls)", r.show())
-    todo_ok("refused" in r.err.lower() and "1.0/1.1" not in r.err,
-            "STARTTLS OK then NO: the message says the server refused STARTTLS", "sync branch: STARTTLS OK then NO",
-            r.show())
+    ok("refused" in r.err.lower() and "1.0/1.1" not in r.err,
+       "STARTTLS OK then NO: the message says the server refused STARTTLS", r.show())
 
 
 main(test)

@@ -11,6 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import *  # noqa: F401,F403
+from kwtest import like
 import faultlib as fl
 import kwtest
 
@@ -18,13 +19,13 @@ TLS = 4
 
 
 def attempt(certs, work, label, scenario="ok", fake_tls="implicit", kw_tls="implicit", cert="valid",
-            ca=True, host="127.0.0.1", tls_max=None, expect=TLS, deadline=30):
+            ca=True, host="127.0.0.1", tls_max=None, expect=TLS, deadline=30, env=None):
     c, k = certs[cert]
     db = kwtest.new_db()
     with FakeImap(scenario, tls=fake_tls, cert=c, key=k, workdir=work, deadline=deadline,
                   tls_max=tls_max, name="tls-" + label) as srv:
         args = fl.fake_sync_args(srv.port, tls=kw_tls, ca=certs["ca"] if ca else None, host=host)
-        r = fl.run(args, db=db, timeout=deadline + 10)
+        r = fl.run(args, db=db, timeout=deadline + 10, env=env)
         srv.wait(5)
         lines = srv.lines()
         client = srv.client_lines()
@@ -70,6 +71,26 @@ def main():
         if scn == "starttls-stripped":
             ok("STARTTLS" in names, "starttls-stripped: STARTTLS sent although not advertised "
                "(or refused before)", repr(names))
+    # A6 says which: the injected bytes are named in the message
+    r, lines, client = attempt(certs, work, "starttls-inject-message", scenario="starttls-inject",
+                               fake_tls="starttls", kw_tls="starttls")
+    like(r.err, r"injected", "starttls-inject: the message says the data may be injected", r.err)
+    # Courier without its certificate: OK to STARTTLS, then "NO STARTTLS failed"
+    # in plain text. Say what happened, not "the server may offer only TLS 1.0/1.1".
+    r, lines, client = attempt(certs, work, "starttls-ok-then-no", scenario="starttls-ok-then-no",
+                               fake_tls="starttls", kw_tls="starttls")
+    ok("agreed to STARTTLS" in r.err and "STARTTLS failed" in r.err and "1.0/1.1" not in r.err,
+       "starttls-ok-then-no: the message says the server agreed, then failed, and quotes it", r.err)
+    # RFC 3501 7.2.1 LOGINDISABLED on a plain connection: the server wants TLS
+    # first. Neither LOGIN nor AUTHENTICATE PLAIN (it is advertised) is sent,
+    # and the message says how (--tls=starttls), not "check the password".
+    r, lines, client = attempt(certs, work, "logindisabled-plain", scenario="logindisabled", fake_tls="plain",
+                               kw_tls="none", ca=False)
+    ok("--tls=starttls" in r.err and "password" not in r.err.split("\n")[0],
+       "logindisabled: the message says the server wants TLS first and how", r.err)
+    # ... and once STARTTLS is on, the same server takes the LOGIN
+    attempt(certs, work, "logindisabled-starttls", scenario="logindisabled", fake_tls="starttls",
+            kw_tls="starttls", expect=0)
     # A8: plaintext-only server while TLS is required
     attempt(certs, work, "implicit-vs-plaintext-server", fake_tls="plain", kw_tls="implicit")
     # --tls=none only to loopback: a non-loopback host is refused without connecting
@@ -87,13 +108,19 @@ def main():
        "preauth: no mailbox command in plaintext", repr(names))
     # A11: server capped at TLS 1.0 / 1.1 (python offers them with @SECLEVEL=0)
     import ssl
+    # The floor is set inside the process (no re-exec, nothing in the
+    # environment beforehand): the server must see the client refuse the
+    # version itself, not any other handshake failure.
     if getattr(ssl, "HAS_TLSv1_1", False):
-        attempt(certs, work, "tls1.1-only", tls_max="1.1")
-        attempt(certs, work, "tls1.0-only", tls_max="1.0")
-        attempt(certs, work, "tls1.2-max", tls_max="1.2", expect=0)
-        attempt(certs, work, "starttls-tls1.1-only", fake_tls="starttls", kw_tls="starttls", tls_max="1.1")
+        env_clean = {"GNUTLS_SYSTEM_PRIORITY_FILE": None}
+        for label, kw in (("tls1.1-only", dict(tls_max="1.1")), ("tls1.0-only", dict(tls_max="1.0")),
+                          ("starttls-tls1.1-only", dict(fake_tls="starttls", kw_tls="starttls", tls_max="1.1"))):
+            r, lines, client = attempt(certs, work, label, env=env_clean, **kw)
+            ok(any("unsupported protocol" in l.lower() for l in lines),
+               "%s: the server saw the client refuse TLS < 1.2" % label, "\n".join(lines[-5:]))
+        attempt(certs, work, "tls1.2-max", tls_max="1.2", expect=0, env=env_clean)
     else:
-        skip("this python/OpenSSL cannot offer TLS 1.1", 4)
+        skip("this python/OpenSSL cannot offer TLS 1.1", 7)
     # A12: SNI carries the configured host name; none for an IP literal
     r, lines, client = attempt(certs, work, "sni-name", host="localhost", expect=0)
     ok("# sni localhost" in lines, "SNI: the server saw 'localhost'", "\n".join(l for l in lines if "sni" in l))

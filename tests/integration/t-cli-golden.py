@@ -54,23 +54,6 @@ OUTPUTS = [
 ]
 
 
-def german_locale(work):
-    """An environment for de_DE.UTF-8 (LOCPATH when the system lacks it), or None."""
-    r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
-    if any(l.lower().replace("-", "") in ("de_de.utf8",) for l in r.stdout.split()):
-        return {"LC_ALL": "de_DE.UTF-8", "LANGUAGE": None}
-    if not shutil.which("localedef"):
-        return None
-    path = os.path.join(work, "locale")
-    os.makedirs(path)
-    r = subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(path, "de_DE.UTF-8")],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if not os.path.isdir(os.path.join(path, "de_DE.UTF-8")):
-        kwtest.diag("localedef failed: " + r.stderr[-300:])
-        return None
-    return {"LC_ALL": "de_DE.UTF-8", "LOCPATH": path, "LANGUAGE": None}
-
-
 def run_bytes(args, env, db=None):
     """keepwarm ARGS with the test's store: (exit code, stdout exactly as
     written — CRLF kept —, stderr)."""
@@ -173,7 +156,9 @@ def test():
     msgs, as_of = gen_scenarios.build(AS_OF)
     work = kwtest.tmpdir("kwgold-")
     maildir = gen_scenarios.write(os.path.join(work, "Maildir"), msgs)
-    de_env = german_locale(work)
+    de_env = kwtest.german_locale(work)
+    if de_env:
+        de_env["LANGUAGE"] = None
 
     with kwtest.Dovecot(maildir=maildir) as dv:
         rc, out, err = kwtest.run_keepwarm(kwtest.sync_args(dv, me=(gen_scenarios.ME,)),

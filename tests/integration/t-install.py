@@ -8,16 +8,19 @@ in the right places, and the installed programs are hardened.
    RELRO, links libkeepwarm.so.0 and runs; the library has its soname, BIND_NOW
    and RELRO. Then `make uninstall` with the same variables leaves no file.
 2. `make install PREFIX=<tmp>` (no DESTDIR): the installed command finds its
-   library and its TLS floor file (compiled-in DATADIR) without any help, and
+   library and its TLS floor file (compiled-in DATADIR), and its keyring
+   module (compiled-in LIBDIR) without any help, and
    a small program builds against keepwarm.h + keepwarm.pc and runs.
 
 Runs make in the source tree (build/, the normal build directory).
 """
 
+import json
 import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 
@@ -94,6 +97,7 @@ def test_destdir(plugin):
         "DATADIR": "/opt/kw/xshare",
         "MANDIR": "/opt/kw/xman",
         "PLUGIN_DIR": "/opt/kw/xplugins",
+        "NATIVE_HOST_DIR": "/opt/kw/xmozilla",
     }
     args = ["%s=%s" % kv for kv in dirs.items()] + ["DESTDIR=" + dest]
     rc, out, cmd = make("install", *args)
@@ -108,9 +112,12 @@ def test_destdir(plugin):
         L + "/libkeepwarm.so": ("l", "libkeepwarm.so.0"),
         L + "/pkgconfig/keepwarm.pc": ("f", 0o644),
         L + "/keepwarm/keepwarm-sync.so": ("f", 0o644),
+        L + "/keepwarm/keepwarm-keyring.so": ("f", 0o644),
         dirs["INCLUDEDIR"] + "/keepwarm.h": ("f", 0o644),
-        D + "/keepwarm/gnutls-priority.conf": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
+        # Thunderbird: the native-messaging host manifest and the add-on
+        dirs["NATIVE_HOST_DIR"] + "/keepwarm.json": ("f", 0o644),
+        D + "/keepwarm/keepwarm.xpi": ("f", 0o644),
     }
     # the one catalogue of the command, its words and the plugin:
     # $(DATADIR)/locale/LANG/LC_MESSAGES/keepwarm.mo
@@ -125,6 +132,13 @@ def test_destdir(plugin):
         note("claws-mail.pc or gtk+-3.0.pc missing: the plugin is not built, not installed")
     is_(got, want, "installed files, modes and symlinks are exactly the expected ones")
 
+    manifest = dest + dirs["NATIVE_HOST_DIR"] + "/keepwarm.json"
+    if os.path.isfile(manifest):
+        with open(manifest) as f:
+            m = json.load(f)
+        is_((m.get("name"), m.get("path"), m.get("allowed_extensions")),
+            ("keepwarm", B + "/keepwarm", ["keepwarm@keepwarm.example.org"]),
+            "the host manifest names the installed BINDIR/keepwarm and allows the add-on")
     exe = dest + B + "/keepwarm"
     lib = dest + L + "/libkeepwarm.so." + VERSION
     if os.path.isfile(exe):
@@ -137,9 +151,6 @@ def test_destdir(plugin):
         like(ldd, r"libkeepwarm\.so\.0 => " + re.escape(dest + L), "ldd resolves libkeepwarm.so.0 to the installed copy")
         rc, out, err = run([exe, "--version"], env=env)
         ok(rc == 0 and out.startswith("keepwarm " + VERSION), "installed keepwarm --version runs", out, err)
-        with open(exe, "rb") as f:
-            ok((D + "/keepwarm").encode() in f.read(),
-               "installed keepwarm looks for its data in DATADIR/keepwarm (%s)" % (D + "/keepwarm"))
     if os.path.isfile(lib):
         dyn = elf_checks(lib, "libkeepwarm.so." + VERSION, exe=False)
         like(dyn, r"\(SONAME\).*\[libkeepwarm\.so\.0\]", "library soname libkeepwarm.so.0")
@@ -149,6 +160,17 @@ def test_destdir(plugin):
         _, syms, _ = run(["nm", "-D", "--defined-only", mod])
         is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
             ["kw_sync_run@@KEEPWARM_SYNC_MODULE"], "the sync module exports kw_sync_run only")
+    mod = dest + L + "/keepwarm/keepwarm-keyring.so"
+    if os.path.isfile(mod):
+        dyn = elf_checks(mod, "keepwarm/keepwarm-keyring.so", exe=False)
+        like(dyn, r"\(NEEDED\).*\[libsecret-1\.so", "the keyring module links libsecret")
+        _, syms, _ = run(["nm", "-D", "--defined-only", mod])
+        is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
+            ["kw_keyring_module@@KEEPWARM_KEYRING_MODULE"], "the keyring module exports kw_keyring_module only")
+    if os.path.isfile(exe):
+        _, dyn, _ = run(["readelf", "-d", exe])
+        ok(not re.search(r"NEEDED.*(libsecret|libgcrypt)", dyn),
+           "bin/keepwarm itself needs no libsecret or libgcrypt (its keyring module does)", dyn)
     if os.path.isfile(lib):
         _, ldd, _ = run(["readelf", "-d", lib])
         ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime)", ldd),
@@ -172,7 +194,9 @@ def test_destdir(plugin):
 def test_prefix():
     root = tmpdir("kw-prefix-")
     prefix = os.path.join(root, "prefix")
-    rc, out, cmd = make("install", "PREFIX=" + prefix, "WITH_PLUGIN=no")
+    # NATIVE_HOST_DIR is outside PREFIX by default (/usr/lib/mozilla/...): keep it inside.
+    host_dir = "NATIVE_HOST_DIR=" + os.path.join(prefix, "lib", "mozilla", "native-messaging-hosts")
+    rc, out, cmd = make("install", "PREFIX=" + prefix, "WITH_PLUGIN=no", host_dir)
     if not is_(rc, 0, "make install PREFIX=<tmp> (no DESTDIR)", " ".join(cmd), out[-4000:]):
         return
     exe = os.path.join(prefix, "bin", "keepwarm")
@@ -181,8 +205,11 @@ def test_prefix():
     env.pop("GNUTLS_SYSTEM_PRIORITY_FILE", None)
     rc, out, err = run([exe, "sync", "--help"], env=env)
     is_(rc, 0, "installed keepwarm runs without LD_LIBRARY_PATH", err)
-    ok("missing" not in err and "warning" not in err,
-       "installed keepwarm finds gnutls-priority.conf in PREFIX/share/keepwarm", err)
+    # The TLS floor is set in-process before GnuTLS initialises: the command
+    # (linked to the shared library) must still hand GnuTLS its init hook.
+    rc, out, err = run(["nm", "-D", "--defined-only", exe], env=env)
+    like(out, r"(?m) T _gnutls_global_init_skip$",
+         "installed keepwarm exports GnuTLS's init hook (TLS floor set in-process)", err)
 
     # A program built against the installed header and keepwarm.pc.
     src = os.path.join(root, "use.c")
@@ -205,7 +232,22 @@ def test_prefix():
         is_((rc, out.strip()), (0, VERSION + " auth usage"),
             "and runs with the installed libkeepwarm.so.0, which finds its sync module", err)
 
-    rc, out, cmd = make("uninstall", "PREFIX=" + prefix, "WITH_PLUGIN=no")
+    # The installed command finds its keyring module in PREFIX/lib/keepwarm:
+    # without a Secret Service, setting up an account fails on the keyring
+    # itself, not on loading the module.
+    body = json.dumps({"id": 1, "cmd": "set-account", "host": "127.0.0.1", "user": "u", "password": "p"}).encode()
+    kenv = dict(env, HOME=root, XDG_CONFIG_HOME=os.path.join(root, "cfg"), XDG_STATE_HOME=os.path.join(root, "st"),
+                DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus")
+    r = subprocess.run([exe, "native-host"], input=struct.pack("=I", len(body)) + body, stdout=subprocess.PIPE,
+                       env=kenv, timeout=60)
+    ans = json.loads(r.stdout[4:]) if len(r.stdout) > 4 else {}
+    err = (ans.get("error") or {})
+    ok(err.get("code") == "keyring" and "keepwarm-keyring.so" not in err.get("message", ""),
+       "installed keepwarm loads its keyring module from PREFIX/lib/keepwarm", ans)
+    for d in ("cfg", "st"):
+        shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+
+    rc, out, cmd = make("uninstall", "PREFIX=" + prefix, "WITH_PLUGIN=no", host_dir)
     is_(rc, 0, "make uninstall PREFIX=<tmp>", " ".join(cmd), out[-4000:])
     is_(sorted(tree(prefix)), [], "nothing is left after make uninstall")
     shutil.rmtree(root, ignore_errors=True)

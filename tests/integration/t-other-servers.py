@@ -9,10 +9,8 @@ INBOX.Trash...) and answers EXAMINE without UIDNEXT; Cyrus has SPECIAL-USE and
 '/' folders. A server that cannot run here is skipped, naming the reason
 (Courier needs root for its mount namespace).
 
-Known client bug (the `sync` branch fixes it; TAP TODO until then): against a
-server that advertises LOGINDISABLED, --tls=none must not send LOGIN at all and
-must say that the server wants TLS (today: LOGIN is sent, and the refusal is
-reported as a wrong password)."""
+Against a server that advertises LOGINDISABLED, --tls=none never sends LOGIN
+(RFC 3501 7.2.1) and says that the server wants TLS first."""
 import os
 import re
 import sys
@@ -106,12 +104,11 @@ def check_server(cls, box, ref):
             rc, out, err, done = sync(srv, kwtest.new_db(), "none", px.port, "logindisabled")
             ok(rc != 0, "%s, LOGINDISABLED over plaintext: the sync fails" % name, show_run(rc, out, err))
             sent = px.command_names()
-            todo_ok("LOGIN" not in sent and "AUTHENTICATE" not in sent,
-                    "%s, LOGINDISABLED over plaintext: no credential is sent" % name, "sync branch: LOGINDISABLED",
-                    "commands: %s" % sent)
-            todo_ok(rc == EXIT["tls"] and "TLS" in err and "password" not in err,
-                    "%s, LOGINDISABLED over plaintext: says the server wants TLS (exit 4)" % name,
-                    "sync branch: LOGINDISABLED", show_run(rc, out, err))
+            ok("LOGIN" not in sent and "AUTHENTICATE" not in sent,
+               "%s, LOGINDISABLED over plaintext: no credential is sent" % name, "commands: %s" % sent)
+            ok(rc == EXIT["tls"] and "TLS" in err and "password" not in err,
+               "%s, LOGINDISABLED over plaintext: says the server wants TLS (exit 4)" % name,
+               show_run(rc, out, err))
 
 
 def test():

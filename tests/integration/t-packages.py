@@ -5,7 +5,8 @@ Builds the packages (`make deb`, into build/deb/), installs them with
 `apt-get install ./keepwarm_*.deb ./claws-mail-plugin-keepwarm_*.deb`, then
 checks the installed files only: `keepwarm --version`, a sync against a test
 Dovecot on 127.0.0.1 (tests/lib/kwtest.py) with /usr/bin/keepwarm, and Claws
-Mail loading the installed plugin by its bare name under Xvfb. Finally the
+Mail loading the installed plugin by its bare name under Xvfb, the installed
+native host answering in German, Thunderbird running the packaged add-on. Finally the
 packages are purged again.
 
 Skipped unless KW_TEST_PACKAGES=1, because building the packages takes
@@ -16,6 +17,7 @@ packages are already installed (it would remove them).
 """
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -25,10 +27,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, is_, like, main,  # noqa: E402
+from kwtest import (SRC_DIR, Dovecot, add_cleanup, contacts_json, default_db, is_, like, main, skip,  # noqa: E402
                     note, ok, remove_cleanup, run_keepwarm, skip_all, sync_args, tmpdir)
+from guitest import start_xvfb  # noqa: E402
 
-PACKAGES = ("keepwarm", "claws-mail-plugin-keepwarm")
+PACKAGES = ("keepwarm", "claws-mail-plugin-keepwarm", "webext-keepwarm")
+ADDON_ID = "keepwarm@keepwarm.example.org"
 ME = "seller@mycompany.example"
 
 
@@ -98,24 +102,6 @@ def write_claws_config(cfg, dv):
     os.chmod(pw, 0o600)
 
 
-def start_xvfb(work):
-    r, w = os.pipe()
-    log = open(os.path.join(work, "xvfb.log"), "wb")
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
-                         start_new_session=True)
-    os.close(w)
-    buf = b""
-    end = time.monotonic() + 15
-    while not buf.endswith(b"\n") and time.monotonic() < end:
-        chunk = os.read(r, 16)
-        if not chunk:
-            break
-        buf += chunk
-    os.close(r)
-    return p, (":" + buf.decode().strip()) if buf.strip() else None
-
-
 def kill_group(p):
     if p and p.poll() is None:
         try:
@@ -137,11 +123,7 @@ def plugins_in_clawsrc(cfg):
 
 def claws_loads_plugin(dv, plugin_dir):
     work = tmpdir("kw-pkg-claws-")
-    xvfb, display = start_xvfb(work)
-    if not ok(display, "Xvfb started"):
-        kill_group(xvfb)
-        return
-    c1 = add_cleanup(lambda: kill_group(xvfb))
+    xvfb, display = start_xvfb(work)  # guitest.Proc: killed at exit
     cfg = os.path.join(work, "cfg")
     write_claws_config(cfg, dv)
     env = dict(os.environ, HOME=os.path.join(work, "home"), XDG_RUNTIME_DIR=os.path.join(work, "run"),
@@ -208,9 +190,70 @@ def claws_loads_plugin(dv, plugin_dir):
     ok(any(os.path.basename(p) == "keepwarm.so" for p in plugins),
        "clawsrc [Plugins_GTK3] still lists keepwarm.so after Claws' exit", plugins)
     log.close()
-    kill_group(xvfb)
+    xvfb.kill()
     remove_cleanup(c2)
-    remove_cleanup(c1)
+
+
+# kw_words_state() in core/po/de.po
+GERMAN_STATES = {"overdue": "überfällig", "due-soon": "bald fällig", "awaiting-your-reply": "wartet auf Ihre Antwort",
+                 "awaiting-their-reply": "wartet auf deren Antwort", "ok": "in Kontakt"}
+
+
+def host_speaks_german():
+    """The installed native host (the add-on's side) finds the German
+    catalogue of the keepwarm package when the add-on asks in German."""
+    from kwhost import host_call
+    ok(os.path.isfile("/usr/share/locale/de/LC_MESSAGES/keepwarm.mo"), "the German catalogue is installed")
+    answers, rc, err = host_call([{"id": 1, "cmd": "overdue", "all": True, "lang": "de"}],
+                                 argv=["/usr/bin/keepwarm", "--db", default_db(), "native-host"])
+    items = answers[0].get("result", {}).get("items", []) if answers else []
+    ok(items and all(GERMAN_STATES.get(i["state"]) == i["state_text"] for i in items),
+       "the installed host words the states in German", [(i["state"], i["state_text"]) for i in items], answers)
+
+
+def thunderbird_has_addon():
+    """The webext-keepwarm package: files in Debian's places, the host manifest
+    names /usr/bin/keepwarm, setup-thunderbird knows, and a fresh Thunderbird
+    profile has the add-on active without any click."""
+    xpi = "/usr/share/webext/%s.xpi" % ADDON_ID
+    link = "/usr/lib/thunderbird/extensions/%s.xpi" % ADDON_ID
+    ok(os.path.isfile(xpi), "the add-on is in %s" % xpi)
+    ok(os.path.islink(link) and os.path.realpath(link) == xpi, "and linked from Thunderbird's extensions")
+    with open("/usr/lib/mozilla/native-messaging-hosts/keepwarm.json") as f:
+        m = json.load(f)
+    is_((m.get("path"), m.get("allowed_extensions")), ("/usr/bin/keepwarm", [ADDON_ID]),
+        "the system host manifest names /usr/bin/keepwarm and allows the add-on")
+    home = tmpdir("kw-pkg-tb-")
+    rc, out = sh(["/usr/bin/keepwarm", "setup-thunderbird"], env=dict(os.environ, HOME=home))
+    ok(rc == 0 and "installed for all users" in out, "setup-thunderbird says the add-on is installed", out)
+    if not os.access("/usr/lib/thunderbird/thunderbird", os.X_OK):
+        skip("Thunderbird is not installed", 1)
+        return
+    sys.path.insert(0, os.path.join(SRC_DIR, "tests", "lib"))
+    import tbtest
+    from marionette import Marionette
+    prof = os.path.join(home, "profile")
+    os.makedirs(prof)
+    port = tbtest.free_port()
+    with open(os.path.join(prof, "user.js"), "w") as f:
+        f.write(tbtest.user_js({"marionette.port": port, "remote.prefs.recommended": False}))
+    tb = subprocess.Popen([tbtest.TB_BIN, "--headless", "--profile", prof, "--marionette",
+                           "--remote-allow-system-access"], env=tbtest._tb_env(home), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    c = add_cleanup(lambda: kill_group(tb))
+    try:
+        mn = Marionette(port, timeout=90)
+        mn.session()
+        mn.chrome()
+        state = mn.js("""
+            const { AddonManager } = ChromeUtils.importESModule("resource://gre/modules/AddonManager.sys.mjs");
+            return AddonManager.getAddonByID(arguments[0]).then(a => a && {active: a.isActive, scope: a.scope});
+        """, ADDON_ID)
+        is_(state, {"active": True, "scope": 4}, "a fresh Thunderbird profile runs the packaged add-on (no click)")
+        mn.close()
+    finally:
+        kill_group(tb)
+        remove_cleanup(c)
 
 
 def run():
@@ -252,7 +295,9 @@ def run():
     ok(rc == 0 and re.match(r"keepwarm \d+\.\d+\.\d+", out), "/usr/bin/keepwarm --version", out)
     rc, out = sh(["man", "-w", "keepwarm"])
     ok(rc == 0 and "keepwarm.1" in out, "man keepwarm finds the manual page", out)
-    ok(os.path.isfile("/usr/share/keepwarm/gnutls-priority.conf"), "the TLS floor file is installed")
+    rc, out = sh(["nm", "-D", "--defined-only", "/usr/bin/keepwarm"])
+    like(out, r"(?m) T _gnutls_global_init_skip$",
+         "/usr/bin/keepwarm exports GnuTLS's init hook (TLS floor set in-process)")
 
     # kwtest runs $KW_BUILD/keepwarm: point it at the installed program.
     fake_build = tmpdir("kw-pkg-build-")
@@ -271,15 +316,17 @@ def run():
         rc, data, err = contacts_json(all_=True)
         emails = sorted(c.get("email") for c in (data or []))
         ok(rc == 0 and "jane@acme.example" in emails, "keepwarm contacts lists the synced correspondent", emails, err)
+        host_speaks_german()
 
         plugin_dir = subprocess.run(["pkg-config", "--variable=plugindir", "claws-mail"],
                                     stdout=subprocess.PIPE, text=True).stdout.strip()
         ok(os.path.isfile(os.path.join(plugin_dir, "keepwarm.so")), "the plugin is installed in %s" % plugin_dir)
         claws_loads_plugin(dv, plugin_dir)
+    thunderbird_has_addon()
 
     purge()
     ok(not any(installed(p) for p in PACKAGES) and not os.path.exists("/usr/bin/keepwarm"),
-       "apt-get purge removes both packages")
+       "apt-get purge removes the packages")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """A second sync with nothing new sends no FETCH at all (seen by a recording proxy,
---tls=none on 127.0.0.1) and stores nothing."""
+--tls=none on 127.0.0.1), stores nothing and writes nothing: the database file is
+byte for byte what it was (no write transaction, no checkpoint)."""
+import hashlib
 import os
 import sys
 
@@ -20,9 +22,21 @@ def test():
         ok(any(c == "UID FETCH" for c in first), "the first sync fetched with UID FETCH", first)
         rc, before, _ = contacts_json(db)
 
+        def db_bytes():
+            # content and modification time: a checkpoint rewriting equal
+            # bytes (a write within the same second) still moves the mtime
+            with open(db, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest(), os.stat(db).st_mtime_ns
+        ok(not os.path.exists(db + "-wal") or os.path.getsize(db + "-wal") == 0,
+           "after the first sync the log is checkpointed into the database")
+        digest = db_bytes()
+
         px.clear()
         rc, out, err = kwtest.run_keepwarm(args, password=dv.password, db=db)
         is_(rc, 0, "second sync exits 0", show_run(rc, out, err))
+        is_(db_bytes(), digest, "the second sync wrote nothing into the database")
+        ok(not os.path.exists(db + "-wal") or os.path.getsize(db + "-wal") == 0,
+           "and left nothing in its write-ahead log")
         names = px.command_names()
         fetches = [c["line"] for c in px.commands() if c["cmd"] and "FETCH" in c["cmd"]]
         is_(fetches, [], "no FETCH was sent when nothing is new", "commands: %s" % names)

@@ -61,6 +61,11 @@ DEFAULT = dict(
     uids="normal",        # normal | high | max
     fetch=None,           # fetch fault, see below
     trickle=False,        # all output in 50-byte pieces every 100 ms
+    logindisabled=False,  # LOGINDISABLED before TLS (Courier IMAP_TLS_REQUIRED, Cyrus allowplaintext: no)
+    delim="/",            # hierarchy delimiter in LIST
+    examine_uidnext=True, # [UIDNEXT n] in EXAMINE (Courier omits it; STATUS has it)
+    quote_fields=False,   # BODY[HEADER.FIELDS ("FROM" ...)] in FETCH answers (Courier)
+    list_status=False,    # LIST-STATUS (RFC 5819): LIST ... RETURN (STATUS (...))
 )
 
 SCENARIOS = {
@@ -108,6 +113,13 @@ SCENARIOS = {
     "starttls-inject": dict(starttls="inject"),
     # Courier without its `courier` user: "OK Begin SSL/TLS", then "NO STARTTLS failed"
     "starttls-ok-then-no": dict(starttls="okno"),
+    # RFC 3501 7.2.1: LOGIN is disabled until TLS is on
+    "logindisabled": dict(logindisabled=True),
+    # Courier-IMAP's forms: INBOX. namespace with "." delimiter, no SPECIAL-USE,
+    # no UIDNEXT in EXAMINE, quoted header names in FETCH answers
+    "courier": dict(list="plain", delim=".", examine_uidnext=False, quote_fields=True),
+    # RFC 5819: the status of every folder comes with the LIST
+    "list-status": dict(list_status=True),
     # C2/C3/C4
     "no-uidvalidity": dict(uidvalidity=False),
     "no-uidnext": dict(uidnext=False),
@@ -144,18 +156,24 @@ class Message:
         self.header = header
 
 
+def msgid_part(folder):
+    """The folder's name as it appears in its messages' Message-IDs."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", folder.replace("/", "."))
+
+
 def make_header(folder, uid, i):
     """A deterministic header block for message i (0-based) of folder."""
     t = BASE_DATE + i * 3600 + (0 if folder == "INBOX" else 600)
     date = email.utils.formatdate(t, localtime=False)
-    if folder.lower().startswith("sent"):
+    leaf = re.split(r"[./]", folder)[-1]
+    if leaf.lower().startswith("sent"):
         frm = "Me Example <me@example.org>"
         to = "Bob %d <bob%d@client%d.example>" % (i, i % 4, i % 3)
     else:
         frm = "Alice %d <alice%d@acme%d.example>" % (i, i % 5, i % 3)
         to = "Me Example <me@example.org>"
     hdr = ("From: %s\r\nTo: %s\r\nDate: %s\r\nMessage-ID: <%s.%d@fake.example>\r\n"
-           "Subject: message %d in %s\r\n\r\n" % (frm, to, date, folder.replace("/", "."),
+           "Subject: message %d in %s\r\n\r\n" % (frm, to, date, msgid_part(folder),
                                                  uid, uid, folder))
     return hdr.encode()
 
@@ -206,6 +224,15 @@ def load_mailbox(path):
 
 SPECIAL = {"sent": "\\Sent", "trash": "\\Trash", "junk": "\\Junk", "drafts": "\\Drafts",
            "archive": "\\Archive"}
+
+
+def astring(name):
+    """A mailbox name as the server sends it: quoted (with \\ escapes) when it
+    is printable ASCII, else a literal."""
+    raw = name.encode("utf-8")
+    if raw and all(0x20 <= c < 0x7f for c in raw):
+        return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+    return b"{%d}\r\n%s" % (len(raw), raw)
 
 
 def imap_date(t):
@@ -462,7 +489,11 @@ class Session:
             c.append("SPECIAL-USE")
         if self.args.tls == "starttls" and not self.tls_active and self.sc["starttls"] != "stripped":
             c.append("STARTTLS")
+        if self.sc["logindisabled"] and not self.tls_active:
+            c.append("LOGINDISABLED")
         c.append("AUTH=PLAIN")
+        if self.sc["list_status"] and self.authed:
+            c += ["LIST-EXTENDED", "LIST-STATUS"]
         return " ".join(c)
 
     def greeting(self):
@@ -566,6 +597,9 @@ class Session:
 
     def cmd_LOGIN(self, tag, rest, raw):
         self.log("# LOGIN received (tls=%s)" % self.tls_active)
+        if self.sc["logindisabled"] and not self.tls_active:
+            self.send("%s NO [PRIVACYREQUIRED] LOGIN disabled, use STARTTLS\r\n" % tag)
+            return
         self.login_ok(tag)
 
     def cmd_AUTHENTICATE(self, tag, rest, raw):
@@ -588,10 +622,14 @@ class Session:
     def cmd_LIST(self, tag, rest, raw):
         if not self.need_auth(tag):
             return
-        pattern = rest[-1] if rest and isinstance(rest[-1], bytes) else b"*"
+        pattern = rest[1] if len(rest) > 1 and isinstance(rest[1], bytes) else b"*"
+        want_status = None
+        m = re.search(rb"RETURN \(.*STATUS \(([^)]*)\)", raw, re.I)
+        if m and self.sc["list_status"]:
+            want_status = m.group(1).decode("latin-1").upper().split()
         out = []
         if pattern == b"":
-            out.append('* LIST (\\Noselect) "/" ""\r\n')
+            out.append(b'* LIST (\\Noselect) "/" ""\r\n')
         elif self.sc["list"] != "empty":
             for name in self.box:
                 meta = self.meta.get(name, {})
@@ -604,8 +642,11 @@ class Session:
                     sp = SPECIAL.get(name.lower())
                     if sp and self.sc["list"] == "special":
                         flags.append(sp)
-                out.append('* LIST (%s) "/" "%s"\r\n' % (" ".join(flags), name))
-        self.send("".join(out) + "%s OK LIST completed\r\n" % tag)
+                out.append(b'* LIST (%s) "%s" %s\r\n' % (" ".join(flags).encode(), self.sc["delim"].encode(),
+                                                           astring(name)))
+                if want_status is not None and not meta.get("noselect"):
+                    out.append(self.status_line(name, want_status))
+        self.send(b"".join(out) + b"%s OK LIST completed\r\n" % tag.encode())
 
     cmd_LSUB = cmd_LIST
 
@@ -636,7 +677,7 @@ class Session:
                "* %d EXISTS\r\n" % len(msgs), "* 0 RECENT\r\n"]
         if self.sc["uidvalidity"]:
             out.append("* OK [UIDVALIDITY %d] UIDs valid\r\n" % self.folder_uidvalidity(name))
-        if self.sc["uidnext"]:
+        if self.sc["uidnext"] and self.sc["examine_uidnext"]:
             nxt = (msgs[-1].uid + 1) if msgs else 1
             out.append("* OK [UIDNEXT %d] Predicted next UID\r\n" % nxt)
         out.append("%s OK [READ-ONLY] EXAMINE completed\r\n" % tag)
@@ -657,11 +698,14 @@ class Session:
         if name is None:
             self.send("%s NO [NONEXISTENT] Mailbox doesn't exist\r\n" % tag)
             return
-        msgs = self.box[name]
         items = rest[1] if len(rest) > 1 and isinstance(rest[1], list) else []
+        items = [it.decode("latin-1").upper() if isinstance(it, bytes) else "" for it in items]
+        self.send(self.status_line(name, items) + b"%s OK STATUS completed\r\n" % tag.encode())
+
+    def status_line(self, name, items):
+        msgs = self.box[name]
         vals = []
         for it in items:
-            it = it.decode("latin-1").upper() if isinstance(it, bytes) else ""
             if it == "MESSAGES":
                 vals.append("MESSAGES %d" % len(msgs))
             elif it == "UIDNEXT" and self.sc["uidnext"]:
@@ -670,7 +714,7 @@ class Session:
                 vals.append("UIDVALIDITY %d" % self.folder_uidvalidity(name))
             elif it in ("UNSEEN", "RECENT"):
                 vals.append("%s 0" % it)
-        self.send('* STATUS "%s" (%s)\r\n%s OK STATUS completed\r\n' % (name, " ".join(vals), tag))
+        return b"* STATUS %s (%s)\r\n" % (astring(name), " ".join(vals).encode())
 
     # -- FETCH -------------------------------------------------------------
     def cmd_UID_SEARCH(self, tag, rest, raw):
@@ -708,6 +752,9 @@ class Session:
         if want.get("RFC822.SIZE"):
             parts.append(b"RFC822.SIZE %d" % (len(m.header) + 100))
         if section is not None:
+            if self.sc["quote_fields"]:
+                section = re.sub(rb"\(([^)]*)\)", lambda mm: b"(" + b" ".join(
+                    b'"%s"' % f for f in mm.group(1).split()) + b")", section)
             parts.append(b"BODY[%s] {%d}\r\n%s" % (section, len(m.header), m.header))
         return b"* %d FETCH (%s)\r\n" % (seq, b" ".join(parts))
 

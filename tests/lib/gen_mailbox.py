@@ -925,6 +925,75 @@ def generate(messages=300, seed=1, me=DEFAULT_ME, now=DEFAULT_NOW, years=2,
     return Mailbox(msgs, g.people, [me.lower()], int(now), folders, layout, seed, params)
 
 
+# --------------------------------------------------------------------------
+# A small seller's history with known shapes, for the mail-client tests
+# (Claws Mail, Thunderbird): messages are APPENDed to a live Dovecot.
+# --------------------------------------------------------------------------
+
+_DAY = 86400
+
+
+def simple_message(frm, to, subject, when, msgid, extra=""):
+    """A plain-text message (str, CRLF) for IMAP APPEND; `extra` adds header lines."""
+    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(when))
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\n%s"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+            % (frm, to, subject, date, msgid, extra))
+
+
+def seller_messages(now, me=DEFAULT_ME):
+    """[(folder, raw, when)] relative to `now` (epoch), oldest first:
+    ACME (jane@acme.example, every 3 weeks, silent for 93 days -> overdue),
+    Globex (monthly, an unanswered mail 6 days ago -> awaiting your reply),
+    Initech (every 2 weeks, last exchange 3 days ago -> fine, not listed),
+    Bob Builder (bob.builder@gmail.com, every 2 months, silent 130 days ->
+    overdue person), and a newsletter (news@lists.example: never a relationship)."""
+    msgs = []
+    n = [0]
+
+    def pair(them, name, first_ago, last_ago, every, reply=True, subject="Order"):
+        t = now - first_ago * _DAY
+        while t <= now - last_ago * _DAY + 1:
+            n[0] += 1
+            msgs.append(("INBOX", simple_message('"%s" <%s>' % (name, them), me, "%s %d" % (subject, n[0]),
+                                                 t, "in%d@kw.test" % n[0]), t))
+            if reply:
+                msgs.append(("Sent", simple_message('"Sam Seller" <%s>' % me, them,
+                                                    "Re: %s %d" % (subject, n[0]), t + 3600 * 5,
+                                                    "out%d@kw.test" % n[0]), t + 3600 * 5))
+            t += every * _DAY
+    pair("jane@acme.example", "Jane Doe", 93 + 21 * 10, 93, 21)
+    pair("hank@globex.example", "Hank Scorpio", 36 + 30 * 6, 36, 30)
+    n[0] += 1
+    msgs.append(("INBOX", simple_message('"Hank Scorpio" <hank@globex.example>', me, "Quote please",
+                                         now - 6 * _DAY, "globex-open@kw.test"), now - 6 * _DAY))
+    pair("bill@initech.example", "Bill Lumbergh", 3 + 14 * 12, 3, 14)
+    pair("bob.builder@gmail.com", "Bob Builder", 130 + 60 * 4, 130, 60)
+    for i in range(5):
+        t = now - (5 + 7 * i) * _DAY
+        msgs.append(("INBOX", simple_message('"Deals" <news@lists.example>', me, "Deals %d" % i, t,
+                                             "news%d@kw.test" % i,
+                                             "List-Unsubscribe: <mailto:unsub@lists.example>\r\n"
+                                             "Precedence: bulk\r\n"), t))
+    msgs.sort(key=lambda m: m[2])
+    return msgs
+
+
+def write_seller_maildir(root, now, me=DEFAULT_ME):
+    """seller_messages(now) as a Maildir tree under root (for kwtest.Dovecot),
+    with the usual special folders; INTERNALDATE = the message's time."""
+    class _Raw:
+        def __init__(self, folder, raw, when):
+            self.folder, self._raw, self.internaldate = folder, raw.encode(), int(when)
+            self.flags, self.file = {"S"}, None
+
+        def raw(self):
+            return self._raw
+    write_maildir(root, [_Raw(*m) for m in seller_messages(now, me)])
+    ensure_folders(root, ("Sent", "Trash", "Drafts", "Junk", "Archive"))
+    return root
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="output directory (gets Maildir/ and truth.json)")

@@ -1112,6 +1112,25 @@ def kw_env(env=None):
     return e
 
 
+def german_locale(work):
+    """Environment variables for de_DE.UTF-8: {"LC_ALL"}, plus "LOCPATH"
+    (a locale built with localedef under `work`, no root needed) when the
+    system has none; None when it cannot be had."""
+    r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
+    if any(l.lower().replace("-", "") == "de_de.utf8" for l in r.stdout.split()):
+        return {"LC_ALL": "de_DE.UTF-8"}
+    if not shutil.which("localedef"):
+        return None
+    path = os.path.join(work, "locale")
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(path, "de_DE.UTF-8")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if not os.path.isdir(os.path.join(path, "de_DE.UTF-8")):
+        diag("localedef failed: " + r.stderr[-300:])
+        return None
+    return {"LC_ALL": "de_DE.UTF-8", "LOCPATH": path}
+
+
 def default_db():
     """The per-test-process temp db used when no --db is given."""
     return os.path.join(_session_tmp(), "db", "keepwarm.db")
@@ -1156,6 +1175,8 @@ def _feed(wfd, password):
         while data:
             n = os.write(wfd, data)
             data = data[n:]
+    except BrokenPipeError:
+        pass  # keepwarm exited (e.g. refused its store) before it read the password
     finally:
         os.close(wfd)
 

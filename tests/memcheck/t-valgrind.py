@@ -15,9 +15,11 @@ import kwtest
 
 VALGRIND = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
             "--error-exitcode=99", "--num-callers=30"]
-# Unit tests of the plugin's view model and anything GTK are not core.
+# Anything GTK is not core; the plugin's view logic (no GTK: rows, progress
+# lines through json-glib, messages) runs below as well.
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
-              "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common"]
+              "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
+              "test-host-frame", "test-host"]
 
 
 def run_vg(argv, env=None, stdin=None, timeout=600):
@@ -40,13 +42,17 @@ def test():
         rc, out, err = run_vg([path], env=env)
         is_(rc, 0, "%s: no memcheck errors, no leaks, all tests pass" % name, err[-3000:], out[-1500:])
 
+    view_model = os.path.join(build, "tests", "plugin", "test-view-model")
+    if os.path.exists(view_model):
+        rc, out, err = run_vg([view_model, "--tap"], env=dict(os.environ, KW_BUILD=os.path.abspath(build)))
+        is_(rc, 0, "test-view-model: no memcheck errors, no leaks, all tests pass", err[-3000:], out[-1500:])
+    else:
+        ok(False, "test-view-model exists (run make check)")
+
     maildir, truth, box = generated_mailbox(messages=300, seed=11)
     db = kwtest.new_db()
     tmp = kwtest.tmpdir("kwvg-")
-    env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp,
-               # Valgrind does not follow the TLS-floor re-exec; give the
-               # file directly so that no exec happens.
-               GNUTLS_SYSTEM_PRIORITY_FILE=os.path.join(build, "gnutls-priority.conf"))
+    env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp, XDG_STATE_HOME=tmp)
     kw = kwtest.keepwarm_path()
     with Dovecot(maildir=maildir) as dv:
         for tls, port in (("implicit", dv.tls_port), ("starttls", dv.port)):
@@ -75,6 +81,33 @@ def test():
         is_(rc, 0, "keepwarm show under valgrind: clean", err[-3000:])
     else:
         ok(False, "the synced store has people to show")
+
+    # The Thunderbird add-on's native host: one process answering a session
+    # of good and bad requests, reads and writes.
+    from kwhost import frame, unframe
+    target = people[0] if people else "nobody@example.com"
+    msgs = [frame(m) for m in (
+        {"id": 1, "cmd": "status"}, {"id": 2, "cmd": "overdue", "as_of": truth["now"]},
+        {"id": 3, "cmd": "overdue", "all": True, "by": "person", "lang": "de"},
+        {"id": 4, "cmd": "for-sender", "address": "Someone <%s>" % target},
+        {"id": 5, "cmd": "relationship", "target": target}, {"id": 6, "cmd": "timeline", "target": target},
+        {"id": 7, "cmd": "action", "action": "snooze", "target": target, "days": 3},
+        {"id": 8, "cmd": "action", "action": "note", "target": target, "text": "Renewal in März"},
+        {"id": 9, "cmd": "action", "action": "cadence", "target": target, "days": 0},
+        {"id": 10, "cmd": "today"}, {"id": 11, "cmd": "record-sent", "message_id": "<x@y>", "to": [target]},
+        {"id": 12, "cmd": "nope"},
+        {"id": 13, "cmd": "action", "action": "name", "target": target, "name": "Kunde Eins"},
+        {"id": 14, "cmd": "for-sender", "address": target, "lang": "en"},
+        # loads the keyring module (libsecret), which finds no Secret Service here
+        {"id": 15, "cmd": "set-account", "host": "127.0.0.1", "user": "u", "password": "p"})]
+    msgs += [frame(b"{broken"), frame(b"[" * 20000 + b"]" * 20000), frame(b"x" * 70000), frame(b"")]
+    p = subprocess.run(VALGRIND + [kw, "--db", db, "native-host"], input=b"".join(msgs),
+                       env=dict(env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus"),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    with open(os.path.join(tmp, "keepwarm", "host.log"), errors="replace") as f:
+        log = f.read()
+    is_(p.returncode, 0, "the native host under valgrind: clean", log[-3000:])
+    is_(len(unframe(p.stdout)), len(msgs), "and it answered every message")
 
 
 main(test)

@@ -2,16 +2,15 @@
 """The real Claws Mail under Xvfb in German (LC_ALL=de_DE.UTF-8): the plugin's
 panel rows and its hint bar speak German, from the one "keepwarm" catalogue
 through the wording module — the same words `keepwarm overdue` prints.
-Fixtures (mailbox, Xvfb, Claws config, the test hook) are those of
+Fixtures (mailbox, Xvfb, Claws config, the test build's hook) are those of
 t-claws-e2e.py; the German locale is built with localedef into a temporary
-LOCPATH where the system has none. Screenshot: claws-keepwarm-panel-de.png."""
+LOCPATH where the system has none. Screenshots: claws-keepwarm-panel-de.png,
+claws-keepwarm-prefs-de.png (the preferences page)."""
 
 import importlib.util
 import json
 import os
 import re
-import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -26,36 +25,12 @@ e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
 
 
-def german_env(work):
-    r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
-    if any(l.lower().replace("-", "") == "de_de.utf8" for l in r.stdout.split()):
-        return {"LC_ALL": "de_DE.UTF-8"}
-    if not shutil.which("localedef"):
-        return None
-    path = os.path.join(work, "locale")
-    os.makedirs(path)
-    subprocess.run(["localedef", "-i", "de_DE", "-f", "UTF-8", os.path.join(path, "de_DE.UTF-8")],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not os.path.isdir(os.path.join(path, "de_DE.UTF-8")):
-        return None
-    return {"LC_ALL": "de_DE.UTF-8", "LOCPATH": path}
-
-
 def run():
-    build = os.path.abspath(kwtest.build_dir())
-    so = os.path.join(build, "plugin", "keepwarm.so")
-    kw = os.path.join(build, "keepwarm")
-    e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    if not os.path.exists(so) or not os.access(kw, os.X_OK):
-        skip_all("the plugin or the command is not built")
-    work = tmpdir("kwclaws-de-")
-    lang = german_env(work)
+    t = e2e.Setup("kwclaws-de-")
+    kw, so, artifacts, work, password, now = t.kw, t.so, t.artifacts, t.work, t.password, t.now
+    lang = kwtest.german_locale(work)
     if lang is None:
         skip_all("no de_DE.UTF-8 locale and no localedef")
-    artifacts = os.path.join(build, "test-artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    password = "CANARY-kw-" + secrets.token_hex(8)
-    now = int(time.time())
 
     with Dovecot(password=password) as dv:
         acme_uid, uid = None, 0
@@ -65,33 +40,14 @@ def run():
                 uid += 1
                 if re.search(r"From: .*<jane@acme\.example>", raw):
                     acme_uid = uid
-        xvfb, display = e2e.start_xvfb(work)
-        cfg = os.path.join(work, "cfg")
-        home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
-        for d in (home, run_dir, data):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, password, so)
-        dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
-        os.mkfifo(fifo, 0o600)
-        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
-                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1",
-                   DISPLAY=display, KEEPWARM_BIN=kw, KEEPWARM_PLUGIN_TEST_DUMP=dump,
-                   KEEPWARM_PLUGIN_TEST_CMD=fifo, KEEPWARM_PLUGIN_STARTUP_S="1",
-                   KEEPWARM_PLUGIN_COALESCE_S="2", GTK_THEME="Adwaita", **lang)
-        env.pop("LANGUAGE", None)
-        ui = e2e.Ui(dump, fifo, env, artifacts)
-        claws = e2e.Proc(["claws-mail", "--alternate-config-dir", cfg], env,
-                         os.path.join(work, "claws.out"))
-
-        def remote(*args):
-            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        session = e2e.ClawsSession(work, dv, password, so, kw, artifacts, lang=lang)
+        ui, env, remote = session.ui, session.env, session.remote
+        session.start()
 
         try:
             s = ui.wait(lambda s: s["workers"]["finished"] >= 1 and not s["workers"]["running"], 90,
                         "first sync")
-            ok(s is not None, "plugin loaded and the first background sync finished",
-               open(os.path.join(work, "claws.out"), errors="replace").read()[-2000:])
+            ok(s is not None, "plugin loaded and the first background sync finished", session.output())
             rows = {r["key"]: r for r in (s or {}).get("rows", [])}
             note("panel rows: " + json.dumps(list(rows.values()), indent=1, ensure_ascii=False))
             acme = rows.get("acme.example")
@@ -103,8 +59,7 @@ def run():
                      r"Sie haben üblicherweise alle 3 Wochen Kontakt; \d+ Austausche seit \d{4}\.$",
                      "ACME: the reason, in German")
                 # the same words as the command's, for the same store
-                db = os.path.join(data, "keepwarm", "keepwarm.db")
-                r = subprocess.run([kw, "--db", db, "overdue", "--format=json"], env=env,
+                r = subprocess.run([kw, "--db", session.db, "overdue", "--format=json"], env=env,
                                    stdout=subprocess.PIPE, text=True)
                 cli = {c["key"]: c for c in json.loads(r.stdout or "[]")}
                 is_(acme["reason"], cli.get("acme.example", {}).get("reason"),
@@ -117,13 +72,18 @@ def run():
             time.sleep(0.5)
             shot = ui.screenshot("claws-keepwarm-panel-de.png")
             ok(shot is not None, "screenshot saved: %s" % shot)
+            # the preferences page, in Claws' own (German) preferences window
+            ui.cmd("prefs-open")
+            s = ui.wait(lambda s: s["prefs"] is not None, 15, "preferences page")
+            ok(s is not None and s["prefs"]["error"] is None, "the preferences page opens, in German")
+            is_((s or {}).get("prefs", {}).get("default-cadence"), 60, "... with the built-in default rhythm")
+            time.sleep(0.5)
+            shot = ui.screenshot("claws-keepwarm-prefs-de.png")
+            ok(shot is not None, "screenshot saved: %s" % shot)
+            ui.cmd("prefs-ok")
+            ok(ui.wait(lambda s: s["prefs"] is None, 15, "page closed") is not None, "OK closes it")
         finally:
-            remote("--exit")
-            end = time.monotonic() + 15
-            while claws.p.poll() is None and time.monotonic() < end:
-                time.sleep(0.1)
-            claws.kill()
-            xvfb.kill()
+            session.stop()
 
 
 if __name__ == "__main__":

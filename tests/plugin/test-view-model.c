@@ -126,7 +126,6 @@ static void test_hint_action(void)
         kwv_hint_actions(&r, NOW, &first, &second);
         g_assert_cmpint(first, ==, cases[i].first);
         g_assert_cmpint(second, ==, cases[i].second);
-        g_assert_cmpint(kwv_hint_action(&r), ==, cases[i].first);
     }
     /* an out-of-office naming a day to come: snooze until then first */
     {
@@ -151,7 +150,12 @@ static void test_hint_action(void)
         g_assert_cmpint(first, ==, KWV_HINT_SNOOZE_BACK);
         g_assert_cmpint(second, ==, KWV_HINT_WRITE);
     }
-    g_assert_cmpint(kwv_hint_action(NULL), ==, KWV_HINT_NONE);
+    {
+        kwv_hint_action_t first = KWV_HINT_WRITE, second = KWV_HINT_WRITE;
+        kwv_hint_actions(NULL, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_NONE);
+        g_assert_cmpint(second, ==, KWV_HINT_NONE);
+    }
     g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_WRITE), ==, "Write…");
     g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_FOLLOW_UP), ==, "Follow up…");
     g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_SETTLE), ==, "No reply needed");
@@ -164,12 +168,13 @@ static void test_hint_action(void)
     }
 }
 
-/* ---- progress lines ----------------------------------------------------- */
+/* ---- progress lines (json-glib) ------------------------------------------ */
 static void test_event_parse(void)
 {
     kwv_event_t ev;
-    g_assert_true(kwv_event_parse("{\"event\":\"connected\"}", &ev));
+    g_assert_true(kwv_event_parse("{\"event\":\"connected\",\"account\":\"Work\"}", &ev));
     g_assert_cmpint(ev.kind, ==, KWV_EV_CONNECTED);
+    g_assert_false(ev.has_status);
     kwv_event_clear(&ev);
 
     g_assert_true(kwv_event_parse("{\"event\":\"progress\",\"folder\":\"Archive/2023 \\\"Q\\u00e4\\\"\",\"done\":300,\"total\":1200}", &ev));
@@ -182,12 +187,36 @@ static void test_event_parse(void)
     g_free(s);
     kwv_event_clear(&ev);
 
+    /* the final event: its status names the outcome (the exit code is not read) */
     g_assert_true(kwv_event_parse(" {\"event\":\"error\",\"status\":\"auth\",\"exit\":3,\"message\":\"LOGIN failed\",\"extra\":{\"a\":[1,2]}}\n", &ev));
     g_assert_cmpint(ev.kind, ==, KWV_EV_ERROR);
-    g_assert_cmpstr(ev.status, ==, "auth");
-    g_assert_cmpint(ev.exit_code, ==, 3);
+    g_assert_true(ev.has_status);
+    g_assert_cmpint(ev.status, ==, KW_ERR_AUTH);
     g_assert_cmpstr(ev.message, ==, "LOGIN failed");
     kwv_event_clear(&ev);
+    g_assert_true(kwv_event_parse("{\"event\":\"done\",\"status\":\"partial\",\"exit\":9,\"seconds\":0.25}", &ev));
+    g_assert_cmpint(ev.kind, ==, KWV_EV_DONE);
+    g_assert_true(ev.has_status);
+    g_assert_cmpint(ev.status, ==, KW_ERR_PARTIAL);
+    kwv_event_clear(&ev);
+    /* every status name the library has, as the command writes it */
+    for (int st = 0; st < KW_STATUS_LAST; st++) {
+        char *line = g_strdup_printf("{\"event\":\"error\",\"status\":\"%s\"}", kw_status_to_string(st));
+        g_assert_true(kwv_event_parse(line, &ev));
+        g_assert_true(ev.has_status);
+        g_assert_cmpint(ev.status, ==, st);
+        kwv_event_clear(&ev);
+        g_free(line);
+    }
+    /* a status this build does not know, or none, or not a string: no outcome */
+    const char *no_status[] = { "{\"event\":\"error\",\"status\":\"from-the-future\"}",
+                                "{\"event\":\"done\"}", "{\"event\":\"done\",\"status\":3}",
+                                "{\"event\":\"progress\",\"status\":\"ok\"}", NULL };
+    for (int i = 0; no_status[i]; i++) {
+        g_assert_true(kwv_event_parse(no_status[i], &ev));
+        g_assert_false(ev.has_status);
+        kwv_event_clear(&ev);
+    }
 
     g_assert_true(kwv_event_parse("{\"event\":\"folder_done\",\"new\":42,\"ok\":true,\"x\":null}", &ev));
     g_assert_cmpint(ev.new_messages, ==, 42);
@@ -198,12 +227,15 @@ static void test_event_parse(void)
     g_assert_cmpstr(ev.message, ==, "\xf0\x9f\x98\x80");
     kwv_event_clear(&ev);
 
-    /* not JSON objects: plain stderr text, truncated lines, trailing junk */
+    /* not JSON objects: plain stderr text, truncated lines, trailing junk,
+     * empty, an array, a bare string (json-glib decides what JSON is; it
+     * lets an unknown escape like \q through) */
     const char *bad[] = { "keepwarm: error", "{\"event\":\"done\"", "{\"event\" \"x\"}",
-                          "{\"a\":1} x", "", "{\"s\":\"\\q\"}", NULL };
+                          "{\"a\":1} x", "", "[1,2]", "\"text\"", NULL };
     for (int i = 0; bad[i]; i++) {
         g_assert_false(kwv_event_parse(bad[i], &ev));
         g_assert_cmpint(ev.kind, ==, KWV_EV_UNKNOWN);
+        g_assert_null(ev.message);
     }
     g_assert_false(kwv_event_parse(NULL, &ev));
     /* unknown event names parse but stay unknown */
@@ -212,19 +244,43 @@ static void test_event_parse(void)
     kwv_event_clear(&ev);
 }
 
-static void test_exit_message(void)
+/* ---- what the user reads after a sync ------------------------------------ */
+static void test_sync_message(void)
 {
-    g_assert_null(kwv_exit_message(0, "Work", NULL));
-    char *m = kwv_exit_message(3, "Work", "LOGIN failed");
+    g_assert_null(kwv_sync_message(KW_OK, "Work", NULL));
+    char *m = kwv_sync_message(KW_ERR_AUTH, "Work", "LOGIN failed");
     g_assert_nonnull(strstr(m, "password"));
     g_assert_nonnull(strstr(m, "Work"));
-    g_assert_nonnull(strstr(m, "LOGIN failed"));
+    g_assert_true(g_str_has_suffix(m, "(LOGIN failed)"));
     g_free(m);
-    for (int code = 1; code <= 12; code++) {
-        m = kwv_exit_message(code, "Work", NULL);
+    /* the detail comes from a server: sanitised */
+    m = kwv_sync_message(KW_ERR_SERVER, "Work", "BAD \x1b[31mred\r\nline");
+    g_assert_null(strchr(m, '\x1b'));
+    g_assert_null(strchr(m, '\n'));
+    g_free(m);
+    /* every status has words, and they differ where the advice differs */
+    for (int st = 1; st < KW_STATUS_LAST; st++) {
+        m = kwv_sync_message(st, "Work", NULL);
         g_assert_true(g_str_has_prefix(m, "Keep warm: "));
+        g_assert_nonnull(strstr(m, "Work"));
         g_free(m);
     }
+    char *tls = kwv_sync_message(KW_ERR_TLS, "Work", NULL);
+    char *insecure = kwv_sync_message(KW_ERR_INSECURE, "Work", NULL);
+    g_assert_cmpstr(tls, !=, insecure);
+    g_free(tls);
+    g_free(insecure);
+
+    m = kwv_sync_stopped_message(KWV_STOP_TIMEOUT, 0, "Work", NULL);
+    g_assert_nonnull(strstr(m, "too long"));
+    g_free(m);
+    m = kwv_sync_stopped_message(KWV_STOP_SIGNAL, 9, "Work", "Killed");
+    g_assert_nonnull(strstr(m, "signal 9"));
+    g_assert_true(g_str_has_suffix(m, "(Killed)"));
+    g_free(m);
+    m = kwv_sync_stopped_message(KWV_STOP_SILENT, 2, "Work", "keepwarm: unknown option --x");
+    g_assert_nonnull(strstr(m, "exit 2"));
+    g_free(m);
 }
 
 /* ---- TLS mapping and argv ----------------------------------------------- */
@@ -232,39 +288,44 @@ static void test_tls_arg(void)
 {
     g_assert_cmpstr(kwv_tls_arg(1, "imap.example.com"), ==, "implicit");
     g_assert_cmpstr(kwv_tls_arg(2, "imap.example.com"), ==, "starttls");
-    g_assert_cmpstr(kwv_tls_arg(0, "127.0.0.1"), ==, "none");      /* loopback only */
+    /* plaintext: only where kw_sync_run allows it (kw_host_is_loopback) */
+    g_assert_cmpstr(kwv_tls_arg(0, "127.0.0.1"), ==, "none");
     g_assert_cmpstr(kwv_tls_arg(0, "localhost"), ==, "none");
     g_assert_cmpstr(kwv_tls_arg(0, "::1"), ==, "none");
-    g_assert_null(kwv_tls_arg(0, "imap.example.com"));             /* refuse plaintext */
+    g_assert_null(kwv_tls_arg(0, "imap.example.com"));
     g_assert_null(kwv_tls_arg(0, "127.0.0.1.evil.com"));
     g_assert_null(kwv_tls_arg(0, "1270.0.0.1"));
+    /* the library refuses these without TLS, so the plugin does not try */
+    g_assert_null(kwv_tls_arg(0, "localhost."));
+    g_assert_null(kwv_tls_arg(0, "[::1]"));
     g_assert_null(kwv_tls_arg(7, "imap.example.com"));
 }
 
 static void test_sync_argv(void)
 {
-    const char *extra[] = { "me@old.example", "", NULL };
     kwv_sync_args_t a = {
         .program = "/usr/bin/keepwarm", .host = "imap.example.com", .port = 993,
         .tls = "implicit", .user = "jane", .account = "Work", .me = "jane@example.com",
-        .extra_me = extra, .ca_file = NULL, .db = "/tmp/kw.db", .password_fd = 3,
+        .ca_file = NULL, .db = "/tmp/kw.db", .password_fd = 3,
     };
     char **argv = kwv_sync_argv(&a);
     char *joined = g_strjoinv(" ", argv);
     g_assert_cmpstr(joined, ==,
         "/usr/bin/keepwarm sync --progress=json --host imap.example.com --port=993 --tls=implicit "
-        "--user jane --account Work --me jane@example.com --me me@old.example --password-fd=3 "
-        "--db /tmp/kw.db");
+        "--user jane --account Work --me jane@example.com --password-fd=3 --db /tmp/kw.db");
     g_free(joined);
     g_strfreev(argv);
 }
 
 static void test_split_list(void)
 {
-    char **v = kwv_split_list(" Acme.com, b.org\n\nC.net;; ");
-    g_assert_cmpuint(g_strv_length(v), ==, 3);
-    g_assert_cmpstr(v[0], ==, "acme.com");
-    g_assert_cmpstr(v[2], ==, "c.net");
+    /* one entry per line; commas and semicolons separate too; spaces stay
+     * inside an entry (the normaliser then refuses it as a whole) */
+    char **v = kwv_split_list(" Acme.com, b.org\n\nC.net;; Jane Doe <jane@x.org>\r\n");
+    g_assert_cmpuint(g_strv_length(v), ==, 4);
+    g_assert_cmpstr(v[0], ==, "Acme.com");
+    g_assert_cmpstr(v[2], ==, "C.net");
+    g_assert_cmpstr(v[3], ==, "Jane Doe <jane@x.org>");
     g_strfreev(v);
     v = kwv_split_list(NULL);
     g_assert_cmpuint(g_strv_length(v), ==, 0);
@@ -312,7 +373,7 @@ int main(int argc, char **argv)
     g_test_add_func("/view/rows-sanitise", test_rows_sanitise_names);
     g_test_add_func("/view/hint-action", test_hint_action);
     g_test_add_func("/view/event-parse", test_event_parse);
-    g_test_add_func("/view/exit-message", test_exit_message);
+    g_test_add_func("/view/sync-message", test_sync_message);
     g_test_add_func("/view/tls-arg", test_tls_arg);
     g_test_add_func("/view/sync-argv", test_sync_argv);
     g_test_add_func("/view/split-list", test_split_list);

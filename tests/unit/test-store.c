@@ -1,5 +1,6 @@
 /* test-store.c — opening, creating, migrating and refusing stores; the sync
  * writer's dedupe and direction rules; identities recomputed locally. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib.h>
@@ -8,6 +9,7 @@
 
 #include "keepwarm.h"
 #include "store.h"
+#include "store_schema.h"
 #include "sync_store.h"
 
 static char *tmpdir;
@@ -152,6 +154,8 @@ static void add(kw_store_t *s, kw_sync_writer_t *w, kw_folder_state_t *f, kw_par
     int is_new = -1;
     g_assert_cmpint(kw_store_write_begin(s, NULL), ==, KW_OK);
     g_assert_cmpint(kw_sync_writer_add(w, f, m, &is_new, NULL), ==, KW_OK);
+    /* As the sync does: the position ends every transaction that adds. */
+    g_assert_cmpint(kw_sync_writer_set_position(w, f->id, f->uidvalidity, f->last_uid, NULL), ==, KW_OK);
     g_assert_cmpint(kw_store_write_commit(s, NULL), ==, KW_OK);
     g_assert_cmpint(is_new, ==, expect_new);
 }
@@ -162,8 +166,9 @@ static void test_writer(void)
     kw_store_t *s = NULL;
     kw_sync_writer_t *w = NULL;
     int64_t account;
-    kw_folder_state_t inbox = { 0, 0, 0, (char *)"INBOX", (char *)"INBOX", NULL, 0 };
-    kw_folder_state_t sent = { 0, 0, 0, (char *)"Sent", (char *)"Sent", (char *)"Sent", 1 };
+    kw_folder_state_t inbox = { .raw_name = (char *)"INBOX", .display_name = (char *)"INBOX" };
+    kw_folder_state_t sent = { .raw_name = (char *)"Sent", .display_name = (char *)"Sent",
+                              .special = (char *)"Sent", .is_sent = 1 };
     const char *me[] = { "me@seller.example", NULL };
 
     g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &s, NULL), ==, KW_OK);
@@ -246,6 +251,66 @@ static void test_writer(void)
 
 /* With no identity configured, the address that sent most of the Sent
  * folder is adopted, and directions follow. */
+/* The version 1 store's key: FNV-1a of the parser's hex key, all 64 bits. */
+static int64_t key_v1(const char *hex)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)hex; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (int64_t)h;
+}
+
+/* A message stored by a version 1 keepwarm is still recognised after the
+ * migration to day-clustered keys: the same message synced again (another
+ * folder, a rescan) is not new, with a real date and with a fallback one. */
+static void test_keys_migration(void)
+{
+    char *path = tmp_path("keys-v1.db");
+    sqlite3 *db = NULL;
+    kw_store_t *s = NULL;
+    kw_sync_writer_t *w = NULL;
+    int64_t account;
+    kw_folder_state_t inbox = { .raw_name = (char *)"INBOX", .display_name = (char *)"INBOX" };
+    kw_parsed_addr_t a[] = { addr(KW_ROLE_FROM, "jane@acme.example", NULL),
+                             addr(KW_ROLE_TO, "me@seller.example", NULL) };
+    kw_parsed_msg_t dated = message("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210",
+                                    1700000000, a, 2);
+    kw_parsed_msg_t undated = message("00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100",
+                                      1650000000, a, 2);
+    char *sql;
+
+    undated.flags = KW_MSG_DATE_FALLBACK;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, kw_migrations[0], NULL, NULL, NULL), ==, SQLITE_OK);
+    sql = g_strdup_printf("INSERT INTO accounts(name) VALUES ('a');"
+                          "INSERT INTO messages(account_id, identity_key, fingerprint, date, flags) VALUES"
+                          " (1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 1700000000, 0),"
+                          " (1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 1650000000, 128);"
+                          "PRAGMA user_version=1",
+                          key_v1(dated.identity_key), key_v1(dated.fingerprint),
+                          key_v1(undated.identity_key), key_v1(undated.fingerprint));
+    g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    g_free(sql);
+    sqlite3_close(db);
+
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &s, NULL), ==, KW_OK);
+    g_assert_cmpint(query_int(s, "PRAGMA user_version"), ==, kw_store_schema_version());
+    g_assert_cmpint(kw_store_account_id(s, "a", 0, &account, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_sync_writer_new(s, account, &w, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_sync_writer_folder(w, &inbox, NULL), ==, KW_OK);
+    add(s, w, &inbox, &dated, 0);
+    add(s, w, &inbox, &undated, 0);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM messages"), ==, 2);
+    /* Keys of one day share their top 16 bits: the index grows in one place. */
+    g_assert_cmpint(query_int(s, "SELECT count(DISTINCT identity_key >> 48) FROM messages"), ==, 2);
+    g_assert_cmpint(query_int(s, "SELECT identity_key >> 48 FROM messages WHERE flags & 128"), ==, 0);
+    kw_sync_writer_free(w);
+    kw_store_close(s);
+    g_free(path);
+}
+
 static void test_adopt_identity(void)
 {
     char *path = tmp_path("adopt.db");
@@ -253,7 +318,8 @@ static void test_adopt_identity(void)
     kw_sync_writer_t *w = NULL;
     int64_t account;
     char *adopted = NULL;
-    kw_folder_state_t sent = { 0, 0, 0, (char *)"Sent", (char *)"Sent", (char *)"Sent", 1 };
+    kw_folder_state_t sent = { .raw_name = (char *)"Sent", .display_name = (char *)"Sent",
+                              .special = (char *)"Sent", .is_sent = 1 };
     kw_identity_candidate_list_t *cands = NULL;
 
     g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &s, NULL), ==, KW_OK);
@@ -300,7 +366,7 @@ static void test_identity_set(void)
     kw_sync_writer_t *w = NULL;
     int64_t account;
     char *err = NULL;
-    kw_folder_state_t inbox = { 0, 0, 0, (char *)"INBOX", (char *)"INBOX", NULL, 0 };
+    kw_folder_state_t inbox = { .raw_name = (char *)"INBOX", .display_name = (char *)"INBOX" };
     kw_identity_list_t *ids = NULL;
     const char *both[] = { "phillip.allen@enron.com", "K..Allen@ENRON.com", NULL };
     const char *one[] = { "phillip.allen@enron.com", NULL };
@@ -428,9 +494,64 @@ static void test_own_domains(void)
     g_free(path);
 }
 
+static char *self_path;
+
+/* A process that keeps a read-only handle open (the Claws plugin does) and
+ * opens a writer now and then. POSIX locks belong to the process: any
+ * close() of the database file drops all of them, the reader's included;
+ * another process closing its connection then takes itself for the last
+ * one and removes the WAL from under the reader (disk I/O errors, "database
+ * disk image is malformed", or stale answers). Opening a writer must not
+ * touch the file of an existing store outside SQLite. */
+static void test_reader_survives_writers(void)
+{
+    char *path = tmp_path("reader.db");
+    kw_store_t *w = NULL, *r = NULL;
+    int days = 0;
+
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &w, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_set_default_cadence(w, 30, NULL), ==, KW_OK);
+    kw_store_close(w);
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_ONLY, &r, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_get_default_cadence(r, &days, NULL), ==, KW_OK);
+    g_assert_cmpint(days, ==, 30);
+    for (int i = 0; i < 3; i++) {
+        char *value = g_strdup_printf("%d", 50 + i);
+        char *argv[] = { self_path, (char *)"--write-cadence", path, value, NULL };
+        GError *gerr = NULL;
+        int status = -1;
+        char *err = NULL;
+
+        /* a writer of this process comes and goes */
+        g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &w, NULL), ==, KW_OK);
+        g_assert_cmpint(kw_store_set_default_cadence(w, 40 + i, NULL), ==, KW_OK);
+        kw_store_close(w);
+        /* another process writes and closes its connection */
+        g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &gerr));
+        g_assert_no_error(gerr);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        /* the reader still reads, and reads the newest */
+        g_assert_cmpint(kw_store_get_default_cadence(r, &days, &err), ==, KW_OK);
+        g_assert_null(err);
+        g_assert_cmpint(days, ==, 50 + i);
+        g_free(value);
+    }
+    kw_store_close(r);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
+    /* the other process of test_reader_survives_writers */
+    if (argc == 4 && !strcmp(argv[1], "--write-cadence")) {
+        kw_store_t *s = NULL;
+        int ok = kw_store_open(argv[2], KW_STORE_READ_WRITE, &s, NULL) == KW_OK &&
+                 kw_store_set_default_cadence(s, atoi(argv[3]), NULL) == KW_OK;
+        kw_store_close(s);
+        return ok ? 0 : 1;
+    }
+    self_path = argv[0];
     g_test_init(&argc, &argv, NULL);
     tmpdir = g_dir_make_tmp("kw-test-store-XXXXXX", NULL);
     g_test_add_func("/store/create-modes", test_create_modes);
@@ -441,6 +562,8 @@ int main(int argc, char **argv)
     g_test_add_func("/store/adopt-identity", test_adopt_identity);
     g_test_add_func("/store/identity-set", test_identity_set);
     g_test_add_func("/store/own-domains", test_own_domains);
+    g_test_add_func("/store/keys-migration", test_keys_migration);
+    g_test_add_func("/store/reader-survives-writers", test_reader_survives_writers);
     rc = g_test_run();
     {
         char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

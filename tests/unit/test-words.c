@@ -310,6 +310,30 @@ static void test_hint(void)
     g_assert_null(kw_words_hint(NULL, AT(100)));
 }
 
+/* The hint's one action, the same for the Claws hint bar and the Thunderbird banner. */
+static void test_hint_action(void)
+{
+    static const struct {
+        kw_state_t state;
+        kw_hint_action_t action;
+        const char *label;
+    } cases[] = {
+        { KW_STATE_OVERDUE, KW_HINT_WRITE, "Write…" },
+        { KW_STATE_DUE_SOON, KW_HINT_WRITE, "Write…" },
+        { KW_STATE_AWAITING_YOUR_REPLY, KW_HINT_REPLY, "Reply" },          /* to this very message */
+        { KW_STATE_AWAITING_THEIR_REPLY, KW_HINT_SNOOZE_WEEK, "Snooze 1 week" },
+        { KW_STATE_OK, KW_HINT_DETAILS, "Details…" },                      /* in touch: informative */
+        { KW_STATE_SNOOZED, KW_HINT_NONE, NULL },                          /* no hint, no button */
+        { KW_STATE_IGNORED, KW_HINT_NONE, NULL },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        kw_relationship_t r = rel_make("acme.com", "ACME", cases[i].state, 10, 21);
+        g_assert_cmpint(kw_words_hint_action(&r), ==, cases[i].action);
+        g_assert_cmpstr(kw_words_hint_action_label(cases[i].action), ==, cases[i].label);
+    }
+    g_assert_cmpint(kw_words_hint_action(NULL), ==, KW_HINT_NONE);
+}
+
 static void test_people_and_who(void)
 {
     char *one[] = { "jane@acme.com", NULL };
@@ -405,6 +429,14 @@ static void test_german(void)
     rel.reason.away_until = T0 + 104 * DAY;
     check(kw_words_hint(&rel, AT(100)), "ACME — Jane Doe ist abwesend bis So. 14. Apr (automatische "
                                         "Antwort); Ihre Mail vom 5. April hat noch keine Antwort");
+    g_assert_cmpstr(kw_words_hint_action_label(KW_HINT_REPLY), ==, "Antworten");
+    /* Another language in the same process (the Thunderbird host, request by
+     * request): kw_words_bind(NULL) forgets the remembered German words. */
+    setlocale(LC_ALL, "C");
+    g_assert_cmpstr(kw_words_state(KW_STATE_OVERDUE), ==, "überfällig"); /* still remembered */
+    kw_words_bind(NULL);
+    g_assert_cmpstr(kw_words_state(KW_STATE_OVERDUE), ==, "overdue");
+    g_assert_cmpstr(kw_words_hint_action_label(KW_HINT_REPLY), ==, "Reply");
 out:
     test_locale_done();
     g_free(mo);
@@ -420,6 +452,7 @@ int main(int argc, char **argv)
     g_test_add_func("/words/cadence", test_cadence);
     g_test_add_func("/words/days-and-dates", test_days_and_dates);
     g_test_add_func("/words/hint", test_hint);
+    g_test_add_func("/words/hint-action", test_hint_action);
     g_test_add_func("/words/people-and-who", test_people_and_who);
     g_test_add_func("/words/german", test_german);
     return g_test_run();
