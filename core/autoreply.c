@@ -172,20 +172,6 @@ typedef struct {
     int tomorrow;
 } when_t;
 
-int64_t kw_utc_day(int y, int m, int d)
-{
-    GDateTime *dt;
-    int64_t t;
-    if (!g_date_valid_dmy((GDateDay) d, (GDateMonth) m, (GDateYear) y))
-        return 0;
-    dt = g_date_time_new_utc(y, m, d, 0, 0, 0);
-    if (!dt)
-        return 0;
-    t = g_date_time_to_unix(dt);
-    g_date_time_unref(dt);
-    return t;
-}
-
 /* The day a parsed `when` means for a reply sent at s->sent, or 0. */
 static int64_t resolve_when(const scan_t *s, const when_t *w)
 {

@@ -5,6 +5,7 @@
 #define KW_AUTOREPLY_H
 
 #include <stdint.h>
+#include <glib.h>
 
 /* Read the day an out-of-office subject names, in English or German, from
  * a reply sent at `sent` (UTC seconds):
@@ -19,7 +20,22 @@
  * days more than a year after `sent` (or before it) are not believed. */
 int kw_autoreply_until(const char *subject, int64_t sent, int64_t *day, int *is_return);
 
-/* 00:00 UTC of a calendar day, or 0 when there is no such day (31.02.). */
-int64_t kw_utc_day(int y, int m, int d);
+/* 00:00 UTC of a calendar day, or 0 when there is no such day (31.02.).
+ * Inline: the wording module's reader of typed days (core/words/kw_input.c)
+ * uses it too, and an installed command links the shared library, which
+ * exports only the public API. */
+static inline int64_t kw_utc_day(int y, int m, int d)
+{
+    GDateTime *dt;
+    int64_t t;
+    if (!g_date_valid_dmy((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+        return 0;
+    dt = g_date_time_new_utc(y, m, d, 0, 0, 0);
+    if (!dt)
+        return 0;
+    t = g_date_time_to_unix(dt);
+    g_date_time_unref(dt);
+    return t;
+}
 
 #endif

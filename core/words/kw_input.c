@@ -8,27 +8,12 @@
 #include <stdlib.h>
 #include <glib.h>
 
+#include "autoreply.h" /* kw_utc_day */
 #include "words/kw_input.h"
 
 #define DAY ((int64_t) 86400)
 #define MAX_CADENCE_DAYS 3650
 
-/* 00:00 UTC of a calendar day, or 0 when there is no such day (31.02.).
- * (The library's kw_utc_day is not exported: an installed command links
- * the shared library.) */
-static int64_t utc_day(int y, int m, int d)
-{
-    GDateTime *dt;
-    int64_t t;
-    if (!g_date_valid_dmy((GDateDay) d, (GDateMonth) m, (GDateYear) y))
-        return 0;
-    dt = g_date_time_new_utc(y, m, d, 0, 0, 0);
-    if (!dt)
-        return 0;
-    t = g_date_time_to_unix(dt);
-    g_date_time_unref(dt);
-    return t;
-}
 
 /* ---- words ----------------------------------------------------------------- */
 
@@ -266,16 +251,16 @@ static int64_t dotted_day(const char *text, int64_t today, int year)
     if (sscanf(text, "%2d.%2d.%4d%1s%n", &d, &m, &y, tail, &n) == 3 && !tail[0]) {
         if (y < 100)
             y += 2000;
-        t = utc_day(y, m, d);
+        t = kw_utc_day(y, m, d);
         return t ? t : -1;
     }
     n = 0;
     tail[0] = '\0';
     if ((sscanf(text, "%2d.%2d.%n", &d, &m, &n) == 2 && n > 0 && text[n] == '\0') ||
         (sscanf(text, "%2d.%2d%n", &d, &m, &n) == 2 && n > 0 && text[n] == '\0')) {
-        t = utc_day(year, m, d);
+        t = kw_utc_day(year, m, d);
         if (t && t <= today)
-            t = utc_day(year + 1, m, d);
+            t = kw_utc_day(year + 1, m, d);
         return t ? t : -1;
     }
     return 0;
@@ -312,12 +297,12 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
         goto done;
     }
     if (sscanf(trimmed, "%4d-%2d-%2d%1s", &y, &mo, &d, tail) == 3 && !tail[0]) {
-        *out = utc_day(y, mo, d);
+        *out = kw_utc_day(y, mo, d);
         st = *out ? KW_INPUT_OK : KW_INPUT_RANGE;
         goto done;
     }
     if (sscanf(trimmed, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) == 5 && !trimmed[n]) {
-        int64_t day = utc_day(y, mo, d);
+        int64_t day = kw_utc_day(y, mo, d);
         if (day && h >= 0 && h < 24 && mi >= 0 && mi < 60) {
             *out = day + h * 3600 + mi * 60;
             st = KW_INPUT_OK;
@@ -369,10 +354,10 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
         *out = today + (int64_t) (8 - wday_today) * DAY; /* next week's Monday */
         st = KW_INPUT_OK;
     } else if (t.n == 2 && in_list(t.w[0], next) && unit_seconds(t.w[1]) == 30 * DAY) {
-        *out = month == 12 ? utc_day(year + 1, 1, 1) : utc_day(year, month + 1, 1);
+        *out = month == 12 ? kw_utc_day(year + 1, 1, 1) : kw_utc_day(year, month + 1, 1);
         st = KW_INPUT_OK;
     } else if (t.n == 2 && in_list(t.w[0], next) && unit_seconds(t.w[1]) == 365 * DAY) {
-        *out = utc_day(year + 1, 1, 1);
+        *out = kw_utc_day(year + 1, 1, 1);
         st = KW_INPUT_OK;
     } else {
         /* a duration: "2w", "in 2 weeks", "for 3 days", "in 2 Wochen", "für 3 Tage" */

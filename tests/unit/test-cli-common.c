@@ -36,16 +36,26 @@ static void test_times_and_formats(void)
     g_assert_cmpint(kw_cli_exit_code(KW_ERR_INSECURE), ==, 4);
 }
 
-/* Print a table into a string. */
-static char *table_text(kw_table_t *t, int color, int tsv)
+/* Print a table into a string, for a terminal `width` columns wide (0: no
+ * limit). */
+static char *table_at(kw_table_t *t, int color, int tsv, int width)
 {
-    kw_cli_t cli = { .color = color };
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    kw_cli_t cli = { .color = color, .width = width };
+    /* the stream's buffer pointer lives on the heap: a local one would
+     * dangle (for the compiler) once this returns */
+    struct { char *buf; size_t len; } *m = g_new0(typeof(*m), 1);
+    FILE *f = open_memstream(&m->buf, &m->len);
+    char *text;
     kw_table_print(t, &cli, f, tsv);
     fclose(f);
-    return buf;
+    text = m->buf;
+    g_free(m);
+    return text;
+}
+
+static char *table_text(kw_table_t *t, int color, int tsv)
+{
+    return table_at(t, color, tsv, 0);
 }
 
 static void test_table(void)
@@ -90,60 +100,41 @@ static void test_table_width(void)
     static const char *const h[] = { "STATE", "WHO", "WHY" };
     const char *r1[] = { "overdue", "Brandt Logistik (brandt-logistik.de)",
                          "Last exchange 69 days ago (Mar 25, with Ben Cold); you usually talk every 2 weeks." };
-    kw_cli_t cli = { .width = 60 };
     kw_table_t *t = kw_table_new(3, h);
-    char *buf = NULL, *line;
-    size_t len = 0;
-    FILE *f;
+    char *buf, *line;
 
     kw_table_add_row(t, NULL, r1);
     kw_table_shrink(t, 2, 12, 0);  /* WHY first */
     kw_table_shrink(t, 1, 16, 1);  /* then WHO */
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    buf = table_at(t, 0, 0, 60);
     line = strchr(buf, '\n') + 1;
     g_assert_cmpstr(line, ==, "overdue  Brandt Logistik (brandt-logistik.de)  Last exchang…\n");
     free(buf);
     /* narrower: WHY at its minimum, then WHO */
-    cli.width = 40;
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    buf = table_at(t, 0, 0, 40);
     line = strchr(buf, '\n') + 1;
     g_assert_cmpstr(line, ==, "overdue  Brandt Logistik…   Last exchan…\n");
     free(buf);
     /* no limit (--wide): whole */
-    cli.width = 0;
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    buf = table_at(t, 0, 0, 0);
     g_assert_nonnull(strstr(buf, "every 2 weeks."));
     free(buf);
     /* a detail column goes on its own line when it would be narrower than
      * its minimum inline; an optional column is left out */
-    cli.width = 40;
     kw_table_detail(t, 2, 30);
     kw_table_optional(t, 0, 5);
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    buf = table_at(t, 0, 0, 40);
     g_assert_cmpstr(buf, ==, "STATE    WHO\n"
                              "overdue  Brandt Logistik (brandt-logist…\n"
                              "    Last exchange 69 days ago (Mar 25,…\n");
     free(buf);
-    cli.width = 30;
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    buf = table_at(t, 0, 0, 30);
     g_assert_cmpstr(buf, ==, "STATE    WHO\n"
                              "overdue  Brandt Logistik (bra…\n"
                              "    Last exchange 69 days ago…\n");
     free(buf);
-    cli.width = 20; /* WHO at its minimum is not enough: STATE goes */
-    f = open_memstream(&buf, &len);
-    kw_table_print(t, &cli, f, 0);
-    fclose(f);
+    /* WHO at its minimum is not enough: STATE goes */
+    buf = table_at(t, 0, 0, 20);
     g_assert_cmpstr(buf, ==, "WHO\n"
                              "Brandt Logistik (br…\n"
                              "    Last exchange 6…\n");
