@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "imap_fetch.h"
@@ -402,6 +403,25 @@ static kw_status_t read_capabilities(kw_session_t *s, char **error)
     return KW_OK;
 }
 
+/* Does `host` have an address? (After a failed connect only: tells a
+ * misspelt host name from a server that is down.) */
+static int host_resolves(const char *host)
+{
+    struct addrinfo hints, *res = NULL;
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, NULL, &hints, &res);
+    if (res)
+        freeaddrinfo(res);
+#ifdef EAI_NODATA
+    if (rc == EAI_NODATA)
+        return 0;
+#endif
+    return rc == 0 || (rc != EAI_NONAME && rc != EAI_FAIL && rc != EAI_AGAIN);
+}
+
 static kw_status_t connect_and_login(kw_session_t *s, char **error)
 {
     const kw_sync_options_t *o = s->opt;
@@ -433,7 +453,12 @@ static kw_status_t connect_and_login(kw_session_t *s, char **error)
         r = mailimap_socket_connect(s->imap, o->host, (uint16_t)port);
     kw_session_activity(s);
     if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-        if (r == MAILIMAP_ERROR_CONNECTION_REFUSED || r == MAILIMAP_ERROR_STREAM) {
+        if (r == MAILIMAP_ERROR_CONNECTION_REFUSED && !host_resolves(o->host)) {
+            /* libetpan reports a failed name lookup as a refused connection */
+            kw_set_error(error, "%s: the host name %s does not resolve (misspelt, or no network "
+                         "or name server)", what, o->host);
+            st = KW_ERR_NETWORK;
+        } else if (r == MAILIMAP_ERROR_CONNECTION_REFUSED || r == MAILIMAP_ERROR_STREAM) {
             kw_set_error(error, "%s: cannot connect (%s); check host, port and network",
                          what, r == MAILIMAP_ERROR_STREAM ? "no answer" : "refused or unreachable");
             st = KW_ERR_NETWORK;

@@ -61,6 +61,7 @@ typedef enum {
     KW_ERR_CANCELLED,    /* cancelled by the caller (its kw_progress_fn returned non-zero) */
     KW_ERR_PARTIAL,      /* the sync finished, but some folders were skipped */
     KW_ERR_INTERNAL,     /* a bug: please report */
+    KW_ERR_AMBIGUOUS,    /* a name matches several targets (kw_model_find lists them) */
     KW_STATUS_LAST
 } kw_status_t;
 
@@ -511,6 +512,20 @@ typedef struct {
     int             ignored;
     int64_t         due_date;           /* clock start + cadence, 0 when no clock */
     int             days_since;         /* whole days since the clock start */
+    /* What the rhythm alone says (overdue, due-soon or ok): for an awaiting
+     * state, how late the relationship is besides the unanswered mail. */
+    kw_state_t      rhythm_state;
+    int             waiting_touches;    /* unanswered mails (touches) since waiting_since */
+    int64_t         waiting_last;       /* the last of them */
+    /* Their only answer to your last mail was an automatic reply (out of
+     * office): when it came, from whom, and the day its subject names
+     * (00:00 UTC; 0 when it names none): "back on" that day when
+     * away_until_is_return, else away until that day (inclusive). */
+    int64_t         away_since;
+    kw_person_ref_t away_person;
+    int64_t         away_until;
+    int             away_until_is_return;
+    int64_t         settled_until;      /* kw_settle(): mail up to here needs no answer */
 } kw_reason_t;
 
 typedef struct {
@@ -535,6 +550,12 @@ typedef struct {
     double     score;         /* ranking: higher = more valuable and colder */
     kw_reason_t reason;       /* the facts behind the state */
     char      *note;          /* the user's note, or NULL */
+    /* The names of `people`, in the same order and as many: the user's name
+     * for a person, else the one from their mail, else "" (never NULL
+     * entries; NULL-terminated). */
+    char     **people_names;
+    int        note_from_org; /* `note` is the organisation's (a person at an
+                                 organisation without a note of their own) */
 } kw_relationship_t;
 
 typedef struct {
@@ -584,9 +605,14 @@ typedef struct {
 } kw_list_options_t;
 
 /* The relationships in `options->states` (NULL options: the default list),
- * ranked: states needing attention first (overdue, due-soon, awaiting-*),
- * then ok, snoozed, ignored; within a group by score (most valuable cold
- * relationship first), ties by key.
+ * ranked: owed replies first (awaiting-your-reply: a question nobody
+ * answered is the most urgent item, however late the rest), then your
+ * unanswered mail (awaiting-their-reply), then overdue and due-soon
+ * together, then ok, snoozed, ignored; within a group by score (most
+ * valuable cold relationship first), ties by key. By organisation, a person
+ * at an organisation has no row of their own, except one the user ignored
+ * or snoozed on their own, listed when snoozed/ignored are asked for (to
+ * be brought back).
  * Returns KW_OK, KW_ERR_USAGE (unknown state bits).
  * *out: (transfer full) kw_relationship_list_free(). */
 kw_status_t kw_model_relationships(kw_model_t *model, const kw_list_options_t *options,
@@ -600,19 +626,70 @@ typedef struct {
 } kw_target_t;
 void kw_target_free(kw_target_t *target);
 
-/* The one resolver of targets, used by every command and action: an
- * address in any of its usual forms ("jane@acme.com", "Jane@ACME.com",
- * "<jane@acme.com>", "mailto:jane@acme.com?subject=x", "Jane Doe
- * <jane@acme.com>", IDN in Unicode or xn-- form), or an organisation domain
- * ("acme.com", "sub.acme.com" names its organisation, "@acme.com"). Any
- * address the store has seen resolves (kind PERSON); a domain resolves when
- * the store has seen an address there. Free-mail domains are not
- * organisations.
- * Returns KW_OK, KW_ERR_USAGE (neither an address nor a domain),
- * KW_ERR_NOT_FOUND (unknown to the store, or a free-mail domain; the message
- * says which). *out: (transfer full) kw_target_free(). */
+/* The one resolver of targets, used by every command and action. A target
+ * is
+ *  - an address in any of its usual forms ("jane@acme.com", "Jane@ACME.com",
+ *    "<jane@acme.com>", "mailto:jane@acme.com?subject=x", "Jane Doe
+ *    <jane@acme.com>", IDN in Unicode or xn-- form): any address the store
+ *    has seen (kind PERSON);
+ *  - an organisation domain ("acme.com", "sub.acme.com" names its
+ *    organisation, "@acme.com"): when the store has seen an address there
+ *    (free-mail domains are not organisations);
+ *  - or a name: an organisation's name or the stem of its domain
+ *    ("whitfield" for whitfield.co.uk, "Brandt Logistik"), a person's name
+ *    ("Alice Jones") or the words of their address ("alice.jones"), in any
+ *    case and with or without accents ("jorg" finds "Jörg"). A name that is
+ *    exactly one target's (else: whose words all begin words of exactly one
+ *    target's name) resolves; several give KW_ERR_AMBIGUOUS.
+ * Returns KW_OK, KW_ERR_USAGE (nothing typed, or a broken address),
+ * KW_ERR_AMBIGUOUS (several targets match; the message lists a few, and
+ * kw_model_find() all), KW_ERR_NOT_FOUND (nothing matches, an address or
+ * domain unknown to the store, or a free-mail domain; the message says
+ * which, with near misses as "did you mean"). *out: (transfer full)
+ * kw_target_free(). */
 kw_status_t kw_model_resolve(kw_model_t *model, const char *text, kw_target_t **out,
                              char **error);
+
+/* How a candidate matched what was typed. */
+typedef enum {
+    KW_MATCH_EXACT = 0, /* the address, the domain, or exactly a name or stem */
+    KW_MATCH_WORDS,     /* every word typed begins a word of its name */
+    KW_MATCH_SIMILAR    /* a near miss (a typo?): a suggestion, never acted on */
+} kw_match_t;
+
+/* What was typed, as kw_model_resolve() read it. */
+typedef enum {
+    KW_QUERY_NAME = 0,  /* words: names and stems are searched */
+    KW_QUERY_ADDRESS,   /* an e-mail address */
+    KW_QUERY_DOMAIN     /* a domain name */
+} kw_query_t;
+
+typedef struct {
+    kw_target_t target;  /* kind, key, display_name */
+    kw_match_t  match;
+    char       *matched; /* the name (or key) that matched */
+} kw_candidate_t;
+
+typedef struct {
+    kw_query_t      query;  /* how the text was read */
+    int             known;  /* an address or domain the store has seen */
+    size_t          total;  /* how many candidates there were */
+    size_t          count;  /* how many are in items (at most `max`) */
+    kw_candidate_t *items;  /* best first: exact, then words, then similar;
+                               within each the busiest (most mail) first */
+} kw_candidate_list_t;
+
+/* Everything `text` could mean, for "did you mean" lists: the candidates
+ * of the best kind of match there is (every exact match; else every words
+ * match; else the similar ones), the first `max` (<= 0: 10) of them. An
+ * address or a domain the store knows gives that one target. Only people
+ * (not lists, automated addresses, colleagues or yourself) and
+ * organisations with people are candidates. Returns KW_OK (the list may be
+ * empty), KW_ERR_USAGE (nothing typed, a broken address).
+ * *out: (transfer full) kw_candidate_list_free(). */
+kw_status_t kw_model_find(kw_model_t *model, const char *text, int max,
+                          kw_candidate_list_t **out, char **error);
+void kw_candidate_list_free(kw_candidate_list_t *list);
 
 /* One relationship by target (any form kw_model_resolve() takes), whatever
  * its state; prospects too. Returns KW_OK, KW_ERR_USAGE, KW_ERR_NOT_FOUND
@@ -670,12 +747,15 @@ char *kw_org_for_address(const char *address);
 /* User actions (stored in the database, kept across syncs)                  */
 /* ------------------------------------------------------------------------ */
 /* TARGET is anything kw_model_resolve() resolves: an address the store
- * knows, or an organisation domain; unknown targets (and free-mail domains,
- * which are not organisations) give KW_ERR_NOT_FOUND with a message naming
- * the target. Settings of an organisation apply to its people; ignoring a
- * person also removes them from their organisation's roll-up. Each call is
- * one BEGIN IMMEDIATE transaction. Returns KW_OK, KW_ERR_USAGE,
- * KW_ERR_NOT_FOUND, KW_ERR_STORE. */
+ * knows, an organisation domain, or a name that matches one target;
+ * unknown targets (and free-mail domains, which are not organisations) give
+ * KW_ERR_NOT_FOUND, names matching several KW_ERR_AMBIGUOUS, with a message
+ * naming the target. Settings of an organisation apply to its people;
+ * ignoring a person also removes them from their organisation's roll-up.
+ * Each call is one BEGIN IMMEDIATE transaction that also records what the
+ * setting was before in the store's action log, so that it can be undone
+ * (kw_action_undo; the id: kw_store_last_action). Returns KW_OK,
+ * KW_ERR_USAGE, KW_ERR_AMBIGUOUS, KW_ERR_NOT_FOUND, KW_ERR_STORE. */
 
 kw_status_t kw_snooze(kw_store_t *store, const char *target, int64_t until, char **error);
 kw_status_t kw_unsnooze(kw_store_t *store, const char *target, char **error);
@@ -688,6 +768,62 @@ kw_status_t kw_set_note(kw_store_t *store, const char *target, const char *text,
 /* The name shown for the target ("Brandt Logistik GmbH"); NULL or "" returns
  * to the derived one. At most 200 bytes of valid UTF-8. */
 kw_status_t kw_set_name(kw_store_t *store, const char *target, const char *name, char **error);
+/* "No answer needed": the unanswered mail up to `until` (their question the
+ * user answered by phone, your offer you will not chase) no longer makes
+ * the target awaiting a reply; new mail after it does again. 0 takes it
+ * back (the mail is awaited again). */
+kw_status_t kw_settle(kw_store_t *store, const char *target, int64_t until, char **error);
+
+/* ---- undo ------------------------------------------------------------------ */
+
+typedef enum {
+    KW_ACTION_SNOOZE = 0, /* value: snoozed_until (0 = not snoozed) */
+    KW_ACTION_IGNORE,     /* value: 1 ignored, 0 not */
+    KW_ACTION_CADENCE,    /* value: days, 0 = learned */
+    KW_ACTION_NOTE,       /* text: the note, NULL = none */
+    KW_ACTION_NAME,       /* text: the name, NULL = derived */
+    KW_ACTION_SETTLE,     /* value: settled_until, 0 = none */
+    KW_ACTION_LAST
+} kw_action_kind_t;
+
+/* "snooze", "ignore", "cadence", "note", "name", "settle" (transfer none). */
+const char *kw_action_kind_to_string(kw_action_kind_t kind);
+
+typedef struct {
+    int64_t          id;
+    int64_t          time;        /* when it was done */
+    kw_action_kind_t kind;
+    char            *target;      /* the settings key: domain or address */
+    int64_t          before, after;           /* the value (kinds above) */
+    char            *before_text, *after_text; /* NOTE and NAME: may be NULL */
+    int64_t          undone;      /* when it was undone, 0 = not */
+} kw_action_t;
+
+typedef struct {
+    size_t       count;
+    kw_action_t *items;
+} kw_action_list_t;
+
+/* The id of the last action made through this store handle (0: none).
+ * Thread rules of the store. */
+int64_t kw_store_last_action(kw_store_t *store);
+
+/* The action log, newest first, at most `limit` (<= 0: 20) entries.
+ * Returns KW_OK, KW_ERR_STORE. *out: (transfer full) kw_action_list_free(). */
+kw_status_t kw_actions_list(kw_store_t *store, int limit, kw_action_list_t **out, char **error);
+void kw_action_list_free(kw_action_list_t *list);
+void kw_action_free(kw_action_t *action);
+
+/* Undo action `id` (0: the newest one not undone yet): its setting gets the
+ * value it had before, in one BEGIN IMMEDIATE transaction, and the action
+ * is marked undone. Only while the setting still has the value the action
+ * gave it: an action whose setting was changed again since is not undone
+ * (undo the later one first).
+ * Returns KW_OK, KW_ERR_NOT_FOUND (no such action, or nothing left to
+ * undo), KW_ERR_USAGE (already undone, or changed since: the message says
+ * by which action), KW_ERR_STORE. *undone_out (may be NULL): (transfer
+ * full) kw_action_free(), the action as it was. */
+kw_status_t kw_action_undo(kw_store_t *store, int64_t id, kw_action_t **undone_out, char **error);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,7 @@
 
 #include "keepwarm.h"
 #include "kw_public.h"
+#include "autoreply.h"
 #include "classify.h"
 #include "header_parse.h"
 #include "model.h"
@@ -72,7 +73,7 @@
 
 /* The format of contact_agg/org_agg blobs; a store holding another version
  * (or none) has its aggregates recomputed by the next writer. */
-#define AGG_VERSION 1
+#define AGG_VERSION 2
 /* Above this share of contacts needing their events, one scan of the whole
  * interactions table is cheaper than reading them contact by contact. */
 #define SCAN_SHARE 8
@@ -81,6 +82,7 @@ typedef struct {
     int64_t snoozed_until;
     int     ignored;
     int     cadence_days;
+    int64_t settled_until;
     char   *note;
     char   *name;
 } setting_t;
@@ -129,6 +131,7 @@ struct kw_model {
     int           default_cadence;
     int           agg_valid;  /* the stored aggregates have this build's format */
     int           scanned;    /* every contact came from the full scan */
+    int           contacts_only; /* loaded for resolving addresses: no history */
     GStringChunk *chunk;
     contact_t    *contacts;   /* ordered by id */
     size_t        n_contacts;
@@ -313,6 +316,10 @@ static void put_history(GByteArray *out, const kw_model_t *m, const kw_rel_summa
     put_i64(out, h->reply_samples);
     put_i64(out, h->their_reply_days);
     put_i64(out, h->learned_cadence_days);
+    put_i64(out, h->unanswered_last);
+    put_i64(out, h->unanswered_touches);
+    put_i64(out, h->last_autoreply);
+    put_i64(out, person_id(m, h->last_autoreply_person));
 }
 
 static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
@@ -338,6 +345,10 @@ static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
     h->reply_samples = (int) get_i64(&r);
     h->their_reply_days = (int) get_i64(&r);
     h->learned_cadence_days = (int) get_i64(&r);
+    h->unanswered_last = get_i64(&r);
+    h->unanswered_touches = (int) get_i64(&r);
+    h->last_autoreply = get_i64(&r);
+    h->last_autoreply_person = person_index(m, get_i64(&r));
     return !r.bad && r.p == r.end;
 }
 
@@ -434,8 +445,8 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
     int rc;
 
     s = kw_store_prepare(m->store,
-                         "SELECT target, snoozed_until, ignored, cadence_days, note, display_name "
-                         "FROM settings",
+                         "SELECT target, snoozed_until, ignored, cadence_days, note, display_name, "
+                         "settled_until FROM settings",
                          &st, error);
     if (s != KW_OK)
         return s;
@@ -449,6 +460,7 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
         set->cadence_days = sqlite3_column_int(st, 3);
         set->note = col_text(st, 4) && *col_text(st, 4) ? g_strdup(col_text(st, 4)) : NULL;
         set->name = col_text(st, 5) && *col_text(st, 5) ? g_strdup(col_text(st, 5)) : NULL;
+        set->settled_until = sqlite3_column_int64(st, 6);
         g_hash_table_replace(m->settings, g_strdup(col_text(st, 0)), set);
     }
     sqlite3_finalize(st);
@@ -880,6 +892,7 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cade
         (s = load_settings(m, error)) != KW_OK ||
         (s = load_contacts(m, error)) != KW_OK)
         goto done;
+    m->contacts_only = contacts_only;
     if (contacts_only)
         goto done;
     m->agg_valid = version == AGG_VERSION && !exact;
@@ -1058,7 +1071,7 @@ static char *org_name_from_domain(const char *org)
  * apply); the cadence: the user's for the target, else (kw_rel_judge) the
  * learned one, else the model's default. */
 static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
-                            const char **note, const char **name)
+                            const char **note, const char **name, int *note_from_org)
 {
     const setting_t *own = setting_for(m, e->key), *org = NULL;
 
@@ -1066,6 +1079,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
     rs->default_cadence_days = m->default_cadence;
     *note = NULL;
     *name = NULL;
+    *note_from_org = 0;
     if (e->kind == KW_TARGET_PERSON && e->n_members == 1) {
         contact_t *c = &m->contacts[e->members[0]];
         if (strcmp(contact_org(m, c), e->key) != 0)
@@ -1075,6 +1089,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
         rs->user_cadence_days = own->cadence_days;
         rs->snoozed_until = own->snoozed_until;
         rs->ignored = own->ignored;
+        rs->settled_until = own->settled_until;
         *note = own->note;
         *name = own->name;
     }
@@ -1083,9 +1098,13 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
             rs->user_cadence_days = org->cadence_days;
         if (org->snoozed_until > rs->snoozed_until)
             rs->snoozed_until = org->snoozed_until;
+        if (org->settled_until > rs->settled_until)
+            rs->settled_until = org->settled_until;
         rs->ignored |= org->ignored;
-        if (!*note)
+        if (!*note && org->note) {
             *note = org->note;
+            *note_from_org = 1;
+        }
     }
 }
 
@@ -1133,7 +1152,39 @@ static void relationship_clear(kw_relationship_t *r)
     g_free(r->main_person);
     person_ref_clear(&r->reason.last_exchange_with);
     person_ref_clear(&r->reason.waiting_person);
+    person_ref_clear(&r->reason.away_person);
     g_free(r->note);
+    g_strfreev(r->people_names);
+}
+
+/* The day the subject of `person`'s automatic reply at `when` names
+ * (autoreply.h), read from the store: only for the few relationships whose
+ * last answer was an auto-reply. */
+static kw_status_t away_until(kw_model_t *m, int person, int64_t when, int64_t *until,
+                              int *is_return, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    *until = 0;
+    *is_return = 0;
+    if (person < 0 || (size_t) person >= m->n_contacts)
+        return KW_OK;
+    s = kw_store_prepare(m->store,
+                         "SELECT m.subject FROM interactions i JOIN messages m ON m.id = i.message_id "
+                         "WHERE i.contact_id = ?1 AND i.date = ?2 AND i.direction = 1",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, m->contacts[person].id);
+    sqlite3_bind_int64(st, 2, when);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !*until)
+        kw_autoreply_until(col_text(st, 0), when, until, is_return);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return kw_store_fail(m->store, rc, "reading an automatic reply", error);
+    return KW_OK;
 }
 
 /* Compute one entity into *r; *wanted is 0 (and nothing is allocated) when
@@ -1147,13 +1198,14 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     size_t *idx, i;
     kw_reason_t *why = &r->reason;
     kw_status_t s;
+    int note_from_org;
 
     memset(r, 0, sizeof *r);
     *wanted = 0;
     s = entity_history(m, e, &sum, error);
     if (s != KW_OK)
         return s;
-    entity_settings(m, e, &rs, &note, &name);
+    entity_settings(m, e, &rs, &note, &name, &note_from_org);
     kw_rel_judge(&sum, &rs, m->as_of);
     if (states && !(states & KW_STATE_BIT(sum.state)))
         return KW_OK;
@@ -1166,8 +1218,12 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     memcpy(idx, e->members, e->n_members * sizeof *idx);
     g_qsort_with_data(idx, (gint) e->n_members, sizeof *idx, cmp_member_recent, m);
     r->people = g_new0(char *, e->n_members + 1);
-    for (i = 0; i < e->n_members; i++)
+    r->people_names = g_new0(char *, e->n_members + 1);
+    for (i = 0; i < e->n_members; i++) {
+        const char *pn = person_name(m, &m->contacts[idx[i]]);
         r->people[i] = g_strdup(m->contacts[idx[i]].email);
+        r->people_names[i] = g_strdup(pn ? pn : "");
+    }
     r->display_name_user_set = name != NULL;
     if (name)
         r->display_name = g_strdup(name);
@@ -1193,15 +1249,20 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     r->touches = sum.exchanges;
     r->score = sum.score;
     r->note = g_strdup(note);
+    r->note_from_org = note && note_from_org;
 
     why->state = sum.state;
     why->last_exchange = sum.last_exchange;
     person_ref(m, sum.last_exchange_person, &why->last_exchange_with);
     why->last_inbound = sum.last_in;
     why->last_outbound = sum.last_out;
-    why->waiting = sum.unanswered;
-    why->waiting_since = sum.unanswered_since;
-    person_ref(m, sum.unanswered_person, &why->waiting_person);
+    why->waiting = sum.waiting;
+    why->waiting_since = sum.waiting_since;
+    why->waiting_touches = !sum.waiting ? 0
+                           : sum.waiting_since > sum.unanswered_since ? 1 /* partly settled */
+                                                                      : sum.unanswered_touches;
+    why->waiting_last = sum.waiting ? sum.unanswered_last : 0;
+    person_ref(m, sum.waiting ? sum.unanswered_person : -1, &why->waiting_person);
     why->reply_samples = sum.reply_samples;
     why->their_reply_days = sum.their_reply_days;
     why->cadence_days = sum.cadence_days;
@@ -1212,20 +1273,38 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     why->ignored = sum.ignored;
     why->due_date = sum.due_date;
     why->days_since = sum.days_since;
+    why->rhythm_state = sum.rhythm_state;
+    why->settled_until = rs.settled_until;
+    if (sum.away_since) {
+        why->away_since = sum.away_since;
+        person_ref(m, sum.last_autoreply_person, &why->away_person);
+        s = away_until(m, sum.last_autoreply_person, sum.away_since, &why->away_until,
+                       &why->away_until_is_return, error);
+        if (s != KW_OK) {
+            relationship_clear(r);
+            memset(r, 0, sizeof *r);
+            *wanted = 0;
+            return s;
+        }
+    }
     return KW_OK;
 }
 
-static int needs_attention(kw_state_t s)
-{
-    return (KW_STATES_ATTENTION & KW_STATE_BIT(s)) != 0;
-}
-
-/* Rank groups: needing attention, then ok, snoozed, ignored. */
+/* Rank groups: owed replies first (a question without an answer is the
+ * most urgent item whatever the rhythm says), then your unanswered mail,
+ * then overdue and due soon (one group, by score), then ok, snoozed,
+ * ignored. */
 static int state_group(kw_state_t s)
 {
-    if (needs_attention(s))
-        return 0;
-    return s == KW_STATE_OK ? 1 : s == KW_STATE_SNOOZED ? 2 : 3;
+    switch (s) {
+    case KW_STATE_AWAITING_YOUR_REPLY:  return 0;
+    case KW_STATE_AWAITING_THEIR_REPLY: return 1;
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:             return 2;
+    case KW_STATE_OK:                   return 3;
+    case KW_STATE_SNOOZED:              return 4;
+    default:                            return 5;
+    }
 }
 
 static int cmp_relationship(const void *a, const void *b)
@@ -1300,8 +1379,17 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
         kw_relationship_t r;
         size_t slot;
         int wanted;
-        if (!is_relationship(m, c) || (options->by == KW_BY_ORG && !contact_freemail(m, c)))
+        if (!is_relationship(m, c))
             continue;
+        /* By organisation, people at one are in its row; only someone the
+         * user ignored or snoozed on their own has a row of their own, in
+         * the snoozed and ignored lists (where they are brought back). */
+        if (options->by == KW_BY_ORG && !contact_freemail(m, c)) {
+            const setting_t *own = setting_for(m, c->email);
+            if (!(states & (KW_STATE_BIT(KW_STATE_SNOOZED) | KW_STATE_BIT(KW_STATE_IGNORED))) ||
+                !own || !(own->ignored || own->snoozed_until > m->as_of))
+                continue;
+        }
         person_entity(m, i, &e, &slot);
         s = compute_entity(m, &e, states, &r, &wanted, error);
         if (wanted)
@@ -1403,56 +1491,547 @@ typedef struct {
     int   contact;      /* for an address: the contact index, else -1 */
 } resolved_t;
 
-static kw_status_t resolve(kw_model_t *m, const char *text, resolved_t *out, char **error)
-{
-    char *t = target_text(text);
-    kw_status_t s = KW_OK;
+static char *display_name_of(kw_model_t *m, const resolved_t *t);
 
-    out->key = NULL;
-    out->contact = -1;
-    if (!*t) {
-        kw_set_error(error, "no target given (an address or an organisation domain)");
-        s = KW_ERR_USAGE;
-    } else if (strchr(t, '@')) {
-        out->kind = KW_TARGET_PERSON;
-        out->key = kw_normalize_email(t, -1);
-        if (!out->key) {
-            kw_set_error(error, "'%s' is not an e-mail address", t);
-            s = KW_ERR_USAGE;
-        } else if ((out->contact = contact_by_email(m, out->key)) < 0) {
-            kw_set_error(error, "unknown target %s: no mail with this address in the store",
-                         out->key);
-            s = KW_ERR_NOT_FOUND;
+/* ---- names ------------------------------------------------------------------ */
+
+/* Words of a name for comparing: accents dropped (NFKD without combining
+ * marks), case folded (ß -> ss), everything but letters and digits a
+ * separator. (transfer full, g_strfreev); an empty vector for no words. */
+static char **fold_words(const char *text)
+{
+    char *nfkd = text ? g_utf8_normalize(text, -1, G_NORMALIZE_ALL) : NULL;
+    GString *plain = g_string_new(NULL);
+    char *folded, **words;
+    GPtrArray *out = g_ptr_array_new();
+
+    for (const char *p = nfkd ? nfkd : ""; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_ismark(c))
+            continue;
+        if (g_unichar_isalnum(c))
+            g_string_append_unichar(plain, c);
+        else
+            g_string_append_c(plain, ' ');
+    }
+    folded = g_utf8_casefold(plain->str, -1);
+    words = g_strsplit(folded, " ", -1);
+    for (char **w = words; *w; w++)
+        if (**w)
+            g_ptr_array_add(out, g_strdup(*w));
+    g_ptr_array_add(out, NULL);
+    g_strfreev(words);
+    g_free(folded);
+    g_string_free(plain, TRUE);
+    g_free(nfkd);
+    return (char **) g_ptr_array_free(out, FALSE);
+}
+
+/* Edit distance of two UTF-8 words, or a large number beyond `limit`. */
+static size_t word_distance(const char *a, const char *b, size_t limit)
+{
+    glong la, lb;
+    gunichar *ua = g_utf8_to_ucs4_fast(a, -1, &la), *ub = g_utf8_to_ucs4_fast(b, -1, &lb);
+    size_t *prev, *cur, d;
+
+    if ((size_t) labs(la - lb) > limit || la > 64 || lb > 64) {
+        g_free(ua);
+        g_free(ub);
+        return limit + 1;
+    }
+    prev = g_new(size_t, (gsize) lb + 1);
+    cur = g_new(size_t, (gsize) lb + 1);
+    for (glong j = 0; j <= lb; j++)
+        prev[j] = (size_t) j;
+    for (glong i = 1; i <= la; i++) {
+        cur[0] = (size_t) i;
+        for (glong j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (ua[i - 1] != ub[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = MIN(sub, MIN(del, ins));
         }
-    } else {
-        out->kind = KW_TARGET_ORG;
-        out->key = kw_org_for_address(t);
-        if (!out->key || !strchr(out->key, '.')) {
-            kw_set_error(error, "'%s' is neither an e-mail address nor a domain", t);
-            s = KW_ERR_USAGE;
-        } else if (kw_is_freemail_domain(out->key)) {
-            kw_set_error(error, "%s is a free-mail provider, not an organisation: "
-                                "give the person's address instead", out->key);
-            s = KW_ERR_NOT_FOUND;
-        } else if (!g_hash_table_contains(m->orgs, out->key)) {
-            size_t i;
-            for (i = 0; i < m->n_contacts; i++)
-                if (!contact_freemail(m, &m->contacts[i]) &&
-                    strcmp(m->contacts[i].org, out->key) == 0)
-                    break;
-            if (i == m->n_contacts) {
-                kw_set_error(error, "unknown target %s: no mail with anyone at this domain "
-                                    "in the store", out->key);
-                s = KW_ERR_NOT_FOUND;
+        memcpy(prev, cur, ((gsize) lb + 1) * sizeof *prev);
+    }
+    d = prev[lb];
+    g_free(prev);
+    g_free(cur);
+    g_free(ua);
+    g_free(ub);
+    return d;
+}
+
+/* Edits a typed word may be away from a name's word and still be a near
+ * miss: one for short words, two from six letters on. */
+static size_t typo_limit(const char *word)
+{
+    return g_utf8_strlen(word, -1) >= 6 ? 2 : 1;
+}
+
+#define MATCH_NONE 3
+
+/* How the typed words `q` match the words `n` of one name: exactly (the same
+ * words), by words (each typed word begins a different word of the name),
+ * similar (each typed word is a near miss of a word of the name, or of
+ * the name's words run together: "brandtlogistik"), or not. */
+static int match_words(char *const *q, char *const *n)
+{
+    size_t nq = g_strv_length((char **) q), nn = g_strv_length((char **) n);
+    gboolean *used;
+    int tier = KW_MATCH_EXACT;
+
+    if (!nq || !nn)
+        return MATCH_NONE;
+    if (nq == nn) {
+        size_t i = 0;
+        while (i < nq && strcmp(q[i], n[i]) == 0)
+            i++;
+        if (i == nq)
+            return KW_MATCH_EXACT;
+    }
+    if (nq > nn)
+        return MATCH_NONE;
+    used = g_new0(gboolean, nn);
+    for (size_t i = 0; i < nq && tier != MATCH_NONE; i++) {
+        size_t best = nn;
+        int best_tier = MATCH_NONE;
+        for (size_t j = 0; j < nn; j++) {
+            if (used[j])
+                continue;
+            if (g_str_has_prefix(n[j], q[i])) {
+                best = j;
+                best_tier = KW_MATCH_WORDS;
+                break;
+            }
+            if (best_tier == MATCH_NONE &&
+                word_distance(q[i], n[j], typo_limit(q[i])) <= typo_limit(q[i])) {
+                best = j;
+                best_tier = KW_MATCH_SIMILAR;
+            }
+        }
+        if (best == nn) {
+            tier = MATCH_NONE;
+            break;
+        }
+        used[best] = TRUE;
+        tier = MAX(tier, MAX(best_tier, KW_MATCH_WORDS));
+    }
+    g_free(used);
+    if (tier == MATCH_NONE && nq == 1 && nn > 1) {
+        char *joined = g_strjoinv("", (char **) n);
+        if (word_distance(q[0], joined, typo_limit(q[0])) <= typo_limit(q[0]))
+            tier = KW_MATCH_SIMILAR;
+        g_free(joined);
+    }
+    return tier;
+}
+
+typedef struct {
+    kw_target_kind_t kind;
+    const char *key;      /* (chunk) */
+    int         contact;  /* a person's contact index, else -1 */
+    int         match;
+    const char *matched;  /* the name or key that matched (the model's) */
+    int64_t     weight;   /* counted mail: the busier relationship first */
+} cand_t;
+
+/* The stem of an organisation domain, as words: "brandt-logistik.de" ->
+ * "brandt logistik" (its registrable label). (transfer full) */
+static char **stem_words(const char *org)
+{
+    const char *dot = strchr(org, '.');
+    char *label = dot && dot > org ? g_strndup(org, (gsize) (dot - org)) : g_strdup(org);
+    char **w = fold_words(label);
+    g_free(label);
+    return w;
+}
+
+/* Try one name of a candidate: keep the best match, at best `cap`. */
+static void try_name(cand_t *c, char *const *q, const char *name, int cap)
+{
+    char **n;
+    int tier;
+
+    if (!name || !*name)
+        return;
+    n = fold_words(name);
+    tier = match_words(q, n);
+    g_strfreev(n);
+    if (tier < cap)
+        tier = cap;
+    if (tier < c->match) {
+        c->match = tier;
+        c->matched = name;
+    }
+}
+
+static gint cmp_cand(gconstpointer a, gconstpointer b)
+{
+    const cand_t *x = a, *y = b;
+    if (x->match != y->match)
+        return x->match - y->match;
+    if (x->weight != y->weight)
+        return x->weight > y->weight ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind == KW_TARGET_ORG ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* The local part of an address as a name: "alice.jones@x" -> "alice.jones". */
+static char *local_part(const char *email)
+{
+    const char *at = strrchr(email, '@');
+    return at ? g_strndup(email, (gsize) (at - email)) : g_strdup(email);
+}
+
+/* Every person and organisation whose names match the typed words `q`
+ * (fold_words), appended to `out` (cand_t) with their best match, sorted
+ * best first. `stem` (text typed like a domain, "whitfield.com",
+ * "alice.jones"): also a near miss where an organisation's stem equals it,
+ * and a person's address words match exactly where their name only matches
+ * by words; else the other way round (a name typed: "alice" is Alice
+ * Jones as much as alice@...). */
+static void search_names(kw_model_t *m, char *const *q, const char *stem, GArray *out)
+{
+    int name_cap = stem ? KW_MATCH_WORDS : KW_MATCH_EXACT;
+    int address_cap = stem ? KW_MATCH_EXACT : KW_MATCH_WORDS;
+
+    GHashTable *orgs = g_hash_table_new(g_str_hash, g_str_equal); /* org key -> index + 1 */
+
+    for (size_t i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        cand_t pc = { KW_TARGET_PERSON, c->email, (int) i, MATCH_NONE, NULL,
+                      c->st.c_in + c->st.c_out };
+        const setting_t *own;
+        char *lp;
+
+        if (contact_kind(m, c) != KW_KIND_PERSON)
+            continue;
+        own = setting_for(m, c->email);
+        if (own && own->name)
+            try_name(&pc, q, own->name, name_cap);
+        try_name(&pc, q, c->name, name_cap);
+        lp = local_part(c->email);
+        try_name(&pc, q, lp, address_cap);
+        if (pc.matched == lp)
+            pc.matched = c->email;
+        g_free(lp);
+        if (pc.match != MATCH_NONE)
+            g_array_append_val(out, pc);
+
+        /* its organisation, once */
+        if (!contact_freemail(m, c)) {
+            gpointer slot = g_hash_table_lookup(orgs, c->org);
+            if (slot) {
+                g_array_index(out, cand_t, GPOINTER_TO_SIZE(slot) - 1).weight +=
+                    c->st.c_in + c->st.c_out;
+            } else {
+                cand_t oc = { KW_TARGET_ORG, c->org, -1, MATCH_NONE, NULL,
+                              c->st.c_in + c->st.c_out };
+                const setting_t *os = setting_for(m, c->org);
+                char **sw = stem_words(c->org);
+                int tier = match_words(q, sw);
+                if (tier < oc.match) {
+                    oc.match = tier;
+                    oc.matched = c->org;
+                }
+                g_strfreev(sw);
+                if (os && os->name)
+                    try_name(&oc, q, os->name, KW_MATCH_EXACT);
+                if (stem && oc.match > KW_MATCH_SIMILAR) {
+                    char **st = stem_words(c->org);
+                    char *joined = g_strjoinv(" ", st);
+                    if (strcmp(joined, stem) == 0) {
+                        oc.match = KW_MATCH_SIMILAR;
+                        oc.matched = c->org;
+                    }
+                    g_free(joined);
+                    g_strfreev(st);
+                }
+                /* kept even without a match: later members add weight */
+                g_array_append_val(out, oc);
+                g_hash_table_insert(orgs, (gpointer) c->org, GSIZE_TO_POINTER(out->len));
             }
         }
     }
-    g_free(t);
-    if (s != KW_OK) {
-        g_free(out->key);
-        out->key = NULL;
+    g_hash_table_destroy(orgs);
+    /* drop the organisations that matched nothing */
+    for (guint i = out->len; i-- > 0;)
+        if (g_array_index(out, cand_t, i).match == MATCH_NONE)
+            g_array_remove_index(out, i);
+    g_array_sort(out, cmp_cand);
+}
+
+/* The candidates of the best tier only (and similar ones only when there
+ * is nothing better). */
+static void keep_best_tier(GArray *c)
+{
+    if (c->len == 0)
+        return;
+    int best = g_array_index(c, cand_t, 0).match;
+    guint n = 0;
+    while (n < c->len && g_array_index(c, cand_t, n).match == best)
+        n++;
+    g_array_set_size(c, n);
+}
+
+static kw_query_t query_kind(const char *t)
+{
+    if (strchr(t, '@'))
+        return KW_QUERY_ADDRESS;
+    for (const char *p = t; *p; p++)
+        if (g_ascii_isspace(*p))
+            return KW_QUERY_NAME;
+    return strchr(t, '.') && t[0] != '.' ? KW_QUERY_DOMAIN : KW_QUERY_NAME;
+}
+
+/* An organisation known to the store: one with people at its domain. */
+static int org_known(kw_model_t *m, const char *key)
+{
+    if (g_hash_table_contains(m->orgs, key))
+        return 1;
+    for (size_t i = 0; i < m->n_contacts; i++)
+        if (!contact_freemail(m, &m->contacts[i]) && strcmp(m->contacts[i].org, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Addresses the store knows within two edits of `email` (a typo). */
+static void similar_addresses(kw_model_t *m, const char *email, GArray *out)
+{
+    for (size_t i = 0; i < m->n_contacts; i++) {
+        contact_t *c = &m->contacts[i];
+        cand_t pc = { KW_TARGET_PERSON, c->email, (int) i, KW_MATCH_SIMILAR, c->email,
+                      c->st.c_in + c->st.c_out };
+        if (contact_kind(m, c) == KW_KIND_PERSON && word_distance(email, c->email, 2) <= 2)
+            g_array_append_val(out, pc);
     }
+    g_array_sort(out, cmp_cand);
+}
+
+typedef struct {
+    kw_query_t query;
+    int        known;       /* the address or domain is in the store */
+    int        freemail;    /* a free-mail domain */
+    char      *key;         /* the normalised address or organisation key, or NULL */
+    int        contact;     /* the known address's contact, or -1 */
+    char      *text;        /* what was typed, reduced (target_text) */
+} query_t;
+
+static void query_clear(query_t *q)
+{
+    g_free(q->key);
+    g_free(q->text);
+}
+
+/* Read what was typed and find its candidates (cand_t, best tier first:
+ * every exact one, else every words one, else the similar ones). */
+static kw_status_t search(kw_model_t *m, const char *text, query_t *q, GArray *out, char **error)
+{
+    char **words = NULL;
+
+    memset(q, 0, sizeof *q);
+    q->contact = -1;
+    q->text = target_text(text);
+    if (!*q->text) {
+        kw_set_error(error, "no target given (an address, a domain or a name)");
+        return KW_ERR_USAGE;
+    }
+    q->query = query_kind(q->text);
+    if (q->query == KW_QUERY_ADDRESS) {
+        q->key = kw_normalize_email(q->text, -1);
+        if (!q->key) {
+            kw_set_error(error, "'%s' is not an e-mail address", q->text);
+            return KW_ERR_USAGE;
+        }
+        q->contact = contact_by_email(m, q->key);
+        q->known = q->contact >= 0;
+        if (q->known) {
+            cand_t c = { KW_TARGET_PERSON, m->contacts[q->contact].email, q->contact,
+                         KW_MATCH_EXACT, m->contacts[q->contact].email, 0 };
+            g_array_append_val(out, c);
+        } else {
+            similar_addresses(m, q->key, out);
+        }
+        return KW_OK;
+    }
+    if (q->query == KW_QUERY_DOMAIN) {
+        q->key = kw_org_for_address(q->text);
+        if (q->key && strchr(q->key, '.')) {
+            if (kw_is_freemail_domain(q->key)) {
+                q->freemail = 1;
+                return KW_OK;
+            }
+            if (org_known(m, q->key)) {
+                cand_t c = { KW_TARGET_ORG, g_string_chunk_insert_const(m->chunk, q->key), -1,
+                             KW_MATCH_EXACT, NULL, 0 };
+                c.matched = c.key;
+                q->known = 1;
+                g_array_append_val(out, c);
+                return KW_OK;
+            }
+        }
+        /* Unknown: its words may still name someone ("alice.jones"), and
+         * its stem an organisation at another ending ("whitfield.com"). */
+        words = fold_words(q->text);
+        {
+            char **sw = q->key ? stem_words(q->key) : NULL;
+            char *stem = sw ? g_strjoinv(" ", sw) : NULL;
+            search_names(m, words, stem, out);
+            g_free(stem);
+            g_strfreev(sw);
+        }
+        g_strfreev(words);
+        keep_best_tier(out);
+        return KW_OK;
+    }
+    words = fold_words(q->text);
+    if (words[0])
+        search_names(m, words, NULL, out);
+    g_strfreev(words);
+    keep_best_tier(out);
+    return KW_OK;
+}
+
+/* "Alice Jones <alice@a.example>", "Whitfield (whitfield.co.uk)". */
+static char *cand_label(kw_model_t *m, const cand_t *c)
+{
+    const setting_t *own = setting_for(m, c->key);
+    const char *name = own && own->name ? own->name
+                       : c->contact >= 0 ? m->contacts[c->contact].name : NULL;
+    char *derived = NULL, *r;
+    if (c->kind == KW_TARGET_ORG && !name)
+        name = derived = org_name_from_domain(c->key);
+    if (!name || !*name)
+        r = g_strdup(c->key);
+    else
+        r = g_strdup_printf(c->kind == KW_TARGET_ORG ? "%s (%s)" : "%s <%s>", name, c->key);
+    g_free(derived);
+    return r;
+}
+
+/* ", "-separated labels of the first few candidates, "…" when there are more. */
+static char *cand_labels(kw_model_t *m, GArray *c, guint max)
+{
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < c->len && i < max; i++) {
+        char *l = cand_label(m, &g_array_index(c, cand_t, i));
+        if (i)
+            g_string_append(out, ", ");
+        g_string_append(out, l);
+        g_free(l);
+    }
+    if (c->len > max)
+        g_string_append(out, ", …");
+    return g_string_free(out, FALSE);
+}
+
+static kw_status_t resolve(kw_model_t *m, const char *text, resolved_t *out, char **error)
+{
+    GArray *c = g_array_new(FALSE, FALSE, sizeof(cand_t));
+    query_t q;
+    kw_status_t s;
+    char *labels = NULL;
+    int best = MATCH_NONE;
+
+    out->key = NULL;
+    out->contact = -1;
+    s = search(m, text, &q, c, error);
+    if (s != KW_OK)
+        goto done;
+    if (c->len)
+        best = g_array_index(c, cand_t, 0).match;
+    if (q.freemail) {
+        kw_set_error(error, "%s is a free-mail provider, not an organisation: "
+                            "give the person's address instead", q.key);
+        s = KW_ERR_NOT_FOUND;
+    } else if (best <= KW_MATCH_WORDS && c->len == 1) {
+        const cand_t *one = &g_array_index(c, cand_t, 0);
+        out->kind = one->kind;
+        out->key = g_strdup(one->key);
+        out->contact = one->contact;
+    } else if (best <= KW_MATCH_WORDS) {
+        labels = cand_labels(m, c, 5);
+        kw_set_error(error, "'%s' matches %u targets: %s", q.text, c->len, labels);
+        s = KW_ERR_AMBIGUOUS;
+    } else {
+        labels = c->len ? cand_labels(m, c, 3) : NULL;
+        if (q.query == KW_QUERY_ADDRESS)
+            kw_set_error(error, "unknown target %s: no mail with this address in the store%s%s%s",
+                         q.key, labels ? "; did you mean " : "", labels ? labels : "",
+                         labels ? "?" : "");
+        else if (q.query == KW_QUERY_DOMAIN && q.key && strchr(q.key, '.'))
+            kw_set_error(error, "unknown target %s: no mail with anyone at this domain in the "
+                                "store%s%s%s", q.key, labels ? "; did you mean " : "",
+                         labels ? labels : "", labels ? "?" : "");
+        else
+            kw_set_error(error, "nobody called '%s' in the store%s%s%s", q.text,
+                         labels ? "; did you mean " : "", labels ? labels : "", labels ? "?" : "");
+        s = KW_ERR_NOT_FOUND;
+    }
+done:
+    g_free(labels);
+    query_clear(&q);
+    g_array_free(c, TRUE);
     return s;
+}
+
+KW_PUBLIC kw_status_t kw_model_find(kw_model_t *m, const char *text, int max,
+                                    kw_candidate_list_t **out, char **error)
+{
+    GArray *c;
+    query_t q;
+    kw_status_t s;
+    kw_candidate_list_t *list;
+    size_t n;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_find: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    if (max <= 0)
+        max = 10;
+    c = g_array_new(FALSE, FALSE, sizeof(cand_t));
+    s = search(m, text, &q, c, error);
+    if (s != KW_OK) {
+        query_clear(&q);
+        g_array_free(c, TRUE);
+        return s;
+    }
+    list = g_new0(kw_candidate_list_t, 1);
+    list->query = q.query;
+    list->known = q.known;
+    list->total = c->len;
+    n = MIN(c->len, (size_t) max);
+    list->count = n;
+    list->items = g_new0(kw_candidate_t, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        const cand_t *x = &g_array_index(c, cand_t, i);
+        resolved_t r = { x->kind, (char *) x->key, x->contact };
+        kw_candidate_t *o = &list->items[i];
+        o->target.kind = x->kind;
+        o->target.key = g_strdup(x->key);
+        o->target.display_name = display_name_of(m, &r);
+        o->match = (kw_match_t) x->match;
+        o->matched = g_strdup(x->matched ? x->matched : x->key);
+    }
+    query_clear(&q);
+    g_array_free(c, TRUE);
+    *out = list;
+    return KW_OK;
+}
+
+KW_PUBLIC void kw_candidate_list_free(kw_candidate_list_t *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        g_free(list->items[i].target.key);
+        g_free(list->items[i].target.display_name);
+        g_free(list->items[i].matched);
+    }
+    g_free(list->items);
+    g_free(list);
 }
 
 /* The entity for a resolved target. An organisation without relationship
@@ -1555,10 +2134,26 @@ kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **k
     kw_status_t s;
 
     *key_out = NULL;
-    s = model_load(store, INT64_MAX, 0, 0, 1, &m, error);
+    /* An address or a domain needs the contacts only; a name needs to know
+     * who is a person (lists and automated senders are not candidates),
+     * which takes the model. */
+    {
+        char *text = target_text(target);
+        int by_name = query_kind(text) == KW_QUERY_NAME;
+        g_free(text);
+        s = model_load(store, INT64_MAX, 0, 0, !by_name, &m, error);
+    }
     if (s != KW_OK)
         return s;
     s = resolve(m, target, &t, error);
+    if ((s == KW_ERR_NOT_FOUND || s == KW_ERR_AMBIGUOUS) && m->contacts_only) {
+        /* a domain typed for a name ("alice.jones"): ask the whole model */
+        kw_model_free(m);
+        s = model_load(store, INT64_MAX, 0, 0, 0, &m, error);
+        if (s != KW_OK)
+            return s;
+        s = resolve(m, target, &t, error);
+    }
     if (s == KW_OK) {
         *key_out = t.key;
         if (kind_out)

@@ -12,8 +12,9 @@
 kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error);
 
 /* The settings key of a target (what kw_model_resolve() gives, for the
- * actions): (transfer full, g_free) in *key_out. Loads what resolution needs
- * (the contacts), not the whole model. Same statuses as kw_model_resolve(). */
+ * actions): (transfer full, g_free) in *key_out. Loads what resolution needs:
+ * the contacts for an address or a domain, the whole model for a name (who
+ * is a person). Same statuses as kw_model_resolve(). */
 kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **key_out,
                                  kw_target_kind_t *kind_out, char **error);
 

@@ -213,30 +213,29 @@ static int64_t reference_time(const kw_rel_summary_t *s)
     return s->last_exchange ? s->last_exchange : s->last_in;
 }
 
-kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
+kw_waiting_t kw_rel_waiting(const kw_rel_summary_t *s, int64_t *since)
+{
+    int64_t from = s->unanswered_since;
+
+    if (since)
+        *since = 0;
+    if (s->unanswered == KW_WAITING_NONE)
+        return KW_WAITING_NONE;
+    if (s->settled_until > 0 && s->unanswered_last <= s->settled_until)
+        return KW_WAITING_NONE; /* the user said it needs no answer */
+    if (s->settled_until > 0 && from <= s->settled_until)
+        from = s->unanswered_last; /* only what came after counts */
+    if (since)
+        *since = from;
+    return s->unanswered;
+}
+
+kw_state_t kw_rel_rhythm_state(const kw_rel_summary_t *s, int64_t as_of)
 {
     int cad = effective_cadence(s);
     int grace = kw_rel_grace_days(cad), lead = kw_rel_lead_days(cad);
-    int stale_days = cad + grace > KW_REL_AWAIT_STALE_DAYS ? cad + grace : KW_REL_AWAIT_STALE_DAYS;
-    int64_t ref, since;
+    int64_t ref = reference_time(s), since;
 
-    if (s->ignored)
-        return KW_STATE_IGNORED;
-    if (s->snoozed_until > as_of)
-        return KW_STATE_SNOOZED;
-    if (s->unanswered == KW_WAITING_ON_YOU) {
-        int64_t age = as_of - s->unanswered_since;
-        if (age < KW_REL_YOUR_REPLY_DAYS * KW_REL_DAY)
-            return KW_STATE_OK; /* they just wrote: the relationship is alive */
-        if (age <= stale_days * KW_REL_DAY)
-            return KW_STATE_AWAITING_YOUR_REPLY;
-    } else if (s->unanswered == KW_WAITING_ON_THEM) {
-        int64_t age = as_of - s->unanswered_since;
-        int wait = s->their_reply_days > 0 ? s->their_reply_days : KW_REL_THEIR_REPLY_DEFAULT_DAYS;
-        if (age > wait * KW_REL_DAY && age <= stale_days * KW_REL_DAY)
-            return KW_STATE_AWAITING_THEIR_REPLY;
-    }
-    ref = reference_time(s);
     if (ref == 0)
         return KW_STATE_OK; /* they never wrote: nothing can be late */
     since = as_of - ref;
@@ -245,6 +244,29 @@ kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
     if (since >= (int64_t)(cad - lead) * KW_REL_DAY)
         return KW_STATE_DUE_SOON;
     return KW_STATE_OK;
+}
+
+kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
+{
+    int64_t since;
+    kw_waiting_t w;
+
+    if (s->ignored)
+        return KW_STATE_IGNORED;
+    if (s->snoozed_until > as_of)
+        return KW_STATE_SNOOZED;
+    w = kw_rel_waiting(s, &since);
+    if (w == KW_WAITING_ON_YOU) {
+        if (as_of - since < KW_REL_YOUR_REPLY_DAYS * KW_REL_DAY)
+            return KW_STATE_OK; /* they just wrote: the relationship is alive */
+        return KW_STATE_AWAITING_YOUR_REPLY;
+    }
+    if (w == KW_WAITING_ON_THEM) {
+        int wait = s->their_reply_days > 0 ? s->their_reply_days : KW_REL_THEIR_REPLY_DEFAULT_DAYS;
+        if (as_of - since > wait * KW_REL_DAY)
+            return KW_STATE_AWAITING_THEIR_REPLY;
+    }
+    return kw_rel_rhythm_state(s, as_of);
 }
 
 double kw_rel_score(const kw_rel_summary_t *s, int64_t as_of)
@@ -294,7 +316,7 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
 
     memset(out, 0, sizeof *out);
     out->last_exchange_person = out->last_in_person = out->last_out_person = -1;
-    out->unanswered_person = -1;
+    out->unanswered_person = out->last_autoreply_person = -1;
     if (n > 0) {
         touches = g_new(kw_rel_touch_t, n);
         delays = g_new(int64_t, n);
@@ -305,6 +327,10 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
         const kw_rel_event_t *e = &events[i];
         if (e->time > as_of)
             break;
+        if (e->direction == KW_DIR_IN && (e->flags & KW_MSG_AUTOREPLY)) {
+            out->last_autoreply = e->time;
+            out->last_autoreply_person = e->person;
+        }
         if (!kw_rel_event_counts(e))
             continue;
         if (e->direction == KW_DIR_IN) {
@@ -341,8 +367,9 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
     out->exchanges = (int) nx;
 
     /* The last touch, if one-way and neither answering nor answered: the
-     * run of same-direction unanswered touches before it (each within the
-     * exchange window of the next) gives how long the wait has been. */
+     * run of same-direction unanswered touches before it (back to the last
+     * touch the other side took part in) gives how long the wait has been
+     * and how often they (or you) wrote meanwhile. */
     if (nt > 0) {
         const kw_rel_touch_t *t = &touches[nt - 1];
         if (!t->exchange && !t->answered && t->has_in != t->has_out) {
@@ -350,13 +377,14 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
             while (k > 0) {
                 const kw_rel_touch_t *p = &touches[k - 1];
                 if (p->exchange || p->answered || p->has_in != t->has_in ||
-                    p->has_out != t->has_out ||
-                    touches[k].start - p->end > KW_REL_EXCHANGE_WINDOW)
+                    p->has_out != t->has_out)
                     break;
                 k--;
             }
             out->unanswered = t->has_in ? KW_WAITING_ON_YOU : KW_WAITING_ON_THEM;
             out->unanswered_since = touches[k].start;
+            out->unanswered_last = t->start;
+            out->unanswered_touches = (int) (nt - k);
             out->unanswered_person = t->person;
         }
     }
@@ -387,6 +415,7 @@ void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_
 
     s->snoozed_until = settings ? settings->snoozed_until : 0;
     s->ignored = settings ? settings->ignored : 0;
+    s->settled_until = settings ? settings->settled_until : 0;
     if (settings && settings->user_cadence_days > 0) {
         s->cadence_days = settings->user_cadence_days;
         s->cadence_source = KW_CADENCE_USER;
@@ -403,6 +432,13 @@ void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_
                         ? (int)((as_of - s->reference) / KW_REL_DAY) : 0;
     s->due_date = s->reference ? s->reference + (int64_t) s->cadence_days * KW_REL_DAY : 0;
     s->state = kw_rel_state(s, as_of);
+    s->rhythm_state = kw_rel_rhythm_state(s, as_of);
+    s->waiting = kw_rel_waiting(s, &s->waiting_since);
+    /* Their only reaction to your last mail was an automatic reply (out of
+     * office), and nothing genuine came since. */
+    s->away_since = s->last_autoreply && s->last_out && s->last_autoreply >= s->last_out &&
+                            s->last_autoreply > s->last_in
+                        ? s->last_autoreply : 0;
     s->score = kw_rel_score(s, as_of);
 }
 

@@ -78,9 +78,10 @@
 #define KW_REL_THEIR_REPLY_MAX_DAYS 14
 #define KW_REL_THEIR_REPLY_DEFAULT_DAYS 7
 #define KW_REL_REPLY_MIN_SAMPLES 3
-/* An unanswered message stops being "awaiting" after max(45 days,
- * cadence + grace): by then the cadence tells the story (usually overdue). */
-#define KW_REL_AWAIT_STALE_DAYS 45
+/* An unanswered message stays "awaiting" until it is answered (or the user
+ * says it needs no answer, kw_rel_settings_t.settled_until): an owed reply
+ * is never forgotten, whatever the rhythm says (rhythm_state tells how late
+ * the relationship is besides). */
 
 typedef enum { KW_DIR_IN = 1, KW_DIR_OUT = 2 } kw_rel_direction_t;
 
@@ -111,6 +112,7 @@ typedef struct {
     int     user_cadence_days;    /* > 0 wins over everything */
     int64_t snoozed_until;        /* snoozed while > as_of */
     int     ignored;
+    int64_t settled_until;        /* unanswered mail up to here needs no answer */
 } kw_rel_settings_t;
 
 /* What is known about one relationship: first its history (a function of
@@ -129,10 +131,16 @@ typedef struct {
     int      last_exchange_person; /* their side of the last exchange */
     int64_t  last_in, last_out;
     int      last_in_person, last_out_person;
-    /* The last touch, when one-way and not (yet) answered. */
+    /* The last touch, when one-way and not (yet) answered, and the run of
+     * one-way touches of the same direction before it. */
     kw_waiting_t unanswered;       /* ON_YOU: they wrote, you did not answer */
     int64_t  unanswered_since;     /* first message of that unanswered run */
+    int64_t  unanswered_last;      /* first message of its last touch */
+    int      unanswered_touches;   /* touches in the run */
     int      unanswered_person;
+    /* Their last automatic reply (out of office; noise, never a touch). */
+    int64_t  last_autoreply;
+    int      last_autoreply_person;
     int      reply_samples;        /* their answers to you seen */
     int      their_reply_days;     /* wait before awaiting-their-reply */
     int      learned_cadence_days; /* 0: too little history to learn one */
@@ -142,11 +150,16 @@ typedef struct {
     /* Settings (kw_rel_judge). */
     int64_t  snoozed_until;
     int      ignored;
+    int64_t  settled_until;
     /* Verdict (kw_rel_judge). */
     int64_t  reference;            /* clock start: last exchange, else last inbound */
     int      days_since;           /* whole days from reference to as_of (0 if none) */
     int64_t  due_date;             /* reference + cadence (0 if no reference) */
     kw_state_t state;
+    kw_state_t rhythm_state;       /* the state by the rhythm alone: ok, due-soon, overdue */
+    kw_waiting_t waiting;          /* unanswered, unless settled (the `unanswered` run) */
+    int64_t  waiting_since;        /* first message of the run not settled */
+    int64_t  away_since;           /* their auto-reply answered your last mail, else 0 */
     double   score;
 } kw_rel_summary_t;
 
@@ -171,8 +184,19 @@ int kw_rel_grace_days(int cadence_days);
 int kw_rel_lead_days(int cadence_days);
 
 /* The state as of `as_of` from the history, cadence and settings fields of
- * `s` (the verdict fields are not read). */
+ * `s` (the verdict fields are not read). An unanswered run (not settled)
+ * gives awaiting-your-reply once KW_REL_YOUR_REPLY_DAYS have passed, or
+ * awaiting-their-reply once their reply time has, for as long as it stays
+ * unanswered; otherwise the rhythm decides (kw_rel_rhythm_state). */
 kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of);
+
+/* What the rhythm alone says as of `as_of`: overdue, due-soon or ok (the
+ * history, cadence fields; ignores waiting, snooze and ignore). */
+kw_state_t kw_rel_rhythm_state(const kw_rel_summary_t *s, int64_t as_of);
+
+/* The unanswered run that still counts: *since its first message not
+ * settled by the user. KW_WAITING_NONE when there is none. */
+kw_waiting_t kw_rel_waiting(const kw_rel_summary_t *s, int64_t *since);
 
 /* The ranking score (higher = colder and more valuable); 0 for snoozed and
  * ignored. Reads history, cadence, state and days_since. */

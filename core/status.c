@@ -23,6 +23,7 @@ static const char *const status_names[KW_STATUS_LAST] = {
     [KW_ERR_CANCELLED] = "cancelled",
     [KW_ERR_PARTIAL] = "partial",
     [KW_ERR_INTERNAL] = "internal",
+    [KW_ERR_AMBIGUOUS] = "ambiguous",
 };
 
 KW_PUBLIC const char *kw_status_to_string(kw_status_t status)

@@ -14,6 +14,7 @@ struct kw_store {
     int         read_only;
     int         opened;      /* kw_store_open() completed */
     GHashTable *agg_marks;   /* contact ids marked in the open write transaction */
+    int64_t     last_action; /* action_log id of the last action through this handle */
 };
 
 /* The raw connection (transfer none). */

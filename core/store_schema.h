@@ -35,6 +35,9 @@
  *   agg_dirty     contacts whose interactions changed since their aggregates
  *                 were computed (v3); written in the same transaction as the
  *                 interactions, emptied when the aggregates are recomputed
+ *   action_log    every user action on a setting (v5): what it was before and
+ *                 after, so that it can be undone (actions.c); settings gains
+ *                 settled_until ("no answer needed" up to this time)
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -129,6 +132,16 @@ static const char *const kw_migrations[] = {
     "                 | (identity_key & 281474976710655),"
     "  fingerprint = ((CASE WHEN flags & 128 THEN 0 ELSE min(max(date / 86400, 1), 65535) END) << 48)"
     "                | (fingerprint & 281474976710655);",
+    /* version 5: undo (the action log), "no answer needed" */
+    "ALTER TABLE settings ADD COLUMN settled_until INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE action_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  target TEXT NOT NULL,"           /* the settings key */
+    "  kind INTEGER NOT NULL,"          /* kw_action_kind_t */
+    "  before_value INTEGER NOT NULL DEFAULT 0, before_text TEXT,"
+    "  after_value INTEGER NOT NULL DEFAULT 0, after_text TEXT,"
+    "  undone INTEGER NOT NULL DEFAULT 0);",  /* when, 0 = not */
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

@@ -1,9 +1,12 @@
 /* kw_panel.h — the "Keep warm" panel under the folder tree, and its actions
- * (write, show messages, snooze, rhythm, ignore, details). Its rows are the
+ * (write, snooze, settle, ignore, bring back; the rhythm, details and
+ * messages are dialogs, opened through the callbacks). Its rows are the
  * library's list for the states that need attention, as `keepwarm overdue`
- * prints it. Uses kw_context.h and kw_prefs.h; what the panel cannot do itself
- * (start a sync) it asks through the callbacks given to kw_panel_init.
- * Main thread only. */
+ * prints it, or (the toggle under the list) the snoozed and ignored ones.
+ * Every action is confirmed in the status bar and in the panel's bar, with
+ * an Undo (the library's action log). Uses kw_context.h and kw_prefs.h;
+ * what the panel cannot do itself it asks through the callbacks given to
+ * kw_panel_init. Main thread only. */
 #ifndef KW_PLUGIN_PANEL_H
 #define KW_PLUGIN_PANEL_H
 
@@ -14,6 +17,11 @@ struct _MainWindow;
 
 typedef struct {
     void (*sync_requested)(void);   /* the user pressed the panel's sync button */
+    /* the context menu's (and a double-click's) dialogs, for a row's key
+     * and the name it shows */
+    void (*details_requested)(const char *key);
+    void (*cadence_requested)(const char *key, const char *title);
+    void (*messages_requested)(const char *key, const char *title);
 } KwPanelCallbacks;
 
 /* Create the row model and insert the panel. `callbacks` is not copied. */
@@ -27,8 +35,20 @@ void     kw_panel_apply_prefs(void);                  /* panel on/off */
 guint    kw_panel_row_count(void);
 const kwv_row_t *kw_panel_row(guint i);
 void     kw_panel_snooze(const char *key, int days);
-/* Actions shared with the hint bar. */
+/* Write to `address`, from the account the relationship runs through
+ * (shared with the hint bar and Details). */
 void     kw_action_write(const char *address);
-void     kw_action_details(const char *key);
+
+/* The user's actions, from the panel, the hint bar and the dialogs: done in
+ * the store, confirmed in the status bar and the panel's bar with an Undo
+ * (the library's action log), the list refreshed keeping its place.
+ * `title`: the name the confirmation uses; `value`: the snooze's end, the
+ * rhythm in days (0: learned), settle's time; `text`: the note. */
+typedef enum {
+    KW_ACT_SNOOZE, KW_ACT_UNSNOOZE, KW_ACT_IGNORE, KW_ACT_UNIGNORE, KW_ACT_CADENCE,
+    KW_ACT_SETTLE, KW_ACT_NOTE
+} kw_panel_act_t;
+void     kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64_t value,
+                      const char *text);
 
 #endif

@@ -12,6 +12,8 @@
  *   prefs.c       kw_prefs.h    clawsrc [KeepWarm], the preferences page,
  *                               the settings kept in the store
  *   panel.c       kw_panel.h    the panel under the folder tree, its actions
+ *                               (confirmed, with an Undo)
+ *   dialogs.c     kw_dialogs.h  the rhythm, details and messages dialogs
  *   worker.c      kw_worker.h   background `keepwarm sync` children
  *   plugin_main.c               plugin_* entry points, hooks, the hint bar,
  *                               the one teardown helper, the wiring

@@ -26,7 +26,7 @@
 enum {
     COL_ICON,
     COL_COLOUR,
-    COL_TITLE,      /* markup: name, then people in small type */
+    COL_TITLE,      /* markup: name, the people by name, the reason (small) */
     COL_SINCE,
     COL_CADENCE,
     COL_TOOLTIP,    /* markup */
@@ -34,29 +34,70 @@ enum {
     N_COLS
 };
 
+/* Below this width (pixels) the list shows only the names and reasons: the
+ * name gets the width first. */
+#define NARROW_PANEL_PX 420
+
+/* What the list shows: those needing attention, or the snoozed and ignored
+ * (to bring them back). */
+typedef enum { VIEW_ATTENTION = 0, VIEW_HIDDEN = 1 } panel_view_t;
+
 static struct {
     MainWindow   *mainwin;
     GtkListStore *model;        /* owned by the plugin, survives relayouts */
     GPtrArray    *rows;         /* kwv_row_t*, same order as the model */
+    panel_view_t  view;         /* what the list shows */
+    guint         hidden_count; /* snoozed and ignored relationships */
     GtkWidget    *fw;           /* folder view widget (weak pointer) */
     GtkWidget    *paned;        /* our vertical split (weak pointer) */
-    GtkWidget    *view;         /* tree view (weak pointer) */
+    GtkWidget    *view_widget;  /* tree view (weak pointer) */
     GtkWidget    *title;        /* header label (weak pointer) */
     GtkWidget    *status;       /* header status label (weak pointer) */
+    GtkWidget    *legend;       /* colour legend (weak pointer) */
+    GtkWidget    *hidden_toggle;/* "Snoozed & ignored (N)" (weak pointer) */
+    GtkWidget    *confirm;      /* the bar confirming the last action (weak pointer) */
+    GtkWidget    *confirm_label;/* (weak pointer) */
+    GtkWidget    *undo_button;  /* (weak pointer) */
+    GtkTreeViewColumn *col_since, *col_cadence; /* owned by the tree view */
     GtkWidget    *menu;         /* context menu (weak pointer) */
-    GSList       *dialogs;      /* open dialogs, destroyed at unload */
     gulong        parent_set_id;
     guint         reinsert_id;
     gboolean      inserting;
     gboolean      active;
+    gboolean      narrow;       /* the extra columns are hidden */
     char         *header_text;
     gboolean      header_error;
+    char         *confirm_text; /* what the last action did (or its undo) */
+    int64_t       undo_id;      /* the action the Undo button takes back, 0 none */
     const KwPanelCallbacks *cb;
 } P;
 
 static void panel_insert(void);
 
 /* ---- rows ---------------------------------------------------------------- */
+
+/* The selected row's index, -1 for none. */
+static int selected_index(void)
+{
+    GtkTreeModel *model;
+    GtkTreeIter it;
+    gint idx = -1;
+    if (P.view_widget &&
+        gtk_tree_selection_get_selected(gtk_tree_view_get_selection(GTK_TREE_VIEW(P.view_widget)),
+                                        &model, &it))
+        gtk_tree_model_get(model, &it, COL_INDEX, &idx, -1);
+    return idx;
+}
+
+static void select_index(guint i)
+{
+    GtkTreePath *path;
+    if (!P.view_widget || i >= kw_panel_row_count())
+        return;
+    path = gtk_tree_path_new_from_indices((gint) i, -1);
+    gtk_tree_selection_select_path(gtk_tree_view_get_selection(GTK_TREE_VIEW(P.view_widget)), path);
+    gtk_tree_path_free(path);
+}
 
 guint kw_panel_row_count(void) { return P.rows ? P.rows->len : 0; }
 
@@ -71,12 +112,19 @@ static void header_update(void)
 {
     if (P.title) {
         char *t;
-        guint n = kw_panel_row_count();
+        guint n = P.view == VIEW_ATTENTION ? kw_panel_row_count() : 0;
         if (n)
             t = g_markup_printf_escaped("<b>%s</b> (%u)", _("Keep warm"), n);
         else
             t = g_markup_printf_escaped("<b>%s</b>", _("Keep warm"));
         gtk_label_set_markup(GTK_LABEL(P.title), t);
+        g_free(t);
+    }
+    if (P.hidden_toggle) {
+        /* TRANSLATORS: the toggle that shows the snoozed and ignored
+         * relationships instead of those needing attention */
+        char *t = g_strdup_printf(_("Snoozed & ignored (%u)"), P.hidden_count);
+        gtk_button_set_label(GTK_BUTTON(P.hidden_toggle), t);
         g_free(t);
     }
     if (P.status) {
@@ -93,6 +141,15 @@ static void header_update(void)
             gtk_widget_hide(P.status);
         }
     }
+    if (P.confirm) {
+        if (P.confirm_text) {
+            gtk_label_set_text(GTK_LABEL(P.confirm_label), P.confirm_text);
+            gtk_widget_set_visible(P.undo_button, P.undo_id > 0);
+            gtk_widget_show(P.confirm);
+        } else {
+            gtk_widget_hide(P.confirm);
+        }
+    }
 }
 
 void kw_panel_set_header(const char *text, gboolean is_error)
@@ -103,44 +160,53 @@ void kw_panel_set_header(const char *text, gboolean is_error)
     header_update();
 }
 
-void kw_panel_refresh(void)
+/* The list's rows: those needing attention (what `keepwarm overdue` lists,
+ * in its order: organisations, free-mail people as their own), or the
+ * snoozed and ignored ones; and how many of the latter there are (for the
+ * toggle). */
+static kw_relationship_list_t *query_rows(kw_model_t *model)
 {
-    if (!P.model)
-        return;
-    kw_relationship_list_t *list = NULL;
-    char *err = NULL;
-    /* The store may have changed (a sync, an action): load the model anew,
-     * once, for the panel and for the hint bar and Details after it. */
-    kw_plugin_model_drop();
-    kw_model_t *model = kw_plugin_model(&err);
-    if (model) {
-        /* what `keepwarm overdue` lists, in its order: the states that need
-         * attention, organisations (free-mail people as their own) */
-        kw_list_options_t lo = { .by = KW_BY_ORG, .states = KW_STATES_ATTENTION };
-        char *qerr = NULL;
-        kw_status_t st = kw_model_relationships(model, &lo, &list, &qerr);
-        if (st != KW_OK) {
-            char *msg = g_strdup_printf(_("Keep warm: could not read the store: %s"),
-                                        qerr ? qerr : kw_status_to_string(st));
-            kw_plugin_set_status(msg, TRUE);
-            g_free(msg);
-            list = NULL;
+    kw_list_options_t hidden = { .by = KW_BY_ORG, .states = KW_STATE_BIT(KW_STATE_SNOOZED) |
+                                                            KW_STATE_BIT(KW_STATE_IGNORED) };
+    kw_list_options_t attention = { .by = KW_BY_ORG, .states = KW_STATES_ATTENTION };
+    kw_relationship_list_t *list = NULL, *h = NULL;
+    char *qerr = NULL;
+    kw_status_t st = kw_model_relationships(model, &hidden, &h, &qerr);
+
+    if (st == KW_OK) {
+        P.hidden_count = (guint) h->count;
+        if (P.view == VIEW_HIDDEN) {
+            list = h;
+            h = NULL;
+        } else {
+            st = kw_model_relationships(model, &attention, &list, &qerr);
         }
-        kw_free(qerr);
-    } else if (err) {
-        kw_plugin_set_status(err, TRUE);
-        g_free(err);
     }
+    kw_relationship_list_free(h);
+    if (st != KW_OK) {
+        char *msg = g_strdup_printf(_("Keep warm: could not read the store: %s"),
+                                    qerr ? qerr : kw_status_to_string(st));
+        kw_plugin_set_status(msg, TRUE);
+        g_free(msg);
+        kw_relationship_list_free(list);
+        list = NULL;
+    }
+    kw_free(qerr);
+    return list;
+}
 
-    GPtrArray *rows = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
-    kw_relationship_list_free(list);
-
+static void fill_model(GPtrArray *rows)
+{
     gtk_list_store_clear(P.model);
     for (guint i = 0; i < rows->len; i++) {
         kwv_row_t *row = rows->pdata[i];
-        char *title = *row->people
-            ? g_markup_printf_escaped("<b>%s</b>\n<small>%s</small>", row->title, row->people)
-            : g_markup_printf_escaped("<b>%s</b>", row->title);
+        /* name, the people by name, and the reason: readable without a tooltip */
+        char *title = *row->people && strcmp(row->people, row->title) != 0
+            ? g_markup_printf_escaped("<b>%s</b>  <span size=\"small\" alpha=\"65%%\">%s</span>\n"
+                                      "<span size=\"small\">%s</span>",
+                                      row->title, row->people, row->reason)
+            : g_markup_printf_escaped("<b>%s</b>\n<span size=\"small\">%s</span>", row->title,
+                                      row->reason);
         char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s", row->title,
                                             kw_words_state(row->state), row->reason);
         GtkTreeIter it;
@@ -156,9 +222,42 @@ void kw_panel_refresh(void)
         g_free(title);
         g_free(tip);
     }
+}
+
+void kw_panel_refresh(void)
+{
+    if (!P.model)
+        return;
+    kw_relationship_list_t *list = NULL;
+    char *err = NULL;
+    int selected = selected_index();
+    GtkAdjustment *adj = P.view_widget ? gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(P.view_widget)) : NULL;
+    double scroll = adj ? gtk_adjustment_get_value(adj) : 0.0;
+
+    /* The store may have changed (a sync, an action): load the model anew,
+     * once, for the panel and for the hint bar and Details after it. */
+    kw_plugin_model_drop();
+    kw_model_t *model = kw_plugin_model(&err);
+    if (model) {
+        list = query_rows(model);
+    } else if (err) {
+        kw_plugin_set_status(err, TRUE);
+        g_free(err);
+    }
+
+    GPtrArray *rows = kwv_rows_build(list, model ? kw_model_as_of(model) : kw_plugin_as_of());
+    kw_relationship_list_free(list);
+
+    fill_model(rows);
     if (P.rows)
         g_ptr_array_unref(P.rows);
     P.rows = rows;
+    /* Keep the place: the same position stays selected (the next row moves
+     * up into it when one left) and the list does not scroll away. */
+    if (selected >= 0 && rows->len)
+        select_index(MIN((guint) selected, rows->len - 1));
+    if (adj)
+        gtk_adjustment_set_value(adj, scroll);
     header_update();
 }
 
@@ -191,57 +290,161 @@ void kw_action_write(const char *address)
 
 static const kwv_row_t *selected_row(void)
 {
-    if (!P.view)
-        return NULL;
-    GtkTreeSelection *sel = gtk_tree_view_get_selection(GTK_TREE_VIEW(P.view));
-    GtkTreeModel *model;
-    GtkTreeIter it;
-    if (!gtk_tree_selection_get_selected(sel, &model, &it))
-        return NULL;
-    gint idx = -1;
-    gtk_tree_model_get(model, &it, COL_INDEX, &idx, -1);
-    return idx >= 0 ? kw_panel_row((guint)idx) : NULL;
+    int idx = selected_index();
+    return idx >= 0 ? kw_panel_row((guint) idx) : NULL;
 }
 
-/* Run one store-changing action, then refresh. */
-/* `fail_fmt`: a translated "...%s (target)...%s (reason)" message. */
-static void store_action(const char *fail_fmt, kw_status_t (*fn)(kw_store_t *, const char *, void *),
-                         const char *target, void *arg)
+/* What an action did, for the confirmation: "Snoozed ACME until Mon 10 Jun." */
+static char *confirm_words(kw_panel_act_t what, const char *title, int64_t value)
 {
-    char *err = NULL;
-    kw_store_t *store = kw_plugin_store_open(TRUE, &err);
+    int64_t now = kw_plugin_as_of();
+    char *d, *r;
+    switch (what) {
+    case KW_ACT_SNOOZE:
+        d = kw_words_day(value, now);
+        r = g_strdup_printf(_("Snoozed %s until %s."), title, d);
+        g_free(d);
+        return r;
+    case KW_ACT_UNSNOOZE:
+        return g_strdup_printf(_("%s is no longer snoozed."), title);
+    case KW_ACT_IGNORE:
+        return g_strdup_printf(_("Ignored %s."), title);
+    case KW_ACT_UNIGNORE:
+        return g_strdup_printf(_("%s is listed again."), title);
+    case KW_ACT_CADENCE:
+        if (!value)
+            return g_strdup_printf(_("Rhythm of %s is learned again."), title);
+        d = kw_words_cadence((int) value);
+        r = g_strdup_printf(_("Rhythm of %s: %s."), title, d);
+        g_free(d);
+        return r;
+    case KW_ACT_SETTLE:
+        return g_strdup_printf(_("%s: no reply needed."), title);
+    case KW_ACT_NOTE:
+        return g_strdup_printf(_("Note saved for %s."), title);
+    }
+    return g_strdup(title);
+}
+
+static kw_status_t run_act(kw_store_t *store, kw_panel_act_t what, const char *key, int64_t value,
+                           const char *text, char **error)
+{
+    switch (what) {
+    case KW_ACT_SNOOZE:   return kw_snooze(store, key, value, error);
+    case KW_ACT_UNSNOOZE: return kw_unsnooze(store, key, error);
+    case KW_ACT_IGNORE:   return kw_ignore(store, key, error);
+    case KW_ACT_UNIGNORE: return kw_unignore(store, key, error);
+    case KW_ACT_CADENCE:  return kw_set_cadence(store, key, (int) value, error);
+    case KW_ACT_SETTLE:   return kw_settle(store, key, value, error);
+    case KW_ACT_NOTE:     return kw_set_note(store, key, text, error);
+    }
+    return KW_ERR_USAGE;
+}
+
+/* Show what was done in Claws' status bar and in the panel's bar, with an
+ * Undo when `undo_id` is an action. */
+static void confirm(char *text, int64_t undo_id)
+{
+    g_free(P.confirm_text);
+    P.confirm_text = text;
+    P.undo_id = undo_id;
+    kw_plugin_set_status(text, FALSE);
+    header_update();
+}
+
+void kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64_t value,
+                  const char *text)
+{
+    char *err = NULL, *lerr = NULL;
+    kw_store_t *store;
+    kw_status_t st;
+    int64_t id;
+
+    if (!key)
+        return;
+    store = kw_plugin_store_open(TRUE, &err);
     if (!store) {
         kw_plugin_set_status(err ? err : _("Keep warm: no store yet; wait for the first sync."), TRUE);
         g_free(err);
         return;
     }
-    kw_status_t st = fn(store, target, arg);
+    st = run_act(store, what, key, value, text, &lerr);
+    id = kw_store_last_action(store);
     kw_store_close(store);
     if (st != KW_OK) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        char *msg = g_strdup_printf(fail_fmt, target, kw_status_to_string(st));
-#pragma GCC diagnostic pop
+        char *msg = g_strdup_printf(_("Keep warm: could not change %s: %s"), title ? title : key,
+                                    lerr ? lerr : kw_status_to_string(st));
         kw_plugin_set_status(msg, TRUE);
         g_free(msg);
+    } else {
+        confirm(confirm_words(what, title ? title : key, value), id);
     }
+    kw_free(lerr);
     kw_panel_refresh();
 }
 
-static kw_status_t do_snooze(kw_store_t *s, const char *t, void *arg)
+static void undo(void)
 {
-    int days = GPOINTER_TO_INT(arg);
-    return kw_snooze(s, t, kw_plugin_as_of() + (int64_t)days * 86400, NULL);
-}
-static kw_status_t do_ignore(kw_store_t *s, const char *t, void *arg) { return kw_ignore(s, t, NULL); }
-static kw_status_t do_cadence(kw_store_t *s, const char *t, void *arg)
-{
-    return kw_set_cadence(s, t, GPOINTER_TO_INT(arg), NULL);
+    char *err = NULL, *lerr = NULL;
+    kw_action_t *a = NULL;
+    kw_store_t *store;
+    kw_status_t st;
+
+    if (P.undo_id <= 0)
+        return;
+    store = kw_plugin_store_open(TRUE, &err);
+    if (!store) {
+        kw_plugin_set_status(err, TRUE);
+        g_free(err);
+        return;
+    }
+    st = kw_action_undo(store, P.undo_id, &a, &lerr);
+    kw_store_close(store);
+    if (st != KW_OK) {
+        char *msg = g_strdup_printf(_("Keep warm: could not undo: %s"),
+                                    lerr ? lerr : kw_status_to_string(st));
+        kw_plugin_set_status(msg, TRUE);
+        g_free(msg);
+        P.undo_id = 0;
+        header_update();
+    } else {
+        /* TRANSLATORS: after Undo: "Undone: Snoozed ACME until Mon 10 Jun." */
+        char *text = g_strdup_printf(_("Undone: %s"), P.confirm_text ? P.confirm_text : "");
+        confirm(text, 0);
+    }
+    kw_action_free(a);
+    kw_free(lerr);
+    kw_panel_refresh();
 }
 
 void kw_panel_snooze(const char *key, int days)
 {
-    store_action(_("Keep warm: could not snooze %s: %s"), do_snooze, key, GINT_TO_POINTER(days));
+    const kwv_row_t *row = NULL;
+    for (guint i = 0; i < kw_panel_row_count() && !row; i++)
+        if (g_strcmp0(kw_panel_row(i)->key, key) == 0)
+            row = kw_panel_row(i);
+    kw_panel_act(KW_ACT_SNOOZE, key, row ? row->title : key,
+                 kw_plugin_as_of() + (int64_t) days * 86400, NULL);
+}
+
+static void set_view(panel_view_t view)
+{
+    if (P.hidden_toggle &&
+        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(P.hidden_toggle)) != (view == VIEW_HIDDEN)) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(P.hidden_toggle), view == VIEW_HIDDEN);
+        return; /* the toggle's handler comes back here */
+    }
+    if (P.view == view)
+        return;
+    P.view = view;
+    if (P.view_widget)
+        gtk_tree_selection_unselect_all(gtk_tree_view_get_selection(GTK_TREE_VIEW(P.view_widget)));
+    kw_panel_refresh();
+}
+
+static void hidden_toggled(GtkToggleButton *b, gpointer d)
+{
+    set_view(gtk_toggle_button_get_active(b) ? VIEW_HIDDEN : VIEW_ATTENTION);
 }
 
 static void on_write(GtkMenuItem *mi, gpointer d)
@@ -254,39 +457,31 @@ static void on_write(GtkMenuItem *mi, gpointer d)
 static void on_show_messages(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
-    MainWindow *mainwin = P.mainwin;
-    if (!row || !mainwin)
-        return;
-    PrefsAccount *ac = account_for_relationship();
-    if (ac && ac->folder) {
-        Folder *folder = (Folder *)ac->folder;
-        FolderItem *item = folder->inbox;
-        if (!item && folder->node)
-            item = folder->node->data;
-        if (item)
-            folderview_select(mainwin->folderview, item);
-    }
-    /* A person: their address; an organisation: its domain — From, To or Cc. */
-    char *needle = g_strescape(row->key, NULL);
-    char *expr = g_strdup_printf("f \"%s\" | t \"%s\" | c \"%s\"", needle, needle, needle);
-    summaryview_activate_quicksearch(mainwin->summaryview, TRUE);
-    quicksearch_set(mainwin->summaryview->quicksearch, ADVANCED_SEARCH_EXTENDED, expr);
-    g_free(expr);
-    g_free(needle);
+    if (row && P.cb && P.cb->messages_requested)
+        P.cb->messages_requested(row->key, row->title);
 }
 
 static void on_snooze(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
     if (row)
-        kw_panel_snooze(row->key, GPOINTER_TO_INT(d));
+        kw_panel_act(KW_ACT_SNOOZE, row->key, row->title,
+                     kw_plugin_as_of() + (int64_t) GPOINTER_TO_INT(d) * 86400, NULL);
+}
+
+static void on_settle(GtkMenuItem *mi, gpointer d)
+{
+    const kwv_row_t *row = selected_row();
+    if (row)
+        kw_panel_act(KW_ACT_SETTLE, row->key, row->title, kw_plugin_as_of(), NULL);
 }
 
 static void on_ignore_person(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
     if (row)
-        store_action(_("Keep warm: could not ignore %s: %s"), do_ignore, row->main_person, NULL);
+        kw_panel_act(KW_ACT_IGNORE, row->main_person,
+                     row->kind == KW_TARGET_PERSON ? row->title : row->main_person, 0, NULL);
 }
 
 static void on_ignore_domain(GtkMenuItem *mi, gpointer d)
@@ -296,166 +491,47 @@ static void on_ignore_domain(GtkMenuItem *mi, gpointer d)
         return;
     char *org = kw_org_for_address(row->main_person);
     if (org)
-        store_action(_("Keep warm: could not ignore %s: %s"), do_ignore, org, NULL);
+        kw_panel_act(KW_ACT_IGNORE, org, row->kind == KW_TARGET_ORG ? row->title : org, 0, NULL);
     kw_free(org);
 }
 
-static void dialog_track(GtkWidget *dialog)
+static void on_bring_back(GtkMenuItem *mi, gpointer d)
 {
-    P.dialogs = g_slist_prepend(P.dialogs, dialog);
-}
-
-static void dialog_forget(GtkWidget *dialog, gpointer d)
-{
-    P.dialogs = g_slist_remove(P.dialogs, dialog);
-}
-
-static void cadence_response(GtkDialog *dialog, gint response, gpointer d)
-{
-    if (response == GTK_RESPONSE_OK) {
-        GtkWidget *spin = g_object_get_data(G_OBJECT(dialog), "spin");
-        GtkWidget *autob = g_object_get_data(G_OBJECT(dialog), "auto");
-        const char *key = g_object_get_data(G_OBJECT(dialog), "key");
-        int days = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(autob))
-            ? 0 : gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(spin));
-        store_action(_("Keep warm: could not set the rhythm of %s: %s"), do_cadence, key, GINT_TO_POINTER(days));
-    }
-    gtk_widget_destroy(GTK_WIDGET(dialog));
-}
-
-static void auto_toggled(GtkToggleButton *b, gpointer spin)
-{
-    gtk_widget_set_sensitive(GTK_WIDGET(spin), !gtk_toggle_button_get_active(b));
+    const kwv_row_t *row = selected_row();
+    if (row)
+        kw_panel_act(row->state == KW_STATE_IGNORED ? KW_ACT_UNIGNORE : KW_ACT_UNSNOOZE, row->key,
+                     row->title, 0, NULL);
 }
 
 static void on_set_cadence(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
-    if (!row || !P.mainwin)
-        return;
-    GtkWidget *dialog = gtk_dialog_new_with_buttons(_("Usual rhythm"),
-        GTK_WINDOW(P.mainwin->window), GTK_DIALOG_DESTROY_WITH_PARENT,
-        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"), GTK_RESPONSE_OK, NULL);
-    GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
-    gtk_container_set_border_width(GTK_CONTAINER(box), 12);
-    gtk_box_set_spacing(GTK_BOX(box), 8);
-    char *q = g_strdup_printf(_("How often do you want to be in touch with %s?"), row->title);
-    GtkWidget *label = gtk_label_new(q);
-    g_free(q);
-    gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
-    gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
-    GtkWidget *hbox = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_box_pack_start(GTK_BOX(hbox), gtk_label_new(_("Every")), FALSE, FALSE, 0);
-    GtkWidget *spin = gtk_spin_button_new_with_range(1, 730, 1);
-    kw_model_t *model = kw_plugin_model(NULL);
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), model ? kw_model_default_cadence(model)
-                                                           : KW_DEFAULT_CADENCE_DAYS);
-    gtk_box_pack_start(GTK_BOX(hbox), spin, FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(hbox), gtk_label_new(_("days")), FALSE, FALSE, 0);
-    gtk_box_pack_start(GTK_BOX(box), hbox, FALSE, FALSE, 0);
-    GtkWidget *autob = gtk_check_button_new_with_label(_("Learn it from our history (automatic)"));
-    g_signal_connect(autob, "toggled", G_CALLBACK(auto_toggled), spin);
-    gtk_box_pack_start(GTK_BOX(box), autob, FALSE, FALSE, 0);
-    g_object_set_data(G_OBJECT(dialog), "spin", spin);
-    g_object_set_data(G_OBJECT(dialog), "auto", autob);
-    g_object_set_data_full(G_OBJECT(dialog), "key", g_strdup(row->key), g_free);
-    g_signal_connect(dialog, "response", G_CALLBACK(cadence_response), NULL);
-    g_signal_connect(dialog, "destroy", G_CALLBACK(dialog_forget), NULL);
-    dialog_track(dialog);
-    gtk_widget_show_all(dialog);
+    if (row && P.cb && P.cb->cadence_requested)
+        P.cb->cadence_requested(row->key, row->title);
 }
 
-static char *iso_day(int64_t t)
+static void open_details(const char *key)
 {
-    if (t <= 0)
-        return g_strdup("—");
-    GDateTime *dt = g_date_time_new_from_unix_utc(t); /* mail days are UTC everywhere */
-    char *s = g_date_time_format(dt, "%Y-%m-%d");
-    g_date_time_unref(dt);
-    return s;
-}
-
-void kw_action_details(const char *key)
-{
-    if (!key || !P.mainwin)
-        return;
-    kw_model_t *model = kw_plugin_model(NULL);
-    if (!model)
-        return;
-    int64_t as_of = kw_model_as_of(model);
-    kw_relationship_t *rel = NULL;
-    kw_touch_list_t *touches = NULL;
-    GString *text = g_string_new(NULL);
-    if (kw_model_relationship(model, key, &rel, NULL) == KW_OK) {
-        char *name = kw_sanitize_for_display(rel->display_name ? rel->display_name : rel->key);
-        char *since = kw_words_ago(rel->last_touch, as_of);
-        char *cad = kw_words_cadence(rel->cadence_days);
-        char *why = kw_words_reason(&rel->reason, as_of);
-        char *r = kw_sanitize_for_display(why);
-        g_string_append_printf(text, "%s — %s\n", name, kw_words_state(rel->state));
-        g_string_append_printf(text, _("Last exchange: %s\n"), since);
-        g_string_append_printf(text, _("Usual rhythm: %s (%s)\n"), cad,
-                               kw_words_cadence_source(rel->reason.cadence_source));
-        g_string_append_printf(text, "%s\n", r);
-        if (rel->note) {
-            char *n = kw_sanitize_for_display(rel->note);
-            g_string_append_printf(text, _("Note: %s\n"), n);
-            kw_free(n);
-        }
-        g_string_append_printf(text, _("People:"));
-        for (char **p = rel->people; p && *p; p++)
-            g_string_append_printf(text, " %s", *p);
-        g_string_append(text, "\n\n");
-        kw_free(name);
-        kw_free(r);
-        g_free(why);
-        g_free(since);
-        g_free(cad);
-    }
-    if (kw_model_timeline(model, key, &touches, NULL) == KW_OK) {
-        g_string_append(text, _("History (newest first):\n"));
-        for (size_t i = 0; i < touches->count && i < 500; i++) {
-            kw_touch_t *t = &touches->items[i];
-            char *day = iso_day(t->time);
-            char *subj = kw_sanitize_for_display(t->subject ? t->subject : "");
-            const char *dir = t->inbound && t->outbound ? "⇄" : t->inbound ? "←" : "→";
-            g_string_append_printf(text, "%s  %s  %s  %s\n", day, dir,
-                                   t->address ? t->address : "", subj ? subj : "");
-            g_free(day);
-            kw_free(subj);
-        }
-    }
-    kw_relationship_free(rel);
-    kw_touch_list_free(touches);
-
-    GtkWidget *dialog = gtk_dialog_new_with_buttons(_("Keep warm — details"),
-        GTK_WINDOW(P.mainwin->window), GTK_DIALOG_DESTROY_WITH_PARENT,
-        _("_Close"), GTK_RESPONSE_CLOSE, NULL);
-    gtk_window_set_default_size(GTK_WINDOW(dialog), 560, 420);
-    GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
-    GtkWidget *tv = gtk_text_view_new();
-    gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
-    gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(tv), GTK_WRAP_WORD_CHAR);
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv)), text->str, -1);
-    gtk_container_add(GTK_CONTAINER(sw), tv);
-    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), sw, TRUE, TRUE, 0);
-    g_signal_connect(dialog, "response", G_CALLBACK(gtk_widget_destroy), NULL);
-    g_signal_connect(dialog, "destroy", G_CALLBACK(dialog_forget), NULL);
-    dialog_track(dialog);
-    gtk_widget_show_all(dialog);
-    g_string_free(text, TRUE);
+    if (P.cb && P.cb->details_requested)
+        P.cb->details_requested(key);
 }
 
 static void on_details(GtkMenuItem *mi, gpointer d)
 {
     const kwv_row_t *row = selected_row();
     if (row)
-        kw_action_details(row->key);
+        open_details(row->key);
 }
 
-static GtkWidget *menu_item(GtkWidget *menu, const char *label, GCallback cb, gpointer data)
+/* An item of the context menu; `name` names its widget
+ * ("keepwarm-menu-NAME"). */
+static GtkWidget *menu_item(GtkWidget *menu, const char *name, const char *label, GCallback cb,
+                            gpointer data)
 {
     GtkWidget *mi = gtk_menu_item_new_with_mnemonic(label);
+    char *wname = g_strconcat("keepwarm-menu-", name, NULL);
+    gtk_widget_set_name(mi, wname);
+    g_free(wname);
     g_signal_connect(mi, "activate", cb, data);
     gtk_menu_shell_append(GTK_MENU_SHELL(menu), mi);
     return mi;
@@ -471,29 +547,42 @@ static void popup_menu(GdkEvent *event)
     GtkWidget *menu = gtk_menu_new();
     P.menu = menu;
     g_object_add_weak_pointer(G_OBJECT(menu), (gpointer *)&P.menu);
-    menu_item(menu, _("_Write…"), G_CALLBACK(on_write), NULL);
-    menu_item(menu, _("Show their _messages"), G_CALLBACK(on_show_messages), NULL);
-    gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-    menu_item(menu, _("Snooze 1 _week"), G_CALLBACK(on_snooze), GINT_TO_POINTER(7));
-    menu_item(menu, _("Snooze 1 _month"), G_CALLBACK(on_snooze), GINT_TO_POINTER(30));
-    menu_item(menu, _("Snooze 3 m_onths"), G_CALLBACK(on_snooze), GINT_TO_POINTER(91));
-    menu_item(menu, _("Set _cadence…"), G_CALLBACK(on_set_cadence), NULL);
-    gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-    menu_item(menu, _("Ignore _person"), G_CALLBACK(on_ignore_person), NULL);
-    GtkWidget *dom = menu_item(menu, _("Ignore _domain"), G_CALLBACK(on_ignore_domain), NULL);
-    char *org = kw_org_for_address(row->main_person);
-    /* freemail people are their own account: there is no domain to ignore */
-    gtk_widget_set_sensitive(dom, org && !strchr(org, '@'));
-    kw_free(org);
-    gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
-    menu_item(menu, _("Show _details"), G_CALLBACK(on_details), NULL);
+    if (row->state == KW_STATE_SNOOZED || row->state == KW_STATE_IGNORED) {
+        /* the snoozed and ignored view: bring them back */
+        menu_item(menu, "bring-back",
+                  row->state == KW_STATE_IGNORED ? _("_List again") : _("_Wake up now"),
+                  G_CALLBACK(on_bring_back), NULL);
+        menu_item(menu, "details", _("Show _details…"), G_CALLBACK(on_details), NULL);
+    } else {
+        menu_item(menu, "write", _("_Write…"), G_CALLBACK(on_write), NULL);
+        menu_item(menu, "messages", _("Show their _messages…"), G_CALLBACK(on_show_messages), NULL);
+        gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
+        if (row->state == KW_STATE_AWAITING_YOUR_REPLY || row->state == KW_STATE_AWAITING_THEIR_REPLY)
+            menu_item(menu, "settle", _("_No reply needed"), G_CALLBACK(on_settle), NULL);
+        menu_item(menu, "snooze-week", _("Snooze 1 _week"), G_CALLBACK(on_snooze), GINT_TO_POINTER(7));
+        menu_item(menu, "snooze-month", _("Snooze 1 _month"), G_CALLBACK(on_snooze),
+                  GINT_TO_POINTER(30));
+        menu_item(menu, "snooze-quarter", _("Snooze 3 m_onths"), G_CALLBACK(on_snooze),
+                  GINT_TO_POINTER(91));
+        menu_item(menu, "cadence", _("Set _rhythm…"), G_CALLBACK(on_set_cadence), NULL);
+        gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
+        menu_item(menu, "ignore-person", _("Ignore _person"), G_CALLBACK(on_ignore_person), NULL);
+        GtkWidget *dom = menu_item(menu, "ignore-domain", _("Ignore _domain"),
+                                   G_CALLBACK(on_ignore_domain), NULL);
+        char *org = kw_org_for_address(row->main_person);
+        /* freemail people are their own account: there is no domain to ignore */
+        gtk_widget_set_sensitive(dom, org && !strchr(org, '@'));
+        kw_free(org);
+        gtk_menu_shell_append(GTK_MENU_SHELL(menu), gtk_separator_menu_item_new());
+        menu_item(menu, "details", _("Show _details…"), G_CALLBACK(on_details), NULL);
+    }
     gtk_widget_show_all(menu);
-    if (P.view)
-        gtk_menu_attach_to_widget(GTK_MENU(menu), P.view, NULL);
+    if (P.view_widget)
+        gtk_menu_attach_to_widget(GTK_MENU(menu), P.view_widget, NULL);
     if (event)
         gtk_menu_popup_at_pointer(GTK_MENU(menu), event);
-    else if (P.view)
-        gtk_menu_popup_at_widget(GTK_MENU(menu), P.view, GDK_GRAVITY_CENTER,
+    else if (P.view_widget)
+        gtk_menu_popup_at_widget(GTK_MENU(menu), P.view_widget, GDK_GRAVITY_CENTER,
                                  GDK_GRAVITY_NORTH_WEST, NULL);
 }
 
@@ -527,8 +616,26 @@ static void view_row_activated(GtkTreeView *view, GtkTreePath *path,
         return;
     gtk_tree_model_get(GTK_TREE_MODEL(P.model), &it, COL_INDEX, &idx, -1);
     const kwv_row_t *row = idx >= 0 ? kw_panel_row((guint)idx) : NULL;
-    if (row)
+    if (!row)
+        return;
+    if (row->state == KW_STATE_SNOOZED || row->state == KW_STATE_IGNORED)
+        open_details(row->key);
+    else
         kw_action_write(row->main_person);
+}
+
+/* Narrow: only the names and reasons, the extra columns go. */
+static void view_size_allocate(GtkWidget *sw, GdkRectangle *alloc, gpointer d)
+{
+    gboolean narrow = alloc->width < NARROW_PANEL_PX;
+    if (narrow == P.narrow && P.col_since &&
+        gtk_tree_view_column_get_visible(P.col_since) == !narrow)
+        return;
+    P.narrow = narrow;
+    if (P.col_since)
+        gtk_tree_view_column_set_visible(P.col_since, !narrow);
+    if (P.col_cadence)
+        gtk_tree_view_column_set_visible(P.col_cadence, !narrow);
 }
 
 static void sync_clicked(GtkButton *b, gpointer d)
@@ -537,7 +644,37 @@ static void sync_clicked(GtkButton *b, gpointer d)
         P.cb->sync_requested();
 }
 
+static void undo_clicked(GtkButton *b, gpointer d)
+{
+    undo();
+}
+
+static void confirm_closed(GtkButton *b, gpointer d)
+{
+    g_clear_pointer(&P.confirm_text, g_free);
+    P.undo_id = 0;
+    header_update();
+}
+
 /* ---- widgets -------------------------------------------------------------- */
+
+/* "● awaiting your reply  ● awaiting their reply  ● overdue  ● due soon",
+ * each dot in its state's colour. */
+static char *legend_markup(void)
+{
+    size_t n;
+    const kw_state_t *states = kwv_legend_states(&n);
+    GString *out = g_string_new(NULL);
+    for (size_t i = 0; i < n; i++) {
+        /* a no-break space keeps each dot with its words' first one when
+         * the line wraps in a narrow panel */
+        char *item = g_markup_printf_escaped("%s<span foreground=\"%s\">●</span>\u00a0%s", i ? "   " : "",
+                                             kwv_state_colour(states[i]), kw_words_state(states[i]));
+        g_string_append(out, item);
+        g_free(item);
+    }
+    return g_string_free(out, FALSE);
+}
 
 static GtkWidget *panel_build(void)
 {
@@ -548,6 +685,7 @@ static GtkWidget *panel_build(void)
     gtk_container_set_border_width(GTK_CONTAINER(hbox), 2);
     GtkWidget *title = gtk_label_new(NULL);
     gtk_label_set_xalign(GTK_LABEL(title), 0.0);
+    gtk_label_set_ellipsize(GTK_LABEL(title), PANGO_ELLIPSIZE_END);
     gtk_box_pack_start(GTK_BOX(hbox), title, TRUE, TRUE, 2);
     GtkWidget *sync = gtk_button_new_from_icon_name("view-refresh", GTK_ICON_SIZE_MENU);
     gtk_button_set_relief(GTK_BUTTON(sync), GTK_RELIEF_NONE);
@@ -563,6 +701,38 @@ static GtkWidget *panel_build(void)
     gtk_widget_set_margin_start(status, 4);
     gtk_box_pack_start(GTK_BOX(box), status, FALSE, FALSE, 0);
 
+    /* what the colours mean */
+    GtkWidget *legend = gtk_label_new(NULL);
+    char *lm = legend_markup();
+    gtk_label_set_markup(GTK_LABEL(legend), lm);
+    g_free(lm);
+    gtk_widget_set_name(legend, "keepwarm-legend");
+    gtk_label_set_xalign(GTK_LABEL(legend), 0.0);
+    gtk_label_set_line_wrap(GTK_LABEL(legend), TRUE);
+    gtk_widget_set_margin_start(legend, 4);
+    gtk_style_context_add_class(gtk_widget_get_style_context(legend), "dim-label");
+    gtk_box_pack_start(GTK_BOX(box), legend, FALSE, FALSE, 0);
+
+    /* the confirmation of the last action, with its Undo */
+    GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+    gtk_widget_set_name(bar, "keepwarm-confirm");
+    gtk_container_set_border_width(GTK_CONTAINER(bar), 2);
+    GtkWidget *clabel = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(clabel), 0.0);
+    gtk_label_set_line_wrap(GTK_LABEL(clabel), TRUE);
+    gtk_widget_set_name(clabel, "keepwarm-confirm-label");
+    gtk_box_pack_start(GTK_BOX(bar), clabel, TRUE, TRUE, 2);
+    GtkWidget *close = gtk_button_new_from_icon_name("window-close", GTK_ICON_SIZE_MENU);
+    gtk_button_set_relief(GTK_BUTTON(close), GTK_RELIEF_NONE);
+    gtk_widget_set_tooltip_text(close, _("Dismiss"));
+    g_signal_connect(close, "clicked", G_CALLBACK(confirm_closed), NULL);
+    gtk_box_pack_end(GTK_BOX(bar), close, FALSE, FALSE, 0);
+    GtkWidget *undo = gtk_button_new_with_mnemonic(_("_Undo"));
+    gtk_widget_set_name(undo, "keepwarm-undo");
+    g_signal_connect(undo, "clicked", G_CALLBACK(undo_clicked), NULL);
+    gtk_box_pack_end(GTK_BOX(bar), undo, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), bar, FALSE, FALSE, 0);
+
     GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(sw), GTK_SHADOW_IN);
@@ -570,41 +740,71 @@ static GtkWidget *panel_build(void)
     GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(P.model));
     gtk_widget_set_name(view, "keepwarm-view");
     gtk_tree_view_set_tooltip_column(GTK_TREE_VIEW(view), COL_TOOLTIP);
-    gtk_tree_view_set_headers_visible(GTK_TREE_VIEW(view), FALSE);
+    gtk_tree_view_set_headers_visible(GTK_TREE_VIEW(view), TRUE);
 
     GtkCellRenderer *r = gtk_cell_renderer_pixbuf_new();
     GtkTreeViewColumn *c = gtk_tree_view_column_new_with_attributes("", r,
         "icon-name", COL_ICON, "cell-background", COL_COLOUR, NULL);
     gtk_tree_view_append_column(GTK_TREE_VIEW(view), c);
 
+    /* the name (and the reason under it) gets the width first: it expands
+     * and ellipsizes, the other columns go in a narrow panel */
     r = gtk_cell_renderer_text_new();
     g_object_set(r, "ellipsize", PANGO_ELLIPSIZE_END, NULL);
     c = gtk_tree_view_column_new_with_attributes(_("Relationship"), r, "markup", COL_TITLE, NULL);
     gtk_tree_view_column_set_expand(c, TRUE);
+    gtk_tree_view_column_set_sizing(c, GTK_TREE_VIEW_COLUMN_FIXED);
+    gtk_tree_view_column_set_min_width(c, 80);
     gtk_tree_view_append_column(GTK_TREE_VIEW(view), c);
 
     r = gtk_cell_renderer_text_new();
-    g_object_set(r, "xalign", 1.0, NULL);
-    c = gtk_tree_view_column_new_with_attributes(_("Since"), r, "text", COL_SINCE, NULL);
+    g_object_set(r, "xalign", 1.0, "yalign", 0.0, NULL);
+    c = gtk_tree_view_column_new_with_attributes(_("Last exchange"), r, "text", COL_SINCE, NULL);
     gtk_tree_view_append_column(GTK_TREE_VIEW(view), c);
+    P.col_since = c;
 
     r = gtk_cell_renderer_text_new();
-    g_object_set(r, "foreground", "#777777", "scale", 0.85, NULL);
+    g_object_set(r, "foreground", "#777777", "scale", 0.85, "yalign", 0.0, NULL);
     c = gtk_tree_view_column_new_with_attributes(_("Usually"), r, "text", COL_CADENCE, NULL);
     gtk_tree_view_append_column(GTK_TREE_VIEW(view), c);
+    P.col_cadence = c;
 
     g_signal_connect(view, "button-press-event", G_CALLBACK(view_button_press), NULL);
     g_signal_connect(view, "popup-menu", G_CALLBACK(view_popup_menu), NULL);
     g_signal_connect(view, "row-activated", G_CALLBACK(view_row_activated), NULL);
+    /* the visible width decides (the scrolled window's, not the list's) */
+    g_signal_connect(sw, "size-allocate", G_CALLBACK(view_size_allocate), NULL);
     gtk_container_add(GTK_CONTAINER(sw), view);
     gtk_box_pack_start(GTK_BOX(box), sw, TRUE, TRUE, 0);
 
-    P.view = view;
-    g_object_add_weak_pointer(G_OBJECT(view), (gpointer *)&P.view);
+    /* under the list: the snoozed and ignored, to bring them back */
+    GtkWidget *hidden = gtk_toggle_button_new_with_label("");
+    gtk_widget_set_name(hidden, "keepwarm-hidden-toggle");
+    gtk_button_set_relief(GTK_BUTTON(hidden), GTK_RELIEF_NONE);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(hidden), P.view == VIEW_HIDDEN);
+    gtk_widget_set_tooltip_text(hidden, _("Show the snoozed and ignored relationships, to bring "
+                                          "them back"));
+    if (GTK_IS_LABEL(gtk_bin_get_child(GTK_BIN(hidden))))
+        gtk_label_set_ellipsize(GTK_LABEL(gtk_bin_get_child(GTK_BIN(hidden))), PANGO_ELLIPSIZE_END);
+    g_signal_connect(hidden, "toggled", G_CALLBACK(hidden_toggled), NULL);
+    gtk_box_pack_start(GTK_BOX(box), hidden, FALSE, FALSE, 0);
+
+    P.view_widget = view;
+    g_object_add_weak_pointer(G_OBJECT(view), (gpointer *)&P.view_widget);
     P.title = title;
     g_object_add_weak_pointer(G_OBJECT(title), (gpointer *)&P.title);
     P.status = status;
     g_object_add_weak_pointer(G_OBJECT(status), (gpointer *)&P.status);
+    P.legend = legend;
+    g_object_add_weak_pointer(G_OBJECT(legend), (gpointer *)&P.legend);
+    P.hidden_toggle = hidden;
+    g_object_add_weak_pointer(G_OBJECT(hidden), (gpointer *)&P.hidden_toggle);
+    P.confirm = bar;
+    g_object_add_weak_pointer(G_OBJECT(bar), (gpointer *)&P.confirm);
+    P.confirm_label = clabel;
+    g_object_add_weak_pointer(G_OBJECT(clabel), (gpointer *)&P.confirm_label);
+    P.undo_button = undo;
+    g_object_add_weak_pointer(G_OBJECT(undo), (gpointer *)&P.undo_button);
     return box;
 }
 
@@ -743,32 +943,38 @@ void kw_panel_done(gboolean interactive)
         g_signal_handler_disconnect(P.fw, P.parent_set_id);
     P.parent_set_id = 0;
     if (interactive) {
-        while (P.dialogs)
-            gtk_widget_destroy(P.dialogs->data);  /* "destroy" unlinks it */
         if (P.menu)
             gtk_widget_destroy(P.menu);
         if (kw_prefs.panel_enabled || P.paned)
             panel_remove();
     } else {
         /* At exit the widgets may be gone or going: only detach. */
-        for (GSList *l = P.dialogs; l; l = l->next)
-            g_signal_handlers_disconnect_matched(l->data, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
-                                                 (gpointer)dialog_forget, NULL);
-        g_slist_free(P.dialogs);
-        P.dialogs = NULL;
-        if (P.view) {
-            g_signal_handlers_disconnect_by_func(P.view, view_button_press, NULL);
-            g_signal_handlers_disconnect_by_func(P.view, view_popup_menu, NULL);
-            g_signal_handlers_disconnect_by_func(P.view, view_row_activated, NULL);
+        if (P.view_widget) {
+            g_signal_handlers_disconnect_by_func(P.view_widget, view_button_press, NULL);
+            g_signal_handlers_disconnect_by_func(P.view_widget, view_popup_menu, NULL);
+            g_signal_handlers_disconnect_by_func(P.view_widget, view_row_activated, NULL);
+            if (gtk_widget_get_parent(P.view_widget))
+                g_signal_handlers_disconnect_by_func(gtk_widget_get_parent(P.view_widget),
+                                                     view_size_allocate, NULL);
         }
+        if (P.hidden_toggle)
+            g_signal_handlers_disconnect_by_func(P.hidden_toggle, hidden_toggled, NULL);
+        if (P.undo_button)
+            g_signal_handlers_disconnect_by_func(P.undo_button, undo_clicked, NULL);
         if (P.paned)
             g_signal_handlers_disconnect_matched(P.paned, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
                                                  (gpointer)paned_position_changed, NULL);
     }
     weak_clear(&P.menu);
-    weak_clear(&P.view);
+    weak_clear(&P.view_widget);
     weak_clear(&P.title);
     weak_clear(&P.status);
+    weak_clear(&P.legend);
+    weak_clear(&P.hidden_toggle);
+    weak_clear(&P.confirm);
+    weak_clear(&P.confirm_label);
+    weak_clear(&P.undo_button);
+    P.col_since = P.col_cadence = NULL;
     weak_clear(&P.paned);
     weak_clear(&P.fw);
     if (P.rows) {
@@ -783,6 +989,8 @@ void kw_panel_done(gboolean interactive)
      * destroyed; GtkListStore is GTK's type, so leaking our ref is harmless. */
     P.model = NULL;
     g_clear_pointer(&P.header_text, g_free);
+    g_clear_pointer(&P.confirm_text, g_free);
+    P.undo_id = 0;
     P.mainwin = NULL;
     P.cb = NULL;
 }

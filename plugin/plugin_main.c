@@ -6,6 +6,7 @@
 #include "kw_plugin.h"
 #include "kw_prefs.h"
 #include "kw_panel.h"
+#include "kw_dialogs.h"
 #include "kw_worker.h"
 
 #include <dlfcn.h>
@@ -62,7 +63,9 @@ static struct {
     char      *hint_text;
     char      *hint_key;
     char      *hint_person;
-    kwv_hint_action_t hint_action;
+    char      *hint_title;
+    int64_t    hint_back;      /* "Snooze until back": the day */
+    kwv_hint_action_t hint_action, hint_action2;
     NoticeView *hint_nv;       /* the main window's notice view we wrote to */
 } G = { .hook_show_done = HOOK_NONE, .hook_item_update = HOOK_NONE,
         .hook_postfilter = HOOK_NONE };
@@ -107,7 +110,8 @@ static void sync_requested(void)
     kw_workers_sync_all(TRUE);
 }
 
-static const KwPanelCallbacks panel_callbacks = { sync_requested };
+static const KwPanelCallbacks panel_callbacks = { sync_requested, kw_dialog_details,
+                                                   kw_dialog_cadence, kw_dialog_messages };
 
 /* The user saved the preferences page. */
 static void prefs_saved(void)
@@ -141,16 +145,20 @@ static void hint_clear_state(void)
     g_clear_pointer(&G.hint_text, g_free);
     g_clear_pointer(&G.hint_key, g_free);
     g_clear_pointer(&G.hint_person, g_free);
-    G.hint_action = KWV_HINT_NONE;
+    g_clear_pointer(&G.hint_title, g_free);
+    G.hint_action = G.hint_action2 = KWV_HINT_NONE;
+    G.hint_back = 0;
 }
 
-static void hint_pressed(NoticeView *nv, gpointer data)
+static void hint_do(NoticeView *nv, kwv_hint_action_t action)
 {
     MainWindow *mainwin = mainwindow_get_mainwindow();
+    int64_t now = kw_plugin_as_of();
     if (!G.hint_key || !mainwin)
         return;
-    switch (G.hint_action) {
+    switch (action) {
     case KWV_HINT_WRITE:
+    case KWV_HINT_FOLLOW_UP:
         kw_action_write(G.hint_person);
         break;
     case KWV_HINT_REPLY:
@@ -161,16 +169,37 @@ static void hint_pressed(NoticeView *nv, gpointer data)
         }
         break;
     case KWV_HINT_SNOOZE_WEEK:
-        kw_panel_snooze(G.hint_key, 7);
+    case KWV_HINT_SNOOZE_BACK:
+    case KWV_HINT_SETTLE: {
+        char *key = g_strdup(G.hint_key), *title = g_strdup(G.hint_title);
+        int64_t back = G.hint_back;
         noticeview_hide(nv);
         hint_clear_state();
+        if (action == KWV_HINT_SETTLE)
+            kw_panel_act(KW_ACT_SETTLE, key, title, now, NULL);
+        else
+            kw_panel_act(KW_ACT_SNOOZE, key, title,
+                         action == KWV_HINT_SNOOZE_BACK && back ? back : now + 7 * 86400, NULL);
+        g_free(key);
+        g_free(title);
         break;
+    }
     case KWV_HINT_DETAILS:
-        kw_action_details(G.hint_key);
+        kw_dialog_details(G.hint_key);
         break;
     default:
         break;
     }
+}
+
+static void hint_pressed(NoticeView *nv, gpointer data)
+{
+    hint_do(nv, G.hint_action);
+}
+
+static void hint_pressed2(NoticeView *nv, gpointer data)
+{
+    hint_do(nv, G.hint_action2);
 }
 
 /* The relationship a sender belongs to — the organisation first (what the
@@ -194,6 +223,12 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     if (!mv || !mainwin || mv != mainwin->messageview || !mv->noticeview || !mv->msginfo)
         return FALSE;
     hint_clear_state();
+    /* our long hints are ellipsized (else they widen the whole window);
+     * Claws' own notices get their label back as it was */
+    if (GTK_IS_LABEL(mv->noticeview->text)) {
+        gtk_label_set_ellipsize(GTK_LABEL(mv->noticeview->text), PANGO_ELLIPSIZE_NONE);
+        gtk_widget_set_tooltip_text(mv->noticeview->text, NULL);
+    }
     if (noticeview_is_visible(mv->noticeview))  /* Claws is using it */
         goto out;
     kw_relationship_t *rel = relationship_for_sender(mv->msginfo->from);
@@ -201,16 +236,28 @@ static gboolean show_done_hook(gpointer source, gpointer data)
     char *text = hint ? kw_sanitize_for_display(hint) : NULL;
     g_free(hint);
     if (text) {
+        int64_t now = kw_plugin_as_of();
         G.hint_text = text;
         G.hint_key = g_strdup(rel->key);
-        G.hint_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
-        G.hint_action = kwv_hint_action(rel);
+        /* follow up with whom the unanswered mail went to */
+        G.hint_person = g_strdup(rel->state == KW_STATE_AWAITING_THEIR_REPLY &&
+                                         rel->reason.waiting_person.address
+                                     ? rel->reason.waiting_person.address
+                                 : rel->main_person ? rel->main_person : rel->key);
+        G.hint_title = kw_sanitize_for_display(rel->display_name ? rel->display_name : rel->key);
+        G.hint_back = kwv_back_on(rel, now);
+        kwv_hint_actions(rel, now, &G.hint_action, &G.hint_action2);
         G.hint_nv = mv->noticeview;
         noticeview_set_icon(mv->noticeview, STOCK_PIXMAP_NOTICE_NOTE);
         noticeview_set_text(mv->noticeview, text);
+        if (GTK_IS_LABEL(mv->noticeview->text)) {
+            gtk_label_set_ellipsize(GTK_LABEL(mv->noticeview->text), PANGO_ELLIPSIZE_END);
+            gtk_widget_set_tooltip_text(mv->noticeview->text, text);
+        }
         noticeview_set_button_text(mv->noticeview, kwv_hint_action_label(G.hint_action));
         noticeview_set_button_press_callback(mv->noticeview, G_CALLBACK(hint_pressed), NULL);
-        noticeview_set_2ndbutton_text(mv->noticeview, NULL);
+        noticeview_set_2ndbutton_text(mv->noticeview, kwv_hint_action_label(G.hint_action2));
+        noticeview_set_2ndbutton_press_callback(mv->noticeview, G_CALLBACK(hint_pressed2), NULL);
         noticeview_show(mv->noticeview);
     }
     kw_relationship_free(rel);
@@ -226,6 +273,11 @@ static void hint_done(void)
     if (G.hint_text && G.hint_nv && mainwin && mainwin->messageview &&
         mainwin->messageview->noticeview == G.hint_nv) {
         noticeview_set_button_press_callback(G.hint_nv, NULL, NULL);
+        noticeview_set_2ndbutton_press_callback(G.hint_nv, NULL, NULL);
+        if (GTK_IS_LABEL(G.hint_nv->text)) {
+            gtk_label_set_ellipsize(GTK_LABEL(G.hint_nv->text), PANGO_ELLIPSIZE_NONE);
+            gtk_widget_set_tooltip_text(G.hint_nv->text, NULL);
+        }
         noticeview_hide(G.hint_nv);
     }
     G.hint_nv = NULL;
@@ -289,6 +341,7 @@ static void teardown(gboolean interactive)
         hint_done();
     else
         hint_clear_state();
+    kw_dialogs_done(interactive);
     kw_panel_done(interactive);
     kw_prefs_done();
     kw_context_done();

@@ -50,6 +50,14 @@ static char *clean_take(char *s)
 
 /* ---- panel rows --------------------------------------------------------- */
 
+const kw_state_t *kwv_legend_states(size_t *n)
+{
+    static const kw_state_t legend[] = { KW_STATE_AWAITING_YOUR_REPLY, KW_STATE_AWAITING_THEIR_REPLY,
+                                         KW_STATE_OVERDUE, KW_STATE_DUE_SOON };
+    *n = G_N_ELEMENTS(legend);
+    return legend;
+}
+
 void kwv_row_free(kwv_row_t *row)
 {
     if (!row)
@@ -77,12 +85,13 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
         row->key = g_strdup(rel->key);
         row->main_person = g_strdup(rel->main_person ? rel->main_person : rel->key);
         row->title = clean(rel->display_name && *rel->display_name ? rel->display_name : rel->key);
-        row->people = clean_take(kw_words_people(rel->people, 2));
+        row->people = clean_take(kw_words_people_names(rel, 2));
         row->since = kw_words_days(rel->days_since);
         row->cadence = kw_words_cadence(rel->cadence_days);
         row->reason = clean_take(kw_words_reason(&rel->reason, as_of));
         row->state = rel->state;
         row->kind = rel->kind;
+        row->snoozed_until = rel->snoozed_until;
         g_ptr_array_add(rows, row);
     }
     return rows;
@@ -90,9 +99,15 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel)
+int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of)
 {
-    return kw_words_hint_action(rel);
+    return kw_words_back_on(rel, as_of);
+}
+
+void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
+                      kwv_hint_action_t *second)
+{
+    kw_words_hint_actions(rel, as_of, first, second);
 }
 
 const char *kwv_hint_action_label(kwv_hint_action_t action)

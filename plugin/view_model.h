@@ -32,13 +32,18 @@ typedef struct {
     char      *key;          /* target for actions: domain or address */
     char      *main_person;  /* address to write to */
     char      *title;        /* the relationship's display name */
-    char      *people;       /* kw_words_people() */
+    char      *people;       /* kw_words_people_names(): names, addresses where unknown */
     char      *since;        /* kw_words_days(days_since) */
     char      *cadence;      /* kw_words_cadence(cadence_days) */
     char      *reason;       /* kw_words_reason() */
     kw_state_t state;
     kw_target_kind_t kind;
+    int64_t    snoozed_until; /* snoozed rows: until when, else 0 */
 } kwv_row_t;
+
+/* The states the panel's legend explains, in its order (transfer none);
+ * *n receives how many. */
+const kw_state_t *kwv_legend_states(size_t *n);
 
 void kwv_row_free(kwv_row_t *row);
 /* One row per relationship of the list, in the list's order (the library
@@ -51,18 +56,24 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of);
 
 /* ---- hint bar ----------------------------------------------------------- */
 
-/* The hint's action and its label are the wording module's
- * (kw_words_hint_action, kw_words_hint_action_label: the same in the
- * Thunderbird add-on); the plugin's names for them: */
+/* The hint's actions and their labels are the wording module's
+ * (kw_words_hint_actions, kw_words_hint_action_label); the plugin's names
+ * for them: */
 typedef kw_hint_action_t kwv_hint_action_t;
 #define KWV_HINT_NONE        KW_HINT_NONE
 #define KWV_HINT_WRITE       KW_HINT_WRITE
 #define KWV_HINT_REPLY       KW_HINT_REPLY
 #define KWV_HINT_SNOOZE_WEEK KW_HINT_SNOOZE_WEEK
 #define KWV_HINT_DETAILS     KW_HINT_DETAILS
+#define KWV_HINT_FOLLOW_UP   KW_HINT_FOLLOW_UP
+#define KWV_HINT_SETTLE      KW_HINT_SETTLE
+#define KWV_HINT_SNOOZE_BACK KW_HINT_SNOOZE_BACK
 
-/* The most useful action for the hint's button. */
-kwv_hint_action_t kwv_hint_action(const kw_relationship_t *rel);
+/* The hint's two buttons (kw_words_hint_actions). */
+void kwv_hint_actions(const kw_relationship_t *rel, int64_t as_of, kwv_hint_action_t *first,
+                      kwv_hint_action_t *second);
+/* The day an out-of-office says they are back (kw_words_back_on). */
+int64_t kwv_back_on(const kw_relationship_t *rel, int64_t as_of);
 /* The button label for an action (transfer none), NULL for NONE. */
 const char *kwv_hint_action_label(kwv_hint_action_t action);
 

@@ -14,6 +14,7 @@
 #include <json-glib/json-glib.h>
 #include "keepwarm.h"
 #include "words/kw_words.h"
+#include "words/kw_input.h"
 
 /* Exit codes (documented in keepwarm(1) and `keepwarm --help`). */
 enum {
@@ -31,11 +32,16 @@ enum {
 };
 
 typedef struct {
-    char *db_path;     /* --db, or NULL for kw_default_store_path() */
-    char *config_path; /* --config, or NULL for $XDG_CONFIG_HOME/keepwarm/config */
-    int   stdout_tty;  /* stdout is a terminal */
-    int   color;       /* colour allowed: a terminal and NO_COLOR unset */
+    char  *db_path;     /* --db, or NULL for kw_default_store_path() */
+    char  *config_path; /* --config, or NULL for $XDG_CONFIG_HOME/keepwarm/config */
+    int    stdout_tty;  /* stdout is a terminal */
+    int    color;       /* colour allowed: a terminal and NO_COLOR unset */
+    size_t width;       /* columns tables must fit in; 0 = no limit (--wide) */
 } kw_cli_t;
+
+/* The width tables fit in: $COLUMNS when it is a number (also when the
+ * output is piped), else the terminal's, else 100. */
+size_t kw_cli_terminal_width(int stdout_tty);
 
 /* Map a library status to an exit code. */
 int kw_cli_exit_code(kw_status_t status);
@@ -62,12 +68,12 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
  * error and returns the exit code (0 on success). */
 int kw_cli_open_store(kw_cli_t *cli, kw_store_mode_t mode, kw_store_t **store);
 
-/* Times. "2024-03-01", "2024-03-01T10:00:00Z", "2024-03-01 10:00", "now",
- * a Unix time "@1700000000". Returns 0 or -1. */
-int kw_cli_parse_time(const char *text, int64_t *out);
-/* A duration: "7d", "2w", "3m" (30 days), "1y", "12h", plain number = days.
- * Returns 0 or -1. */
-int kw_cli_parse_duration(const char *text, int64_t *seconds_out);
+/* Resolve what the user typed as a TARGET through the model's one resolver.
+ * On failure prints, in the user's language, what went wrong — several
+ * candidates ("did you mean" list, exit 2), nothing by that name or address
+ * (with near misses, exit 10), or the library's message — and returns the
+ * exit code; 0 with *target (transfer full, kw_target_free) on success. */
+int kw_cli_resolve(kw_model_t *model, const char *text, kw_target_t **target);
 /* "2024-03-01T10:00:00Z" (transfer full, g_free); t == 0 gives NULL. */
 char *kw_cli_iso_time(int64_t t);
 /* "2024-03-01" (transfer full, g_free); t == 0 gives NULL. */
@@ -97,9 +103,10 @@ void kw_cli_print_json(FILE *out, JsonNode *root);
 void kw_json_member_string(JsonBuilder *b, const char *name, const char *value);
 void kw_json_member_time(JsonBuilder *b, const char *name, int64_t t);
 
-/* RFC 4180: append one field (sanitised; quoted when it holds a comma,
- * quote, CR or LF; quotes doubled), preceded by a comma unless `first`. */
-void kw_csv_field(GString *out, const char *s, int first);
+/* RFC 4180: append one field (sanitised; quoted when it holds the
+ * separator, a quote, CR or LF; quotes doubled), preceded by the separator
+ * (',' for RFC 4180, ';' where Excel expects it) unless `first`. */
+void kw_csv_field(GString *out, const char *s, int first, char sep);
 /* RFC 6350: append "NAME:value" with the value sanitised and escaped
  * (backslash, comma, semicolon, newline), folded at 75 octets (never inside
  * a UTF-8 sequence), CRLF-terminated. */
@@ -117,9 +124,27 @@ char *kw_cli_clean(const char *s);
 typedef struct kw_table kw_table_t;
 kw_table_t *kw_table_new(int ncols, const char *const *headers);
 void kw_table_add_row(kw_table_t *table, const char *color, const char *const *cells);
+/* Column `col` may be shortened (with "…") down to `min_width` display
+ * columns when the table is wider than cli->width; columns give way
+ * (shrink, or are left out: kw_table_optional) lowest `order` first. */
+void kw_table_shrink(kw_table_t *table, int col, size_t min_width, int order);
+/* Column `col` (a long text: the reason) is printed on a line of its own
+ * under each row, indented, when the table would not fit cli->width with
+ * at least `min_inline` columns for it; shortened with "…" either way. */
+void kw_table_detail(kw_table_t *table, int col, size_t min_inline);
+/* Column `col` is left out when the table is too wide, in its `order`
+ * among the columns that give way (kw_table_shrink). */
+void kw_table_optional(kw_table_t *table, int col, int order);
 void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
 /* Display columns of a UTF-8 string (wide characters count 2). */
 size_t kw_cli_display_width(const char *s);
+/* `s` cut to at most `width` display columns, ending in "…" when cut
+ * (transfer full, g_free). */
+char *kw_cli_truncate(const char *s, size_t width);
+/* `s` wrapped at spaces into lines of at most `width` columns (0: no
+ * wrapping), every line after the first indented by `indent` spaces
+ * (transfer full, g_free). */
+char *kw_cli_wrap(const char *s, size_t width, size_t indent);
 void kw_table_free(kw_table_t *table);
 
 /* The configuration file (config.c). */
@@ -182,6 +207,8 @@ int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_name(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv);
 

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <time.h>
 
 #include "cli/cli.h"
 
-#define SECONDS_PER_DAY 86400
 
 static const char *state_color(kw_state_t s)
 {
@@ -38,9 +38,9 @@ static int parse_as_of(const char *cmd, const char *text, int64_t *as_of)
         *as_of = now_time();
         return 0;
     }
-    if (kw_cli_parse_time(text, as_of) != 0 || *as_of <= 0)
+    if (kw_input_when(text, now_time(), as_of) != KW_INPUT_OK || *as_of <= 0)
         return kw_cli_usage_error(cmd, _("--as-of: not a date: '%s' (use 2024-03-01, "
-                                         "2024-03-01T10:00:00Z or now)"), text);
+                                         "01.03.2024, 2024-03-01T10:00:00Z or now)"), text);
     return 0;
 }
 
@@ -67,8 +67,10 @@ static int open_model(kw_cli_t *cli, const kw_model_options_t *o, kw_store_t **s
     return 0;
 }
 
-#define TARGET_HELP N_("TARGET is an e-mail address (also \"Name <address>\" or mailto:) or an " \
-                       "organisation domain (acme.com) the store knows.")
+#define TARGET_HELP N_("TARGET is an e-mail address (also \"Name <address>\" or mailto:), an " \
+                       "organisation domain (acme.com), or a name: an organisation's (acme, " \
+                       "\"Brandt Logistik\") or a person's (\"Alice Jones\"), in any case, with or " \
+                       "without accents. A name that fits several asks which one.")
 
 #define AS_OF_ENTRY(var) \
     { "as-of", 0, 0, G_OPTION_ARG_STRING, &(var), N_("Compute the model as of DATE (default: now)"), N_("DATE") }
@@ -139,6 +141,15 @@ static void print_relationships_table(const kw_cli_t *cli, const kw_relationship
         g_free(due);
         g_free(why);
     }
+    /* on a narrow terminal the reason gives way first (on a line of its own
+     * when it would get less than 40 columns), then the due date, the
+     * rhythm and the last exchange; the name last */
+    kw_table_shrink(t, 5, 40, 0);
+    kw_table_detail(t, 5, 40);
+    kw_table_optional(t, 4, 1);
+    kw_table_optional(t, 3, 2);
+    kw_table_optional(t, 2, 3);
+    kw_table_shrink(t, 1, 16, 4);
     kw_table_print(t, cli, stdout, 0);
     kw_table_free(t);
 }
@@ -263,13 +274,16 @@ static void fields_print(fields_t *f, const kw_cli_t *cli)
         width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
     for (guint i = 0; i < f->labels->len; i++) {
         const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
+        /* long values (the reason, a note) wrap under themselves */
+        char *value = kw_cli_wrap(g_ptr_array_index(f->values, i), cli->width, width + 2);
         fputs(label, stdout);
         for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
             fputc(' ', stdout);
         if (color && cli->color)
-            printf("\033[%sm%s\033[0m\n", color, (const char *) g_ptr_array_index(f->values, i));
+            printf("\033[%sm%s\033[0m\n", color, value);
         else
-            printf("%s\n", (const char *) g_ptr_array_index(f->values, i));
+            printf("%s\n", value);
+        g_free(value);
     }
 }
 
@@ -331,11 +345,22 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     if (r->due_date)
         field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
     field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
-    if (r->snoozed_until)
-        field(&f, _("Snoozed until:"), date_and_relative(r->snoozed_until, as_of), NULL);
+    if (r->snoozed_until) {
+        char *day = kw_words_day(r->snoozed_until, as_of), *rel = kw_words_ago(r->snoozed_until, as_of);
+        field(&f, _("Snoozed until:"), g_strdup_printf("%s (%s)", day, rel), NULL);
+        g_free(day);
+        g_free(rel);
+    }
+    if (r->reason.settled_until && r->reason.waiting == KW_WAITING_NONE) {
+        s = kw_words_date(r->reason.settled_until, as_of);
+        field(&f, _("No answer needed:"), g_strdup_printf(_("for the mail up to %s"), s), NULL);
+        g_free(s);
+    }
     if (r->state == KW_STATE_IGNORED)
         field(&f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
-    if (r->note)
+    if (r->note && r->note_from_org)
+        field(&f, _("Note:"), g_strdup_printf(_("%s (the organisation's)"), r->note), NULL);
+    else if (r->note)
         field(&f, _("Note:"), g_strdup(r->note), NULL);
     if (r->main_person)
         field(&f, _("Write to:"), g_strdup(r->main_person), NULL);
@@ -346,8 +371,11 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
 
     printf("%s\n", _("People:"));
     for (size_t i = 0; r->people && r->people[i]; i++) {
-        char *p = kw_cli_clean(r->people[i]);
-        printf("  %s\n", p);
+        const char *name = r->people_names && r->people_names[i] ? r->people_names[i] : "";
+        char *p = *name ? g_strdup_printf("%s <%s>", name, r->people[i]) : g_strdup(r->people[i]);
+        char *c = kw_cli_clean(p);
+        printf("  %s\n", c);
+        g_free(c);
         g_free(p);
     }
     printf(g_dngettext(GETTEXT_PACKAGE, "Timeline (newest first, %zu touch):\n",
@@ -356,13 +384,18 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     for (size_t i = 0; i < tl->count; i++) {
         const kw_touch_t *t = &tl->items[i];
         char *day = kw_cli_iso_day(t->time), *addr = kw_cli_clean(t->address);
-        char *subj = kw_cli_clean(t->subject);
+        char *subj = kw_cli_clean(t->subject), *cut;
         const char *dir = t->inbound && t->outbound ? "<->" : t->inbound ? "<- " : " ->";
         size_t aw = addr ? kw_cli_display_width(addr) : 0;
+        /* "  2024-05-27  <-   addr (30 columns)  subject": the subject fits the rest */
+        size_t used = 2 + 10 + 2 + 3 + 2 + MAX(aw, 30) + 2;
         printf("  %s  %s  %s", day, dir, addr ? addr : "");
         for (size_t k = aw; k < 30; k++)
             fputc(' ', stdout);
-        printf("  %s\n", subj ? subj : "");
+        cut = kw_cli_truncate(subj ? subj : "", cli->width == 0 ? (size_t) -1
+                                                : cli->width > used + 10 ? cli->width - used : 10);
+        printf("  %s\n", cut);
+        g_free(cut);
         g_free(day);
         g_free(addr);
         g_free(subj);
@@ -385,6 +418,7 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     kw_model_t *model = NULL;
     kw_relationship_t *r = NULL;
     kw_touch_list_t *tl = NULL;
+    kw_target_t *target = NULL;
     char *error = NULL;
     kw_status_t st;
 
@@ -396,8 +430,8 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     if (rc)
         goto done;
     if (argc != 2) {
-        rc = kw_cli_usage_error("show", "%s", argc < 2 ? _("which contact or organisation? (an address or a domain)")
-                                                       : _("only one TARGET, please"));
+        rc = kw_cli_usage_error("show", "%s", argc < 2 ? _("which contact or organisation? (an address, a domain or a name)")
+                                                       : _("only one TARGET, please (quote a name with spaces)"));
         goto done;
     }
     if ((rc = parse_as_of("show", as_of_text, &mo.as_of)))
@@ -410,9 +444,11 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     mo.exact = exact;
     if ((rc = open_model(cli, &mo, &store, &model)))
         goto done;
-    st = kw_model_relationship(model, argv[1], &r, &error);
+    if ((rc = kw_cli_resolve(model, argv[1], &target)))
+        goto done;
+    st = kw_model_relationship(model, target->key, &r, &error);
     if (st == KW_OK)
-        st = kw_model_timeline(model, argv[1], &tl, &error);
+        st = kw_model_timeline(model, target->key, &tl, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
@@ -423,6 +459,7 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
         print_show_text(cli, r, tl, mo.as_of);
     rc = KW_EXIT_OK;
 done:
+    kw_target_free(target);
     kw_touch_list_free(tl);
     kw_relationship_free(r);
     kw_model_free(model);
@@ -436,45 +473,104 @@ done:
 /* export                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* A person's organisation: its key (the domain) and its name, or NULLs
- * for a free-mail address. */
-static void organisation_of(kw_model_t *model, const char *address, char **key, char **name)
+/* The organisation of a person's address (its domain), or NULL for a
+ * free-mail address (transfer full). */
+static char *organisation_key(const char *address)
 {
-    kw_target_t *t = NULL;
-    *key = kw_org_for_address(address);
-    *name = NULL;
-    if (*key && strcmp(*key, address) == 0)
-        g_clear_pointer(key, g_free);
-    if (*key && kw_model_resolve(model, *key, &t, NULL) == KW_OK)
-        *name = g_strdup(t->display_name);
-    kw_target_free(t);
+    char *key = kw_org_for_address(address);
+    if (key && strcmp(key, address) == 0)
+        g_clear_pointer(&key, kw_free);
+    return key;
+}
+
+typedef struct {
+    char *name;   /* what the user calls it */
+    char *note;   /* the organisation's own note */
+} org_info_t;
+
+static void org_info_free(gpointer p)
+{
+    org_info_t *o = p;
+    g_free(o->name);
+    g_free(o->note);
+    g_free(o);
+}
+
+/* Name and note of an organisation: from the list by organisation, else
+ * (only prospects or ignored people there) resolved on its own. */
+static const org_info_t *org_info(GHashTable *orgs, kw_model_t *model, const char *key)
+{
+    org_info_t *o = g_hash_table_lookup(orgs, key);
+    if (!o) {
+        kw_target_t *t = NULL;
+        o = g_new0(org_info_t, 1);
+        if (kw_model_resolve(model, key, &t, NULL) == KW_OK)
+            o->name = g_strdup(t->display_name);
+        kw_target_free(t);
+        g_hash_table_insert(orgs, g_strdup(key), o);
+    }
+    return o;
+}
+
+/* "2024-05-09 11:00": a time Excel reads as a date in every locale. */
+static char *excel_time(int64_t t)
+{
+    char *iso = kw_cli_iso_time(t);
+    if (iso) {
+        iso[10] = ' ';
+        iso[16] = '\0';
+    }
+    return iso;
+}
+
+static void vcard_facts(GString *out, const kw_relationship_t *r)
+{
+    char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
+    char *cd = g_strdup_printf("%d", r->cadence_days);
+    kw_vcard_prop(out, "X-KEEPWARM-STATE", kw_state_to_string(r->state));
+    kw_vcard_prop(out, "X-KEEPWARM-CADENCE-DAYS", cd);
+    if (lt)
+        kw_vcard_prop(out, "X-KEEPWARM-LAST-TOUCH", lt);
+    if (due)
+        kw_vcard_prop(out, "X-KEEPWARM-DUE", due);
+    g_free(lt);
+    g_free(due);
+    g_free(cd);
 }
 
 int kw_cmd_export(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *format_text = NULL;
-    int rc;
+    int rc, excel = 0;
     GOptionEntry entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: csv)"), "csv|vcard" },
+        { "excel", 0, 0, G_OPTION_ARG_NONE, &excel, N_("CSV that Excel opens directly in your language: a byte order mark, ';' where the decimal separator is a comma, headings and states in your language"), NULL },
         AS_OF_ENTRY(as_of_text),
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     kw_model_options_t mo = { 0 };
     kw_list_options_t lo = { .by = KW_BY_PERSON, .states = KW_STATES_ALL };
+    kw_list_options_t lorg = { .by = KW_BY_ORG, .states = KW_STATES_ALL };
     kw_format_t format = KW_FORMAT_CSV;
     kw_store_t *store = NULL;
     kw_model_t *model = NULL;
-    kw_relationship_list_t *list = NULL;
+    kw_relationship_list_t *list = NULL, *orgs = NULL;
+    GHashTable *org_infos = NULL;
     char *error = NULL;
     GString *out = NULL;
     kw_status_t st;
+    char sep = ',';
 
+    (void) cli;
     rc = kw_cli_parse_options(cli, "export", NULL,
                               _("Export the computed model, one row/card per contact."),
                               _("CSV (RFC 4180) columns: email, name, organisation (its domain), "
-                                "state, last_touch, cadence_days, due_date, reason, note, "
-                                "organisation_name.\n"
-                                "vCard 4.0: FN, EMAIL, ORG, NOTE plus X-KEEPWARM-* properties."),
+                                "state, last_touch, cadence_days, due_date, reason, note (the "
+                                "person's own), organisation_name, organisation_note.\n"
+                                "--excel: the same for Excel, in your language.\n"
+                                "vCard 4.0: a card per person (FN, EMAIL, ORG, NOTE: your note) "
+                                "and per organisation (KIND:org, its note), plus X-KEEPWARM-* "
+                                "properties."),
                               entries, &argc, &argv);
     if (rc)
         goto done;
@@ -487,72 +583,119 @@ int kw_cmd_export(kw_cli_t *cli, int argc, char **argv)
         rc = kw_cli_usage_error("export", _("--format: use csv or vcard, not '%s'"), format_text);
         goto done;
     }
+    if (excel && format != KW_FORMAT_CSV) {
+        rc = kw_cli_usage_error("export", _("--excel writes CSV; leave out --format=vcard"));
+        goto done;
+    }
     if ((rc = parse_as_of("export", as_of_text, &mo.as_of)))
         goto done;
     if ((rc = open_model(cli, &mo, &store, &model)))
         goto done;
     st = kw_model_relationships(model, &lo, &list, &error);
+    if (st == KW_OK)
+        st = kw_model_relationships(model, &lorg, &orgs, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
+    org_infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, org_info_free);
+    for (size_t i = 0; i < orgs->count; i++) {
+        const kw_relationship_t *o = &orgs->items[i];
+        org_info_t *info;
+        if (o->kind != KW_TARGET_ORG)
+            continue;
+        info = g_new0(org_info_t, 1);
+        info->name = g_strdup(o->display_name);
+        info->note = o->note_from_org ? NULL : g_strdup(o->note);
+        g_hash_table_insert(org_infos, g_strdup(o->key), info);
+    }
+
     out = g_string_new(NULL);
-    if (format == KW_FORMAT_CSV)
+    if (format == KW_FORMAT_CSV && excel) {
+        const struct lconv *lc = localeconv();
+        sep = lc && lc->decimal_point && strcmp(lc->decimal_point, ",") == 0 ? ';' : ',';
+        g_string_append(out, "\xEF\xBB\xBF"); /* UTF-8 BOM: Excel reads UTF-8 then */
+        {
+            const char *h[] = { _("E-mail"), _("Name"), _("Organisation"), _("State"),
+                                _("Last exchange"), _("Rhythm (days)"), _("Due"), _("Why"),
+                                _("Note"), _("Organisation name"), _("Organisation note") };
+            for (size_t k = 0; k < G_N_ELEMENTS(h); k++)
+                kw_csv_field(out, h[k], k == 0, sep);
+            g_string_append(out, "\r\n");
+        }
+    } else if (format == KW_FORMAT_CSV) {
         g_string_append(out, "email,name,organisation,state,last_touch,cadence_days,due_date,reason,note,"
-                             "organisation_name\r\n");
+                             "organisation_name,organisation_note\r\n");
+    }
     for (size_t i = 0; i < list->count; i++) {
         const kw_relationship_t *r = &list->items[i];
-        char *org, *org_name;
-        char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
-        char *cd = g_strdup_printf("%d", r->cadence_days);
-        char *why = kw_words_reason(&r->reason, mo.as_of);
+        char *org = organisation_key(r->key);
+        const org_info_t *oi = org ? org_info(org_infos, model, org) : NULL;
         const char *name = r->display_name && strcmp(r->display_name, r->key) != 0
                                ? r->display_name : NULL;
+        /* the person's own note; their organisation's has its own column/card */
+        const char *note = r->note_from_org ? NULL : r->note;
 
-        organisation_of(model, r->key, &org, &org_name);
         if (format == KW_FORMAT_CSV) {
-            kw_csv_field(out, r->key, 1);
-            kw_csv_field(out, name, 0);
-            kw_csv_field(out, org, 0);
-            kw_csv_field(out, kw_state_to_string(r->state), 0);
-            kw_csv_field(out, lt, 0);
-            kw_csv_field(out, cd, 0);
-            kw_csv_field(out, due, 0);
-            kw_csv_field(out, why, 0);
-            kw_csv_field(out, r->note, 0);
-            kw_csv_field(out, org_name, 0);
+            char *lt = excel ? excel_time(r->last_touch) : kw_cli_iso_time(r->last_touch);
+            char *due = excel ? excel_time(r->due_date) : kw_cli_iso_time(r->due_date);
+            char *cd = g_strdup_printf("%d", r->cadence_days);
+            char *why = kw_words_reason(&r->reason, mo.as_of);
+            kw_csv_field(out, r->key, 1, sep);
+            kw_csv_field(out, name, 0, sep);
+            kw_csv_field(out, org, 0, sep);
+            kw_csv_field(out, excel ? kw_words_state(r->state) : kw_state_to_string(r->state), 0, sep);
+            kw_csv_field(out, lt, 0, sep);
+            kw_csv_field(out, cd, 0, sep);
+            kw_csv_field(out, due, 0, sep);
+            kw_csv_field(out, why, 0, sep);
+            kw_csv_field(out, note, 0, sep);
+            kw_csv_field(out, oi ? oi->name : NULL, 0, sep);
+            kw_csv_field(out, oi ? oi->note : NULL, 0, sep);
             g_string_append(out, "\r\n");
+            g_free(lt);
+            g_free(due);
+            g_free(cd);
+            g_free(why);
         } else {
-            char *note = r->note ? g_strdup_printf("%s\n%s", why, r->note) : g_strdup(why);
             kw_vcard_line(out, "BEGIN:VCARD");
             kw_vcard_line(out, "VERSION:4.0");
             kw_vcard_prop(out, "FN", name ? name : r->key);
             kw_vcard_prop(out, "EMAIL", r->key);
-            if (org_name)
-                kw_vcard_prop(out, "ORG", org_name);
-            kw_vcard_prop(out, "NOTE", note);
-            kw_vcard_prop(out, "X-KEEPWARM-STATE", kw_state_to_string(r->state));
-            kw_vcard_prop(out, "X-KEEPWARM-CADENCE-DAYS", cd);
-            if (lt)
-                kw_vcard_prop(out, "X-KEEPWARM-LAST-TOUCH", lt);
-            if (due)
-                kw_vcard_prop(out, "X-KEEPWARM-DUE", due);
+            if (oi && oi->name)
+                kw_vcard_prop(out, "ORG", oi->name);
+            if (note)
+                kw_vcard_prop(out, "NOTE", note);
+            vcard_facts(out, r);
             kw_vcard_line(out, "END:VCARD");
-            g_free(note);
         }
         g_free(org);
-        g_free(org_name);
-        g_free(lt);
-        g_free(due);
-        g_free(cd);
-        g_free(why);
+    }
+    /* vCard: a card per organisation, holding its own note */
+    for (size_t i = 0; format == KW_FORMAT_VCARD && i < orgs->count; i++) {
+        const kw_relationship_t *o = &orgs->items[i];
+        if (o->kind != KW_TARGET_ORG)
+            continue;
+        kw_vcard_line(out, "BEGIN:VCARD");
+        kw_vcard_line(out, "VERSION:4.0");
+        kw_vcard_line(out, "KIND:org");
+        kw_vcard_prop(out, "FN", o->display_name ? o->display_name : o->key);
+        kw_vcard_prop(out, "ORG", o->display_name ? o->display_name : o->key);
+        kw_vcard_prop(out, "X-KEEPWARM-DOMAIN", o->key);
+        if (o->note)
+            kw_vcard_prop(out, "NOTE", o->note);
+        vcard_facts(out, o);
+        kw_vcard_line(out, "END:VCARD");
     }
     fwrite(out->str, 1, out->len, stdout);
     rc = KW_EXIT_OK;
 done:
     if (out)
         g_string_free(out, TRUE);
+    if (org_infos)
+        g_hash_table_destroy(org_infos);
     kw_relationship_list_free(list);
+    kw_relationship_list_free(orgs);
     kw_model_free(model);
     kw_store_close(store);
     g_free(as_of_text);
@@ -564,27 +707,51 @@ done:
 /* Actions                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Parse the options of an action command; returns 0 and opens the store, or
- * an exit code. `more`: what --help says after TARGET_HELP, or NULL.
- * `nargs`: positional arguments after the command (-1: >= 2). */
+/* Parse the options of an action command, open the store and resolve
+ * argv[1] through the model (a name, an address, a domain); returns 0 or an
+ * exit code (the error printed). `more`: what --help says after TARGET_HELP.
+ * `nargs`: positional arguments after the command (-1: >= 2, -2: 1 or 2). `entries`:
+ * the command's own options, or NULL. */
 static int action_start(kw_cli_t *cli, const char *cmd, const char *params, const char *summary,
-                        const char *more, int nargs, int *argc, char ***argv,
-                        kw_store_t **store)
+                        const char *more, GOptionEntry *entries, int nargs, int *argc,
+                        char ***argv, kw_store_t **store, kw_target_t **target)
 {
     char *description = more ? g_strconcat(_(TARGET_HELP), " ", more, NULL) : g_strdup(_(TARGET_HELP));
-    int rc = kw_cli_parse_options(cli, cmd, params, summary, description, NULL, argc, argv);
+    kw_model_options_t mo = { .as_of = now_time() };
+    kw_model_t *model = NULL;
+    char *error = NULL;
+    kw_status_t st;
+    int rc = kw_cli_parse_options(cli, cmd, params, summary, description, entries, argc, argv);
+
     g_free(description);
     if (rc)
         return rc;
     if (nargs >= 0 && *argc != nargs + 1)
         return kw_cli_usage_error(cmd, *argc < nargs + 1 ? _("missing arguments: %s")
                                                         : _("too many arguments (usage: %s)"), params);
-    if (nargs < 0 && *argc < 3)
+    if (nargs == -1 && *argc < 3)
         return kw_cli_usage_error(cmd, _("missing arguments: %s"), params);
-    return kw_cli_open_store(cli, KW_STORE_READ_WRITE, store);
+    if (nargs == -2 && (*argc < 2 || *argc > 3))
+        return kw_cli_usage_error(cmd, *argc < 2 ? _("missing arguments: %s")
+                                                 : _("too many arguments (usage: %s)"), params);
+    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, store)))
+        return rc;
+    st = kw_model_load(*store, &mo, &model, &error);
+    if (st != KW_OK)
+        rc = fail_and_free(st, error);
+    else
+        rc = kw_cli_resolve(model, (*argv)[1], target);
+    kw_model_free(model);
+    if (rc) {
+        kw_store_close(*store);
+        *store = NULL;
+    }
+    return rc;
 }
 
-static int action_done(kw_store_t *store, kw_status_t st, char *error, const char *message)
+/* Print the confirmation (or the error) and close the store. */
+static int action_done(kw_store_t *store, kw_target_t *target, kw_status_t st, char *error,
+                       char *message)
 {
     int rc = KW_EXIT_OK;
     if (st != KW_OK) {
@@ -594,46 +761,87 @@ static int action_done(kw_store_t *store, kw_status_t st, char *error, const cha
         printf("%s\n", c);
         g_free(c);
     }
+    g_free(message);
+    kw_target_free(target);
     kw_store_close(store);
     return rc;
+}
+
+/* "Waiting (waiting.example)": the target as the user knows it, sanitised. */
+static char *target_words(const kw_target_t *t)
+{
+    char *w = kw_words_target(t), *c = kw_cli_clean(w);
+    g_free(w);
+    return c;
+}
+
+/* The usage error for something typed as a day or a duration. */
+static int when_error(const char *cmd, kw_input_status_t st, const char *text)
+{
+    if (st == KW_INPUT_FRACTION)
+        return kw_cli_usage_error(cmd, _("'%s': use whole numbers (10d, 2w, not 1.5w)"), text);
+    if (st == KW_INPUT_RANGE)
+        return kw_cli_usage_error(cmd, _("'%s' is not a day of the calendar"), text);
+    return kw_cli_usage_error(cmd, _("'%s' is neither a day (30.06.2026, 2026-06-30, next monday) "
+                                     "nor a duration (10d, 2w, 3 months)"), text);
 }
 
 int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv)
 {
     kw_store_t *store = NULL;
-    char *error = NULL, *msg = NULL, *day;
-    int64_t until, dur;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *who, *as_of_text = NULL;
+    int64_t until, now;
     kw_status_t st;
+    kw_input_status_t in;
+    GOptionEntry entries[] = {
+        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, N_("Count relative days (2w, next monday) from DATE instead of now"), N_("DATE") },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
     int rc;
 
     rc = action_start(cli, "snooze", _("TARGET UNTIL|DURATION|off"),
-                      _("Hide a relationship until a date (2024-06-01) or for a while (10d, 3w, 2m, 1y)."),
-                      _("'off' ends a snooze."),
-                      2, &argc, &argv, &store);
+                      _("Hide a relationship until a day (30.06.2026, 2026-06-30, next monday, "
+                        "nächsten Montag) or for a while (10d, 2w, 3 months, 2 Wochen)."),
+                      _("'off' ends a snooze."), entries, 2, &argc, &argv, &store, &target);
     if (rc)
-        return rc;
-    if (strcmp(argv[2], "off") == 0 || strcmp(argv[2], "none") == 0) {
-        st = kw_unsnooze(store, argv[1], &error);
-        msg = g_strdup_printf(_("%s is no longer snoozed."), argv[1]);
+        goto out;
+    if ((rc = parse_as_of("snooze", as_of_text, &now)))
+        goto close;
+    who = target_words(target);
+    if (strcmp(argv[2], "off") == 0 || strcmp(argv[2], "none") == 0 || strcmp(argv[2], "aus") == 0) {
+        st = kw_unsnooze(store, target->key, &error);
+        msg = g_strdup_printf(_("%s is no longer snoozed."), who);
     } else {
-        if (kw_cli_parse_duration(argv[2], &dur) == 0)
-            until = now_time() + dur;
-        else if (kw_cli_parse_time(argv[2], &until) != 0) {
-            kw_store_close(store);
-            return kw_cli_usage_error("snooze", _("'%s' is neither a date (2024-06-01) nor a duration (10d, 3w)"),
-                                      argv[2]);
+        in = kw_input_when(argv[2], now, &until);
+        if (in != KW_INPUT_OK) {
+            g_free(who);
+            rc = when_error("snooze", in, argv[2]);
+            goto close;
         }
-        if (until <= now_time()) {
-            kw_store_close(store);
-            return kw_cli_usage_error("snooze", _("'%s' is in the past"), argv[2]);
+        if (until <= now) {
+            g_free(who);
+            rc = kw_cli_usage_error("snooze", _("'%s' is in the past"), argv[2]);
+            goto close;
         }
-        st = kw_snooze(store, argv[1], until, &error);
-        day = kw_cli_iso_time(until);
-        msg = g_strdup_printf(_("Snoozed %s until %s."), argv[1], day);
-        g_free(day);
+        st = kw_snooze(store, target->key, until, &error);
+        {
+            char *day = kw_words_day(until, now), *rel = kw_words_ago(until, now);
+            /* TRANSLATORS: Snoozed WHO until DAY (in N days). */
+            msg = g_strdup_printf(_("Snoozed %s until %s (%s). 'keepwarm undo' takes it back."),
+                                  who, day, rel);
+            g_free(day);
+            g_free(rel);
+        }
     }
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
+    g_free(who);
+    rc = action_done(store, target, st, error, msg);
+    goto out;
+close:
+    kw_target_free(target);
+    kw_store_close(store);
+out:
+    g_free(as_of_text);
     return rc;
 }
 
@@ -641,78 +849,136 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
-    char *error = NULL, *msg;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *who;
     int rc = action_start(cli, "ignore", _("TARGET"), _("Never list this address or organisation again."),
                           _("Ignoring a person also takes them out of their organisation's roll-up."),
-                          1, &argc, &argv, &store);
+                          NULL, 1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
-    msg = g_strdup_printf(_("Ignored %s (undo with: keepwarm unignore %s)."), argv[1], argv[1]);
-    st = kw_ignore(store, argv[1], &error);
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
-    return rc;
+    who = target_words(target);
+    msg = g_strdup_printf(_("Ignored %s. 'keepwarm undo' takes it back."), who);
+    g_free(who);
+    st = kw_ignore(store, target->key, &error);
+    return action_done(store, target, st, error, msg);
 }
 
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
-    char *error = NULL, *msg;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *who;
     int rc = action_start(cli, "unignore", _("TARGET"), _("List this address or organisation again."),
-                          NULL, 1, &argc, &argv, &store);
+                          NULL, NULL, 1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
-    msg = g_strdup_printf(_("%s is listed again."), argv[1]);
-    st = kw_unignore(store, argv[1], &error);
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
-    return rc;
+    who = target_words(target);
+    msg = g_strdup_printf(_("%s is listed again."), who);
+    g_free(who);
+    st = kw_unignore(store, target->key, &error);
+    return action_done(store, target, st, error, msg);
 }
 
-/* "45", "6w", "3m", "1y" as days (1..3650), or -1. */
-static long parse_days(const char *text)
+/* "45", "6w", "3 months", "monthly", "vierteljährlich" as days; else prints
+ * the usage error of `cmd` and returns -1 (*rc holds the exit code). */
+static int parse_cadence(const char *cmd, const char *text, int *rc)
 {
-    char *end = NULL;
-    long days = strtol(text, &end, 10);
-    if (!end || *end || end == text) {
-        int64_t secs;
-        if (kw_cli_parse_duration(text, &secs) != 0)
-            return -1;
-        days = (long) (secs / SECONDS_PER_DAY);
-    }
-    return days >= 1 && days <= 3650 ? days : -1;
+    int days = 0;
+    kw_input_status_t st = kw_input_cadence(text, &days);
+
+    if (st == KW_INPUT_OK)
+        return days;
+    if (st == KW_INPUT_FRACTION)
+        *rc = kw_cli_usage_error(cmd, _("a rhythm is a whole number of days, not '%s'"), text);
+    else if (st == KW_INPUT_RANGE)
+        *rc = kw_cli_usage_error(cmd, _("a rhythm is 1 to 3650 days, not '%s'"), text);
+    else
+        *rc = kw_cli_usage_error(cmd, _("'%s' is no rhythm: give days (45), a duration (6w, "
+                                        "3 months) or a word (weekly, monthly, quarterly, yearly, "
+                                        "monatlich...)"), text);
+    return -1;
 }
 
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
-    char *error = NULL, *msg;
-    long days = 0;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *who;
+    int days = 0;
     int rc = action_start(cli, "cadence", _("TARGET DAYS|auto"),
                           _("Set how often you want to be in touch; 'auto' returns to the learned rhythm."),
-                          _("DAYS is a number of days (or 2w, 3m, 1y)."),
-                          2, &argc, &argv, &store);
+                          _("DAYS is a whole number of days, a duration (6w, 3 months, 2 Wochen) or "
+                            "a word: daily, weekly, fortnightly, monthly, quarterly, half-yearly, "
+                            "yearly (or täglich, wöchentlich, monatlich, vierteljährlich, "
+                            "halbjährlich, jährlich)."),
+                          NULL, 2, &argc, &argv, &store, &target);
     if (rc)
         return rc;
-    if (strcmp(argv[2], "auto") != 0 && (days = parse_days(argv[2])) < 0) {
+    if (strcmp(argv[2], "auto") != 0 && strcmp(argv[2], "automatisch") != 0 &&
+        (days = parse_cadence("cadence", argv[2], &rc)) < 0) {
+        kw_target_free(target);
         kw_store_close(store);
-        return kw_cli_usage_error("cadence", _("a cadence is 1 to 3650 days (or 'auto'), not '%s'"),
-                                  argv[2]);
+        return rc;
     }
+    who = target_words(target);
     if (days) {
-        char *words = kw_words_cadence((int) days);
-        msg = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Cadence of %s set to %ld day (%s).",
-                                          "Cadence of %s set to %ld days (%s).", (gulong) days),
-                              argv[1], days, words);
+        char *words = kw_words_cadence(days);
+        msg = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Rhythm of %s set to %s (%d day).",
+                                          "Rhythm of %s set to %s (%d days).", (gulong) days),
+                              who, words, days);
         g_free(words);
     } else {
-        msg = g_strdup_printf(_("Cadence of %s is learned again."), argv[1]);
+        msg = g_strdup_printf(_("Rhythm of %s is learned again."), who);
     }
-    st = kw_set_cadence(store, argv[1], (int) days, &error);
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
+    g_free(who);
+    st = kw_set_cadence(store, target->key, days, &error);
+    return action_done(store, target, st, error, msg);
+}
+
+int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
+{
+    kw_status_t st;
+    kw_store_t *store = NULL;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *who, *as_of_text = NULL;
+    int64_t now;
+    GOptionEntry entries[] = {
+        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, N_("The mail up to DATE needs no answer (default: now)"), N_("DATE") },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    int off, rc;
+
+    rc = action_start(cli, "settle", _("TARGET [off]"),
+                      _("Say that the open mail needs no answer (their question you answered on "
+                        "the phone, your offer you will not chase): TARGET no longer awaits a "
+                        "reply until new mail comes."),
+                      _("'off' takes it back."), entries, -2, &argc, &argv, &store, &target);
+    if (rc)
+        goto out;
+    off = argc == 3;
+    if (off && strcmp(argv[2], "off") != 0 && strcmp(argv[2], "aus") != 0) {
+        rc = kw_cli_usage_error("settle", _("unexpected argument '%s' (only 'off')"), argv[2]);
+        goto close;
+    }
+    if ((rc = parse_as_of("settle", as_of_text, &now)))
+        goto close;
+    who = target_words(target);
+    if (off)
+        msg = g_strdup_printf(_("%s awaits replies again."), who);
+    else
+        msg = g_strdup_printf(_("The open mail of %s needs no answer; new mail will. "
+                                "'keepwarm undo' takes it back."), who);
+    g_free(who);
+    st = kw_settle(store, target->key, off ? 0 : now, &error);
+    rc = action_done(store, target, st, error, msg);
+    goto out;
+close:
+    kw_target_free(target);
+    kw_store_close(store);
+out:
+    g_free(as_of_text);
     return rc;
 }
 
@@ -720,43 +986,175 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
-    char *error = NULL, *msg, *text;
+    kw_target_t *target = NULL;
+    char *error = NULL, *msg, *text, *who;
     int rc = action_start(cli, "note", _("TARGET TEXT..."),
                           _("Attach a note to a contact or organisation; an empty TEXT (\"\") removes it."),
-                          NULL, -1, &argc, &argv, &store);
+                          NULL, NULL, -1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
     text = g_strjoinv(" ", argv + 2);
     g_strstrip(text);
-    msg = *text ? g_strdup_printf(_("Note saved for %s."), argv[1])
-                : g_strdup_printf(_("Note removed for %s."), argv[1]);
-    st = kw_set_note(store, argv[1], text, &error);
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
+    who = target_words(target);
+    msg = *text ? g_strdup_printf(_("Note saved for %s."), who)
+                : g_strdup_printf(_("Note removed for %s."), who);
+    g_free(who);
+    st = kw_set_note(store, target->key, text, &error);
     g_free(text);
-    return rc;
+    return action_done(store, target, st, error, msg);
 }
 
 int kw_cmd_name(kw_cli_t *cli, int argc, char **argv)
 {
     kw_status_t st;
     kw_store_t *store = NULL;
+    kw_target_t *target = NULL;
     char *error = NULL, *msg, *text;
     int rc = action_start(cli, "name", _("TARGET NAME..."),
                           _("Give an organisation or a person the name you know them by "
                             "(\"Brandt Logistik GmbH\"); an empty NAME (\"\") returns to the one "
                             "derived from the domain or their mail."),
-                          NULL, -1, &argc, &argv, &store);
+                          NULL, NULL, -1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
     text = g_strjoinv(" ", argv + 2);
     g_strstrip(text);
-    msg = *text ? g_strdup_printf(_("%s is now called %s."), argv[1], text)
-                : g_strdup_printf(_("%s has its own name again."), argv[1]);
-    st = kw_set_name(store, argv[1], text, &error);
-    rc = action_done(store, st, error, msg);
-    g_free(msg);
+    msg = *text ? g_strdup_printf(_("%s is now called %s."), target->key, text)
+                : g_strdup_printf(_("%s has its own name again."), target->key);
+    st = kw_set_name(store, target->key, text, &error);
     g_free(text);
+    return action_done(store, target, st, error, msg);
+}
+
+/* What an action did, in words: "snoozed acme.com until Mon 14 Dec". */
+static char *action_words(const kw_action_t *a, int64_t now, int before)
+{
+    int64_t v = before ? a->before : a->after;
+    const char *text = before ? a->before_text : a->after_text;
+    char *r = NULL, *d;
+
+    switch (a->kind) {
+    case KW_ACTION_SNOOZE:
+        if (!v)
+            return g_strdup_printf(_("%s not snoozed"), a->target);
+        d = kw_words_day(v, now);
+        r = g_strdup_printf(_("%s snoozed until %s"), a->target, d);
+        g_free(d);
+        return r;
+    case KW_ACTION_IGNORE:
+        return g_strdup_printf(v ? _("%s ignored") : _("%s listed"), a->target);
+    case KW_ACTION_CADENCE:
+        if (!v)
+            return g_strdup_printf(_("rhythm of %s learned"), a->target);
+        d = kw_words_cadence((int) v);
+        /* TRANSLATORS: rhythm of TARGET: EVERY 3 MONTHS */
+        r = g_strdup_printf(_("rhythm of %s: %s"), a->target, d);
+        g_free(d);
+        return r;
+    case KW_ACTION_NOTE:
+        return text ? g_strdup_printf(_("note of %s: “%s”"), a->target, text)
+                    : g_strdup_printf(_("no note of %s"), a->target);
+    case KW_ACTION_NAME:
+        return text ? g_strdup_printf(_("%s called “%s”"), a->target, text)
+                    : g_strdup_printf(_("%s with its own name"), a->target);
+    case KW_ACTION_SETTLE:
+        return v ? g_strdup_printf(_("open mail of %s needs no answer"), a->target)
+                 : g_strdup_printf(_("%s awaits replies"), a->target);
+    default:
+        return g_strdup(a->target);
+    }
+}
+
+int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
+{
+    int list = 0, limit = 0, rc;
+    GOptionEntry entries[] = {
+        { "list", 'l', 0, G_OPTION_ARG_NONE, &list, N_("List the last actions with their numbers instead"), NULL },
+        { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("With --list: at most N (default 20)"), N_("N") },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    kw_store_t *store = NULL;
+    kw_action_t *a = NULL;
+    kw_action_list_t *log = NULL;
+    char *error = NULL, *end = NULL;
+    int64_t id = 0, now = now_time();
+    kw_status_t st;
+
+    rc = kw_cli_parse_options(cli, "undo", _("[ID]"),
+                              _("Take back the last action (snooze, ignore, cadence, note, name, "
+                                "settle), or the one numbered ID in 'keepwarm undo --list'."),
+                              _("An action is taken back only while nothing changed the same "
+                                "setting since: take back the later one first."),
+                              entries, &argc, &argv);
+    if (rc)
+        return rc;
+    if (argc > 2 || (argc == 2 && list))
+        return kw_cli_usage_error("undo", _("too many arguments (usage: %s)"), "[ID] | --list");
+    if (argc == 2) {
+        id = g_ascii_strtoll(argv[1], &end, 10);
+        if (!end || *end || id <= 0)
+            return kw_cli_usage_error("undo", _("'%s' is not an action number (see 'keepwarm undo --list')"),
+                                      argv[1]);
+    }
+    if (limit < 0)
+        return kw_cli_usage_error("undo", _("--limit must not be negative"));
+    if ((rc = kw_cli_open_store(cli, list ? KW_STORE_READ_ONLY : KW_STORE_READ_WRITE, &store)))
+        return rc;
+    if (list) {
+        st = kw_actions_list(store, limit, &log, &error);
+        if (st != KW_OK) {
+            rc = fail_and_free(st, error);
+        } else if (log->count == 0) {
+            puts(_("No actions yet."));
+        } else {
+            const char *h[] = { _("ID"), _("WHEN"), _("WHAT"), _("BEFORE"), _("UNDONE") };
+            kw_table_t *t = kw_table_new(5, h);
+            for (size_t i = 0; i < log->count; i++) {
+                const kw_action_t *x = &log->items[i];
+                char *n = g_strdup_printf("%" G_GINT64_FORMAT, x->id);
+                char *when = kw_words_ago(x->time, now), *what = action_words(x, now, 0);
+                char *before = action_words(x, now, 1);
+                char *undone = x->undone ? kw_words_ago(x->undone, now) : g_strdup("");
+                const char *cells[5] = { n, when, what, before, undone };
+                kw_table_add_row(t, x->undone ? "2" : NULL, cells);
+                g_free(n);
+                g_free(when);
+                g_free(what);
+                g_free(before);
+                g_free(undone);
+            }
+            kw_table_shrink(t, 2, 20, 0);
+            kw_table_shrink(t, 3, 20, 1);
+            kw_table_print(t, cli, stdout, 0);
+            kw_table_free(t);
+        }
+        kw_action_list_free(log);
+        kw_store_close(store);
+        return rc;
+    }
+    st = kw_action_undo(store, id, &a, &error);
+    if (st == KW_ERR_NOT_FOUND) {
+        /* in the user's words: nothing there */
+        if (id)
+            fprintf(stderr, _("keepwarm: there is no action #%s (see 'keepwarm undo --list')\n"),
+                    argv[1]);
+        else
+            fputs(_("keepwarm: nothing to undo\n"), stderr);
+        kw_free(error);
+        rc = KW_EXIT_NOT_FOUND;
+    } else if (st == KW_OK) {
+        char *was = action_words(a, now, 1), *c = kw_cli_clean(was);
+        char *n = g_strdup_printf("%" G_GINT64_FORMAT, a->id);
+        /* TRANSLATORS: Undone (#ID): back to WHAT IT WAS. */
+        printf(_("Undone (#%s): back to %s.\n"), n, c);
+        g_free(n);
+        g_free(c);
+        g_free(was);
+    } else {
+        rc = fail_and_free(st, error);
+    }
+    kw_action_free(a);
+    kw_store_close(store);
     return rc;
 }
 
@@ -800,9 +1198,8 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
                                   argv[1]);
     if (argc != 3)
         return kw_cli_usage_error("config", _("usage: keepwarm config default-cadence DAYS|default"));
-    if (strcmp(argv[2], "default") != 0 && (days = (int) parse_days(argv[2])) < 0)
-        return kw_cli_usage_error("config", _("a cadence is 1 to 3650 days (or 'default'), not '%s'"),
-                                  argv[2]);
+    if (strcmp(argv[2], "default") != 0 && (days = parse_cadence("config", argv[2], &rc)) < 0)
+        return rc;
     if ((rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store)))
         return rc;
     st = kw_store_set_default_cadence(store, days, &error);
@@ -930,6 +1327,9 @@ int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv)
             g_free(ni);
             g_free(no);
         }
+        kw_table_shrink(t, 1, 10, 0); /* name, organisation, then the address give way */
+        kw_table_shrink(t, 2, 12, 1);
+        kw_table_shrink(t, 0, 16, 2);
         kw_table_print(t, cli, stdout, tsv);
         kw_table_free(t);
     }

@@ -1,7 +1,10 @@
 /* common.c — helpers shared by the keepwarm subcommands (see cli.h). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 #include <glib.h>
 
 #include "cli.h"
@@ -10,7 +13,8 @@ int kw_cli_exit_code(kw_status_t status)
 {
     switch (status) {
     case KW_OK:                return KW_EXIT_OK;
-    case KW_ERR_USAGE:         return KW_EXIT_USAGE;
+    case KW_ERR_USAGE:
+    case KW_ERR_AMBIGUOUS:     return KW_EXIT_USAGE;
     case KW_ERR_AUTH:          return KW_EXIT_AUTH;
     case KW_ERR_TLS:
     case KW_ERR_INSECURE:      return KW_EXIT_TLS;
@@ -55,10 +59,24 @@ static const char *hint_for(kw_status_t status)
     }
 }
 
+/* Library messages that already say what to do ("...; the next sync
+ * resumes", "— check them", "run a sync first") get no second hint: one
+ * piece of advice per error. */
+static int says_what_to_do(const char *message)
+{
+    static const char *const advice[] = { "the next sync resumes", "check ", "run a sync",
+                                          "move it aside", "try again", "install ", "give the ",
+                                          "free some space", "undo that first", NULL };
+    for (const char *const *a = advice; message && *a; a++)
+        if (strstr(message, *a))
+            return 1;
+    return 0;
+}
+
 int kw_cli_fail(kw_status_t status, const char *message)
 {
     char *clean = kw_sanitize_for_display(message ? message : kw_status_to_string(status));
-    const char *hint = hint_for(status);
+    const char *hint = says_what_to_do(message) ? NULL : hint_for(status);
     fprintf(stderr, "keepwarm: %s\n", clean);
     if (hint)
         fprintf(stderr, "keepwarm: %s\n", hint);
@@ -86,9 +104,11 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
     GOptionContext *ctx;
     GError *err = NULL;
     char *db = NULL, *config = NULL;
+    gboolean wide = FALSE;
     GOptionEntry common[] = {
         { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("Database file (default: $XDG_DATA_HOME/keepwarm/keepwarm.db)"), N_("PATH") },
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, N_("Config file (default: $XDG_CONFIG_HOME/keepwarm/config)"), N_("PATH") },
+        { "wide", 0, 0, G_OPTION_ARG_NONE, &wide, N_("Print tables whole, however wide (default: fit the terminal, $COLUMNS or 100 columns)"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     char *prgname = g_strdup_printf("keepwarm %s", cmd);
@@ -119,6 +139,93 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
         g_free(cli->config_path);
         cli->config_path = config;
     }
+    if (wide)
+        cli->width = 0;
+    return rc;
+}
+
+size_t kw_cli_terminal_width(int stdout_tty)
+{
+    const char *env = getenv("COLUMNS");
+    struct winsize ws;
+
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (!*end && v > 0 && v < 100000)
+            return (size_t) v;
+    }
+    if (stdout_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 100;
+}
+
+/* ---- targets -------------------------------------------------------------------- */
+
+/* "  Alice Jones <alice@a.example>" lines, and how many more there were. */
+static void print_candidates(const kw_candidate_list_t *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        char *who = kw_words_target(&c->items[i].target);
+        char *clean = kw_cli_clean(who);
+        fprintf(stderr, "  %s\n", clean);
+        g_free(clean);
+        g_free(who);
+    }
+    if (c->total > c->count)
+        fprintf(stderr, g_dngettext(GETTEXT_PACKAGE, "  … and %zu more\n", "  … and %zu more\n",
+                                    (gulong) (c->total - c->count)),
+                c->total - c->count);
+}
+
+int kw_cli_resolve(kw_model_t *model, const char *text, kw_target_t **target)
+{
+    kw_candidate_list_t *c = NULL;
+    char *error = NULL, *shown;
+    kw_status_t st = kw_model_resolve(model, text, target, &error);
+    int rc;
+
+    if (st == KW_OK)
+        return 0;
+    if ((st != KW_ERR_AMBIGUOUS && st != KW_ERR_NOT_FOUND) ||
+        kw_model_find(model, text, 8, &c, NULL) != KW_OK ||
+        (st == KW_ERR_NOT_FOUND && c->query != KW_QUERY_NAME && c->known)) {
+        /* the library's own message: free-mail domains, lists, colleagues */
+        rc = kw_cli_fail(st, error);
+        kw_candidate_list_free(c);
+        kw_free(error);
+        return rc;
+    }
+    kw_free(error);
+    shown = kw_cli_clean(text);
+    g_strstrip(shown);
+    if (st == KW_ERR_AMBIGUOUS) {
+        fprintf(stderr, g_dngettext(GETTEXT_PACKAGE, "keepwarm: '%s' could mean %zu contact or organisation:\n",
+                                    "keepwarm: '%s' could mean any of %zu contacts or organisations:\n",
+                                    (gulong) c->total),
+                shown, c->total);
+        print_candidates(c);
+        fputs(_("keepwarm: give the address or the domain of the one you mean\n"), stderr);
+        rc = KW_EXIT_USAGE;
+    } else {
+        if (c->query == KW_QUERY_ADDRESS)
+            fprintf(stderr, _("keepwarm: no mail with %s in the store"), shown);
+        else if (c->query == KW_QUERY_DOMAIN)
+            fprintf(stderr, _("keepwarm: no mail with anyone at %s in the store"), shown);
+        else
+            fprintf(stderr, _("keepwarm: nobody called '%s' in the store"), shown);
+        if (c->count == 0) {
+            fputc('\n', stderr);
+            fputs(_("keepwarm: 'keepwarm overdue --all' lists every relationship, "
+                    "'keepwarm contacts' everyone you wrote to\n"), stderr);
+        } else {
+            fputs(_("; did you mean:\n"), stderr);
+            print_candidates(c);
+        }
+        rc = KW_EXIT_NOT_FOUND;
+    }
+    g_free(shown);
+    kw_candidate_list_free(c);
     return rc;
 }
 
@@ -135,72 +242,6 @@ int kw_cli_open_store(kw_cli_t *cli, kw_store_mode_t mode, kw_store_t **store)
     }
     g_free(path);
     return rc;
-}
-
-int kw_cli_parse_time(const char *text, int64_t *out)
-{
-    GDateTime *dt = NULL;
-    GTimeZone *utc;
-    int y, mo, d, h = 0, mi = 0;
-    char tail;
-
-    if (!text || !*text)
-        return -1;
-    if (strcmp(text, "now") == 0) {
-        *out = (int64_t)time(NULL);
-        return 0;
-    }
-    if (text[0] == '@') {
-        char *end;
-        long long v = g_ascii_strtoll(text + 1, &end, 10);
-        if (*end || end == text + 1)
-            return -1;
-        *out = v;
-        return 0;
-    }
-    utc = g_time_zone_new_utc();
-    dt = g_date_time_new_from_iso8601(text, utc);
-    if (!dt) {
-        int n = sscanf(text, "%d-%d-%d%c", &y, &mo, &d, &tail);
-        if (n == 3) {
-            dt = g_date_time_new(utc, y, mo, d, 0, 0, 0);
-        } else if (sscanf(text, "%d-%d-%d %d:%d%c", &y, &mo, &d, &h, &mi, &tail) == 5) {
-            dt = g_date_time_new(utc, y, mo, d, h, mi, 0);
-        }
-    }
-    g_time_zone_unref(utc);
-    if (!dt)
-        return -1;
-    *out = g_date_time_to_unix(dt);
-    g_date_time_unref(dt);
-    return 0;
-}
-
-int kw_cli_parse_duration(const char *text, int64_t *seconds_out)
-{
-    char *end;
-    double v;
-    int64_t unit = 86400;
-
-    if (!text || !*text)
-        return -1;
-    v = g_ascii_strtod(text, &end);
-    if (end == text || v <= 0)
-        return -1;
-    if (*end) {
-        if (end[1] != '\0')
-            return -1;
-        switch (*end) {
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
-        case 'm': unit = 30 * 86400; break;
-        case 'y': unit = 365 * 86400; break;
-        default: return -1;
-        }
-    }
-    *seconds_out = (int64_t)(v * (double)unit);
-    return 0;
 }
 
 char *kw_cli_iso_time(int64_t t)
@@ -353,6 +394,18 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     for (size_t i = 0; r->people && r->people[i]; i++)
         json_builder_add_string_value(b, r->people[i]); /* normalised addresses */
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "people_names"); /* the same order; null: no name known */
+    json_builder_begin_array(b);
+    for (size_t i = 0; r->people && r->people[i]; i++) {
+        const char *n = r->people_names ? r->people_names[i] : NULL;
+        char *c = n && *n ? kw_cli_clean(n) : NULL;
+        if (c)
+            json_builder_add_string_value(b, c);
+        else
+            json_builder_add_null_value(b);
+        g_free(c);
+    }
+    json_builder_end_array(b);
     member_plain(b, "main_person", r->main_person);
     member_plain(b, "state", kw_state_to_string(r->state));
     member_plain(b, "state_text", kw_words_state(r->state));
@@ -387,8 +440,19 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     member_int(b, "their_reply_days", w->their_reply_days);
     member_int(b, "exchanges", w->exchanges);
     kw_json_member_time(b, "first_exchange", w->first_exchange);
+    member_plain(b, "rhythm_state", kw_state_to_string(w->rhythm_state));
+    member_int(b, "waiting_touches", w->waiting_touches);
+    kw_json_member_time(b, "waiting_last", w->waiting_last);
+    kw_json_member_time(b, "away_since", w->away_since);
+    member_person(b, "away_person", &w->away_person);
+    kw_json_member_time(b, "away_until", w->away_until);
+    json_builder_set_member_name(b, "away_until_is_return");
+    json_builder_add_boolean_value(b, w->away_until_is_return);
+    kw_json_member_time(b, "settled_until", w->settled_until);
     json_builder_end_object(b);
     kw_json_member_string(b, "note", r->note);
+    json_builder_set_member_name(b, "note_from_org");
+    json_builder_add_boolean_value(b, r->note_from_org);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     g_object_unref(b);
@@ -430,12 +494,13 @@ void kw_cli_print_json(FILE *out, JsonNode *root)
 
 /* ---- CSV and vCard ------------------------------------------------------------ */
 
-void kw_csv_field(GString *out, const char *s, int first)
+void kw_csv_field(GString *out, const char *s, int first, char sep)
 {
     char *c = kw_cli_clean(s);
+    char special[] = { sep, '"', '\r', '\n', '\0' };
     if (!first)
-        g_string_append_c(out, ',');
-    if (c && strpbrk(c, ",\"\r\n")) {
+        g_string_append_c(out, sep);
+    if (c && strpbrk(c, special)) {
         g_string_append_c(out, '"');
         for (const char *p = c; *p; p++) {
             if (*p == '"')
@@ -492,6 +557,11 @@ void kw_vcard_prop(GString *out, const char *name, const char *value)
 struct kw_table {
     int        ncols;
     GPtrArray *rows;   /* char ** (ncols cells, sanitised) ; row[ncols] = colour */
+    size_t    *min;    /* per column: shrinkable down to this width, 0 = never */
+    int       *order;  /* per column: shrink order (lower first) */
+    int        detail; /* a column that moves to a line of its own when narrow, or -1 */
+    size_t     detail_min;
+    int       *drop;   /* per column: 1 = left out when still too wide (in `order`) */
 };
 
 kw_table_t *kw_table_new(int ncols, const char *const *headers)
@@ -499,8 +569,36 @@ kw_table_t *kw_table_new(int ncols, const char *const *headers)
     kw_table_t *t = g_new0(kw_table_t, 1);
     t->ncols = ncols;
     t->rows = g_ptr_array_new();
+    t->min = g_new0(size_t, (gsize) ncols);
+    t->order = g_new0(int, (gsize) ncols);
+    t->detail = -1;
+    t->drop = g_new0(int, (gsize) ncols);
     kw_table_add_row(t, NULL, headers);
     return t;
+}
+
+void kw_table_optional(kw_table_t *t, int col, int order)
+{
+    if (col >= 0 && col < t->ncols) {
+        t->drop[col] = 1;
+        t->order[col] = order;
+    }
+}
+
+void kw_table_detail(kw_table_t *t, int col, size_t min_inline)
+{
+    if (col >= 0 && col < t->ncols) {
+        t->detail = col;
+        t->detail_min = min_inline;
+    }
+}
+
+void kw_table_shrink(kw_table_t *t, int col, size_t min_width, int order)
+{
+    if (col < 0 || col >= t->ncols)
+        return;
+    t->min[col] = min_width ? min_width : 1;
+    t->order[col] = order;
 }
 
 void kw_table_add_row(kw_table_t *t, const char *color, const char *const *cells)
@@ -513,6 +611,69 @@ void kw_table_add_row(kw_table_t *t, const char *color, const char *const *cells
     }
     row[t->ncols] = g_strdup(color);
     g_ptr_array_add(t->rows, row);
+}
+
+char *kw_cli_truncate(const char *s, size_t width)
+{
+    size_t w = 0, keep;
+    const char *p = s;
+    char *out;
+
+    if (kw_cli_display_width(s) <= width)
+        return g_strdup(s);
+    if (width == 0)
+        return g_strdup("");
+    /* the longest start that leaves a column for the ellipsis */
+    while (*p) {
+        size_t cw, len;
+        if ((unsigned char) *p < 0x80) { /* ASCII (cells are sanitised): one column */
+            cw = 1;
+            len = 1;
+        } else {
+            gunichar c = g_utf8_get_char(p);
+            cw = g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+            len = (size_t) (g_utf8_next_char(p) - p);
+        }
+        if (w + cw > width - 1)
+            break;
+        w += cw;
+        p += len;
+    }
+    keep = (size_t) (p - s);
+    while (keep && s[keep - 1] == ' ') /* no dangling space before the ellipsis */
+        keep--;
+    out = g_malloc(keep + sizeof "…");
+    memcpy(out, s, keep);
+    memcpy(out + keep, "…", sizeof "…");
+    return out;
+}
+
+char *kw_cli_wrap(const char *s, size_t width, size_t indent)
+{
+    GString *out = g_string_new(NULL);
+    char **words = g_strsplit(s ? s : "", " ", -1);
+    size_t col = indent; /* the caller has printed `indent` columns (a label) */
+    int line_empty = 1;
+
+    for (char **w = words; *w; w++) {
+        size_t ww = kw_cli_display_width(*w);
+        if (!**w)
+            continue;
+        if (!line_empty && width > 0 && col + 1 + ww > width) {
+            g_string_append_c(out, '\n');
+            for (size_t k = 0; k < indent; k++)
+                g_string_append_c(out, ' ');
+            col = indent;
+        } else if (!line_empty) {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, *w);
+        col += ww;
+        line_empty = 0;
+    }
+    g_strfreev(words);
+    return g_string_free(out, FALSE);
 }
 
 size_t kw_cli_display_width(const char *s)
@@ -534,6 +695,8 @@ size_t kw_cli_display_width(const char *s)
 void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
 {
     size_t *width = g_new0(size_t, (gsize)t->ncols);
+    gboolean *dropped = g_new0(gboolean, (gsize)t->ncols);
+    int detail = -1;
 
     if (tsv) {
         for (guint r = 0; r < t->rows->len; r++) {
@@ -545,6 +708,7 @@ void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
             fputc('\n', out);
         }
         g_free(width);
+        g_free(dropped);
         return;
     }
     for (guint r = 0; r < t->rows->len; r++) {
@@ -552,24 +716,96 @@ void kw_table_print(kw_table_t *t, const kw_cli_t *cli, FILE *out, int tsv)
         for (int i = 0; i < t->ncols; i++)
             width[i] = MAX(width[i], kw_cli_display_width(row[i]));
     }
+    /* Too wide for the terminal: the detail column moves to lines of its
+     * own when it would get less than its minimum inline; then the columns
+     * give way in their order: a shrinkable one down to its minimum, an
+     * optional one entirely. */
+    if (cli && cli->width > 0) {
+        size_t total = 0;
+        gboolean *done_col = g_new0(gboolean, (gsize) t->ncols);
+        for (int i = 0; i < t->ncols; i++)
+            total += width[i] + (i + 1 < t->ncols ? 2 : 0);
+        if (t->detail >= 0 && total > cli->width) {
+            size_t others = total - width[t->detail] - (t->detail + 1 < t->ncols ? 2 : 0);
+            size_t floor = 0;
+            for (int i = 0; i < t->ncols; i++)
+                if (i != t->detail && t->min[i] && width[i] > t->min[i])
+                    floor += width[i] - t->min[i]; /* what the others could give */
+            if (others + 2 + t->detail_min > cli->width + floor) {
+                detail = t->detail;
+                total = others;
+                if (detail == t->ncols - 1 && detail > 0)
+                    total -= 2; /* the gap before it goes too */
+            }
+        }
+        while (total > cli->width) {
+            int best = -1;
+            for (int i = 0; i < t->ncols; i++) {
+                if (i == detail || done_col[i] || !(t->drop[i] || (t->min[i] && width[i] > t->min[i])))
+                    continue;
+                if (best < 0 || t->order[i] < t->order[best])
+                    best = i;
+            }
+            if (best < 0)
+                break;
+            done_col[best] = TRUE;
+            if (t->drop[best]) {
+                total -= width[best] + 2;
+                width[best] = 0;
+                dropped[best] = TRUE;
+            } else {
+                size_t cut = MIN(total - cli->width, width[best] - t->min[best]);
+                width[best] -= cut;
+                total -= cut;
+            }
+        }
+        /* a column left out may have freed more than needed: the shortened
+         * ones get it back */
+        for (int i = 0; i < t->ncols && total < cli->width; i++) {
+            size_t natural = 0, grow;
+            if (i == detail || dropped[i] || !t->min[i])
+                continue;
+            for (guint r = 0; r < t->rows->len; r++)
+                natural = MAX(natural, kw_cli_display_width(((char **) g_ptr_array_index(t->rows, r))[i]));
+            grow = MIN(natural - MIN(natural, width[i]), cli->width - total);
+            width[i] += grow;
+            total += grow;
+        }
+        g_free(done_col);
+    }
     for (guint r = 0; r < t->rows->len; r++) {
         char **row = g_ptr_array_index(t->rows, r);
         const char *color = row[t->ncols];
         int use_color = cli && cli->color && (color || r == 0);
+        int last = t->ncols - 1;
         if (use_color)
             fprintf(out, "\033[%sm", r == 0 ? "1" : color);
+        while (last > 0 && (last == detail || dropped[last]))
+            last--;
         for (int i = 0; i < t->ncols; i++) {
-            size_t w = kw_cli_display_width(row[i]);
-            fputs(row[i], out);
-            if (i + 1 < t->ncols)
+            char *cell;
+            size_t w;
+            if (i == detail || dropped[i])
+                continue;
+            cell = kw_cli_truncate(row[i], width[i]);
+            w = kw_cli_display_width(cell);
+            fputs(cell, out);
+            g_free(cell);
+            if (i < last)
                 for (size_t k = w; k < width[i] + 2; k++)
                     fputc(' ', out);
         }
         if (use_color)
             fputs("\033[0m", out);
         fputc('\n', out);
+        if (detail >= 0 && r > 0 && *row[detail]) {
+            char *cell = kw_cli_truncate(row[detail], cli->width > 8 ? cli->width - 4 : 4);
+            fprintf(out, "    %s\n", cell);
+            g_free(cell);
+        }
     }
     g_free(width);
+    g_free(dropped);
 }
 
 void kw_table_free(kw_table_t *t)
@@ -579,5 +815,8 @@ void kw_table_free(kw_table_t *t)
     for (guint r = 0; r < t->rows->len; r++)
         g_strfreev(g_ptr_array_index(t->rows, r));
     g_ptr_array_free(t->rows, TRUE);
+    g_free(t->min);
+    g_free(t->order);
+    g_free(t->drop);
     g_free(t);
 }

@@ -41,7 +41,8 @@ static int config_error(const kw_config_t *cfg, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    kw_cli_usage_error("sync", "%s", msg);
+    /* the message names the file, line and what is allowed: no "--help" */
+    fprintf(stderr, "keepwarm: %s\n", msg);
     g_free(msg);
     return KW_EXIT_USAGE;
 }
@@ -151,8 +152,8 @@ static void scan_lines(kw_config_t *cfg, const char *text)
             group = g_strndup(l + 1, end ? (gsize)(end - l - 1) : strlen(l + 1));
             if (!cfg->quiet && strcmp(group, "general") != 0 && !g_str_has_prefix(group, "account "))
                 fprintf(stderr,
-                        "keepwarm: warning: %s:%d: unknown group [%s] (ignored; keepwarm "
-                        "reads [general] and [account NAME])\n",
+                        _("keepwarm: warning: %s:%d: unknown group [%s] (ignored; keepwarm "
+                          "reads [general] and [account NAME])\n"),
                         cfg->path, lineno, group);
             continue;
         }
@@ -172,12 +173,12 @@ static void scan_lines(kw_config_t *cfg, const char *text)
                                                                          : NULL;
         if (!cfg->quiet && known && !in_list(key, known)) {
             const char *guess = closest(key, known);
-            char *hint = guess ? g_strdup_printf("; did you mean '%s'?", guess)
+            char *hint = guess ? g_strdup_printf(_("; did you mean '%s'?"), guess)
                          : known == general_keys && closest(key, account_keys)
-                             ? g_strdup("; account settings belong in an [account NAME] group")
+                             ? g_strdup(_("; account settings belong in an [account NAME] group"))
                              : g_strdup("");
-            fprintf(stderr, "keepwarm: warning: %s:%d: unknown key '%s' in [%s] (ignored%s)\n", cfg->path,
-                    lineno, key, group, hint);
+            fprintf(stderr, _("keepwarm: warning: %s:%d: unknown key '%s' in [%s] (ignored%s)\n"),
+                    cfg->path, lineno, key, group, hint);
             g_free(hint);
         }
         g_free(key);
@@ -225,9 +226,9 @@ static int check_addresses(const kw_config_t *cfg, const char *group, const char
     for (char **m = values; m && *m; m++) {
         char *norm = kw_normalize_email(*m, -1);
         if (!norm)
-            return config_error(cfg, "%s:%d: %s: '%s' is not an e-mail address%s", cfg->path,
+            return config_error(cfg, _("%s:%d: %s: '%s' is not an e-mail address%s"), cfg->path,
                                 kw_config_line(cfg, group, key), key, *m,
-                                strchr(*m, ',') ? " (separate several addresses with ';')" : "");
+                                strchr(*m, ',') ? _(" (separate several addresses with ';')") : "");
         kw_free(norm);
     }
     return 0;
@@ -245,7 +246,7 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
         a->port = g_key_file_get_integer(kf, group, "port", &err);
         if (err || a->port <= 0 || a->port > 65535) {
             char *raw = g_key_file_get_value(kf, group, "port", NULL);
-            rc = config_error(cfg, "%s:%d: port: '%s' is not a port number", cfg->path,
+            rc = config_error(cfg, _("%s:%d: port: '%s' is not a port number"), cfg->path,
                               kw_config_line(cfg, group, "port"), raw ? raw : "");
             g_free(raw);
             g_clear_error(&err);
@@ -253,6 +254,17 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
         }
     }
     a->tls = g_key_file_get_string(kf, group, "tls", NULL);
+    if (a->tls) {
+        static const char *const modes[] = { "implicit", "ssl", "tls", "starttls", "none", NULL };
+        g_strstrip(a->tls);
+        if (!in_list(a->tls, modes))
+            return config_error(cfg, _("%s:%d: tls: '%s' is not a TLS mode: implicit (port 993), "
+                                       "starttls (port 143) or none (a server on this machine only)%s"),
+                                cfg->path, kw_config_line(cfg, group, "tls"), a->tls,
+                                !g_ascii_strcasecmp(a->tls, "off") || !g_ascii_strcasecmp(a->tls, "no") ||
+                                        !g_ascii_strcasecmp(a->tls, "false")
+                                    ? _("; did you mean 'none'?") : "");
+    }
     a->user = g_key_file_get_string(kf, group, "user", NULL);
     a->me = key_list(kf, group, "me");
     if ((rc = check_addresses(cfg, group, "me", a->me)) != 0)
@@ -261,10 +273,17 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
     a->token_cmd = g_key_file_get_string(kf, group, "oauth2_token_cmd", NULL);
     a->ca_file = g_key_file_get_string(kf, group, "ca_file", NULL);
     a->auth = g_key_file_get_string(kf, group, "auth", NULL);
+    if (a->auth) {
+        static const char *const mechs[] = { "auto", "login", "plain", NULL };
+        g_strstrip(a->auth);
+        if (!in_list(a->auth, mechs))
+            return config_error(cfg, _("%s:%d: auth: '%s' is not a way to log in: auto, login or plain"),
+                                cfg->path, kw_config_line(cfg, group, "auth"), a->auth);
+    }
     a->include = key_list(kf, group, "include");
     a->exclude = key_list(kf, group, "exclude");
     if (!a->host || !a->user)
-        return config_error(cfg, "%s: [%s] needs host and user", cfg->path, group);
+        return config_error(cfg, _("%s: [%s] needs host and user"), cfg->path, group);
     return 0;
 }
 
@@ -286,12 +305,12 @@ int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t 
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
             if (need_accounts)
                 rc = config_error(cfg,
-                                  "no account given and no config file at %s; give "
-                                  "--host, --user and --account, or write the config file "
-                                  "(see 'man keepwarm')",
+                                  _("no account given and no config file at %s; give "
+                                    "--host, --user and --account, or write the config file "
+                                    "(see 'man keepwarm')"),
                                   cfg->path);
         } else {
-            rc = config_error(cfg, "cannot read %s: %s", cfg->path, err->message);
+            rc = config_error(cfg, _("cannot read %s: %s"), cfg->path, err->message);
         }
         g_error_free(err);
         goto done;
@@ -325,7 +344,7 @@ int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t 
         g_array_append_val(cfg->accounts, a);
     }
     if (need_accounts && cfg->accounts->len == 0)
-        rc = config_error(cfg, only ? "no [account %s] in %s" : "no [account ...] group in %s%s",
+        rc = config_error(cfg, only ? _("no [account %s] in %s") : _("no [account ...] group in %s%s"),
                           only ? only : cfg->path, only ? cfg->path : "");
 done:
     g_strfreev(groups);

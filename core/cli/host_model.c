@@ -31,6 +31,7 @@
 #include <glib.h>
 
 #include "host.h"
+#include "words/kw_input.h"
 
 #define DAY 86400
 
@@ -86,7 +87,7 @@ static int param_as_of(kw_host_req_t *req, int64_t *as_of)
     *as_of = req->now;
     if (kw_host_param_string(req, "as_of", 0, &text) < 0)
         return -1;
-    if (text && (kw_cli_parse_time(text, as_of) != 0 || *as_of <= 0)) {
+    if (text && (kw_input_when(text, req->now, as_of) != KW_INPUT_OK || *as_of <= 0)) {
         kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'as_of' is not a date: '%s'", text);
         return -1;
     }
@@ -383,9 +384,9 @@ static int check_snooze(kw_host_req_t *req, action_args_t *a)
     } else if (!text) {
         kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'until' (a date or 2w) or 'days' is missing");
         return -1;
-    } else if (kw_cli_parse_duration(text, &secs) == 0) {
+    } else if (kw_input_duration(text, &secs) == KW_INPUT_OK) {
         a->until = req->now + secs;
-    } else if (kw_cli_parse_time(text, &a->until) != 0) {
+    } else if (kw_input_when(text, req->now, &a->until) != KW_INPUT_OK) {
         kw_host_fail(req, KW_HOST_E_BAD_REQUEST,
                      "'until' is neither a date (2024-06-01) nor a duration (10d, 3w)");
         return -1;

@@ -23,9 +23,11 @@ static const command_t commands[] = {
     { "snooze",   kw_cmd_snooze,   N_("Hide a relationship until a date or for a while") },
     { "ignore",   kw_cmd_ignore,   N_("Never list an address or a domain again") },
     { "unignore", kw_cmd_unignore, N_("Undo ignore") },
-    { "cadence",  kw_cmd_cadence,  N_("Set how often you want to be in touch (DAYS or auto)") },
+    { "cadence",  kw_cmd_cadence,  N_("Set how often you want to be in touch (45, 6w, monthly, auto…)") },
+    { "settle",   kw_cmd_settle,   N_("Say that an open question or offer needs no answer") },
     { "note",     kw_cmd_note,     N_("Attach a note to a contact or organisation") },
     { "name",     kw_cmd_name,     N_("Give an organisation or a person the name you know them by") },
+    { "undo",     kw_cmd_undo,     N_("Take back the last action (or one by its number), list them") },
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
@@ -49,7 +51,7 @@ static const char exit_codes_help[] =
 
 static void usage(FILE *out)
 {
-    fputs(_("Usage: keepwarm [--db PATH] [--config PATH] COMMAND [OPTIONS]\n\n"
+    fputs(_("Usage: keepwarm [--db PATH] [--config PATH] [--wide] COMMAND [OPTIONS]\n\n"
             "keepwarm reads your IMAP mailboxes (headers only, read-only), learns the rhythm of\n"
             "each customer relationship and tells you which ones are going cold.\n"
             "Nothing leaves your machine.\n\nCommands:\n"), out);
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
     memset(&cli, 0, sizeof cli);
     cli.stdout_tty = isatty(STDOUT_FILENO);
     cli.color = cli.stdout_tty && !getenv("NO_COLOR");
+    cli.width = kw_cli_terminal_width(cli.stdout_tty);
 
     /* Thunderbird and Firefox start a native-messaging host as
      * PROGRAM MANIFEST-PATH EXTENSION-ID: never a command line of the CLI. */
@@ -110,6 +113,8 @@ int main(int argc, char **argv)
         } else if (g_str_has_prefix(a, "--config=")) {
             g_free(cli.config_path);
             cli.config_path = g_strdup(a + 9);
+        } else if (strcmp(a, "--wide") == 0) {
+            cli.width = 0;
         } else if (a[0] == '-') {
             fprintf(stderr, _("keepwarm: unknown option %s\nTry 'keepwarm --help'.\n"), a);
             return KW_EXIT_USAGE;

@@ -211,6 +211,31 @@ char *kw_words_date(int64_t t, int64_t as_of)
     return s ? s : g_strdup("?");
 }
 
+char *kw_words_day(int64_t t, int64_t as_of)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+    const char *fmt;
+    char buf[128];
+
+    if (t == 0)
+        return g_strdup(_("never"));
+    if (!gmtime_r(&tt, &tm))
+        return g_strdup("?");
+    /* TRANSLATORS: strftime() formats of a day with its weekday, this year
+     * ("Mon 14 Dec") and another ("Mon 14 Dec 2026"); German "%a. %-d. %b". */
+    fmt = tm.tm_year + 1900 == year_of(as_of) ? C_("day", "%a %-d %b") : C_("day", "%a %-d %b %Y");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* our catalogue's format */
+    if (strftime(buf, sizeof buf, fmt, &tm) > 0) {
+        char *utf8 = g_locale_to_utf8(buf, -1, NULL, NULL, NULL);
+        if (utf8)
+            return utf8;
+    }
+#pragma GCC diagnostic pop
+    return g_strdup("?");
+}
+
 /* A person's name, else their address, else a word for someone unknown:
  * as the subject of a sentence ("someone wrote") or not ("with them"). */
 static const char *name_of(const kw_person_ref_t *p, int subject)
@@ -231,57 +256,127 @@ static void part(GString *out, char *text)
     g_free(text);
 }
 
+/* The last unanswered mail of a reason: "6 days ago (May 27)". */
+static char *waiting_when(const kw_reason_t *r, int64_t as_of)
+{
+    int64_t last = r->waiting_last ? r->waiting_last : r->waiting_since;
+    char *ago = kw_words_ago(last, as_of), *date = kw_words_date(last, as_of), *out;
+
+    /* TRANSLATORS: N DAYS AGO (DATE) */
+    out = g_strdup_printf(_("%s (%s)"), ago, date);
+    g_free(ago);
+    g_free(date);
+    return out;
+}
+
+/* Several unanswered mails: the day of the first. NULL for one. */
+static char *waiting_first(const kw_reason_t *r, int64_t as_of)
+{
+    if (r->waiting_touches > 1 && r->waiting_last > r->waiting_since)
+        return kw_words_date(r->waiting_since, as_of);
+    return NULL;
+}
+
+/* What an automatic reply said: "an automatic reply came back on Apr 4
+ * (away until Fri 14 Jun)". NULL when there was none. */
+static char *away_part(const kw_reason_t *r, int64_t as_of)
+{
+    char *date, *until, *out;
+
+    if (!r->away_since)
+        return NULL;
+    date = kw_words_date(r->away_since, as_of);
+    if (!r->away_until) {
+        out = g_strdup_printf(_("only an automatic reply came back (%s, out of office)"), date);
+        g_free(date);
+        return out;
+    }
+    until = kw_words_day(r->away_until, as_of);
+    out = g_strdup_printf(r->away_until_is_return
+                              /* TRANSLATORS: ... came back (DATE: back on DAY) */
+                              ? _("only an automatic reply came back (%s: back on %s)")
+                              : _("only an automatic reply came back (%s: away until %s)"),
+                          date, until);
+    g_free(date);
+    g_free(until);
+    return out;
+}
+
 char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
 {
     GString *out = g_string_new(NULL);
-    int name_first = 0;
-    char *ago, *date, *cad;
+    int name_first = 0, awaiting = 0;
+    char *ago, *date, *cad, *when;
 
     if (r->state == KW_STATE_IGNORED) {
         part(out, g_strdup(_("ignored")));
     } else if (r->state == KW_STATE_SNOOZED) {
-        date = kw_words_date(r->snoozed_until, as_of);
+        date = kw_words_day(r->snoozed_until, as_of);
         part(out, g_strdup_printf(_("snoozed until %s"), date));
         g_free(date);
     } else if (r->state == KW_STATE_AWAITING_YOUR_REPLY) {
-        ago = kw_words_ago(r->waiting_since, as_of);
-        date = kw_words_date(r->waiting_since, as_of);
-        /* TRANSLATORS: NAME wrote N DAYS AGO (DATE) and has no answer yet */
-        part(out, g_strdup_printf(_("%s wrote %s (%s) and has no answer yet"),
-                                  name_of(&r->waiting_person, 1), ago, date));
+        char *first = waiting_first(r, as_of);
+        when = waiting_when(r, as_of);
+        if (first)
+            /* TRANSLATORS: NAME wrote N TIMES since DATE and has no answer yet, last N DAYS AGO (DATE) */
+            part(out, g_strdup_printf(NG_("%s wrote %d time since %s and has no answer yet, last %s",
+                                          "%s wrote %d times since %s and has no answer yet, last %s",
+                                          r->waiting_touches),
+                                      name_of(&r->waiting_person, 1), r->waiting_touches, first, when));
+        else
+            /* TRANSLATORS: NAME wrote N DAYS AGO (DATE) and has no answer yet */
+            part(out, g_strdup_printf(_("%s wrote %s and has no answer yet"),
+                                      name_of(&r->waiting_person, 1), when));
         name_first = 1;
-        g_free(ago);
-        g_free(date);
+        awaiting = 1;
+        g_free(when);
+        g_free(first);
     } else if (r->state == KW_STATE_AWAITING_THEIR_REPLY) {
-        ago = kw_words_ago(r->waiting_since, as_of);
-        date = kw_words_date(r->waiting_since, as_of);
-        if (r->reply_samples >= 3)
+        char *first = waiting_first(r, as_of);
+        when = waiting_when(r, as_of);
+        if (first)
+            /* TRANSLATORS: you wrote to NAME N TIMES since DATE with no reply yet, last N DAYS AGO (DATE) */
+            part(out, g_strdup_printf(NG_("you wrote to %s %d time since %s with no reply yet, last %s",
+                                          "you wrote to %s %d times since %s with no reply yet, last %s",
+                                          r->waiting_touches),
+                                      name_of(&r->waiting_person, 0), r->waiting_touches, first, when));
+        else if (r->reply_samples >= 3 && !r->away_since)
             /* TRANSLATORS: you wrote to NAME N DAYS AGO (DATE) ... within N days */
-            part(out, g_strdup_printf(NG_("you wrote to %s %s (%s) with no reply yet "
+            part(out, g_strdup_printf(NG_("you wrote to %s %s with no reply yet "
                                           "(you usually hear back within %d day)",
-                                          "you wrote to %s %s (%s) with no reply yet "
+                                          "you wrote to %s %s with no reply yet "
                                           "(you usually hear back within %d days)",
                                           r->their_reply_days),
-                                      name_of(&r->waiting_person, 0), ago, date,
-                                      r->their_reply_days));
+                                      name_of(&r->waiting_person, 0), when, r->their_reply_days));
         else
-            part(out, g_strdup_printf(_("you wrote to %s %s (%s) with no reply yet"),
-                                      name_of(&r->waiting_person, 0), ago, date));
-        g_free(ago);
-        g_free(date);
+            part(out, g_strdup_printf(_("you wrote to %s %s with no reply yet"),
+                                      name_of(&r->waiting_person, 0), when));
+        g_free(when);
+        g_free(first);
+        if ((when = away_part(r, as_of)) != NULL)
+            part(out, when);
+        awaiting = 1;
     }
 
     if (r->last_exchange) {
         ago = kw_words_ago(r->last_exchange, as_of);
         date = kw_words_date(r->last_exchange, as_of);
-        /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
-        part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
-                                  name_of(&r->last_exchange_with, 0)));
+        if (awaiting && r->rhythm_state == KW_STATE_OVERDUE)
+            /* TRANSLATORS: an owed reply that is overdue by the rhythm as well */
+            part(out, g_strdup_printf(_("overdue too: last exchange %s (%s, with %s)"), ago, date,
+                                      name_of(&r->last_exchange_with, 0)));
+        else if (awaiting && r->rhythm_state == KW_STATE_DUE_SOON)
+            part(out, g_strdup_printf(_("due soon too: last exchange %s (%s, with %s)"), ago, date,
+                                      name_of(&r->last_exchange_with, 0)));
+        else
+            /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
+            part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
+                                      name_of(&r->last_exchange_with, 0)));
         g_free(ago);
         g_free(date);
     } else if (r->last_inbound && !(r->waiting == KW_WAITING_ON_YOU &&
-                                    days_between(r->waiting_since, as_of) ==
-                                        days_between(r->last_inbound, as_of))) {
+                                    days_between(r->waiting_last ? r->waiting_last : r->waiting_since,
+                                                 as_of) == days_between(r->last_inbound, as_of))) {
         ago = kw_words_ago(r->last_inbound, as_of);
         part(out, g_strdup_printf(_("no two-way exchange yet, they last wrote %s"), ago));
         g_free(ago);
@@ -291,6 +386,9 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
     } else {
         part(out, g_strdup(_("they never replied (a prospect, not a customer)")));
     }
+    if (!awaiting && r->state != KW_STATE_SNOOZED && r->state != KW_STATE_IGNORED &&
+        (when = away_part(r, as_of)) != NULL)
+        part(out, when);
 
     cad = kw_words_cadence(r->cadence_days);
     switch (r->cadence_source) {
@@ -329,27 +427,75 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
 
 char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
 {
+    const kw_reason_t *r;
     const char *title;
-    char *text = NULL, *d, *cad;
+    char *text = NULL, *d, *cad, *extra = NULL;
     int days;
 
     if (!rel || rel->state == KW_STATE_IGNORED || rel->state == KW_STATE_SNOOZED)
         return NULL;
+    r = &rel->reason;
     title = rel->display_name && *rel->display_name ? rel->display_name : rel->key;
+    /* an out-of-office answered your last mail: say so first, whatever the
+     * rhythm says (they cannot answer before they are back) */
+    if (r->away_since && rel->state != KW_STATE_AWAITING_YOUR_REPLY) {
+        int64_t mail = r->waiting_last ? r->waiting_last
+                       : r->waiting_since ? r->waiting_since : rel->last_outbound;
+        char *date = kw_words_date(mail, as_of);
+        const char *who = name_of(&r->away_person, 1);
+        if (r->away_until) {
+            int64_t back = r->away_until + (r->away_until_is_return ? 0 : DAY);
+            char *until = kw_words_day(back > as_of ? r->away_until : back, as_of);
+            if (back <= as_of)
+                /* TRANSLATORS: TITLE — NAME should be back since DAY (...); ... of DATE */
+                text = g_strdup_printf(_("%s — %s should be back since %s (automatic reply); "
+                                         "your mail of %s has no answer yet"),
+                                       title, who, until, date);
+            else if (r->away_until_is_return)
+                text = g_strdup_printf(_("%s — %s is away, back on %s (automatic reply); "
+                                         "your mail of %s has no answer yet"),
+                                       title, who, until, date);
+            else
+                /* TRANSLATORS: TITLE — NAME is away until DAY (automatic reply); ... of DATE */
+                text = g_strdup_printf(_("%s — %s is away until %s (automatic reply); "
+                                         "your mail of %s has no answer yet"),
+                                       title, who, until, date);
+            g_free(until);
+        } else {
+            text = g_strdup_printf(_("%s — %s is away (automatic reply); your mail of %s has no "
+                                     "answer yet"), title, who, date);
+        }
+        g_free(date);
+        return text;
+    }
     if (rel->state == KW_STATE_AWAITING_YOUR_REPLY || rel->state == KW_STATE_AWAITING_THEIR_REPLY) {
-        int64_t since = rel->reason.waiting_since;
+        int64_t since = r->waiting_since;
         int yours = rel->state == KW_STATE_AWAITING_YOUR_REPLY;
         days = since > 0 && as_of > since ? (int) ((as_of - since) / DAY) : 0;
+        if (r->rhythm_state == KW_STATE_OVERDUE && rel->last_touch > 0) {
+            d = kw_words_ago(rel->last_touch, as_of);
+            /* TRANSLATORS: appended to a hint: "; overdue too: last exchange N DAYS AGO" */
+            extra = g_strdup_printf(_("; overdue too: last exchange %s"), d);
+            g_free(d);
+        }
         if (days == 0)
-            return g_strdup_printf(yours ? _("%s — awaiting your reply since today")
+            text = g_strdup_printf(yours ? _("%s — awaiting your reply since today")
                                          : _("%s — awaiting their reply since today"),
                                    title);
-        /* TRANSLATORS: NAME — awaiting your reply for N days */
-        return g_strdup_printf(yours ? NG_("%s — awaiting your reply for %d day",
-                                           "%s — awaiting your reply for %d days", days)
-                                     : NG_("%s — awaiting their reply for %d day",
-                                           "%s — awaiting their reply for %d days", days),
-                               title, days);
+        else
+            /* TRANSLATORS: NAME — awaiting your reply for N days */
+            text = g_strdup_printf(yours ? NG_("%s — awaiting your reply for %d day",
+                                               "%s — awaiting your reply for %d days", days)
+                                         : NG_("%s — awaiting their reply for %d day",
+                                               "%s — awaiting their reply for %d days", days),
+                                   title, days);
+        if (extra) {
+            char *t = g_strconcat(text, extra, NULL);
+            g_free(text);
+            g_free(extra);
+            text = t;
+        }
+        return text;
     }
     if (rel->last_touch <= 0)
         return g_strdup_printf(_("%s — no two-way exchange yet"), title);
@@ -376,6 +522,53 @@ kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel)
     }
 }
 
+int64_t kw_words_back_on(const kw_relationship_t *rel, int64_t as_of)
+{
+    int64_t back;
+    if (!rel || !rel->reason.away_since || !rel->reason.away_until)
+        return 0;
+    back = rel->reason.away_until + (rel->reason.away_until_is_return ? 0 : DAY);
+    return back > as_of ? back : 0;
+}
+
+void kw_words_hint_actions(const kw_relationship_t *rel, int64_t as_of, kw_hint_action_t *first,
+                           kw_hint_action_t *second)
+{
+    *first = *second = KW_HINT_NONE;
+    if (!rel)
+        return;
+    switch (rel->state) {
+    case KW_STATE_OVERDUE:
+    case KW_STATE_DUE_SOON:
+    case KW_STATE_OK:
+        if (kw_words_back_on(rel, as_of)) { /* away: wait until they are back */
+            *first = KW_HINT_SNOOZE_BACK;
+            *second = KW_HINT_WRITE;
+        } else if (rel->state == KW_STATE_OK) {
+            *first = KW_HINT_DETAILS;
+        } else {
+            *first = KW_HINT_WRITE;
+            *second = KW_HINT_SNOOZE_WEEK;
+        }
+        break;
+    case KW_STATE_AWAITING_YOUR_REPLY:
+        *first = KW_HINT_REPLY;
+        *second = KW_HINT_SETTLE;
+        break;
+    case KW_STATE_AWAITING_THEIR_REPLY:
+        if (kw_words_back_on(rel, as_of)) {
+            *first = KW_HINT_SNOOZE_BACK;
+            *second = KW_HINT_FOLLOW_UP;
+        } else {
+            *first = KW_HINT_FOLLOW_UP;
+            *second = KW_HINT_SNOOZE_WEEK;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 const char *kw_words_hint_action_label(kw_hint_action_t action)
 {
     switch (action) {
@@ -383,6 +576,9 @@ const char *kw_words_hint_action_label(kw_hint_action_t action)
     case KW_HINT_REPLY:       return _("Reply");
     case KW_HINT_SNOOZE_WEEK: return _("Snooze 1 week");
     case KW_HINT_DETAILS:     return _("Details…");
+    case KW_HINT_FOLLOW_UP:   return _("Follow up…");
+    case KW_HINT_SETTLE:      return _("No reply needed");
+    case KW_HINT_SNOOZE_BACK: return _("Snooze until back");
     default:                  return NULL;
     }
 }
@@ -407,6 +603,40 @@ char *kw_words_people(char *const *people, int max)
         g_free(more);
     }
     return g_string_free(out, FALSE);
+}
+
+char *kw_words_people_names(const kw_relationship_t *rel, int max)
+{
+    GString *out = g_string_new(NULL);
+    int n = 0;
+
+    if (max <= 0)
+        max = 2;
+    for (; rel && rel->people && rel->people[n]; n++) {
+        const char *name = rel->people_names && rel->people_names[n] && *rel->people_names[n]
+                               ? rel->people_names[n] : rel->people[n];
+        if (n >= max)
+            continue;
+        if (out->len)
+            g_string_append(out, ", ");
+        g_string_append(out, name);
+    }
+    if (n > max) {
+        char *more = g_strdup_printf(NG_("+%d more", "+%d more", n - max), n - max);
+        g_string_append_printf(out, " %s", more);
+        g_free(more);
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *kw_words_target(const kw_target_t *t)
+{
+    const char *name = t->display_name;
+    if (!name || !*name || strcmp(name, t->key) == 0)
+        return g_strdup(t->key);
+    if (t->kind == KW_TARGET_PERSON)
+        return g_strdup_printf("%s <%s>", name, t->key);
+    return g_strdup_printf("%s (%s)", name, t->key);
 }
 
 char *kw_words_who(const kw_relationship_t *rel)

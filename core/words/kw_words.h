@@ -53,6 +53,11 @@ char *kw_words_ago(int64_t t, int64_t as_of);
 /* "Mar 3", or "Mar 3, 2023" outside the year of as_of; t == 0 gives "never". */
 char *kw_words_date(int64_t t, int64_t as_of);
 
+/* "Mon 14 Dec", or "Mon 14 Dec 2026" outside the year of as_of: a day with
+ * its weekday, for dates the user acts on (snoozes, returns); t == 0 gives
+ * "never". */
+char *kw_words_day(int64_t t, int64_t as_of);
+
 /* The one plain sentence for a reason, e.g. "Last exchange 93 days ago
  * (Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 exchanges since
  * 2023." */
@@ -60,30 +65,59 @@ char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
 
 /* The hint shown above a message from the relationship: "ACME — last
  * exchange 93 days ago; you usually talk every 3 weeks", "ACME — awaiting
- * your reply for 6 days", ...; NULL when nothing should be shown (ignored,
+ * your reply for 6 days; overdue too: last exchange 69 days ago", "ACME —
+ * Jane Doe is away until Fri 14 Jun (automatic reply); your mail of Jun 3
+ * has no answer yet", ...; NULL when nothing should be shown (ignored,
  * snoozed, NULL). */
 char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of);
 
-/* The one action a hint offers, the same in every mail client: write to an
- * overdue or due-soon relationship, reply when they wait for you, snooze a
- * week when you wait for them, details when all is well; nothing for
- * snoozed, ignored or NULL. */
+/* The actions a hint offers, the same in every mail client. */
 typedef enum {
     KW_HINT_NONE = 0,
     KW_HINT_WRITE,       /* compose to the main person */
     KW_HINT_REPLY,       /* reply to the displayed message */
     KW_HINT_SNOOZE_WEEK,
-    KW_HINT_DETAILS
+    KW_HINT_DETAILS,
+    KW_HINT_FOLLOW_UP,   /* write again to whom your unanswered mail went */
+    KW_HINT_SETTLE,      /* "no reply needed" (kw_settle) */
+    KW_HINT_SNOOZE_BACK  /* snooze until the day an out-of-office names (kw_words_back_on) */
 } kw_hint_action_t;
 
+/* The one action for a client with one button: write to an overdue or
+ * due-soon relationship, reply when they wait for you, snooze a week when
+ * you wait for them, details when all is well; nothing for snoozed, ignored
+ * or NULL. */
 kw_hint_action_t kw_words_hint_action(const kw_relationship_t *rel);
 
+/* The two buttons of a hint as of `as_of`: the most useful action first,
+ * and a second one (or NONE): awaiting your reply — Reply, No reply needed;
+ * awaiting theirs — Follow up…, Snooze 1 week; overdue and due soon —
+ * Write…, Snooze 1 week; in touch — Details…, none. When an out-of-office
+ * names a day still to come, Snooze until back comes first (then Follow
+ * up… or Write…). */
+void kw_words_hint_actions(const kw_relationship_t *rel, int64_t as_of, kw_hint_action_t *first,
+                           kw_hint_action_t *second);
+
+/* The day an out-of-office says its sender is back (the day after the one
+ * it names as "until", the very day for "back on"), 00:00 UTC, when it is
+ * still to come as of `as_of`; else 0. */
+int64_t kw_words_back_on(const kw_relationship_t *rel, int64_t as_of);
+
 /* The action's button label: "Write…", "Reply", "Snooze 1 week",
- * "Details…"; NULL for KW_HINT_NONE (transfer none). */
+ * "Details…", "Follow up…", "No reply needed", "Snooze until back"; NULL for
+ * KW_HINT_NONE (transfer none). */
 const char *kw_words_hint_action_label(kw_hint_action_t action);
 
 /* "jane@acme.com, bob@acme.com +2 more": at most `max` (<= 0: 2) shown. */
 char *kw_words_people(char *const *people, int max);
+
+/* "Jane Doe, Bob Smith +2 more": the names of a relationship's people
+ * (their address where no name is known), at most `max` (<= 0: 2). */
+char *kw_words_people_names(const kw_relationship_t *rel, int max);
+
+/* A target on one line: "Jane Doe <jane@acme.com>", "ACME (acme.com)", or
+ * the key. */
+char *kw_words_target(const kw_target_t *target);
 
 /* Who a relationship is, on one line: "Jane Doe <jane@acme.com>" for a
  * person with a name, "ACME (acme.com)" for an organisation whose name

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Golden files for what the command prints, in English (LC_ALL=C) and in
-German (LC_ALL=de_DE.UTF-8): the overdue table, TSV and JSON, `show` as text
-and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`.
+German (LC_ALL=de_DE.UTF-8): the overdue table (fitted to 100 columns, to a
+narrow terminal, and --wide), TSV and JSON, `show` as text and JSON,
+contacts, CSV (RFC 4180), Excel CSV and vCard exports, `config`; and
+messages.txt, a transcript of the messages of issue 15 (targets by name,
+"did you mean", rhythms and days as people type them, snooze, undo, settle,
+config-file errors), each with its exit code and both output streams.
 
 The mailbox is tests/lib/gen_scenarios.py's, as of a fixed day, served by a
 real Dovecot and synced through the real `keepwarm sync`; a few settings are
@@ -18,6 +22,7 @@ and read the diff of tests/data/golden/ before committing it."""
 import calendar
 import difflib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -32,7 +37,9 @@ AS_OF_TEXT = "2024-06-03"
 
 # name -> keepwarm arguments (--as-of is added to every model command)
 OUTPUTS = [
-    ("overdue.txt", ["overdue"]),
+    ("overdue.txt", ["overdue"]),           # piped, no $COLUMNS: 100 columns
+    ("overdue-wide.txt", ["overdue", "--wide"]),
+    ("overdue-narrow.txt", ["overdue"], {"COLUMNS": "60"}),
     ("overdue-all.tsv", ["overdue", "--all", "--format=tsv"]),
     ("overdue-all.json", ["overdue", "--all", "--format=json"]),
     ("overdue-by-person.txt", ["overdue", "--by", "person", "--limit", "4"]),
@@ -42,14 +49,15 @@ OUTPUTS = [
     ("contacts.txt", ["contacts"]),
     ("export.csv", ["export", "--format=csv"]),
     ("export.vcf", ["export", "--format=vcard"]),
+    ("export-excel.csv", ["export", "--excel"]),
     ("config.txt", ["config"]),
 ]
 
 
-def run_bytes(args, env):
+def run_bytes(args, env, db=None):
     """keepwarm ARGS with the test's store: (exit code, stdout exactly as
     written — CRLF kept —, stderr)."""
-    cmd = [kwtest.keepwarm_path(), "--db", kwtest.default_db()] + args
+    cmd = [kwtest.keepwarm_path(), "--db", db or kwtest.default_db()] + args
     r = subprocess.run(cmd, env=kwtest.kw_env(env), stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     return r.returncode, r.stdout.decode("utf-8"), r.stderr.decode("utf-8", "replace")
@@ -71,6 +79,77 @@ def check(lang, name, got):
     diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
                                         "golden/%s/%s" % (lang, name), "keepwarm", n=1))
     kwtest.ok(got == want, "%s/%s is byte for byte the golden file" % (lang, name), diff[:6000])
+
+
+# The messages of issue 15, each run against a fresh copy of the store (so
+# the actions do not change what the other outputs show).
+TRANSCRIPT = [
+    ["show", "whitfield"],                  # nobody by that name: exit 10
+    ["show", "steady"],                     # several: "did you mean", exit 2
+    ["show", "quartrly"],                   # a typo: near misses, exit 10
+    ["show", "steady-cold.com"],            # another ending: exit 10, suggested
+    ["show", "nobody@nowhere.example"],
+    ["note", "eva waiting", "Call back about the price list"],  # a person by name
+    ["note", "Stëady Cöld", "Accents are ignored"],  # accents typed where there are none
+    ["cadence", "waiting", "1.5"],          # not whole days: a usage error
+    ["cadence", "waiting", "fortnightlyish"],
+    ["cadence", "waiting", "0"],
+    ["cadence", "waiting", "monthly"],
+    ["cadence", "waiting", "quarterly"],
+    ["cadence", "waiting", "2 Wochen"],
+    ["cadence", "waiting", "vierteljährlich"],
+    ["cadence", "waiting", "auto"],
+    ["snooze", "waiting", "2w", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "30.06.2024", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "next monday", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "nächsten Montag", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "in 2 Wochen", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "1.5w", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "someday", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "31.02.2024", "--as-of", AS_OF_TEXT],
+    ["snooze", "waiting", "2024-05-01", "--as-of", AS_OF_TEXT],
+    ["undo"],
+    ["undo"],
+    ["ignore", "Eva"],
+    ["undo"],
+    ["undo", "1"],                          # the first action: the setup's name
+    ["undo", "999"],
+    ["undo", "x"],
+    ["settle", "question", "--as-of", AS_OF_TEXT],
+    ["show", "question", "--as-of", AS_OF_TEXT],
+    ["settle", "question", "off"],
+    ["overdue", "--limit", "2", "--as-of", AS_OF_TEXT],
+    # the config file's errors name key and line; a host that does not
+    # resolve says so, with one piece of advice
+    ["sync", "tls = off"],
+    ["sync", "tls = implicit\nauth = kerberos"],
+    ["sync", "tls = implicit\nport = 993"],
+]
+
+
+def transcript(env, work, lang):
+    """Every TRANSCRIPT command on one copy of the store: "$ keepwarm ARGS",
+    its stdout and stderr, and "[exit N]"."""
+    db = os.path.join(work, "transcript-%s.db" % lang)
+    shutil.copyfile(kwtest.default_db(), db)
+    cfg = os.path.join(work, "config-%s" % lang)
+    out = []
+    for args in TRANSCRIPT:
+        a = list(args)
+        if a[0] == "sync":
+            # an account on a host that cannot exist (RFC 2606 .invalid)
+            with open(cfg, "w") as f:
+                f.write("[account work]\nhost = imap.no-such-host.invalid\nuser = sam\n"
+                        "password_cmd = echo secret\n%s\n" % a[1])
+            a = ["sync", "--config", cfg]
+            args = ["sync", "# " + args[1].replace("\n", "; ")]
+        rc, o, e = run_bytes(a, dict(env, COLUMNS="100"), db=db)
+        shown = " ".join(("'%s'" % x if " " in x and not x.startswith("#") else x) for x in args)
+        out.append("$ keepwarm %s\n%s%s[exit %d]\n" % (shown, o, e.replace(cfg, "CONFIG"), rc))
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    return "\n".join(out)
 
 
 def test():
@@ -99,16 +178,21 @@ def test():
         if env is None:
             kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(OUTPUTS))
             continue
-        for name, args in OUTPUTS:
+        for name, args, *extra in OUTPUTS:
             if args[0] != "config":
                 args = args + ["--as-of", AS_OF_TEXT]
-            rc, out, err = run_bytes(args, env)
+            rc, out, err = run_bytes(args, dict(env, **(extra[0] if extra else {})))
             if not kwtest.is_(rc, 0, "%s: keepwarm %s" % (lang, " ".join(args)), err):
                 continue
             check(lang, name, out)
             if name.endswith((".csv", ".vcf")):
                 kwtest.ok(out and "\n" not in out.replace("\r\n", ""),
                           "%s/%s: every line ends in CRLF" % (lang, name))
+            if name.endswith(".txt") and "wide" not in name:
+                width = int((extra[0] if extra else {}).get("COLUMNS", 100))
+                kwtest.ok(all(len(l) <= width for l in out.splitlines()),
+                          "%s/%s: no line wider than %d columns" % (lang, name, width))
+        check(lang, "messages.txt", transcript(env, work, lang))
 
     # errors speak the user's language too (the library's message stays English)
     if de_env:

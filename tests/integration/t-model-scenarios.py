@@ -97,6 +97,17 @@ def test():
         kwtest.ok(r.get("days_since", 0) >= 118,
                   "out-of-office: the clock still runs from the exchange 120 days ago",
                   r.get("last_touch"), r.get("reason"))
+        why = r.get("why", {})
+        kwtest.is_(why.get("away_until"), iso(as_of - 46 * DAY)[:10] + "T00:00:00Z",
+                   "out-of-office: the day its subject names", why)
+        kwtest.is_(why.get("rhythm_state"), "overdue", "out-of-office: overdue by the rhythm too")
+        # the forgotten question: first of all, and late by the rhythm too
+        r = rels.get("question.example", {})
+        kwtest.is_(r.get("why", {}).get("rhythm_state"), "overdue",
+                   "forgotten question: overdue by the rhythm too")
+        kwtest.like(r.get("reason", ""), r"^Quinn Fragen wrote 4[45] days ago \(.*\) and has no answer "
+                                         r"yet; overdue too: last exchange (69|70) days ago",
+                    "forgotten question: the reason says both")
         r = rels.get("quarterly-a.example", {})
         kwtest.ok(85 <= r.get("cadence_days", 0) <= 95, "quarterly: cadence learned ~91 days",
                   r.get("cadence_days"))
@@ -112,6 +123,10 @@ def test():
         want = sorted(k for _n, k, _kd, st, _s in gen_scenarios.SCENARIOS
                       if st in ("overdue", "due-soon", "awaiting-your-reply", "awaiting-their-reply"))
         kwtest.is_(sorted(default), want, "default list = those needing attention")
+        # ranked: owed replies first, then your unanswered mail, then the rest
+        order = [default[k]["state"] for k in default]
+        groups = [{"awaiting-your-reply": 0, "awaiting-their-reply": 1}.get(st, 2) for st in order]
+        kwtest.is_(groups, sorted(groups), "owed replies rank above every overdue one", order)
 
         # by person: the old contact is overdue, the new one fine
         persons = overdue(as_of, "--all", "--by", "person") or {}

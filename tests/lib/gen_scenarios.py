@@ -154,14 +154,25 @@ def _freemail(s):
 
 def _out_of_office(s):
     # monthly until 120 days ago; since then three mails from the user, each
-    # answered only by an out-of-office reply (the last 60 days ago: too old
-    # to be "awaiting their reply", so the cadence says overdue)
+    # answered only by an out-of-office reply: the user's mail stays
+    # awaiting their reply (an unanswered offer is never forgotten), overdue
+    # by the rhythm too; the last auto-reply says until when (German form)
     s.exchanges("hugo@ooo.example", "Hugo Away", 120 + 30 * 10, 120, 30)
     for d in (100, 80, 60):
         m = s.outbound("hugo@ooo.example", "Hugo Away", d, "Checking in")
-        s.inbound("hugo@ooo.example", "Hugo Away", d, "Out of office: Checking in", hour=12,
-                  headers={"Auto-Submitted": "auto-replied",
-                           "X-Autoreply": "yes"}, reply_to=m)
+        back = time.strftime("%d.%m.%Y", time.gmtime(s.as_of - (d - 14) * DAY))
+        s.inbound("hugo@ooo.example", "Hugo Away", d,
+                  "Abwesend bis %s: Checking in" % back if d == 60 else "Out of office: Checking in",
+                  hour=12, headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+                  reply_to=m)
+
+
+def _forgotten_question(s):
+    # fortnightly; last exchange 70 days ago; then the customer asked a
+    # question (45 days ago) that was never answered: the most urgent item,
+    # above every overdue one, and overdue by the rhythm as well
+    s.exchanges("quinn@question.example", "Quinn Fragen", 70 + 14 * 20, 70, 14)
+    s.inbound("quinn@question.example", "Quinn Fragen", 45, "Frage zur Lieferung")
 
 
 def _snoozed(s):
@@ -206,7 +217,10 @@ SCENARIOS = [
     ("colleague", "mycompany.example", "org", None, _colleague),
     ("cold outreach never answered", "cold.example", "org", None, _cold_outreach),
     ("freemail customer", "gina.free@gmail.com", "person", "overdue", _freemail),
-    ("out-of-office replies are not touches", "ooo.example", "org", "overdue", _out_of_office),
+    ("out-of-office replies are not touches", "ooo.example", "org", "awaiting-their-reply",
+     _out_of_office),
+    ("a question never answered", "question.example", "org", "awaiting-your-reply",
+     _forgotten_question),
     ("snoozed customer", "snooze.example", "org", "overdue", _snoozed),
     ("ignored customer", "ignore.example", "org", "overdue", _ignored),
     ("a .co.uk organisation", "widgets.co.uk", "org", "ok", _co_uk),

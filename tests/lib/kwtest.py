@@ -1102,6 +1102,7 @@ def kw_env(env=None):
         e[k] = p
     e.setdefault("LC_ALL", "C.UTF-8")
     e.pop("NO_COLOR", None)
+    e.pop("COLUMNS", None)  # tables fit 100 columns when piped, whatever the caller's terminal
     if env:
         for k, v in env.items():
             if v is None:

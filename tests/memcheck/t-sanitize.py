@@ -16,7 +16,7 @@ SRC = kwtest.SRC_DIR
 SAN = os.environ.get("KW_BUILD_SAN") or os.path.join(SRC, "build-san")
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
               "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
-              "test-host-frame", "test-host"]
+              "test-autoreply", "test-input", "test-host-frame", "test-host"]
 # Test files re-run against build-san/keepwarm (each is a TAP test itself).
 AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-incremental.py",
          "tests/integration/t-sync-uidvalidity.py", "tests/integration/t-sync-tls.py",

@@ -55,8 +55,10 @@ static void test_rows_order_and_filter(void)
     char *acme[] = { "jane@acme.com", "bob@acme.com", NULL };
     char *globex[] = { "hank@globex.com", NULL };
     char *gmail[] = { "sam@gmail.com", NULL };
+    char *acme_names[] = { "Jane Doe", "", NULL };
     kw_relationship_t items[5];
     items[0] = rel_make("acme.com", "ACME", KW_STATE_OVERDUE, 93, 21, acme);
+    items[0].people_names = acme_names;
     items[1] = rel_make("old.example", "Old", KW_STATE_SNOOZED, 300, 30, NULL);
     items[2] = rel_make("globex.com", "Globex", KW_STATE_AWAITING_YOUR_REPLY, 6, 14, globex);
     items[3] = rel_make("fine.example", "Fine", KW_STATE_OK, 2, 30, NULL);
@@ -73,7 +75,8 @@ static void test_rows_order_and_filter(void)
     g_assert_cmpstr(r4->title, ==, "sam@gmail.com"); /* no name: the key */
     g_assert_cmpstr(r0->since, ==, "93 days");
     g_assert_cmpstr(r0->cadence, ==, "every 3 weeks");
-    g_assert_cmpstr(r0->people, ==, "jane@acme.com, bob@acme.com");
+    /* the people by name (the panel's second line), their address where unknown */
+    g_assert_cmpstr(r0->people, ==, "Jane Doe, bob@acme.com");
     g_assert_cmpstr(r0->main_person, ==, "jane@acme.com");
     g_assert_cmpstr(r0->reason, ==, "Last exchange 93 days ago (Feb 29, with Jane Doe); you "
                                     "usually talk every 3 weeks; 12 exchanges since 2023.");
@@ -103,22 +106,66 @@ static void test_rows_sanitise_names(void)
 static void test_hint_action(void)
 {
     char *acme[] = { "jane@acme.com", NULL };
-    static const struct { kw_state_t state; kwv_hint_action_t action; } cases[] = {
-        { KW_STATE_OVERDUE, KWV_HINT_WRITE },
-        { KW_STATE_DUE_SOON, KWV_HINT_WRITE },
-        { KW_STATE_AWAITING_YOUR_REPLY, KWV_HINT_REPLY },     /* reply to this very message */
-        { KW_STATE_AWAITING_THEIR_REPLY, KWV_HINT_SNOOZE_WEEK },
-        { KW_STATE_OK, KWV_HINT_DETAILS },                    /* in touch: informative */
-        { KW_STATE_SNOOZED, KWV_HINT_NONE },
-        { KW_STATE_IGNORED, KWV_HINT_NONE },
+    static const struct {
+        kw_state_t state;
+        kwv_hint_action_t first, second;
+    } cases[] = {
+        { KW_STATE_OVERDUE, KWV_HINT_WRITE, KWV_HINT_SNOOZE_WEEK },
+        { KW_STATE_DUE_SOON, KWV_HINT_WRITE, KWV_HINT_SNOOZE_WEEK },
+        /* reply to this very message, or say it needs none */
+        { KW_STATE_AWAITING_YOUR_REPLY, KWV_HINT_REPLY, KWV_HINT_SETTLE },
+        /* your offer has no answer: follow it up */
+        { KW_STATE_AWAITING_THEIR_REPLY, KWV_HINT_FOLLOW_UP, KWV_HINT_SNOOZE_WEEK },
+        { KW_STATE_OK, KWV_HINT_DETAILS, KWV_HINT_NONE },     /* in touch: informative */
+        { KW_STATE_SNOOZED, KWV_HINT_NONE, KWV_HINT_NONE },
+        { KW_STATE_IGNORED, KWV_HINT_NONE, KWV_HINT_NONE },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         kw_relationship_t r = rel_make("acme.com", "ACME", cases[i].state, 93, 21, acme);
-        g_assert_cmpint(kwv_hint_action(&r), ==, cases[i].action);
+        kwv_hint_action_t first, second;
+        kwv_hint_actions(&r, NOW, &first, &second);
+        g_assert_cmpint(first, ==, cases[i].first);
+        g_assert_cmpint(second, ==, cases[i].second);
     }
-    g_assert_cmpint(kwv_hint_action(NULL), ==, KWV_HINT_NONE);
+    /* an out-of-office naming a day to come: snooze until then first */
+    {
+        kw_relationship_t r = rel_make("acme.com", "ACME", KW_STATE_AWAITING_THEIR_REPLY, 93, 21, acme);
+        kwv_hint_action_t first, second;
+        r.reason.away_since = NOW - 86400;
+        r.reason.away_until = NOW - NOW % 86400 + 3 * 86400; /* away until 3 days on */
+        kwv_hint_actions(&r, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_SNOOZE_BACK);
+        g_assert_cmpint(second, ==, KWV_HINT_FOLLOW_UP);
+        g_assert_cmpint(kwv_back_on(&r, NOW), ==, r.reason.away_until + 86400); /* the day after */
+        r.reason.away_until_is_return = 1;
+        g_assert_cmpint(kwv_back_on(&r, NOW), ==, r.reason.away_until);         /* that day */
+        r.reason.away_until = NOW - 10 * 86400;                                   /* gone by */
+        g_assert_cmpint(kwv_back_on(&r, NOW), ==, 0);
+        kwv_hint_actions(&r, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_FOLLOW_UP);
+        /* away while merely overdue (your mail is recent): the same first button */
+        r.state = KW_STATE_OVERDUE;
+        r.reason.away_until = NOW - NOW % 86400 + 3 * 86400;
+        kwv_hint_actions(&r, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_SNOOZE_BACK);
+        g_assert_cmpint(second, ==, KWV_HINT_WRITE);
+    }
+    {
+        kwv_hint_action_t first = KWV_HINT_WRITE, second = KWV_HINT_WRITE;
+        kwv_hint_actions(NULL, NOW, &first, &second);
+        g_assert_cmpint(first, ==, KWV_HINT_NONE);
+        g_assert_cmpint(second, ==, KWV_HINT_NONE);
+    }
     g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_WRITE), ==, "Write…");
+    g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_FOLLOW_UP), ==, "Follow up…");
+    g_assert_cmpstr(kwv_hint_action_label(KWV_HINT_SETTLE), ==, "No reply needed");
     g_assert_null(kwv_hint_action_label(KWV_HINT_NONE));
+    {
+        size_t n;
+        const kw_state_t *legend = kwv_legend_states(&n);
+        g_assert_cmpint(n, ==, 4);
+        g_assert_cmpint(legend[0], ==, KW_STATE_AWAITING_YOUR_REPLY); /* the panel's order */
+    }
 }
 
 /* ---- progress lines (json-glib) ------------------------------------------ */

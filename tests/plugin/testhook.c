@@ -6,17 +6,29 @@
  * Environment (read here, and nowhere in the shipped plugin):
  *   KEEPWARM_PLUGIN_TEST_DUMP=/path  what the user sees, as JSON, rewritten
  *       (atomically) whenever it changes: panel rows, the sender of the
- *       message last shown and the hint bar above it, the status line, the folder view's parentage, the workers, the
- *       preferences page when it is open. The last dump at unload says
- *       whether the folder view went back.
+ *       message last shown and the hint bar above it (text, buttons), the
+ *       status line, the folder view's parentage, the workers, the panel's
+ *       legend, confirmation bar, Undo, selection, view toggle and columns,
+ *       the rhythm, details and messages dialogs and the preferences page
+ *       when they are open. The last dump at unload says whether the folder
+ *       view went back.
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   one command per line:
  *       refresh | sync | snooze ROW DAYS | layout N | unload |
- *       prefs-open | prefs-set FIELD VALUE | prefs-ok
+ *       prefs-open | prefs-set FIELD VALUE | prefs-ok |
+ *       menu ROW ITEM | undo | view attention|hidden | hint-press 1|2 |
+ *       dialog WHAT [ARG] | folder-width PX
  *     (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *     columns, 2 wide message, 4 wide message list, 5 small screen. FIELD is
  *     a widget of the page: other-addresses and own-domains take entries
  *     separated by commas, default-cadence a number, no-colleagues 0 or 1,
- *     accounts the ids of the accounts to tick, separated by commas.)
+ *     accounts the ids of the accounts to tick, separated by commas. ITEM
+ *     names an item of the row's context menu, which a right-click on the
+ *     row pops up: write, messages, settle, snooze-week, snooze-month,
+ *     snooze-quarter, cadence, ignore-person, ignore-domain, bring-back,
+ *     details. WHAT: cadence-days N, cadence-learn, cadence-ok,
+ *     cadence-cancel, details-note TEXT, details-save, details-button NAME
+ *     (write, settle, snooze, ignore, rhythm, close), close-all. PX: the
+ *     width of Claws' folder column.)
  *   KEEPWARM_PLUGIN_STARTUP_S, _COALESCE_S, _DEADLINE_S   shorter delays.
  * The page is driven through Claws' own preferences window and its OK
  * button, as a user would. */
@@ -56,6 +68,7 @@ static struct {
     guint       dump_timer;
     gulong      show_hook;
     char       *shown_from; /* the message whose display has finished */
+    guint       menu_retry; /* a `menu` command waiting for its row */
 } T = { .cmd_fd = -1, .cmd_keep_fd = -1, .show_hook = HOOK_NONE };
 
 /* ---- finding widgets ------------------------------------------------------ */
@@ -243,6 +256,143 @@ static void add_hint(JsonBuilder *b)
     add_string(b, "hint_button", label && GTK_IS_LABEL(label) ? gtk_label_get_text(GTK_LABEL(label)) : NULL);
 }
 
+static void add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static const char *label_text(GtkWidget *w)
+{
+    return w && GTK_IS_LABEL(w) ? gtk_label_get_text(GTK_LABEL(w)) : NULL;
+}
+
+/* A button's label as shown (mnemonics resolved), or NULL when hidden. */
+static const char *button_text(GtkWidget *button)
+{
+    GtkWidget *label = button && gtk_widget_get_visible(button) ? gtk_bin_get_child(GTK_BIN(button)) : NULL;
+    return label_text(label);
+}
+
+static int tree_rows(GtkWidget *tv)
+{
+    GtkTreeModel *m = tv ? gtk_tree_view_get_model(GTK_TREE_VIEW(tv)) : NULL;
+    return m ? gtk_tree_model_iter_n_children(m, NULL) : 0;
+}
+
+/* The hint bar's second button (Claws' notice view has two). */
+static void add_hint_buttons(JsonBuilder *b)
+{
+    MainWindow *mainwin = mainwindow_get_mainwindow();
+    NoticeView *nv = mainwin && mainwin->messageview ? mainwin->messageview->noticeview : NULL;
+    gboolean shown = nv && noticeview_is_visible(nv);
+    json_builder_set_member_name(b, "hint_buttons");
+    json_builder_begin_array(b);
+    const char *one = shown ? button_text(nv->button) : NULL, *two = shown ? button_text(nv->button2) : NULL;
+    if (one)
+        json_builder_add_string_value(b, one);
+    else
+        json_builder_add_null_value(b);
+    if (two)
+        json_builder_add_string_value(b, two);
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_array(b);
+}
+
+/* The panel beyond its rows: the legend, the confirmation bar and its Undo,
+ * the selected row, the view toggle, whether the extra columns show. */
+static void add_panel(JsonBuilder *b)
+{
+    MainWindow *mainwin = mainwindow_get_mainwindow();
+    GtkWidget *panel = mainwin ? find_named(mainwin->window, "keepwarm-panel") : NULL;
+    GtkWidget *bar = find_named(panel, "keepwarm-confirm");
+    GtkWidget *undo = find_named(panel, "keepwarm-undo");
+    GtkWidget *view = find_named(panel, "keepwarm-view");
+    GtkWidget *toggle = find_named(panel, "keepwarm-hidden-toggle");
+    add_string(b, "legend", label_text(find_named(panel, "keepwarm-legend")));
+    add_string(b, "confirmation", bar && gtk_widget_get_visible(bar)
+                                      ? label_text(find_named(bar, "keepwarm-confirm-label")) : NULL);
+    add_bool(b, "can_undo", bar && gtk_widget_get_visible(bar) && undo && gtk_widget_get_visible(undo));
+    int selected = -1;
+    GtkTreeModel *m;
+    GtkTreeIter it;
+    if (view && gtk_tree_selection_get_selected(gtk_tree_view_get_selection(GTK_TREE_VIEW(view)), &m, &it)) {
+        GtkTreePath *path = gtk_tree_model_get_path(m, &it);
+        selected = gtk_tree_path_get_indices(path)[0];
+        gtk_tree_path_free(path);
+    }
+    add_int(b, "selected", selected);
+    add_string(b, "view", !toggle ? NULL
+                          : gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(toggle)) ? "hidden" : "attention");
+    add_string(b, "hidden_toggle", toggle ? gtk_button_get_label(GTK_BUTTON(toggle)) : NULL);
+    GtkTreeViewColumn *since = view ? gtk_tree_view_get_column(GTK_TREE_VIEW(view), 2) : NULL;
+    add_bool(b, "narrow", since && !gtk_tree_view_column_get_visible(since));
+}
+
+/* The plugin's dialogs as they show, when they are open. */
+static void add_dialogs(JsonBuilder *b)
+{
+    GtkWidget *c = find_in_windows("keepwarm-cadence");
+    json_builder_set_member_name(b, "cadence_dialog");
+    if (c) {
+        GtkWidget *learn = find_named(c, "keepwarm-cadence-learn");
+        GtkWidget *days = find_named(c, "keepwarm-cadence-days");
+        json_builder_begin_object(b);
+        add_int(b, "days", days ? gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(days)) : -1);
+        add_bool(b, "learn", learn && gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(learn)));
+        add_string(b, "learn_label", learn ? gtk_button_get_label(GTK_BUTTON(learn)) : NULL);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+
+    GtkWidget *d = find_in_windows("keepwarm-details");
+    json_builder_set_member_name(b, "details_dialog");
+    if (d) {
+        GtkWidget *note = find_named(d, "keepwarm-note");
+        GtkWidget *timeline = find_named(d, "keepwarm-timeline");
+        char *text = note ? text_of(note) : NULL;
+        json_builder_begin_object(b);
+        add_string(b, "title", gtk_window_get_title(GTK_WINDOW(d)));
+        add_string(b, "reason", label_text(find_named(d, "keepwarm-details-reason")));
+        add_string(b, "note", text);
+        add_int(b, "timeline", tree_rows(timeline));
+        json_builder_set_member_name(b, "buttons");
+        json_builder_begin_array(b);
+        static const char *const names[] = { "write", "settle", "snooze", "ignore", "rhythm", "close" };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+            char *name = g_strconcat("keepwarm-details-", names[i], NULL);
+            GtkWidget *button = find_named(d, name);
+            if (button && gtk_widget_get_visible(button))
+                json_builder_add_string_value(b, names[i]);
+            g_free(name);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        g_free(text);
+    } else {
+        json_builder_add_null_value(b);
+    }
+
+    GtkWidget *msgs = find_in_windows("keepwarm-messages");
+    json_builder_set_member_name(b, "messages_dialog");
+    if (msgs) {
+        json_builder_begin_object(b);
+        add_int(b, "count", tree_rows(find_named(msgs, "keepwarm-messages-list")));
+        add_string(b, "summary", label_text(find_named(msgs, "keepwarm-messages-summary")));
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
 static char *to_json(JsonNode *root)
 {
     JsonGenerator *gen = json_generator_new();
@@ -275,6 +425,9 @@ static void dump(gboolean force)
     json_builder_begin_object(b);
     add_rows(b);
     add_hint(b);
+    add_hint_buttons(b);
+    add_panel(b);
+    add_dialogs(b);
     add_string(b, "status", kw_plugin_status());
     json_builder_set_member_name(b, "panel_inserted");
     json_builder_add_boolean_value(b, parent && !g_strcmp0(gtk_widget_get_name(parent), "keepwarm-paned"));
@@ -405,6 +558,130 @@ static void cmd_prefs_ok(void)
         gtk_button_clicked(GTK_BUTTON(ok));
 }
 
+static GtkWidget *panel_view(void)
+{
+    MainWindow *mainwin = mainwindow_get_mainwindow();
+    return mainwin ? find_named(mainwin->window, "keepwarm-view") : NULL;
+}
+
+static void click(GtkWidget *button)
+{
+    if (button && gtk_widget_is_sensitive(button))
+        gtk_button_clicked(GTK_BUTTON(button));
+}
+
+/* Right-click row `row` of the panel (its context menu pops up), then click
+ * the item named `item` in that menu. FALSE when the row is not laid out
+ * yet (the list was just refilled) or the menu has no such item. */
+static gboolean menu_try(int row, const char *item)
+{
+    GtkWidget *view = panel_view();
+    GdkWindow *bin = view ? gtk_tree_view_get_bin_window(GTK_TREE_VIEW(view)) : NULL;
+    GtkTreeModel *m = view ? gtk_tree_view_get_model(GTK_TREE_VIEW(view)) : NULL;
+    if (!bin || row < 0 || row >= gtk_tree_model_iter_n_children(m, NULL))
+        return FALSE;
+    GtkTreePath *path = gtk_tree_path_new_from_indices(row, -1), *hit = NULL;
+    GdkRectangle cell;
+    gtk_tree_view_scroll_to_cell(GTK_TREE_VIEW(view), path, NULL, FALSE, 0, 0);
+    gtk_tree_view_get_cell_area(GTK_TREE_VIEW(view), path, NULL, &cell);
+    double x = cell.x + 4, y = cell.y + cell.height / 2.0;
+    gboolean there = cell.height > 0 &&
+                     gtk_tree_view_get_path_at_pos(GTK_TREE_VIEW(view), (int)x, (int)y, &hit, NULL, NULL, NULL) &&
+                     gtk_tree_path_compare(hit, path) == 0;
+    gtk_tree_path_free(path);
+    gtk_tree_path_free(hit);
+    if (!there)
+        return FALSE;
+    GdkEvent *ev = gdk_event_new(GDK_BUTTON_PRESS);
+    ev->button.window = g_object_ref(bin);
+    ev->button.send_event = TRUE;
+    ev->button.time = GDK_CURRENT_TIME;
+    ev->button.x = x;
+    ev->button.y = y;
+    ev->button.button = 3;
+    gdk_event_set_device(ev, gdk_seat_get_pointer(gdk_display_get_default_seat(gtk_widget_get_display(view))));
+    gtk_widget_event(view, ev);
+    gdk_event_free(ev);
+    char *name = g_strconcat("keepwarm-menu-", item, NULL);
+    gboolean done = FALSE;
+    for (GList *l = gtk_menu_get_for_attach_widget(view); l && !done; l = l->next) {
+        GtkWidget *mi = find_named(l->data, name);
+        if (mi && gtk_widget_is_sensitive(mi)) {
+            gtk_menu_shell_activate_item(GTK_MENU_SHELL(l->data), mi, TRUE);
+            done = TRUE;
+        } else {
+            gtk_menu_shell_deactivate(GTK_MENU_SHELL(l->data));
+        }
+    }
+    g_free(name);
+    return done;
+}
+
+typedef struct {
+    int   row, tries;
+    char *item;
+} MenuRetry;
+
+static void menu_retry_free(gpointer data)
+{
+    MenuRetry *r = data;
+    g_free(r->item);
+    g_free(r);
+    T.menu_retry = 0;
+}
+
+static gboolean menu_retry(gpointer data)
+{
+    MenuRetry *r = data;
+    return menu_try(r->row, r->item) || ++r->tries >= 50 ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* The same, tried again every 100 ms (for 5 s) until the row is there. */
+static void cmd_menu(int row, const char *item)
+{
+    if (T.menu_retry)
+        g_source_remove(T.menu_retry);
+    if (menu_try(row, item))
+        return;
+    MenuRetry *r = g_new0(MenuRetry, 1);
+    r->row = row;
+    r->item = g_strdup(item);
+    T.menu_retry = g_timeout_add_full(G_PRIORITY_DEFAULT, 100, menu_retry, r, menu_retry_free);
+}
+
+static void cmd_dialog(const char *what, const char *arg)
+{
+    GtkWidget *c = find_in_windows("keepwarm-cadence");
+    GtkWidget *d = find_in_windows("keepwarm-details");
+    if (!strcmp(what, "cadence-days") && c && arg) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(find_named(c, "keepwarm-cadence-fixed")), TRUE);
+        gtk_spin_button_set_value(GTK_SPIN_BUTTON(find_named(c, "keepwarm-cadence-days")), atoi(arg));
+    } else if (!strcmp(what, "cadence-learn") && c) {
+        gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(find_named(c, "keepwarm-cadence-learn")), TRUE);
+    } else if (!strcmp(what, "cadence-ok") && c) {
+        gtk_dialog_response(GTK_DIALOG(c), GTK_RESPONSE_OK);
+    } else if (!strcmp(what, "cadence-cancel") && c) {
+        gtk_dialog_response(GTK_DIALOG(c), GTK_RESPONSE_CANCEL);
+    } else if (!strcmp(what, "details-note") && d) {
+        GtkWidget *note = find_named(d, "keepwarm-note");
+        if (note)
+            gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(note)), arg ? arg : "", -1);
+    } else if (!strcmp(what, "details-save") && d) {
+        click(find_named(d, "keepwarm-note-save"));
+    } else if (!strcmp(what, "details-button") && d && arg) {
+        char *name = g_strconcat("keepwarm-details-", arg, NULL);
+        click(find_named(d, name));
+        g_free(name);
+    } else if (!strcmp(what, "close-all")) {
+        static const char *const names[] = { "keepwarm-cadence", "keepwarm-details", "keepwarm-messages" };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+            GtkWidget *w = find_in_windows(names[i]);
+            if (w)
+                gtk_dialog_response(GTK_DIALOG(w), GTK_RESPONSE_CLOSE);
+        }
+    }
+}
+
 static void run_command(char *line)
 {
     char **w = g_strsplit(g_strstrip(line), " ", 3);
@@ -428,6 +705,27 @@ static void run_command(char *line)
         cmd_prefs_set(w[1], w[2]);
     } else if (!strcmp(cmd, "prefs-ok")) {
         cmd_prefs_ok();
+    } else if (!strcmp(cmd, "menu") && w[1] && w[2]) {
+        cmd_menu(atoi(w[1]), w[2]);
+    } else if (!strcmp(cmd, "undo")) {
+        MainWindow *mainwin = mainwindow_get_mainwindow();
+        click(mainwin ? find_named(mainwin->window, "keepwarm-undo") : NULL);
+    } else if (!strcmp(cmd, "view") && w[1]) {
+        MainWindow *mainwin = mainwindow_get_mainwindow();
+        GtkWidget *toggle = mainwin ? find_named(mainwin->window, "keepwarm-hidden-toggle") : NULL;
+        if (toggle)
+            gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(toggle), !strcmp(w[1], "hidden"));
+    } else if (!strcmp(cmd, "hint-press") && w[1]) {
+        MainWindow *mainwin = mainwindow_get_mainwindow();
+        NoticeView *nv = mainwin && mainwin->messageview ? mainwin->messageview->noticeview : NULL;
+        if (nv && noticeview_is_visible(nv))
+            click(atoi(w[1]) == 2 ? nv->button2 : nv->button);
+    } else if (!strcmp(cmd, "dialog") && w[1]) {
+        cmd_dialog(w[1], w[2]);
+    } else if (!strcmp(cmd, "folder-width") && w[1]) {
+        MainWindow *mainwin = mainwindow_get_mainwindow();
+        if (mainwin && GTK_IS_PANED(mainwin->hpaned))
+            gtk_paned_set_position(GTK_PANED(mainwin->hpaned), atoi(w[1]));
     } else if (!strcmp(cmd, "unload")) {
         /* Unloading closes this module: Claws' plugin_unload must not run in
          * a frame of ours. It runs as the destroy-notify of an idle source
@@ -512,6 +810,8 @@ void kw_testhook_done(gboolean interactive)
         hooks_unregister_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, T.show_hook);
     T.show_hook = HOOK_NONE;
     g_clear_pointer(&T.shown_from, g_free);
+    if (T.menu_retry)
+        g_source_remove(T.menu_retry);
     if (T.dump_timer)
         g_source_remove(T.dump_timer);
     T.dump_timer = 0;

@@ -9,72 +9,6 @@
 
 #include "cli/cli.h"
 
-static void test_parse_time(void)
-{
-    static const struct {
-        const char *text;
-        int ok;
-        int64_t want;
-    } cases[] = {
-        { "2024-03-01", 1, 1709251200 },              /* a day: its midnight UTC */
-        { "2024-03-01T10:00:00Z", 1, 1709287200 },    /* ISO 8601 */
-        { "2024-03-01T12:00:00+02:00", 1, 1709287200 }, /* with an offset */
-        { "2024-03-01 10:00", 1, 1709287200 },        /* as people type it, UTC */
-        { "@1700000000", 1, 1700000000 },             /* a Unix time */
-        { "2024-02-30", 0, 0 },                       /* no such day */
-        { "2024-13-01", 0, 0 },
-        { "2024-03-01x", 0, 0 },                      /* trailing garbage */
-        { "tomorrow", 0, 0 },
-        { "@", 0, 0 },
-        { "@12x", 0, 0 },
-        { "", 0, 0 },
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        int64_t got = 0;
-        g_test_message("'%s'", cases[i].text);
-        g_assert_cmpint(kw_cli_parse_time(cases[i].text, &got), ==, cases[i].ok ? 0 : -1);
-        if (cases[i].ok)
-            g_assert_cmpint(got, ==, cases[i].want);
-    }
-    {
-        int64_t got = 0, before = (int64_t) time(NULL);
-        g_assert_cmpint(kw_cli_parse_time("now", &got), ==, 0);
-        g_assert_cmpint(got, >=, before);
-        g_assert_cmpint(got, <=, (int64_t) time(NULL));
-    }
-    g_assert_cmpint(kw_cli_parse_time(NULL, NULL), ==, -1);
-}
-
-static void test_parse_duration(void)
-{
-    static const struct {
-        const char *text;
-        int ok;
-        int64_t want;
-    } cases[] = {
-        { "7d", 1, 7 * 86400 },
-        { "2w", 1, 14 * 86400 },
-        { "3m", 1, 90 * 86400 },   /* a month is 30 days */
-        { "1y", 1, 365 * 86400 },
-        { "12h", 1, 12 * 3600 },
-        { "10", 1, 10 * 86400 },   /* a plain number is days */
-        { "1.5d", 1, 129600 },     /* fractions */
-        { "0", 0, 0 },             /* nothing is not a duration */
-        { "-3d", 0, 0 },
-        { "5x", 0, 0 },            /* unknown unit */
-        { "3dd", 0, 0 },
-        { "d", 0, 0 },
-        { "", 0, 0 },
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        int64_t got = 0;
-        g_test_message("'%s'", cases[i].text);
-        g_assert_cmpint(kw_cli_parse_duration(cases[i].text, &got), ==, cases[i].ok ? 0 : -1);
-        if (cases[i].ok)
-            g_assert_cmpint(got, ==, cases[i].want);
-    }
-}
-
 static void test_times_and_formats(void)
 {
     char *s;
@@ -102,16 +36,26 @@ static void test_times_and_formats(void)
     g_assert_cmpint(kw_cli_exit_code(KW_ERR_INSECURE), ==, 4);
 }
 
-/* Print a table into a string. */
-static char *table_text(kw_table_t *t, int color, int tsv)
+/* Print a table into a string, for a terminal `width` columns wide (0: no
+ * limit). */
+static char *table_at(kw_table_t *t, int color, int tsv, int width)
 {
-    kw_cli_t cli = { .color = color };
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    kw_cli_t cli = { .color = color, .width = width };
+    /* the stream's buffer pointer lives on the heap: a local one would
+     * dangle (for the compiler) once this returns */
+    struct { char *buf; size_t len; } *m = g_new0(typeof(*m), 1);
+    FILE *f = open_memstream(&m->buf, &m->len);
+    char *text;
     kw_table_print(t, &cli, f, tsv);
     fclose(f);
-    return buf;
+    text = m->buf;
+    g_free(m);
+    return text;
+}
+
+static char *table_text(kw_table_t *t, int color, int tsv)
+{
+    return table_at(t, color, tsv, 0);
 }
 
 static void test_table(void)
@@ -149,6 +93,70 @@ static void test_table(void)
     g_assert_cmpuint(kw_cli_display_width("e\xcc\x81"), ==, 1); /* combining accent */
 }
 
+/* A table wider than the terminal: the shrinkable columns give way, in
+ * their order, down to their minimum; the cut ends in "…". */
+static void test_table_width(void)
+{
+    static const char *const h[] = { "STATE", "WHO", "WHY" };
+    const char *r1[] = { "overdue", "Brandt Logistik (brandt-logistik.de)",
+                         "Last exchange 69 days ago (Mar 25, with Ben Cold); you usually talk every 2 weeks." };
+    kw_table_t *t = kw_table_new(3, h);
+    char *buf, *line;
+
+    kw_table_add_row(t, NULL, r1);
+    kw_table_shrink(t, 2, 12, 0);  /* WHY first */
+    kw_table_shrink(t, 1, 16, 1);  /* then WHO */
+    buf = table_at(t, 0, 0, 60);
+    line = strchr(buf, '\n') + 1;
+    g_assert_cmpstr(line, ==, "overdue  Brandt Logistik (brandt-logistik.de)  Last exchang…\n");
+    free(buf);
+    /* narrower: WHY at its minimum, then WHO */
+    buf = table_at(t, 0, 0, 40);
+    line = strchr(buf, '\n') + 1;
+    g_assert_cmpstr(line, ==, "overdue  Brandt Logistik…   Last exchan…\n");
+    free(buf);
+    /* no limit (--wide): whole */
+    buf = table_at(t, 0, 0, 0);
+    g_assert_nonnull(strstr(buf, "every 2 weeks."));
+    free(buf);
+    /* a detail column goes on its own line when it would be narrower than
+     * its minimum inline; an optional column is left out */
+    kw_table_detail(t, 2, 30);
+    kw_table_optional(t, 0, 5);
+    buf = table_at(t, 0, 0, 40);
+    g_assert_cmpstr(buf, ==, "STATE    WHO\n"
+                             "overdue  Brandt Logistik (brandt-logist…\n"
+                             "    Last exchange 69 days ago (Mar 25,…\n");
+    free(buf);
+    buf = table_at(t, 0, 0, 30);
+    g_assert_cmpstr(buf, ==, "STATE    WHO\n"
+                             "overdue  Brandt Logistik (bra…\n"
+                             "    Last exchange 69 days ago…\n");
+    free(buf);
+    /* WHO at its minimum is not enough: STATE goes */
+    buf = table_at(t, 0, 0, 20);
+    g_assert_cmpstr(buf, ==, "WHO\n"
+                             "Brandt Logistik (br…\n"
+                             "    Last exchange 6…\n");
+    free(buf);
+    kw_table_free(t);
+
+    {
+        char *s = kw_cli_truncate("Jörg Müller", 6);
+        g_assert_cmpstr(s, ==, "Jörg…");   /* no space before the ellipsis */
+        g_free(s);
+        s = kw_cli_truncate("日本語", 4);
+        g_assert_cmpstr(s, ==, "日…");      /* a wide character never cut in half */
+        g_free(s);
+        s = kw_cli_wrap("one two three four", 12, 4);
+        g_assert_cmpstr(s, ==, "one two\n    three\n    four");
+        g_free(s);
+        s = kw_cli_wrap("one two", 0, 4);
+        g_assert_cmpstr(s, ==, "one two");
+        g_free(s);
+    }
+}
+
 static void test_json_string(void)
 {
     GString *out = g_string_new(NULL);
@@ -178,16 +186,25 @@ static void test_csv(void)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         GString *out = g_string_new(NULL);
-        kw_csv_field(out, cases[i].field, 1);
+        kw_csv_field(out, cases[i].field, 1, ',');
         g_assert_cmpstr(out->str, ==, cases[i].want);
         g_string_free(out, TRUE);
     }
     {
         GString *out = g_string_new(NULL);
-        kw_csv_field(out, "a", 1);
-        kw_csv_field(out, NULL, 0); /* NULL: an empty field */
-        kw_csv_field(out, "c", 0);
+        kw_csv_field(out, "a", 1, ',');
+        kw_csv_field(out, NULL, 0, ','); /* NULL: an empty field */
+        kw_csv_field(out, "c", 0, ',');
         g_assert_cmpstr(out->str, ==, "a,,c");
+        g_string_free(out, TRUE);
+    }
+    {
+        /* for Excel where the decimal separator is a comma: ';' separates,
+         * a comma needs no quotes, a semicolon does */
+        GString *out = g_string_new(NULL);
+        kw_csv_field(out, "Müller, Jörg", 1, ';');
+        kw_csv_field(out, "a;b", 0, ';');
+        g_assert_cmpstr(out->str, ==, "Müller, Jörg;\"a;b\"");
         g_string_free(out, TRUE);
     }
 }
@@ -280,10 +297,9 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "C.UTF-8");
     g_unsetenv("LANGUAGE");
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/cli/parse-time", test_parse_time);
-    g_test_add_func("/cli/parse-duration", test_parse_duration);
     g_test_add_func("/cli/times-and-formats", test_times_and_formats);
     g_test_add_func("/cli/table", test_table);
+    g_test_add_func("/cli/table-width", test_table_width);
     g_test_add_func("/cli/json-string", test_json_string);
     g_test_add_func("/cli/csv", test_csv);
     g_test_add_func("/cli/vcard", test_vcard);

@@ -443,7 +443,26 @@ static void test_resolver(fixture_t *f, gconstpointer data)
         { "nowhere.example", KW_ERR_NOT_FOUND, 0, NULL },
         { "gmail.com", KW_ERR_NOT_FOUND, 0, NULL },   /* free mail is no organisation */
         { "not an address@", KW_ERR_USAGE, 0, NULL },
-        { "localhost", KW_ERR_USAGE, 0, NULL },
+        /* names: an organisation's stem or name, a person's name or the
+         * words of their address, in any case, with or without accents */
+        { "acme", KW_OK, KW_TARGET_ORG, "acme.com" },
+        { "ACME", KW_OK, KW_TARGET_ORG, "acme.com" },
+        { "initech", KW_OK, KW_TARGET_ORG, "initech.co.uk" },   /* the stem of a .co.uk */
+        { "Jane Doe", KW_OK, KW_TARGET_PERSON, "jane@acme.com" },
+        { "jäne DOE", KW_OK, KW_TARGET_PERSON, "jane@acme.com" },  /* accents, case */
+        { "doe", KW_OK, KW_TARGET_PERSON, "jane@acme.com" },    /* a word of the name */
+        { "carl", KW_OK, KW_TARGET_PERSON, "carl@gmail.com" },
+        { "pat", KW_OK, KW_TARGET_PERSON, "pat@initech.co.uk" }, /* the address's words */
+        { "anna", KW_OK, KW_TARGET_PERSON, "anna@bücher.example" },
+        { "bucher", KW_OK, KW_TARGET_ORG, "bücher.example" },    /* an IDN stem without accents */
+        { "Alice Jones", KW_ERR_AMBIGUOUS, 0, NULL },           /* two people of that name */
+        { "alice", KW_ERR_AMBIGUOUS, 0, NULL },
+        { "alice.jones", KW_OK, KW_TARGET_PERSON, "alice.jones@gmail.com" }, /* not a domain */
+        { "tim", KW_ERR_NOT_FOUND, 0, NULL },                   /* a colleague is no candidate */
+        { "letters", KW_ERR_NOT_FOUND, 0, NULL },               /* nor a newsletter */
+        { "acmee", KW_ERR_NOT_FOUND, 0, NULL },                 /* a typo: only suggested */
+        { "acme.org", KW_ERR_NOT_FOUND, 0, NULL },              /* another ending: suggested */
+        { "localhost", KW_ERR_NOT_FOUND, 0, NULL },             /* nobody of that name */
         { "", KW_ERR_USAGE, 0, NULL },
         { "mailto:", KW_ERR_USAGE, 0, NULL },
     };
@@ -452,6 +471,10 @@ static void test_resolver(fixture_t *f, gconstpointer data)
     fill_world(f);
     exec_sql(f->store, "BEGIN");
     exchanges(f, "anna@bücher.example", 10, 30, 3);
+    contact(f, "alice@umbrella.fr", "Alice Jones");
+    exchanges(f, "alice@umbrella.fr", 10, 30, 3);
+    contact(f, "alice.jones@gmail.com", "Alice Jones");
+    exchanges(f, "alice.jones@gmail.com", 10, 30, 5);
     exec_sql(f->store, "COMMIT");
     refresh(f);
     m = load(f, 400, 0);
@@ -471,6 +494,58 @@ static void test_resolver(fixture_t *f, gconstpointer data)
             g_assert_nonnull(error);
         }
         kw_target_free(t);
+        kw_free(error);
+    }
+    /* the candidates behind "did you mean" */
+    {
+        kw_candidate_list_t *c = NULL;
+        char *error = NULL;
+        g_assert_cmpint(kw_model_find(m, "alice", 0, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->query, ==, KW_QUERY_NAME);
+        g_assert_cmpint(c->total, ==, 2);
+        g_assert_cmpint(c->count, ==, 2);
+        /* the busier one (more mail) first */
+        g_assert_cmpstr(c->items[0].target.key, ==, "alice.jones@gmail.com");
+        g_assert_cmpstr(c->items[1].target.key, ==, "alice@umbrella.fr");
+        g_assert_cmpint(c->items[0].match, ==, KW_MATCH_WORDS);
+        g_assert_cmpstr(c->items[0].matched, ==, "Alice Jones");
+        g_assert_cmpstr(c->items[0].target.display_name, ==, "Alice Jones");
+        kw_candidate_list_free(c);
+        /* at most max items, total says how many */
+        g_assert_cmpint(kw_model_find(m, "alice", 1, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->total, ==, 2);
+        g_assert_cmpint(c->count, ==, 1);
+        kw_candidate_list_free(c);
+        /* a typo: a similar one, suggested */
+        g_assert_cmpint(kw_model_find(m, "acmee", 0, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->count, ==, 1);
+        g_assert_cmpstr(c->items[0].target.key, ==, "acme.com");
+        g_assert_cmpint(c->items[0].match, ==, KW_MATCH_SIMILAR);
+        kw_candidate_list_free(c);
+        /* a known domain, an unknown one with a known stem */
+        g_assert_cmpint(kw_model_find(m, "acme.com", 0, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->query, ==, KW_QUERY_DOMAIN);
+        g_assert_true(c->known);
+        g_assert_cmpint(c->items[0].match, ==, KW_MATCH_EXACT);
+        kw_candidate_list_free(c);
+        g_assert_cmpint(kw_model_find(m, "acme.org", 0, &c, &error), ==, KW_OK);
+        g_assert_false(c->known);
+        g_assert_cmpint(c->count, ==, 1);
+        g_assert_cmpstr(c->items[0].target.key, ==, "acme.com");
+        kw_candidate_list_free(c);
+        /* an unknown address near a known one */
+        g_assert_cmpint(kw_model_find(m, "jnae@acme.com", 0, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->query, ==, KW_QUERY_ADDRESS);
+        g_assert_false(c->known);
+        g_assert_cmpint(c->count, ==, 1);
+        g_assert_cmpstr(c->items[0].target.key, ==, "jane@acme.com");
+        kw_candidate_list_free(c);
+        /* nothing at all */
+        g_assert_cmpint(kw_model_find(m, "zzzyx", 0, &c, &error), ==, KW_OK);
+        g_assert_cmpint(c->count, ==, 0);
+        kw_candidate_list_free(c);
+        g_assert_cmpint(kw_model_find(m, "  ", 0, &c, &error), ==, KW_ERR_USAGE);
+        g_assert_null(c);
         kw_free(error);
     }
     /* the same forms work for every command: show and actions */
@@ -574,7 +649,121 @@ static void test_actions(fixture_t *f, gconstpointer data)
     g_assert_cmpint(get(f, 400, "acme.com", &r, &error), ==, KW_OK);
     g_assert_cmpstr(r->people[0], ==, "jane@acme.com");
     g_assert_null(r->people[1]);
+    g_assert_cmpstr(r->people_names[0], ==, "Jane Doe");
+    g_assert_null(r->people_names[1]);
     kw_relationship_free(r);
+    /* ... and lists them on their own among the ignored */
+    l = query(f, 400, KW_BY_ORG, 1);
+    g_assert_nonnull(find_rel(l, "leaver@acme.com"));
+    g_assert_cmpint(find_rel(l, "leaver@acme.com")->state, ==, KW_STATE_IGNORED);
+    kw_relationship_list_free(l);
+    l = query(f, 400, KW_BY_ORG, 0);
+    g_assert_null(find_rel(l, "leaver@acme.com"));
+    kw_relationship_list_free(l);
+    g_assert_null(error);
+}
+
+/* Every action can be undone: the action log keeps what was before. */
+static void test_undo(fixture_t *f, gconstpointer data)
+{
+    kw_relationship_t *r = NULL;
+    kw_action_list_t *log = NULL;
+    kw_action_t *a = NULL;
+    char *error = NULL;
+    int64_t ignore_id, snooze_id, note_id;
+    (void) data;
+    fill_world(f);
+    refresh(f);
+
+    g_assert_cmpint(kw_store_last_action(f->store), ==, 0);
+    g_assert_cmpint(kw_action_undo(f->store, 0, &a, &error), ==, KW_ERR_NOT_FOUND);
+    g_assert_null(a);
+    g_clear_pointer(&error, kw_free);
+
+    /* a mis-click: ignore the domain; undo brings it back */
+    g_assert_cmpint(kw_ignore(f->store, "initech", &error), ==, KW_OK); /* by name */
+    ignore_id = kw_store_last_action(f->store);
+    g_assert_cmpint(ignore_id, >, 0);
+    g_assert_cmpint(get(f, 400, "initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->state, ==, KW_STATE_IGNORED);
+    kw_relationship_free(r);
+    g_assert_cmpint(kw_action_undo(f->store, ignore_id, &a, &error), ==, KW_OK);
+    g_assert_cmpint(a->id, ==, ignore_id);
+    g_assert_cmpint(a->kind, ==, KW_ACTION_IGNORE);
+    g_assert_cmpstr(a->target, ==, "initech.co.uk");
+    g_assert_cmpint(a->before, ==, 0);
+    g_assert_cmpint(a->after, ==, 1);
+    kw_action_free(a);
+    g_assert_cmpint(get(f, 400, "initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+    kw_relationship_free(r);
+    /* once only */
+    g_assert_cmpint(kw_action_undo(f->store, ignore_id, NULL, &error), ==, KW_ERR_USAGE);
+    g_assert_true(strstr(error, "already undone") != NULL);
+    g_clear_pointer(&error, kw_free);
+
+    /* a snooze over another snooze returns to the first one */
+    g_assert_cmpint(kw_snooze(f->store, "old.example", AT(420), &error), ==, KW_OK);
+    g_assert_cmpint(kw_snooze(f->store, "old.example", AT(500), &error), ==, KW_OK);
+    snooze_id = kw_store_last_action(f->store);
+    g_assert_cmpint(kw_action_undo(f->store, 0, NULL, &error), ==, KW_OK); /* the newest */
+    g_assert_cmpint(get(f, 400, "old.example", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->snoozed_until, ==, AT(420));
+    kw_relationship_free(r);
+    /* the older snooze, changed since by the undone one: undone again is fine */
+    g_assert_cmpint(kw_action_undo(f->store, 0, NULL, &error), ==, KW_OK);
+    g_assert_cmpint(get(f, 400, "old.example", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->state, ==, KW_STATE_OVERDUE);
+    kw_relationship_free(r);
+
+    /* notes: the text before comes back; a change since blocks the undo */
+    g_assert_cmpint(kw_set_note(f->store, "jane@acme.com", "first", &error), ==, KW_OK);
+    g_assert_cmpint(kw_set_note(f->store, "jane@acme.com", "second", &error), ==, KW_OK);
+    note_id = kw_store_last_action(f->store);
+    g_assert_cmpint(kw_set_note(f->store, "jane@acme.com", "third", &error), ==, KW_OK);
+    g_assert_cmpint(kw_action_undo(f->store, note_id, NULL, &error), ==, KW_ERR_USAGE);
+    g_assert_true(strstr(error, "changed again") != NULL);
+    g_clear_pointer(&error, kw_free);
+    g_assert_cmpint(kw_action_undo(f->store, 0, NULL, &error), ==, KW_OK);  /* "third" */
+    g_assert_cmpint(kw_action_undo(f->store, note_id, NULL, &error), ==, KW_OK);
+    g_assert_cmpint(get(f, 400, "jane@acme.com", &r, &error), ==, KW_OK);
+    g_assert_cmpstr(r->note, ==, "first");
+    g_assert_false(r->note_from_org);
+    kw_relationship_free(r);
+
+    /* an organisation's note is the person's only as inherited */
+    g_assert_cmpint(kw_set_note(f->store, "initech.co.uk", "Key account", &error), ==, KW_OK);
+    g_assert_cmpint(get(f, 400, "pat@initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpstr(r->note, ==, "Key account");
+    g_assert_true(r->note_from_org);
+    kw_relationship_free(r);
+
+    /* "no answer needed": the owed reply is settled, and undone */
+    g_assert_cmpint(kw_settle(f->store, "initech.co.uk", AT(400), &error), ==, KW_OK);
+    g_assert_cmpint(get(f, 400, "initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->state, !=, KW_STATE_AWAITING_YOUR_REPLY);
+    g_assert_cmpint(r->reason.settled_until, ==, AT(400));
+    kw_relationship_free(r);
+    g_assert_cmpint(kw_action_undo(f->store, 0, NULL, &error), ==, KW_OK);
+    g_assert_cmpint(get(f, 400, "initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+    kw_relationship_free(r);
+
+    /* the log, newest first */
+    g_assert_cmpint(kw_actions_list(f->store, 3, &log, &error), ==, KW_OK);
+    g_assert_cmpint(log->count, ==, 3);
+    g_assert_cmpint(log->items[0].kind, ==, KW_ACTION_SETTLE);
+    g_assert_cmpint(log->items[0].undone, >, 0);
+    g_assert_cmpint(log->items[1].kind, ==, KW_ACTION_NOTE);
+    g_assert_cmpstr(log->items[1].after_text, ==, "Key account");
+    g_assert_null(log->items[1].before_text);
+    g_assert_cmpint(log->items[1].undone, ==, 0);
+    g_assert_cmpint(log->items[0].id, >, log->items[1].id);
+    kw_action_list_free(log);
+    g_assert_cmpint(kw_action_undo(f->store, 999999, NULL, &error), ==, KW_ERR_NOT_FOUND);
+    g_clear_pointer(&error, kw_free);
+    g_assert_cmpstr(kw_action_kind_to_string(KW_ACTION_SNOOZE), ==, "snooze");
+    (void) snooze_id;
     g_assert_null(error);
 }
 
@@ -963,6 +1152,7 @@ int main(int argc, char **argv)
     ADD("/model/contacts", test_contacts);
     ADD("/model/resolver", test_resolver);
     ADD("/model/actions", test_actions);
+    ADD("/model/undo", test_undo);
     ADD("/model/names-and-default-cadence", test_names_and_default_cadence);
     ADD("/model/get-and-timeline", test_get_and_timeline);
     ADD("/model/for-sender", test_for_sender);

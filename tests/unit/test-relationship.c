@@ -263,10 +263,14 @@ static void test_state_boundaries(void)
         /* three days without your answer: awaiting your reply */
         { "they wrote 3 days ago", 31, KW_WAITING_ON_YOU, 28, 0, 0,
           KW_STATE_AWAITING_YOUR_REPLY },
-        /* awaiting your reply wins over overdue while fresh enough */
+        /* awaiting your reply wins over overdue ... */
         { "unanswered 40 days", 80, KW_WAITING_ON_YOU, 40, 0, 0, KW_STATE_AWAITING_YOUR_REPLY },
-        /* stale after 45 days (max(45, 30+7)): the cadence decides */
-        { "unanswered 46 days", 100, KW_WAITING_ON_YOU, 54, 0, 0, KW_STATE_OVERDUE },
+        /* ... and an owed reply is never forgotten, however old */
+        { "unanswered 46 days", 100, KW_WAITING_ON_YOU, 54, 0, 0, KW_STATE_AWAITING_YOUR_REPLY },
+        { "unanswered a year", 400, KW_WAITING_ON_YOU, 35, 0, 0, KW_STATE_AWAITING_YOUR_REPLY },
+        /* nor is your unanswered offer */
+        { "your offer unanswered 200 days", 240, KW_WAITING_ON_THEM, 40, 0, 0,
+          KW_STATE_AWAITING_THEIR_REPLY },
         /* you wrote 7 days ago (their reply time 7): not yet awaiting */
         { "you wrote 7 days ago", 20, KW_WAITING_ON_THEM, 13, 0, 0, KW_STATE_OK },
         { "you wrote 7 days + 1 s ago", 20 + 1.0 / 86400, KW_WAITING_ON_THEM, 13, 0, 0,
@@ -294,6 +298,7 @@ static void test_state_boundaries(void)
         s.their_reply_days = 7;
         s.unanswered = cases[i].unanswered;
         s.unanswered_since = cases[i].unanswered ? AT(cases[i].unanswered_at) : 0;
+        s.unanswered_last = s.unanswered_since;
         s.ignored = cases[i].ignored;
         s.snoozed_until = cases[i].snoozed > 0 ? AT(cases[i].snoozed) : 0;
         g_test_message("case: %s", cases[i].what);
@@ -498,6 +503,86 @@ static void test_state_names(void)
     g_assert_cmpstr(kw_state_to_string(KW_STATE_AWAITING_YOUR_REPLY), ==, "awaiting-your-reply");
 }
 
+
+/* An owed reply stays until it is answered, whatever the rhythm says, and
+ * tells how late the relationship is besides; "no answer needed" ends it
+ * until new mail comes. */
+static void test_owed_reply_never_forgotten(void)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+    kw_rel_summary_t sum;
+    kw_rel_settings_t settled = { 0 };
+    kw_rel_event_t e;
+
+    /* fortnightly customer; a question on day 200, three weeks after the
+     * last exchange; as of day 270 */
+    add_exchanges(a, 0, 14, 14, 0);  /* last exchange on day 182 */
+    e = (kw_rel_event_t){ AT(200), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 270, NULL, &sum);
+    g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+    g_assert_cmpint(sum.rhythm_state, ==, KW_STATE_OVERDUE);
+    g_assert_cmpint(sum.waiting, ==, KW_WAITING_ON_YOU);
+    g_assert_cmpint(sum.waiting_since, ==, AT(200));
+    g_assert_cmpint(sum.unanswered_touches, ==, 1);
+
+    /* they asked again on day 230: two unanswered mails since day 200 */
+    e = (kw_rel_event_t){ AT(230), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 270, NULL, &sum);
+    g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+    g_assert_cmpint(sum.unanswered_touches, ==, 2);
+    g_assert_cmpint(sum.unanswered_since, ==, AT(200));
+    g_assert_cmpint(sum.unanswered_last, ==, AT(230));
+
+    /* the user says no answer is needed (day 240): the rhythm decides */
+    settled.settled_until = AT(240);
+    analyze_array(a, 270, &settled, &sum);
+    g_assert_cmpint(sum.waiting, ==, KW_WAITING_NONE);
+    g_assert_cmpint(sum.state, ==, KW_STATE_OVERDUE);
+    /* ... until they write again (day 250): waiting since then */
+    e = (kw_rel_event_t){ AT(250), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 270, &settled, &sum);
+    g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+    g_assert_cmpint(sum.waiting_since, ==, AT(250));
+
+    /* answered: the exchange resets the clock */
+    e = (kw_rel_event_t){ AT(250.5), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 252, NULL, &sum);
+    g_assert_cmpint(sum.waiting, ==, KW_WAITING_NONE);
+    g_assert_cmpint(sum.state, ==, KW_STATE_OK);
+    g_array_free(a, TRUE);
+}
+
+/* Only an automatic reply came back to your mail: away since then; a
+ * genuine mail after it ends that. */
+static void test_away(void)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+    kw_rel_summary_t sum;
+    kw_rel_event_t e;
+
+    add_exchanges(a, 0, 30, 10, 0);
+    e = (kw_rel_event_t){ AT(300), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    e = (kw_rel_event_t){ AT(300.01), KW_DIR_IN, KW_MSG_AUTOREPLY | KW_MSG_AUTO, 1, 0,
+                          KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 320, NULL, &sum);
+    g_assert_cmpint(sum.state, ==, KW_STATE_AWAITING_THEIR_REPLY);
+    g_assert_cmpint(sum.last_autoreply, ==, AT(300.01));
+    g_assert_cmpint(sum.last_autoreply_person, ==, 0);
+    g_assert_cmpint(sum.away_since, ==, AT(300.01));
+    /* an auto-reply before your last mail says nothing about now */
+    e = (kw_rel_event_t){ AT(310), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 320, NULL, &sum);
+    g_assert_cmpint(sum.away_since, ==, 0);
+    g_array_free(a, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -512,5 +597,7 @@ int main(int argc, char **argv)
     g_test_add_func("/relationship/ranking", test_ranking);
     g_test_add_func("/relationship/history-then-judge", test_history_then_judge);
     g_test_add_func("/relationship/state-names", test_state_names);
+    g_test_add_func("/relationship/owed-reply-never-forgotten", test_owed_reply_never_forgotten);
+    g_test_add_func("/relationship/away", test_away);
     return g_test_run();
 }

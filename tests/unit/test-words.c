@@ -54,6 +54,7 @@ static void test_reason(void)
 
     /* awaiting your reply names who wrote and when; a name starts the sentence as it is */
     r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.rhythm_state = KW_STATE_OK;
     r.waiting = KW_WAITING_ON_YOU;
     r.waiting_since = AT(72);
     r.waiting_person = person("bob@acme.com", "Bob Roe");
@@ -80,6 +81,59 @@ static void test_reason(void)
                                        "17 days ago (Mar 3, with Jane Doe); you usually talk every "
                                        "3 weeks; 14 exchanges since 2023.");
 
+    /* an owed reply that the rhythm finds late as well says so */
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.waiting = KW_WAITING_ON_YOU;
+    r.waiting_person = person("bob@acme.com", "Bob Roe");
+    r.rhythm_state = KW_STATE_OVERDUE;
+    check(kw_words_reason(&r, AT(100)), "Bob Roe wrote 28 days ago (Mar 13) and has no answer "
+                                        "yet; overdue too: last exchange 37 days ago (Mar 3, with "
+                                        "Jane Doe); you usually talk every 3 weeks; 14 exchanges "
+                                        "since 2023.");
+    r.rhythm_state = KW_STATE_DUE_SOON;
+    check(kw_words_reason(&r, AT(80)), "Bob Roe wrote 8 days ago (Mar 13) and has no answer "
+                                       "yet; due soon too: last exchange 17 days ago (Mar 3, with "
+                                       "Jane Doe); you usually talk every 3 weeks; 14 exchanges "
+                                       "since 2023.");
+    /* several unanswered mails: since the first, and the last */
+    r.rhythm_state = KW_STATE_OVERDUE;
+    r.waiting_touches = 3;
+    r.waiting_last = AT(90);
+    check(kw_words_reason(&r, AT(100)), "Bob Roe wrote 3 times since Mar 13 and has no answer "
+                                        "yet, last 10 days ago (Mar 31); overdue too: last "
+                                        "exchange 37 days ago (Mar 3, with Jane Doe); you usually "
+                                        "talk every 3 weeks; 14 exchanges since 2023.");
+    r.state = KW_STATE_AWAITING_THEIR_REPLY;
+    r.waiting = KW_WAITING_ON_THEM;
+    r.waiting_person = person("jane@acme.com", "Jane Doe");
+    check(kw_words_reason(&r, AT(100)), "You wrote to Jane Doe 3 times since Mar 13 with no "
+                                        "reply yet, last 10 days ago (Mar 31); overdue too: last "
+                                        "exchange 37 days ago (Mar 3, with Jane Doe); you usually "
+                                        "talk every 3 weeks; 14 exchanges since 2023.");
+    /* only an out-of-office came back */
+    r.waiting_touches = 1;
+    r.waiting_last = 0;
+    r.away_since = AT(72.1);
+    r.away_person = person("jane@acme.com", "Jane Doe");
+    check(kw_words_reason(&r, AT(80)), "You wrote to Jane Doe 8 days ago (Mar 13) with no reply "
+                                       "yet; only an automatic reply came back (Mar 13, out of "
+                                       "office); overdue too: last exchange 17 days ago (Mar 3, "
+                                       "with Jane Doe); you usually talk every 3 weeks; 14 "
+                                       "exchanges since 2023.");
+    r.away_until = T0 + 80 * DAY;
+    check(kw_words_reason(&r, AT(75)), "You wrote to Jane Doe 3 days ago (Mar 13) with no reply "
+                                       "yet; only an automatic reply came back (Mar 13: away until "
+                                       "Thu 21 Mar); overdue too: last exchange 12 days ago (Mar 3, "
+                                       "with Jane Doe); you usually talk every 3 weeks; 14 "
+                                       "exchanges since 2023.");
+    r.away_until_is_return = 1;
+    r.rhythm_state = KW_STATE_OK;
+    check(kw_words_reason(&r, AT(75)), "You wrote to Jane Doe 3 days ago (Mar 13) with no reply "
+                                       "yet; only an automatic reply came back (Mar 13: back on "
+                                       "Thu 21 Mar); last exchange 12 days ago (Mar 3, with Jane "
+                                       "Doe); you usually talk every 3 weeks; 14 exchanges since "
+                                       "2023.");
+
     /* thin history, unknown person; then a user cadence while snoozed */
     memset(&r, 0, sizeof r);
     r.state = KW_STATE_OK;
@@ -94,7 +148,7 @@ static void test_reason(void)
     r.snoozed_until = AT(40);
     r.cadence_days = 14;
     r.cadence_source = KW_CADENCE_USER;
-    check(kw_words_reason(&r, AT(20)), "Snoozed until Feb 10; last exchange 19 days ago (Jan 1, "
+    check(kw_words_reason(&r, AT(20)), "Snoozed until Sat 10 Feb; last exchange 19 days ago (Jan 1, "
                                        "with them); you chose to talk every 2 weeks; 1 exchange "
                                        "since 2024.");
     r.state = KW_STATE_IGNORED;
@@ -182,6 +236,8 @@ static void test_days_and_dates(void)
     check(kw_words_ago(AT(15), AT(10)), "in 5 days");    /* a due date ahead */
     check(kw_words_ago(AT(10.5), AT(10)), "tomorrow");   /* part of a day ahead rounds up */
 
+    check(kw_words_day(AT(62), AT(100)), "Sun 3 Mar");   /* a day to act on: its weekday */
+    check(kw_words_day(AT(400), AT(100)), "Tue 4 Feb 2025");
     check(kw_words_date(AT(62), AT(100)), "Mar 3");      /* this year: no year */
     check(kw_words_date(AT(-30), AT(100)), "Dec 2, 2023");
     check(kw_words_date(0, AT(100)), "never");
@@ -207,13 +263,43 @@ static void test_hint(void)
     kw_relationship_t r = rel_make("acme.com", "ACME", KW_STATE_OVERDUE, 93, 21);
     check(kw_words_hint(&r, AT(100)), "ACME — last exchange 93 days ago; you usually talk every 3 weeks");
     r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.reason.rhythm_state = KW_STATE_OK;
     r.reason.waiting_since = AT(94);
     check(kw_words_hint(&r, AT(100)), "ACME — awaiting your reply for 6 days");
     r.reason.waiting_since = AT(99.5);
     check(kw_words_hint(&r, AT(100)), "ACME — awaiting your reply since today");
     r.state = KW_STATE_AWAITING_THEIR_REPLY;
     r.reason.waiting_since = AT(99);
+    r.reason.rhythm_state = KW_STATE_OK;
     check(kw_words_hint(&r, AT(100)), "ACME — awaiting their reply for 1 day");
+    /* late by the rhythm too */
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.reason.waiting_since = AT(94);
+    r.reason.rhythm_state = KW_STATE_OVERDUE;
+    check(kw_words_hint(&r, AT(100)), "ACME — awaiting your reply for 6 days; overdue too: last "
+                                      "exchange 93 days ago");
+    /* away: until a day, back on a day, past, unknown */
+    r.state = KW_STATE_AWAITING_THEIR_REPLY;
+    r.reason.waiting_since = AT(95);
+    r.reason.away_since = AT(95.01);
+    r.reason.away_person = person("jane@acme.com", "Jane Doe");
+    r.reason.away_until = T0 + 104 * DAY;
+    check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away until Sun 14 Apr (automatic "
+                                      "reply); your mail of Apr 5 has no answer yet");
+    r.reason.away_until_is_return = 1;
+    check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away, back on Sun 14 Apr (automatic "
+                                      "reply); your mail of Apr 5 has no answer yet");
+    check(kw_words_hint(&r, AT(110)), "ACME — Jane Doe should be back since Sun 14 Apr (automatic "
+                                      "reply); your mail of Apr 5 has no answer yet");
+    r.reason.away_until = 0;
+    check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away (automatic reply); your mail of "
+                                      "Apr 5 has no answer yet");
+    /* your mail is recent (not yet awaiting their reply): away all the same */
+    r.state = KW_STATE_OK;
+    r.reason.waiting_since = 0;
+    r.last_outbound = AT(98);
+    check(kw_words_hint(&r, AT(100)), "ACME — Jane Doe is away (automatic reply); your mail of "
+                                      "Apr 8 has no answer yet");
     r = rel_make("sam@gmail.com", "Sam", KW_STATE_OK, 0, 60);
     r.last_touch = 0;
     check(kw_words_hint(&r, AT(100)), "Sam — no two-way exchange yet");
@@ -258,6 +344,25 @@ static void test_people_and_who(void)
     check(kw_words_people(four, 0), "jane@acme.com, bob@acme.com +2 more"); /* 0: the default 2 */
     check(kw_words_people(NULL, 2), "");                                    /* never NULL */
 
+    /* the people by name, their address where none is known */
+    {
+        char *names[] = { "Jane Doe", "", "Eve Adams", "Tom", NULL };
+        r = rel_make("acme.com", "ACME", KW_STATE_OK, 1, 30);
+        r.people = four;
+        r.people_names = names;
+        check(kw_words_people_names(&r, 2), "Jane Doe, bob@acme.com +2 more");
+        check(kw_words_people_names(&r, 4), "Jane Doe, bob@acme.com, Eve Adams, Tom");
+        r.people_names = NULL;
+        check(kw_words_people_names(&r, 1), "jane@acme.com +3 more");
+    }
+    {
+        kw_target_t t = { KW_TARGET_PERSON, "jane@gmail.com", "Jane Doe" };
+        check(kw_words_target(&t), "Jane Doe <jane@gmail.com>");
+        t = (kw_target_t){ KW_TARGET_ORG, "acme.com", "ACME" };
+        check(kw_words_target(&t), "ACME (acme.com)");
+        t.display_name = NULL;
+        check(kw_words_target(&t), "acme.com");
+    }
     r = rel_make("jane@gmail.com", "Jane Doe", KW_STATE_OK, 1, 30);
     check(kw_words_who(&r), "Jane Doe <jane@gmail.com>");
     r = rel_make("brandt-logistik.de", "Brandt Logistik", KW_STATE_OK, 1, 30);
@@ -305,6 +410,25 @@ static void test_german(void)
     g_assert_cmpstr(kw_words_state(KW_STATE_OVERDUE), ==, "überfällig");
     check(kw_words_hint(&rel, AT(100)), "ACME — letzter Austausch vor 93 Tagen; Sie haben "
                                         "üblicherweise alle 3 Wochen Kontakt");
+    /* a day to act on, with its weekday: "bis Mo. 14. Dez." */
+    check(kw_words_day(T0 + 348 * DAY, AT(100)), "Sa. 14. Dez");
+    /* an owed reply late by the rhythm too; an out-of-office with its day */
+    r.state = KW_STATE_AWAITING_YOUR_REPLY;
+    r.rhythm_state = KW_STATE_OVERDUE;
+    r.waiting = KW_WAITING_ON_YOU;
+    r.waiting_since = AT(72);
+    r.waiting_person = person("bob@acme.com", "Bob Roe");
+    check(kw_words_reason(&r, AT(100)), "Bob Roe hat vor 28 Tagen (13. März) geschrieben und noch "
+                                        "keine Antwort; auch überfällig: letzter Austausch vor 37 "
+                                        "Tagen (3. März, mit Jane Doe); Sie haben üblicherweise alle "
+                                        "3 Wochen Kontakt; 14 Austausche seit 2023.");
+    rel.state = KW_STATE_AWAITING_THEIR_REPLY;
+    rel.reason.waiting_since = AT(95);
+    rel.reason.away_since = AT(95.01);
+    rel.reason.away_person = person("jane@acme.com", "Jane Doe");
+    rel.reason.away_until = T0 + 104 * DAY;
+    check(kw_words_hint(&rel, AT(100)), "ACME — Jane Doe ist abwesend bis So. 14. Apr (automatische "
+                                        "Antwort); Ihre Mail vom 5. April hat noch keine Antwort");
     g_assert_cmpstr(kw_words_hint_action_label(KW_HINT_REPLY), ==, "Antworten");
     /* Another language in the same process (the Thunderbird host, request by
      * request): kw_words_bind(NULL) forgets the remembered German words. */
