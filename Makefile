@@ -37,12 +37,13 @@ B           := build-tsan
 endif
 
 # --- dependencies, only through pkg-config ---------------------------------
-CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
+CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl libical
 CLI_PKGS    := json-glib-1.0
 PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
-               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev gettext
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev gettext \
+               libical-dev
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev fonts-dejavu-core
 # (the libraries after sasl2-bin: what Cyrus IMAP and Courier-IMAP link; the
 # servers themselves are fetched and unpacked by tests/lib/imapservers.py)

@@ -1,5 +1,5 @@
 /* actions.c — the user's decisions per target (table settings): snooze,
- * ignore, cadence, note, name; and the store-wide options (table options).
+ * ignore, cadence, note, name, tier; and the store-wide options (table options).
  * Kept across syncs (a sync never touches them).
  *
  * A target is whatever the model's one resolver accepts (kw_model_resolve):
@@ -19,7 +19,7 @@
 #include "sanitize.h"
 #include "store.h"
 
-typedef enum { SET_SNOOZE, SET_IGNORE, SET_CADENCE, SET_NOTE, SET_NAME } setting_kind_t;
+typedef enum { SET_SNOOZE, SET_IGNORE, SET_CADENCE, SET_NOTE, SET_NAME, SET_TIER } setting_kind_t;
 
 static kw_status_t write_setting(kw_store_t *store, const char *target, setting_kind_t what,
                                  int64_t value, const char *text, char **error)
@@ -39,6 +39,9 @@ static kw_status_t write_setting(kw_store_t *store, const char *target, setting_
                      "updated = excluded.updated",
         [SET_NAME] = "INSERT INTO settings(target, display_name, updated) VALUES (?1, ?3, ?4) "
                      "ON CONFLICT(target) DO UPDATE SET display_name = excluded.display_name, "
+                     "updated = excluded.updated",
+        [SET_TIER] = "INSERT INTO settings(target, tier, updated) VALUES (?1, ?2, ?4) "
+                     "ON CONFLICT(target) DO UPDATE SET tier = excluded.tier, "
                      "updated = excluded.updated",
     };
     sqlite3_stmt *st = NULL;
@@ -75,7 +78,7 @@ static kw_status_t write_setting(kw_store_t *store, const char *target, setting_
     s = kw_store_prepare(store,
                          "DELETE FROM settings WHERE target = ?1 AND snoozed_until = 0 "
                          "AND ignored = 0 AND cadence_days = 0 AND note IS NULL "
-                         "AND display_name IS NULL",
+                         "AND display_name IS NULL AND tier = 0",
                          &st, error);
     if (s != KW_OK)
         goto done;
@@ -202,6 +205,16 @@ KW_PUBLIC kw_status_t kw_set_name(kw_store_t *store, const char *target, const c
     s = write_setting(store, target, SET_NAME, 0, clean && *clean ? clean : NULL, error);
     g_free(clean);
     return s;
+}
+
+KW_PUBLIC kw_status_t kw_set_tier(kw_store_t *store, const char *target, kw_tier_t tier,
+                                  char **error)
+{
+    if (tier < KW_TIER_NONE || tier > KW_TIER_C) {
+        kw_set_error(error, "a tier is A, B, C or none");
+        return KW_ERR_USAGE;
+    }
+    return write_setting(store, target, SET_TIER, (int64_t) tier, NULL, error);
 }
 
 /* ------------------------------------------------------------------------ */

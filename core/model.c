@@ -72,7 +72,7 @@
 
 /* The format of contact_agg/org_agg blobs; a store holding another version
  * (or none) has its aggregates recomputed by the next writer. */
-#define AGG_VERSION 1
+#define AGG_VERSION 2
 /* Above this share of contacts needing their events, one scan of the whole
  * interactions table is cheaper than reading them contact by contact. */
 #define SCAN_SHARE 8
@@ -83,6 +83,7 @@ typedef struct {
     int     cadence_days;
     char   *note;
     char   *name;
+    kw_tier_t tier;
 } setting_t;
 
 /* Raw and counted activity of a contact (every interaction up to as_of). */
@@ -111,6 +112,8 @@ typedef struct {
     size_t      agg_len;
     kw_rel_event_t *ev;
     size_t      n_ev;
+    int64_t     planned;      /* first touch planned after as_of (touches), 0 */
+    kw_source_t planned_source;
 } contact_t;
 
 typedef struct {
@@ -313,6 +316,7 @@ static void put_history(GByteArray *out, const kw_model_t *m, const kw_rel_summa
     put_i64(out, h->reply_samples);
     put_i64(out, h->their_reply_days);
     put_i64(out, h->learned_cadence_days);
+    put_i64(out, h->last_exchange_source);
 }
 
 static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
@@ -338,6 +342,7 @@ static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
     h->reply_samples = (int) get_i64(&r);
     h->their_reply_days = (int) get_i64(&r);
     h->learned_cadence_days = (int) get_i64(&r);
+    h->last_exchange_source = (kw_source_t) get_i64(&r);
     return !r.bad && r.p == r.end;
 }
 
@@ -434,8 +439,8 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
     int rc;
 
     s = kw_store_prepare(m->store,
-                         "SELECT target, snoozed_until, ignored, cadence_days, note, display_name "
-                         "FROM settings",
+                         "SELECT target, snoozed_until, ignored, cadence_days, note, display_name, "
+                         "tier FROM settings",
                          &st, error);
     if (s != KW_OK)
         return s;
@@ -449,6 +454,9 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
         set->cadence_days = sqlite3_column_int(st, 3);
         set->note = col_text(st, 4) && *col_text(st, 4) ? g_strdup(col_text(st, 4)) : NULL;
         set->name = col_text(st, 5) && *col_text(st, 5) ? g_strdup(col_text(st, 5)) : NULL;
+        set->tier = (kw_tier_t) sqlite3_column_int(st, 6);
+        if (set->tier < KW_TIER_NONE || set->tier > KW_TIER_C)
+            set->tier = KW_TIER_NONE;
         g_hash_table_replace(m->settings, g_strdup(col_text(st, 0)), set);
     }
     sqlite3_finalize(st);
@@ -552,6 +560,15 @@ static void stats_add(stats_t *s, const kw_rel_event_t *e)
 {
     if (e->time > s->newest)
         s->newest = e->time;
+    if (e->direction == KW_DIR_BOTH) {
+        /* a call or meeting: both sides spoke, nobody wrote (mail counts stay) */
+        if (kw_rel_event_counts(e)) {
+            s->c_in++;
+            s->c_out++;
+            s->c_last = e->time;
+        }
+        return;
+    }
     if (e->direction == KW_DIR_IN) {
         s->n_in++;
         s->last_in = e->time;
@@ -580,7 +597,9 @@ static void event_from_row(sqlite3_stmt *st, int first_col, int person, kw_rel_e
     e->flags = (unsigned) sqlite3_column_int(st, first_col + 2);
     e->n_recipients = sqlite3_column_int(st, first_col + 3);
     e->person = person;
-    e->source = KW_SOURCE_MAIL;
+    e->source = (kw_source_t) sqlite3_column_int(st, first_col + 4);
+    if (e->source < KW_SOURCE_MAIL || e->source >= KW_SOURCE_LAST)
+        e->source = KW_SOURCE_OTHER;
 }
 
 /* Read one contact's events up to as_of (by the interactions' primary key:
@@ -596,7 +615,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
         return KW_OK;
     if (!m->ev_stmt) {
         s = kw_store_prepare(m->store,
-                             "SELECT date, direction, flags, n_recipients FROM interactions "
+                             "SELECT date, direction, flags, n_recipients, source FROM interactions "
                              "WHERE contact_id = ?1 ORDER BY date",
                              &m->ev_stmt, error);
         if (s != KW_OK)
@@ -648,7 +667,7 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
         c->n_ev = 0;
     }
     s = kw_store_prepare(m->store,
-                         "SELECT contact_id, date, direction, flags, n_recipients "
+                         "SELECT contact_id, date, direction, flags, n_recipients, source "
                          "FROM interactions ORDER BY contact_id, date",
                          &st, error);
     if (s != KW_OK)
@@ -793,6 +812,34 @@ static kw_status_t load_org_aggs(kw_model_t *m, char **error)
     return KW_OK;
 }
 
+/* Touches planned after as_of (a meeting in a calendar): the first one per
+ * contact. Not part of any history (events after as_of never are). */
+static kw_status_t load_planned(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(m->store,
+                         "SELECT contact_id, min(time), source FROM touches WHERE time > ?1 "
+                         "GROUP BY contact_id",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, m->as_of);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = person_index(m, sqlite3_column_int64(st, 0));
+        if (i < 0)
+            continue;
+        m->contacts[i].planned = sqlite3_column_int64(st, 1);
+        m->contacts[i].planned_source = (kw_source_t) sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading planned touches", error);
+    return KW_OK;
+}
+
 /* Which contacts and organisations come from their events, and read those
  * events (one scan when they are many). */
 static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error)
@@ -881,6 +928,8 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cade
         (s = load_contacts(m, error)) != KW_OK)
         goto done;
     if (contacts_only)
+        goto done;
+    if (as_of != INT64_MAX && (s = load_planned(m, error)) != KW_OK)
         goto done;
     m->agg_valid = version == AGG_VERSION && !exact;
     if (m->agg_valid && (s = load_contact_aggs(m, error)) != KW_OK)
@@ -1058,7 +1107,7 @@ static char *org_name_from_domain(const char *org)
  * apply); the cadence: the user's for the target, else (kw_rel_judge) the
  * learned one, else the model's default. */
 static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
-                            const char **note, const char **name)
+                            const char **note, const char **name, kw_tier_t *tier)
 {
     const setting_t *own = setting_for(m, e->key), *org = NULL;
 
@@ -1066,6 +1115,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
     rs->default_cadence_days = m->default_cadence;
     *note = NULL;
     *name = NULL;
+    *tier = KW_TIER_NONE;
     if (e->kind == KW_TARGET_PERSON && e->n_members == 1) {
         contact_t *c = &m->contacts[e->members[0]];
         if (strcmp(contact_org(m, c), e->key) != 0)
@@ -1077,6 +1127,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
         rs->ignored = own->ignored;
         *note = own->note;
         *name = own->name;
+        *tier = own->tier;
     }
     if (org) {
         if (rs->user_cadence_days <= 0)
@@ -1086,6 +1137,19 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
         rs->ignored |= org->ignored;
         if (!*note)
             *note = org->note;
+        if (*tier == KW_TIER_NONE)
+            *tier = org->tier;
+    }
+    /* a tier brings its own rhythm for relationships too young to have one */
+    if (*tier != KW_TIER_NONE)
+        rs->default_cadence_days = kw_tier_default_cadence(*tier);
+    /* the first planned touch with any of its people */
+    for (size_t i = 0; i < e->n_members; i++) {
+        const contact_t *c = &m->contacts[e->members[i]];
+        if (c->planned && (!rs->planned_touch || c->planned < rs->planned_touch)) {
+            rs->planned_touch = c->planned;
+            rs->planned_source = c->planned_source;
+        }
     }
 }
 
@@ -1139,21 +1203,24 @@ static void relationship_clear(kw_relationship_t *r)
 /* Compute one entity into *r; *wanted is 0 (and nothing is allocated) when
  * its state is not in `states` (0: every state). */
 static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned states,
-                                  kw_relationship_t *r, int *wanted, char **error)
+                                  unsigned tiers, kw_relationship_t *r, int *wanted, char **error)
 {
     kw_rel_settings_t rs;
     kw_rel_summary_t sum;
     const char *note, *name;
+    kw_tier_t tier;
     size_t *idx, i;
     kw_reason_t *why = &r->reason;
     kw_status_t s;
 
     memset(r, 0, sizeof *r);
     *wanted = 0;
+    entity_settings(m, e, &rs, &note, &name, &tier);
+    if (tiers && !(tiers & KW_TIER_BIT(tier)))
+        return KW_OK;
     s = entity_history(m, e, &sum, error);
     if (s != KW_OK)
         return s;
-    entity_settings(m, e, &rs, &note, &name);
     kw_rel_judge(&sum, &rs, m->as_of);
     if (states && !(states & KW_STATE_BIT(sum.state)))
         return KW_OK;
@@ -1193,6 +1260,7 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     r->touches = sum.exchanges;
     r->score = sum.score;
     r->note = g_strdup(note);
+    r->tier = tier;
 
     why->state = sum.state;
     why->last_exchange = sum.last_exchange;
@@ -1212,6 +1280,9 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     why->ignored = sum.ignored;
     why->due_date = sum.due_date;
     why->days_since = sum.days_since;
+    why->last_exchange_source = sum.last_exchange ? sum.last_exchange_source : KW_SOURCE_MAIL;
+    why->planned_touch = sum.planned_touch;
+    why->planned_source = sum.planned_source;
     return KW_OK;
 }
 
@@ -1280,6 +1351,11 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
         kw_set_error(error, "unknown states in the filter (0x%x)", states);
         return KW_ERR_USAGE;
     }
+    if (options->tiers & ~(KW_TIER_BIT(KW_TIER_NONE) | KW_TIER_BIT(KW_TIER_A) |
+                           KW_TIER_BIT(KW_TIER_B) | KW_TIER_BIT(KW_TIER_C))) {
+        kw_set_error(error, "unknown tiers in the filter (0x%x)", options->tiers);
+        return KW_ERR_USAGE;
+    }
     rels = g_array_new(FALSE, FALSE, sizeof(kw_relationship_t));
     /* Organisations (by org), then every relationship person who is not in
      * one (freemail people; by person: everyone). */
@@ -1289,7 +1365,7 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
             kw_relationship_t r;
             int wanted;
             org_entity(g_ptr_array_index(m->org_list, i), &e);
-            s = compute_entity(m, &e, states, &r, &wanted, error);
+            s = compute_entity(m, &e, states, options->tiers, &r, &wanted, error);
             if (wanted)
                 g_array_append_val(rels, r);
         }
@@ -1303,7 +1379,7 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
         if (!is_relationship(m, c) || (options->by == KW_BY_ORG && !contact_freemail(m, c)))
             continue;
         person_entity(m, i, &e, &slot);
-        s = compute_entity(m, &e, states, &r, &wanted, error);
+        s = compute_entity(m, &e, states, options->tiers, &r, &wanted, error);
         if (wanted)
             g_array_append_val(rels, r);
     }
@@ -1569,6 +1645,63 @@ kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **k
 }
 
 static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relationship_t **out,
+                                    char **error);
+
+kw_store_t *kw_model_store(kw_model_t *m)
+{
+    return m ? m->store : NULL;
+}
+
+int kw_model_person_contact(kw_model_t *m, const char *email, int64_t *id_out)
+{
+    int ci = email ? contact_by_email(m, email) : -1;
+    if (ci < 0 || contact_kind(m, &m->contacts[ci]) != KW_KIND_PERSON)
+        return 0;
+    if (id_out)
+        *id_out = m->contacts[ci].id;
+    return 1;
+}
+
+int kw_model_is_identity(kw_model_t *m, const char *email)
+{
+    return email && g_hash_table_contains(m->identities, email);
+}
+
+kw_status_t kw_model_touch_person(kw_model_t *m, const char *target, int64_t *contact_id,
+                                  char **key_out, kw_target_kind_t *kind_out, char **error)
+{
+    resolved_t t;
+    kw_relationship_t *r = NULL;
+    kw_status_t s;
+    int ci;
+
+    *key_out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = relationship_for(m, &t, &r, error); /* the same checks as `show` */
+    if (s == KW_OK) {
+        /* a person: them; an organisation: the one you write to there */
+        ci = contact_by_email(m, t.kind == KW_TARGET_PERSON ? t.key : r->main_person);
+        if (ci < 0) {
+            kw_set_error(error, "nobody at %s to have talked to", t.key);
+            s = KW_ERR_NOT_FOUND;
+        } else {
+            *contact_id = m->contacts[ci].id;
+        }
+    }
+    kw_relationship_free(r);
+    if (s == KW_OK) {
+        *key_out = t.key;
+        if (kind_out)
+            *kind_out = t.kind;
+    } else {
+        g_free(t.key);
+    }
+    return s;
+}
+
+static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relationship_t **out,
                                     char **error)
 {
     entity_t e;
@@ -1581,7 +1714,7 @@ static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relat
     if (s != KW_OK)
         return s;
     r = g_new0(kw_relationship_t, 1);
-    s = compute_entity(m, &e, 0, r, &wanted, error);
+    s = compute_entity(m, &e, 0, 0, r, &wanted, error);
     g_free(adhoc);
     if (s != KW_OK) {
         kw_relationship_free(r);
@@ -1662,7 +1795,7 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
     int rc = SQLITE_DONE;
 
     s = kw_store_prepare(m->store,
-                         "SELECT i.date, i.direction, i.flags, i.n_recipients, m.subject "
+                         "SELECT i.date, i.direction, i.flags, i.n_recipients, i.source, m.subject "
                          "FROM interactions i JOIN messages m ON m.id = i.message_id "
                          "WHERE i.contact_id = ?1 AND i.date <= ?2 ORDER BY i.date",
                          &st, error);
@@ -1673,7 +1806,7 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
         sqlite3_bind_int64(st, 2, m->as_of);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             kw_rel_event_t x;
-            char *subj = kw_sanitize_for_display(col_text(st, 4));
+            char *subj = kw_sanitize_for_display(col_text(st, 5));
             event_from_row(st, 0, (int) e->members[i], &x);
             x.subject = subj && *subj ? subj : NULL;
             g_ptr_array_add(subjects, subj);
@@ -1689,6 +1822,130 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
     return KW_OK;
 }
 
+/* The contacts a target's touches can be with: every contact at an
+ * organisation (prospects too: a meeting with one is still a meeting), or
+ * the person. */
+static void target_contacts(kw_model_t *m, kw_target_kind_t kind, const char *key, GArray *idx)
+{
+    if (kind == KW_TARGET_PERSON) {
+        int ci = contact_by_email(m, key);
+        if (ci >= 0) {
+            size_t v = (size_t) ci;
+            g_array_append_val(idx, v);
+        }
+        return;
+    }
+    for (size_t i = 0; i < m->n_contacts; i++)
+        if (!contact_freemail(m, &m->contacts[i]) && strcmp(m->contacts[i].org, key) == 0)
+            g_array_append_val(idx, i);
+}
+
+void kw_model_target_contact_ids(kw_model_t *m, kw_target_kind_t kind, const char *key, GArray *ids)
+{
+    GArray *idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+    target_contacts(m, kind, key, idx);
+    for (guint i = 0; i < idx->len; i++)
+        g_array_append_val(ids, m->contacts[g_array_index(idx, size_t, i)].id);
+    g_array_free(idx, TRUE);
+}
+
+/* Logged and calendar touches with the contacts `idx` up to `max_time`,
+ * appended to `out` (kw_logged_touch_t). */
+static kw_status_t read_logged(kw_model_t *m, GArray *idx, int64_t max_time, GArray *out,
+                               char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc = SQLITE_DONE;
+
+    s = kw_store_prepare(m->store,
+                         "SELECT id, source, time, target, note, origin, uid FROM touches "
+                         "WHERE contact_id = ?1 AND time <= ?2",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    for (guint i = 0; i < idx->len && rc == SQLITE_DONE; i++) {
+        const contact_t *c = &m->contacts[g_array_index(idx, size_t, i)];
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int64(st, 2, max_time);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            kw_logged_touch_t t = { 0 };
+            t.id = sqlite3_column_int64(st, 0);
+            t.source = (kw_source_t) sqlite3_column_int(st, 1);
+            t.time = sqlite3_column_int64(st, 2);
+            t.address = g_strdup(c->email);
+            t.target = g_strdup(col_text(st, 3));
+            t.note = col_text(st, 4) ? kw_sanitize_for_display(col_text(st, 4)) : NULL;
+            t.from_calendar = sqlite3_column_int(st, 5) == 1;
+            t.calendar_uid = col_text(st, 6) ? g_strdup(col_text(st, 6)) : NULL;
+            g_array_append_val(out, t);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading logged touches", error);
+    return KW_OK;
+}
+
+static int cmp_logged_newest(const void *a, const void *b)
+{
+    const kw_logged_touch_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
+}
+
+static int cmp_touch_newest(const void *a, const void *b)
+{
+    const kw_touch_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    return x->log_id > y->log_id ? -1 : x->log_id < y->log_id;
+}
+
+KW_PUBLIC kw_status_t kw_model_logged_touches(kw_model_t *m, const char *target,
+                                              kw_logged_touch_list_t **out, char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    GArray *idx, *items;
+    kw_logged_touch_list_t *list;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_logged_touches: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = target_entity(m, &t, &e, &slot, &adhoc, error); /* the same targets as everywhere */
+    g_free(adhoc);
+    if (s != KW_OK) {
+        g_free(t.key);
+        return s;
+    }
+    idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+    items = g_array_new(FALSE, FALSE, sizeof(kw_logged_touch_t));
+    target_contacts(m, t.kind, t.key, idx);
+    s = read_logged(m, idx, INT64_MAX, items, error);
+    g_array_free(idx, TRUE);
+    g_free(t.key);
+    list = g_new0(kw_logged_touch_list_t, 1);
+    list->count = items->len;
+    list->items = (kw_logged_touch_t *) (void *) g_array_free(items, FALSE);
+    if (s != KW_OK) {
+        kw_logged_touch_list_free(list);
+        return s;
+    }
+    qsort(list->items, list->count, sizeof *list->items, cmp_logged_newest);
+    *out = list;
+    return KW_OK;
+}
+
 KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_touch_list_t **out,
                                         char **error)
 {
@@ -1697,6 +1954,7 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
     size_t slot, *adhoc = NULL, nt, i;
     GArray *ev = NULL;
     GPtrArray *subjects = NULL;
+    GArray *logged = NULL;
     kw_rel_touch_t *touches = NULL;
     kw_touch_list_t *list;
     kw_status_t s;
@@ -1719,9 +1977,30 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
         goto done;
     touches = g_new(kw_rel_touch_t, ev->len ? ev->len : 1);
     nt = kw_rel_touches((const kw_rel_event_t *) (void *) ev->data, ev->len, m->as_of, touches);
+    {
+        /* calls, meetings, visits: one entry each, beside the mail */
+        GArray *idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+        logged = g_array_new(FALSE, FALSE, sizeof(kw_logged_touch_t));
+        target_contacts(m, t.kind, t.key, idx);
+        s = read_logged(m, idx, m->as_of, logged, error);
+        g_array_free(idx, TRUE);
+        if (s != KW_OK)
+            goto done;
+    }
     list = g_new0(kw_touch_list_t, 1);
-    list->count = nt;
-    list->items = g_new0(kw_touch_t, nt ? nt : 1);
+    list->count = nt + logged->len;
+    list->items = g_new0(kw_touch_t, list->count ? list->count : 1);
+    for (i = 0; i < logged->len; i++) {
+        kw_logged_touch_t *lt = &g_array_index(logged, kw_logged_touch_t, i);
+        kw_touch_t *o = &list->items[nt + i];
+        o->time = lt->time;
+        o->address = lt->address;
+        o->inbound = o->outbound = 1;
+        o->subject = lt->note;
+        o->source = lt->source;
+        o->log_id = lt->id;
+        lt->address = lt->note = NULL; /* moved */
+    }
     for (i = 0; i < nt; i++) {
         const kw_rel_touch_t *tt = &touches[nt - 1 - i]; /* newest first */
         const kw_rel_event_t *first = &g_array_index(ev, kw_rel_event_t, tt->first_event);
@@ -1733,8 +2012,19 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
         o->subject = g_strdup(first->subject);
         o->source = first->source;
     }
+    qsort(list->items, list->count, sizeof *list->items, cmp_touch_newest);
     *out = list;
 done:
+    if (logged) {
+        for (i = 0; i < logged->len; i++) {
+            kw_logged_touch_t *lt = &g_array_index(logged, kw_logged_touch_t, i);
+            g_free(lt->address);
+            g_free(lt->target);
+            g_free(lt->note);
+            g_free(lt->calendar_uid);
+        }
+        g_array_free(logged, TRUE);
+    }
     if (subjects)
         g_ptr_array_free(subjects, TRUE);
     if (ev)

@@ -8,16 +8,14 @@
 #include "header_parse.h"
 #include "relationship.h"
 
-/* Flags that make a message noise: never a touch. */
-#define NOISE_FLAGS (KW_MSG_LIST | KW_MSG_BULK | KW_MSG_AUTO | KW_MSG_AUTOREPLY | KW_MSG_BOUNCE)
-
 int kw_rel_event_counts(const kw_rel_event_t *event)
 {
-    if (event->flags & NOISE_FLAGS)
+    if (event->flags & KW_REL_NOISE_FLAGS)
         return 0;
     if (event->n_recipients > KW_REL_BROADCAST_RECIPIENTS)
         return 0;
-    return event->direction == KW_DIR_IN || event->direction == KW_DIR_OUT;
+    return event->direction == KW_DIR_IN || event->direction == KW_DIR_OUT ||
+           event->direction == KW_DIR_BOTH;
 }
 
 static void touch_finish(kw_rel_touch_t *t, int last_out_person)
@@ -50,17 +48,21 @@ size_t kw_rel_touches(const kw_rel_event_t *events, size_t n, int64_t as_of,
             cur->first_event = i;
             cur->person_in = -1;
             cur->exchange_person = -1;
+            cur->source = KW_SOURCE_MAIL;
             cur_out_person = -1;
         }
         cur->end = e->time;
         cur->messages++;
-        if (e->direction == KW_DIR_IN) {
+        if (e->direction == KW_DIR_IN || e->direction == KW_DIR_BOTH) {
             cur->has_in = 1;
             cur->person_in = e->person;
-        } else {
+        }
+        if (e->direction == KW_DIR_OUT || e->direction == KW_DIR_BOTH) {
             cur->has_out = 1;
             cur_out_person = e->person;
         }
+        if (e->direction == KW_DIR_BOTH)
+            cur->source = e->source; /* a call in a day of mail: the call is the news */
     }
     if (cur)
         touch_finish(cur, cur_out_person);
@@ -229,8 +231,11 @@ kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
         if (age < KW_REL_YOUR_REPLY_DAYS * KW_REL_DAY)
             return KW_STATE_OK; /* they just wrote: the relationship is alive */
         if (age <= stale_days * KW_REL_DAY)
-            return KW_STATE_AWAITING_YOUR_REPLY;
-    } else if (s->unanswered == KW_WAITING_ON_THEM) {
+            return KW_STATE_AWAITING_YOUR_REPLY; /* a question stays one, meeting or not */
+    }
+    if (s->planned_touch > as_of)
+        return KW_STATE_OK; /* a meeting is planned: in touch until it passes */
+    if (s->unanswered == KW_WAITING_ON_THEM) {
         int64_t age = as_of - s->unanswered_since;
         int wait = s->their_reply_days > 0 ? s->their_reply_days : KW_REL_THEIR_REPLY_DEFAULT_DAYS;
         if (age > wait * KW_REL_DAY && age <= stale_days * KW_REL_DAY)
@@ -307,6 +312,8 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
             break;
         if (!kw_rel_event_counts(e))
             continue;
+        if (e->direction == KW_DIR_BOTH)
+            continue; /* not mail: neither side wrote */
         if (e->direction == KW_DIR_IN) {
             out->inbound++;
             out->last_in = e->time;
@@ -337,6 +344,7 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
             out->first_exchange = t->end;
         out->last_exchange = t->end;
         out->last_exchange_person = t->exchange_person >= 0 ? t->exchange_person : t->person;
+        out->last_exchange_source = t->source;
     }
     out->exchanges = (int) nx;
 
@@ -387,6 +395,8 @@ void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_
 
     s->snoozed_until = settings ? settings->snoozed_until : 0;
     s->ignored = settings ? settings->ignored : 0;
+    s->planned_touch = settings && settings->planned_touch > as_of ? settings->planned_touch : 0;
+    s->planned_source = s->planned_touch ? settings->planned_source : KW_SOURCE_MAIL;
     if (settings && settings->user_cadence_days > 0) {
         s->cadence_days = settings->user_cadence_days;
         s->cadence_source = KW_CADENCE_USER;

@@ -289,7 +289,10 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     sqlite3_bind_int64(s, 7, msg->date);
     sqlite3_bind_int(s, 8, (int)(msg->flags | (folder->is_sent ? KW_MSG_IN_SENT : 0)));
     sqlite3_bind_int(s, 9, (int)msg->n_recipients);
-    sqlite3_bind_int64(s, 10, folder->id);
+    if (folder->id > 0)
+        sqlite3_bind_int64(s, 10, folder->id);
+    else
+        sqlite3_bind_null(s, 10); /* recorded by a mail client (kw_record_sent), no folder yet */
     if (from)
         sqlite3_bind_int64(s, 11, from_id);
     else

@@ -165,6 +165,21 @@ int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
 /* Store [general] own_domains when the file has it. 0 or an exit code. */
 int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
 
+/* The daily routine (cmd_today.c). Days are the user's local calendar days.
+ * The local day holding `t`: */
+void kw_cli_local_day(int64_t t, kw_day_t *day);
+/* --as-of for a day's command: NULL = now; a DATE alone = that local day
+ * as a whole (as of its end, or now while it lasts); else a time. Fills
+ * *when (the model's as_of) and *day. Returns 0 or a usage error. */
+int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t *day);
+/* "Today: 3 of 5 done · 12-day streak · about 4 minutes left" (g_free). */
+char *kw_cli_today_progress(const kw_today_t *today);
+/* `keepwarm config` for the routine's keys (daily-size, daily-minutes,
+ * workdays): is `key` one; set it (value or "default"); print them. */
+int kw_cli_config_is_routine(const char *key);
+int kw_cli_config_routine(kw_cli_t *cli, const char *key, const char *value);
+int kw_cli_config_show_routine(kw_store_t *store);
+
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
@@ -179,5 +194,13 @@ int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_name(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_today(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_done(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_skip(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_review(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_log(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_import_ics(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_tier(kw_cli_t *cli, int argc, char **argv);
 
 #endif

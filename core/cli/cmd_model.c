@@ -146,12 +146,14 @@ static void print_relationships_table(const kw_cli_t *cli, const kw_relationship
 int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *state_text = NULL, *by_text = NULL, *format_text = NULL;
+    char *tier_text = NULL;
     int limit = 0, all = 0, default_cadence = 0, exact = 0, rc;
     GOptionEntry entries[] = {
         AS_OF_ENTRY(as_of_text),
         { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Show at most N rows"), N_("N") },
         { "state", 0, 0, G_OPTION_ARG_STRING, &state_text, N_("Only this state: overdue, due-soon, awaiting-your-reply, awaiting-their-reply, ok, snoozed, ignored"), N_("STATE") },
         { "by", 0, 0, G_OPTION_ARG_STRING, &by_text, N_("Group by organisation (default) or list every person"), "org|person" },
+        { "tier", 0, 0, G_OPTION_ARG_STRING, &tier_text, N_("Only these tiers (A, B, C, none; several with commas)"), "A|B|C|none" },
         { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|tsv|json" },
         { "all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Every relationship, not only those needing attention"), NULL },
         { "default-cadence", 0, 0, G_OPTION_ARG_INT, &default_cadence, N_("Cadence for relationships with too little history (default: the store's setting, see 'keepwarm config')"), N_("DAYS") },
@@ -198,6 +200,19 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
         goto done;
     }
     lo.by = by_text && strcmp(by_text, "person") == 0 ? KW_BY_PERSON : KW_BY_ORG;
+    if (tier_text) {
+        char **tiers = g_strsplit(tier_text, ",", -1);
+        for (char **t = tiers; *t && !rc; t++) {
+            kw_tier_t tier;
+            if (kw_tier_from_string(g_strstrip(*t), &tier) != KW_OK)
+                rc = kw_cli_usage_error("overdue", _("--tier: A, B, C or none, not '%s'"), *t);
+            else
+                lo.tiers |= KW_TIER_BIT(tier);
+        }
+        g_strfreev(tiers);
+        if (rc)
+            goto done;
+    }
     if (limit < 0 || default_cadence < 0) {
         rc = kw_cli_usage_error("overdue", _("--limit and --default-cadence must not be negative"));
         goto done;
@@ -235,6 +250,7 @@ done:
     g_free(as_of_text);
     g_free(state_text);
     g_free(by_text);
+    g_free(tier_text);
     g_free(format_text);
     return rc;
 }
@@ -300,8 +316,12 @@ static void print_show_json(const kw_relationship_t *r, const kw_touch_list_t *t
         kw_json_member_string(b, "address", t->address);
         kw_json_member_string(b, "direction",
                               t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
-        kw_json_member_string(b, "source", "mail");
+        kw_json_member_string(b, "source", kw_source_to_string(t->source));
         kw_json_member_string(b, "subject", t->subject);
+        if (t->log_id) {
+            json_builder_set_member_name(b, "id");
+            json_builder_add_int_value(b, t->log_id);
+        }
         json_builder_end_object(b);
         json_array_add_element(a, json_builder_get_root(b));
         g_object_unref(b);
@@ -343,6 +363,14 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     if (r->due_date)
         field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
     field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
+    if (r->tier != KW_TIER_NONE)
+        field(&f, _("Tier:"), g_strdup(kw_tier_to_string(r->tier)), NULL);
+    if (r->reason.planned_touch) {
+        char *when = date_and_relative(r->reason.planned_touch, as_of);
+        field(&f, _("Planned:"), g_strdup_printf("%s, %s", kw_words_source(r->reason.planned_source),
+                                                 when), NULL);
+        g_free(when);
+    }
     if (r->snoozed_until)
         field(&f, _("Snoozed until:"), date_and_relative(r->snoozed_until, as_of), NULL);
     if (r->state == KW_STATE_IGNORED)
@@ -374,7 +402,10 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
         printf("  %s  %s  %s", day, dir, addr ? addr : "");
         for (size_t k = aw; k < 30; k++)
             fputc(' ', stdout);
-        printf("  %s\n", subj ? subj : "");
+        if (t->source != KW_SOURCE_MAIL) /* a call, meeting, visit: its kind, then its note */
+            printf("  [%s]%s%s\n", kw_words_source(t->source), subj ? " " : "", subj ? subj : "");
+        else
+            printf("  %s\n", subj ? subj : "");
         g_free(day);
         g_free(addr);
         g_free(subj);
@@ -783,11 +814,14 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     int rc, days = 0;
 
-    rc = kw_cli_parse_options(cli, "config", _("[default-cadence DAYS|default]"),
+    rc = kw_cli_parse_options(cli, "config", _("[SETTING VALUE|default]"),
                               _("Show or change the settings kept in the store, which the command, "
                                 "the Claws Mail plugin and cron jobs share."),
-                              _("default-cadence: the rhythm assumed for relationships with too "
-                                "little history to learn one (built in: 60 days)."),
+                              _("default-cadence DAYS: the rhythm assumed for relationships with too "
+                                "little history to learn one (built in: 60 days).\n"
+                                "daily-size N: items on the day's list (built in: 5).\n"
+                                "daily-minutes N: or the minutes you give it a day (about 2 per item).\n"
+                                "workdays DAYS: the days that count for the streak (built in: mon-fri)."),
                               NULL, &argc, &argv);
     if (rc)
         return rc;
@@ -805,10 +839,20 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
         else
             printf(_("default-cadence  %d  (%s, built in)\n"), KW_DEFAULT_CADENCE_DAYS, words);
         g_free(words);
-        return KW_EXIT_OK;
+        if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+            return rc;
+        rc = kw_cli_config_show_routine(store);
+        kw_store_close(store);
+        return rc;
+    }
+    if (kw_cli_config_is_routine(argv[1])) {
+        if (argc != 3)
+            return kw_cli_usage_error("config", _("usage: keepwarm config %s VALUE|default"), argv[1]);
+        return kw_cli_config_routine(cli, argv[1], argv[2]);
     }
     if (strcmp(argv[1], "default-cadence") != 0)
-        return kw_cli_usage_error("config", _("unknown setting '%s' (known: default-cadence)"),
+        return kw_cli_usage_error("config", _("unknown setting '%s' (known: default-cadence, "
+                                              "daily-size, daily-minutes, workdays)"),
                                   argv[1]);
     if (argc != 3)
         return kw_cli_usage_error("config", _("usage: keepwarm config default-cadence DAYS|default"));

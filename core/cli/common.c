@@ -387,8 +387,13 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     member_int(b, "their_reply_days", w->their_reply_days);
     member_int(b, "exchanges", w->exchanges);
     kw_json_member_time(b, "first_exchange", w->first_exchange);
+    member_plain(b, "last_exchange_source", w->last_exchange ? kw_source_to_string(w->last_exchange_source)
+                                                             : NULL);
+    kw_json_member_time(b, "planned_touch", w->planned_touch);
+    member_plain(b, "planned_source", w->planned_touch ? kw_source_to_string(w->planned_source) : NULL);
     json_builder_end_object(b);
     kw_json_member_string(b, "note", r->note);
+    member_plain(b, "tier", r->tier != KW_TIER_NONE ? kw_tier_to_string(r->tier) : NULL);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     g_object_unref(b);

@@ -16,6 +16,13 @@ typedef struct {
 
 static const command_t commands[] = {
     { "sync",     kw_cmd_sync,     N_("Read new mail headers from IMAP accounts into the store") },
+    { "today",    kw_cmd_today,    N_("The day's short list: ten minutes of account care, and your streak") },
+    { "done",     kw_cmd_done,     N_("Mark an item of the day's list as done") },
+    { "skip",     kw_cmd_skip,     N_("Skip an item of the day's list for today") },
+    { "log",      kw_cmd_log,      N_("Record a call, meeting or visit (a touch outside mail)") },
+    { "touches",  kw_cmd_touches,  N_("The calls, meetings and visits recorded for a contact") },
+    { "import-ics", kw_cmd_import_ics, N_("Import meetings with your contacts from calendar files") },
+    { "review",   kw_cmd_review,   N_("Week by week: what you did and what it brought back") },
     { "overdue",  kw_cmd_overdue,  N_("Relationships that need attention now, most valuable first") },
     { "show",     kw_cmd_show,     N_("The whole story of one contact or organisation") },
     { "contacts", kw_cmd_contacts, N_("Everyone you correspond with, with counts and last dates") },
@@ -25,6 +32,7 @@ static const command_t commands[] = {
     { "cadence",  kw_cmd_cadence,  N_("Set how often you want to be in touch (DAYS or auto)") },
     { "note",     kw_cmd_note,     N_("Attach a note to a contact or organisation") },
     { "name",     kw_cmd_name,     N_("Give an organisation or a person the name you know them by") },
+    { "tier",     kw_cmd_tier,     N_("Set how important a customer is (A, B, C), or get suggestions") },
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
@@ -51,7 +59,7 @@ static void usage(FILE *out)
             "each customer relationship and tells you which ones are going cold.\n"
             "Nothing leaves your machine.\n\nCommands:\n"), out);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+        fprintf(out, "  %-11s %s\n", commands[i].name, _(commands[i].summary));
     fputs(_("\nRun 'keepwarm COMMAND --help' for the options of a command.\n"
             "Files: $XDG_CONFIG_HOME/keepwarm/config, $XDG_DATA_HOME/keepwarm/keepwarm.db\n\n"), out);
     fputs(_(exit_codes_help), out);

@@ -271,12 +271,38 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
         g_free(date);
     }
 
+    if (r->planned_touch > as_of) {
+        date = kw_words_date(r->planned_touch, as_of);
+        switch (r->planned_source) {
+        case KW_SOURCE_CALL:
+            part(out, g_strdup_printf(_("call planned on %s"), date));
+            break;
+        case KW_SOURCE_VISIT:
+            part(out, g_strdup_printf(_("visit planned on %s"), date));
+            break;
+        case KW_SOURCE_MEETING:
+            /* TRANSLATORS: a meeting in the calendar on DATE */
+            part(out, g_strdup_printf(_("meeting on %s"), date));
+            break;
+        default:
+            part(out, g_strdup_printf(_("next contact planned on %s"), date));
+            break;
+        }
+        g_free(date);
+    }
+
     if (r->last_exchange) {
         ago = kw_words_ago(r->last_exchange, as_of);
         date = kw_words_date(r->last_exchange, as_of);
-        /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
-        part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
-                                  name_of(&r->last_exchange_with, 0)));
+        if (r->last_exchange_source != KW_SOURCE_MAIL)
+            /* TRANSLATORS: last exchange N DAYS AGO (DATE, a CALL/MEETING/... with NAME) */
+            part(out, g_strdup_printf(_("last exchange %s (%s, %s with %s)"), ago, date,
+                                      kw_words_source(r->last_exchange_source),
+                                      name_of(&r->last_exchange_with, 0)));
+        else
+            /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
+            part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
+                                      name_of(&r->last_exchange_with, 0)));
         g_free(ago);
         g_free(date);
     } else if (r->last_inbound && !(r->waiting == KW_WAITING_ON_YOU &&
