@@ -361,7 +361,9 @@ static char *override_key(const char *uid, int64_t rid)
  * gives (libical's spans: floating as UTC). */
 static int64_t rid_key(icalcomponent *ev)
 {
-    struct icaltimetype r = icalcomponent_get_recurrenceid(ev);
+    icalproperty *p = icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY);
+    /* with its TZID resolved against the calendar's VTIMEZONEs */
+    struct icaltimetype r = icalproperty_get_datetime_with_component(p, ev);
     if (r.is_date || (!r.zone && !icaltime_is_utc(r)))
         return (int64_t) icaltime_as_timet_with_zone(r, icaltimezone_get_utc_timezone());
     return (int64_t) icaltime_as_timet_with_zone(r, r.zone);
@@ -512,8 +514,9 @@ static kw_status_t apply(kw_store_t *store, walk_t *w, char **error)
         want_t *x = &g_array_index(w->wants, want_t, i);
         char *k = want_key(x->uid, x->rid, x->contact_id);
         if (!g_hash_table_contains(kept, k)) {
+            /* known from the import's "now" on: a replayed import plans from then */
             s = kw_touch_insert(store, x->contact_id, x->target, KW_SOURCE_MEETING, x->time, x->note,
-                                KW_TOUCH_CALENDAR, x->uid, x->rid, NULL, error);
+                                KW_TOUCH_CALENDAR, x->uid, x->rid, w->o->as_of, NULL, error);
             g_hash_table_add(kept, k); /* an event listing one person twice */
             k = NULL;
             w->report->added++;

@@ -812,8 +812,9 @@ static kw_status_t load_org_aggs(kw_model_t *m, char **error)
     return KW_OK;
 }
 
-/* Touches planned after as_of (a meeting in a calendar): the first one per
- * contact. Not part of any history (events after as_of never are). */
+/* Touches planned after as_of (a meeting in a calendar) and known by then
+ * (touches.created): the first one per contact. Not part of any history
+ * (events after as_of never are). */
 static kw_status_t load_planned(kw_model_t *m, char **error)
 {
     sqlite3_stmt *st = NULL;
@@ -821,8 +822,8 @@ static kw_status_t load_planned(kw_model_t *m, char **error)
     int rc;
 
     s = kw_store_prepare(m->store,
-                         "SELECT contact_id, min(time), source FROM touches WHERE time > ?1 "
-                         "GROUP BY contact_id",
+                         "SELECT contact_id, min(time), source FROM touches "
+                         "WHERE time > ?1 AND created <= ?1 GROUP BY contact_id",
                          &st, error);
     if (s != KW_OK)
         return s;

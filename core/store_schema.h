@@ -143,7 +143,7 @@ static const char *const kw_migrations[] = {
     "  origin INTEGER NOT NULL DEFAULT 0," /* 0 logged by the user, 1 a calendar */
     "  uid TEXT,"                          /* calendar: the event's UID */
     "  rid INTEGER NOT NULL DEFAULT 0,"    /* calendar: the occurrence (RECURRENCE-ID, UTC s) */
-    "  created INTEGER NOT NULL DEFAULT 0);"
+    "  created INTEGER NOT NULL DEFAULT 0);" /* known since: planned only from then */
     "CREATE UNIQUE INDEX touches_event ON touches(uid, rid, contact_id) WHERE origin = 1;"
     "CREATE INDEX touches_contact ON touches(contact_id, time);"
     "CREATE TABLE day_lists ("

@@ -115,7 +115,8 @@ static kw_status_t unmirror(kw_store_t *store, int64_t id, int64_t contact_id, c
 
 kw_status_t kw_touch_insert(kw_store_t *store, int64_t contact_id, const char *target,
                             kw_source_t source, int64_t time, const char *note, int origin,
-                            const char *uid, int64_t rid, int64_t *id_out, char **error)
+                            const char *uid, int64_t rid, int64_t created, int64_t *id_out,
+                            char **error)
 {
     sqlite3_stmt *st = NULL;
     kw_status_t s;
@@ -138,7 +139,7 @@ kw_status_t kw_touch_insert(kw_store_t *store, int64_t contact_id, const char *t
     if (uid)
         sqlite3_bind_text(st, 7, uid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, rid);
-    sqlite3_bind_int64(st, 9, (int64_t) g_get_real_time() / G_USEC_PER_SEC);
+    sqlite3_bind_int64(st, 9, created > 0 ? created : (int64_t) g_get_real_time() / G_USEC_PER_SEC);
     rc = step_once(st);
     if (rc != SQLITE_DONE)
         return kw_store_fail(store, rc, "recording a touch", error);
@@ -276,7 +277,7 @@ KW_PUBLIC kw_status_t kw_log_touch(kw_store_t *store, const char *target, kw_sou
     if (s == KW_OK)
         s = kw_store_write_begin(store, error);
     if (s == KW_OK) {
-        s = kw_touch_insert(store, contact_id, key, source, time, clean, KW_TOUCH_LOGGED, NULL, 0,
+        s = kw_touch_insert(store, contact_id, key, source, time, clean, KW_TOUCH_LOGGED, NULL, 0, 0,
                             id_out, error);
         if (s == KW_OK)
             s = kw_store_write_commit(store, error);

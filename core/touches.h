@@ -18,9 +18,13 @@ enum { KW_TOUCH_LOGGED = 0, KW_TOUCH_CALENDAR = 1 };
 /* Longest note kept, in bytes. */
 #define KW_TOUCH_NOTE_MAX 4096
 
+/* `created`: when it became known (0: now). A touch later than a model's
+ * as_of is planned only if it was known by then: a call logged afterwards
+ * was never "planned" in a replay of the past. */
 kw_status_t kw_touch_insert(kw_store_t *store, int64_t contact_id, const char *target,
                             kw_source_t source, int64_t time, const char *note, int origin,
-                            const char *uid, int64_t rid, int64_t *id_out, char **error);
+                            const char *uid, int64_t rid, int64_t created, int64_t *id_out,
+                            char **error);
 
 /* Move a touch to another time (and note); no-op when both are equal. */
 kw_status_t kw_touch_update(kw_store_t *store, int64_t id, int64_t time, const char *note,

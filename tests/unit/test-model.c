@@ -795,6 +795,10 @@ static void assert_rel_equal(const kw_relationship_t *a, const kw_relationship_t
     g_assert_cmpint(x->ignored, ==, y->ignored);
     g_assert_cmpint(x->due_date, ==, y->due_date);
     g_assert_cmpint(x->days_since, ==, y->days_since);
+    g_assert_cmpint(x->last_exchange_source, ==, y->last_exchange_source);
+    g_assert_cmpint(x->planned_touch, ==, y->planned_touch);
+    g_assert_cmpint(x->planned_source, ==, y->planned_source);
+    g_assert_cmpint(a->tier, ==, b->tier);
 }
 
 /* The model from the aggregates equals the model from every message: every
@@ -897,7 +901,7 @@ static void test_differential(fixture_t *f, gconstpointer data)
         g_test_message("seed %u, %d people", seed, people);
         exec_sql(f->store, "DELETE FROM interactions; DELETE FROM messages; DELETE FROM contacts;"
                            "DELETE FROM settings; DELETE FROM agg_dirty; DELETE FROM contact_agg;"
-                           "DELETE FROM org_agg; DELETE FROM preferences;");
+                           "DELETE FROM org_agg; DELETE FROM preferences; DELETE FROM touches;");
         random_mail(f, rng, people, g_rand_int_range(rng, 300, 1500));
         /* nothing kept yet: both ways are the scan */
         assert_same_both_ways(f, AT(731));
@@ -914,6 +918,29 @@ static void test_differential(fixture_t *f, gconstpointer data)
         kw_snooze(f->store, "acme.com", AT(760), NULL);
         kw_set_cadence(f->store, "initech.co.uk", 10, NULL);
         kw_set_name(f->store, "hooli.io", "Hooli Inc.", NULL);
+        kw_set_tier(f->store, "vandelay.com", KW_TIER_A, NULL);
+        assert_same_at_times(f);
+        /* calls and meetings, past and planned (the logged touches' mirror
+         * in the interactions goes through the same aggregates) */
+        for (int k = 0; k < 12; k++) {
+            char *who = g_strdup_printf("p%d@%s%s", k * 3 + 1, (k * 3 + 1) % 5 == 0 ? "sub." : "",
+                                        orgs[(k * 3 + 1) % G_N_ELEMENTS(orgs)]);
+            kw_log_touch(f->store, who, (kw_source_t) (KW_SOURCE_CALL + k % 4),
+                         AT(g_rand_double_range(rng, 300, 900)), "a note", NULL, NULL);
+            g_free(who);
+        }
+        kw_log_touch(f->store, "globex.de", KW_SOURCE_MEETING, AT(700), NULL, NULL, NULL);
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM touches"), >, 3);
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM interactions WHERE direction = 3"), ==,
+                        count_rows(f, "SELECT count(*) FROM touches"));
+        assert_same_at_times(f);
+        refresh(f);
+        assert_same_at_times(f);
+        {
+            int64_t id = count_rows(f, "SELECT min(id) FROM touches");
+            if (id > 0)
+                g_assert_cmpint(kw_unlog_touch(f->store, id, NULL, &error), ==, KW_OK);
+        }
         assert_same_at_times(f);
         /* a change no writer marked (here: through SQL): the loader notices
          * that an organisation's members are not those it was kept for */
@@ -934,6 +961,9 @@ static void test_differential(fixture_t *f, gconstpointer data)
         /* the user's identities change: interactions are recomputed, every
          * aggregate is stale until the next refresh */
         g_assert_cmpint(kw_store_add_identity(f->store, "work", "p2@globex.de", &error), ==, KW_OK);
+        /* the recomputed interactions mirror the logged touches again */
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM interactions WHERE direction = 3"), ==,
+                        count_rows(f, "SELECT count(*) FROM touches"));
         assert_same_at_times(f);
         refresh(f);
         assert_same_at_times(f);
