@@ -851,7 +851,9 @@ kw_status_t kw_record_sent(kw_store_t *store, const char *account, const char *h
  * anyone there (mail seen by a sync, or kw_record_sent), logged a call,
  * meeting, visit (kw_log_touch) or a calendar holds one, or marked it
  * (kw_today_mark). The streak counts consecutive working days whose list
- * was handled; non-working days and empty lists never break it.
+ * was handled; non-working days and empty lists never break it. An empty
+ * list is looked at again on each call of its day (the first look may come
+ * before the day's first sync); once it has items it is kept.
  *
  * Days are the user's calendar days: the caller (which knows the user's
  * time zone) passes the day and its bounds. */
@@ -905,6 +907,12 @@ typedef struct {
     int     year, month, day;
     int64_t start, end;       /* UTC seconds: [start, end) */
 } kw_day_t;
+
+/* The calendar day holding `t` in the process's local time zone (TZ), with
+ * its bounds (a day of 23 or 25 hours at a DST change). For callers that
+ * speak for the user (the command, the plugin); the rest of the library
+ * never looks at the time zone. Thread-safe (localtime_r, mktime). */
+void kw_day_local(int64_t t, kw_day_t *day);
 
 typedef struct {
     kw_target_kind_t kind;

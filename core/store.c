@@ -174,13 +174,19 @@ static kw_status_t prepare_file(const char *path, char **error)
         }
         chmod(dir, 0700);
     }
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    /* Create it, but never open an existing store here: closing any
+     * descriptor of the file drops every POSIX lock this process holds on
+     * it, those of its other open connections included (SQLite's locks are
+     * per process), and a writer in another process could then change
+     * pages under their feet. */
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+    } else if (errno != EEXIST) {
         kw_set_error(error, "cannot open %s: %s", path, g_strerror(errno));
         st = KW_ERR_STORE;
         goto done;
     }
-    close(fd);
 done:
     g_free(dir);
     return st;

@@ -166,6 +166,26 @@ static int routine_size(const kw_routine_settings_t *r)
 /* Days                                                                      */
 /* ------------------------------------------------------------------------ */
 
+KW_PUBLIC void kw_day_local(int64_t t, kw_day_t *day)
+{
+    time_t tt = (time_t) t;
+    struct tm tm, a, b;
+
+    localtime_r(&tt, &tm);
+    day->year = tm.tm_year + 1900;
+    day->month = tm.tm_mon + 1;
+    day->day = tm.tm_mday;
+    memset(&a, 0, sizeof a);
+    a.tm_year = tm.tm_year;
+    a.tm_mon = tm.tm_mon;
+    a.tm_mday = tm.tm_mday;
+    a.tm_isdst = -1;
+    b = a;
+    b.tm_mday++;
+    day->start = (int64_t) mktime(&a);
+    day->end = (int64_t) mktime(&b);
+}
+
 static int day_valid(const kw_day_t *d)
 {
     return d && d->start < d->end && g_date_valid_dmy((GDateDay) d->day, (GDateMonth) d->month,
@@ -383,6 +403,23 @@ done:
     return s;
 }
 
+/* Forget a kept empty list (inside the caller's write transaction). */
+static kw_status_t drop_list(kw_store_t *store, const char *name, int *listed, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s = kw_store_prepare(store, "DELETE FROM day_lists WHERE day = ?1", &st, error);
+    int rc;
+    if (s != KW_OK)
+        return s;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "renewing the day's list", error);
+    *listed = 0;
+    return KW_OK;
+}
+
 /* Keep a computed list (inside the caller's write transaction). */
 static kw_status_t store_items(kw_store_t *store, const kw_day_t *day, const char *name, int size,
                                GArray *items, char **error)
@@ -432,7 +469,9 @@ static kw_status_t store_items(kw_store_t *store, const kw_day_t *day, const cha
 }
 
 /* The day's items: kept, or computed now and kept (the first caller of the
- * day wins; another one waiting for the lock reads what it kept). */
+ * day wins; another one waiting for the lock reads what it kept). An empty
+ * list is looked at again on every call of its day (the day's first look
+ * may come before its first sync): once it has items, it is kept. */
 static kw_status_t ensure_items(kw_store_t *store, kw_model_t *model, const kw_day_t *day,
                                 const char *name, int size, unsigned workdays, GArray **items,
                                 char **error)
@@ -442,19 +481,23 @@ static kw_status_t ensure_items(kw_store_t *store, kw_model_t *model, const kw_d
     int listed;
 
     s = read_items(store, name, items, &listed, error);
-    if (s != KW_OK || listed)
+    if (s != KW_OK || (listed && (*items)->len > 0))
         return s;
+    s = compute_items(store, model, day, name, size, workdays, &fresh_items, error);
+    if (s != KW_OK || (listed && fresh_items->len == 0)) {
+        items_free(fresh_items); /* still nothing: the kept empty list stands */
+        return s;
+    }
     items_free(*items);
     *items = NULL;
-    s = compute_items(store, model, day, name, size, workdays, &fresh_items, error);
-    if (s != KW_OK)
-        return s;
     s = kw_store_write_begin(store, error);
     if (s != KW_OK) {
         items_free(fresh_items);
         return s;
     }
     s = read_items(store, name, items, &listed, error);
+    if (s == KW_OK && listed && (*items)->len == 0)
+        s = drop_list(store, name, &listed, error);
     if (s == KW_OK && !listed) {
         items_free(*items);
         s = store_items(store, day, name, size, fresh_items, error);

@@ -6,6 +6,8 @@
  *   panel.c        the "Keep warm" panel under the folder tree and its actions
  *   worker.c       background `keepwarm sync` children (one per account)
  *   prefs.c        the preferences page and the [KeepWarm] block of clawsrc
+ *   today.c        the "Today" section at the top of the panel, mail sent
+ *                  from Claws recorded at once, the vCalendar calendar
  *   testhook.c     test-only introspection (KEEPWARM_PLUGIN_TEST_DUMP/_CMD)
  *   view_model.c   rows, hint actions, progress parsing (no GTK/Claws); the
  *                  words themselves come from core/words/ (kw_words.h)
@@ -93,6 +95,20 @@ GtkWidget *kw_panel_folderview_widget(void);
 /* Actions shared with the hint bar. */
 void     kw_action_write(const char *address);
 void     kw_action_details(const char *key);
+
+/* ---- the Today section (today.c) ----------------------------------------- */
+void       kw_today_panel_init(void);                 /* hooks; before the panel */
+void       kw_today_panel_done(gboolean interactive); /* idempotent */
+GtkWidget *kw_today_panel_widget(void);               /* packed at the panel's top */
+void       kw_today_panel_refresh(void);              /* the day's list from the store */
+/* What is shown: the list (NULL before the first refresh), item i. */
+const kw_today_t      *kw_today_panel_list(void);
+guint                  kw_today_panel_count(void);
+const kw_today_item_t *kw_today_panel_item(guint i);
+/* The actions of its menu (each refreshes the panel). */
+void kw_today_panel_log(const char *key, kw_source_t source, int64_t when, const char *note);
+void kw_today_panel_mark(const char *key, kw_how_t how);
+void kw_today_panel_tier(const char *key, kw_tier_t tier);
 
 /* ---- workers (worker.c) -------------------------------------------------- */
 void     kw_workers_init(void);

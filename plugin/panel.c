@@ -183,6 +183,7 @@ void kw_panel_refresh(void)
         g_ptr_array_unref(P.rows);
     P.rows = rows;
     header_update();
+    kw_today_panel_refresh();
     kw_testhook_dump("refresh");
 }
 
@@ -576,6 +577,7 @@ static GtkWidget *panel_build(void)
     g_signal_connect(sync, "clicked", G_CALLBACK(sync_clicked), NULL);
     gtk_box_pack_end(GTK_BOX(hbox), sync, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), hbox, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), kw_today_panel_widget(), FALSE, FALSE, 0);
 
     GtkWidget *status = gtk_label_new(NULL);
     gtk_label_set_xalign(GTK_LABEL(status), 0.0);

@@ -362,6 +362,7 @@ static void teardown(gboolean interactive)
     else
         hint_clear_state();
     kw_panel_done(interactive);
+    kw_today_panel_done(interactive);
     kw_testhook_done();
     kw_prefs_done();
     store_cache_drop();
@@ -407,6 +408,7 @@ KW_EXPORT gint plugin_init(gchar **error)
         goto fail;
     }
     kw_testhook_init();
+    kw_today_panel_init();
     kw_panel_init(mainwin);
 
     G.hook_show_done = hooks_register_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, show_done_hook, NULL);

@@ -7,7 +7,10 @@
  *       (atomically: /path.tmp then rename).
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   read one command per line:
  *       refresh | dump | sync | snooze ROW DAYS | layout N | unload |
- *       identities [ADDR,ADDR...]  (set "your other addresses" and save)
+ *       identities [ADDR,ADDR...]  (set "your other addresses" and save) |
+ *       today-log ROW call|meeting | today-skip ROW | today-tier ROW A|B|C|none |
+ *       send ADDR SUBJECT  (compose and send a message from the default account)
+ *   (today-*: ROW is a 0-based row of the Today section.)
  *   (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *   columns, 2 wide message, 4 wide message list, 5 small screen.)
  * Nothing here is reachable otherwise. */
@@ -23,6 +26,8 @@
 #include "mainwindow.h"
 #include "menu.h"
 #include "prefs_common.h"
+#include "compose.h"
+#include "account.h"
 
 static struct {
     char       *dump_path;
@@ -72,6 +77,54 @@ static void write_dump(GString *json)
     g_free(tmp);
 }
 
+/* The Today section as shown. */
+static void today_describe(GString *j)
+{
+    const kw_today_t *t = kw_today_panel_list();
+    int64_t as_of = kw_plugin_as_of();
+    char *progress = t ? kw_words_progress(t->done, t->size, t->streak,
+                                           (t->size - t->done) * t->minutes_per_item) : NULL;
+
+    g_string_append(j, "{\"date\":");
+    json_str(j, t ? t->date : NULL);
+    g_string_append(j, ",\"progress\":");
+    json_str(j, progress);
+    g_string_append_printf(j, ",\"size\":%d,\"done\":%d,\"streak\":%d,\"items\":[",
+                           t ? t->size : 0, t ? t->done : 0, t ? t->streak : 0);
+    for (guint i = 0; i < kw_today_panel_count(); i++) {
+        const kw_today_item_t *it = kw_today_panel_item(i);
+        char *reason = it->rel ? kw_words_reason(&it->rel->reason, as_of) : NULL;
+        g_string_append(j, i ? ",{\"key\":" : "{\"key\":");
+        json_str(j, it->key);
+        g_string_append(j, ",\"name\":");
+        json_str(j, it->display_name);
+        g_string_append(j, ",\"state\":");
+        json_str(j, kw_state_to_string(it->state));
+        g_string_append(j, ",\"slot\":");
+        json_str(j, kw_slot_to_string(it->slot));
+        g_string_append(j, ",\"reason\":");
+        json_str(j, reason);
+        g_string_append(j, ",\"how\":");
+        json_str(j, kw_how_to_string(it->how));
+        g_string_append_printf(j, ",\"done\":%s}", it->how ? "true" : "false");
+        g_free(reason);
+    }
+    g_string_append(j, "]}");
+    g_free(progress);
+}
+
+/* Compose and send a message from the default account, as the user would. */
+static void send_mail(const char *to, const char *subject)
+{
+    Compose *c = compose_new(account_get_default(), to, NULL);
+    if (!c)
+        return;
+    gtk_entry_set_text(GTK_ENTRY(c->subject_entry), subject ? subject : "Hello");
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(c->text)),
+                             "Hello, how are things?\n", -1);
+    compose_send(c);
+}
+
 void kw_testhook_dump(const char *why)
 {
     if (!T.dump_path)
@@ -100,6 +153,8 @@ void kw_testhook_dump(const char *why)
     g_string_append_printf(j, ",\"panel_inserted\":%s,\"layout\":%d,\"folderview_parents\":",
                            kw_panel_inserted() ? "true" : "false", (int)prefs_common_get_prefs()->layout_mode);
     parentage(j, kw_panel_folderview_widget());
+    g_string_append(j, ",\"today\":");
+    today_describe(j);
     g_string_append(j, ",\"workers\":");
     kw_workers_describe(j);
     g_string_append(j, ",\"unloaded\":false}\n");
@@ -166,6 +221,19 @@ static void run_command(char *line)
         kw_prefs.extra_identities = g_strdup(w[1] ? w[1] : "");
         kw_prefs_apply_to_store();
         kw_testhook_dump("identities");
+    } else if (!strncmp(cmd, "today-", 6) && w[1] && kw_today_panel_item((guint)atoi(w[1]))) {
+        char *key = g_strdup(kw_today_panel_item((guint)atoi(w[1]))->key);
+        kw_source_t src;
+        kw_tier_t tier;
+        if (!strcmp(cmd, "today-log") && w[2] && kw_source_from_string(w[2], &src) == KW_OK)
+            kw_today_panel_log(key, src, kw_plugin_as_of(), "logged in the test");
+        else if (!strcmp(cmd, "today-skip"))
+            kw_today_panel_mark(key, KW_HOW_SKIPPED);
+        else if (!strcmp(cmd, "today-tier") && w[2] && kw_tier_from_string(w[2], &tier) == KW_OK)
+            kw_today_panel_tier(key, tier);
+        g_free(key);
+    } else if (!strcmp(cmd, "send") && w[1]) {
+        send_mail(w[1], w[2]);
     } else if (!strcmp(cmd, "layout") && w[1]) {
         cmd_layout(atoi(w[1]));
         kw_testhook_dump("layout");

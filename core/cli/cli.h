@@ -165,10 +165,9 @@ int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
 /* Store [general] own_domains when the file has it. 0 or an exit code. */
 int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
 
-/* The daily routine (cmd_today.c). Days are the user's local calendar days.
- * The local day holding `t`: */
-void kw_cli_local_day(int64_t t, kw_day_t *day);
-/* --as-of for a day's command: NULL = now; a DATE alone = that local day
+/* The daily routine (cmd_today.c). Days are the user's local calendar days
+ * (kw_day_local).
+ * --as-of for a day's command: NULL = now; a DATE alone = that local day
  * as a whole (as of its end, or now while it lasts); else a time. Fills
  * *when (the model's as_of) and *day. Returns 0 or a usage error. */
 int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t *day);

@@ -17,27 +17,6 @@
 /* Days                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* The local calendar day holding `t`, with its bounds. */
-void kw_cli_local_day(int64_t t, kw_day_t *day)
-{
-    time_t tt = (time_t) t;
-    struct tm tm, a, b;
-
-    localtime_r(&tt, &tm);
-    day->year = tm.tm_year + 1900;
-    day->month = tm.tm_mon + 1;
-    day->day = tm.tm_mday;
-    memset(&a, 0, sizeof a);
-    a.tm_year = tm.tm_year;
-    a.tm_mon = tm.tm_mon;
-    a.tm_mday = tm.tm_mday;
-    a.tm_isdst = -1;
-    b = a;
-    b.tm_mday++;
-    day->start = (int64_t) mktime(&a);
-    day->end = (int64_t) mktime(&b);
-}
-
 /* "2024-03-01" alone: 1 and the date. */
 static int date_only(const char *text, int *y, int *m, int *d)
 {
@@ -66,7 +45,7 @@ int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t 
     if (!text) {
         *when = now;
     } else if (date_only(text, &y, &m, &d)) {
-        kw_cli_local_day(local_midnight(y, m, d) + 12 * 3600, day); /* noon: never a DST gap */
+        kw_day_local(local_midnight(y, m, d) + 12 * 3600, day); /* noon: never a DST gap */
         /* the day as a whole: as of its end, or now while it lasts */
         *when = day->end <= now ? day->end - 1 : day->start <= now ? now : day->start;
         return 0;
@@ -74,7 +53,7 @@ int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t 
         return kw_cli_usage_error(cmd, _("--as-of: not a date: '%s' (use 2024-03-01, "
                                          "2024-03-01T10:00:00Z or now)"), text);
     }
-    kw_cli_local_day(*when, day);
+    kw_day_local(*when, day);
     return 0;
 }
 

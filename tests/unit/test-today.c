@@ -426,6 +426,26 @@ static void test_streak_and_empty_days(fixture_t *f, gconstpointer data)
     g_assert_null(error);
 }
 
+/* The day's first look came before its mail: an empty list is looked at
+ * again, and kept once it has items. */
+static void test_empty_list_renewed(fixture_t *f, gconstpointer data)
+{
+    kw_today_t *t;
+    (void) data;
+    t = today_at(f, 399, 7, 0);
+    g_assert_cmpuint(t->count, ==, 0);
+    kw_today_free(t);
+    fx_exchanges(f, "a@one.example", 100, 14, 8);  /* the morning's sync */
+    t = today_at(f, 399, 9, 0);
+    ASSERT_ITEMS(t, "one.example:-");
+    kw_today_free(t);
+    fx_exchanges(f, "b@two.example", 100, 14, 8);  /* more later: the list stays */
+    t = today_at(f, 399, 15, 0);
+    ASSERT_ITEMS(t, "one.example:-");
+    kw_today_free(t);
+    g_assert_cmpint(fx_count(f, "SELECT count(*) FROM day_lists"), ==, 1);
+}
+
 static void test_settings(fixture_t *f, gconstpointer data)
 {
     kw_routine_settings_t r = { 0 }, bad = { .daily_size = 51 };
@@ -749,6 +769,7 @@ int main(int argc, char **argv)
     ADD("/today/list-kept-and-rotated", test_list_kept_and_rotated);
     ADD("/today/done", test_done);
     ADD("/today/streak-and-empty-days", test_streak_and_empty_days);
+    ADD("/today/empty-list-renewed", test_empty_list_renewed);
     ADD("/today/settings", test_settings);
     ADD("/today/touches", test_touches);
     ADD("/today/tiers", test_tiers);
