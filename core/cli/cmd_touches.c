@@ -83,8 +83,8 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
         }
         {
             char *day = kw_cli_iso_day(gone->time), *who = kw_cli_clean(gone->address);
-            printf(_("Removed the %s with %s on %s (id %" G_GINT64_FORMAT ").\n"),
-                   kw_words_source(gone->source), who ? who : "?", day, (gint64) undo);
+            printf(_("Removed the %s with %s on %s (id %lld).\n"),
+                   kw_words_source(gone->source), who ? who : "?", day, (long long) undo);
             if (gone->from_calendar)
                 printf(_("It came from a calendar: importing that calendar again brings it back.\n"));
             g_free(day);
@@ -117,11 +117,9 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
     }
     {
         char *day = kw_cli_iso_day(when), *target = kw_cli_clean(argv[1]);
-        printf(when > (int64_t) time(NULL) ? _("Planned a %s with %s on %s (id %" G_GINT64_FORMAT
-                                               "; undo: keepwarm log --undo %" G_GINT64_FORMAT ").\n")
-                                           : _("Logged a %s with %s on %s (id %" G_GINT64_FORMAT
-                                               "; undo: keepwarm log --undo %" G_GINT64_FORMAT ").\n"),
-               kw_words_source(kind), target, day, (gint64) id, (gint64) id);
+        printf(when > (int64_t) time(NULL) ? _("Planned a %s with %s on %s (id %lld; undo: keepwarm log --undo %lld).\n")
+                                           : _("Logged a %s with %s on %s (id %lld; undo: keepwarm log --undo %lld).\n"),
+               kw_words_source(kind), target, day, (long long) id, (long long) id);
         g_free(day);
         g_free(target);
     }
@@ -139,13 +137,15 @@ done:
 
 int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv)
 {
-    char *format_text = NULL, *error = NULL;
+    char *format_text = NULL, *as_of_text = NULL, *error = NULL;
     int rc;
     GOptionEntry entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|json" },
+        { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of_text, N_("Compute the model as of DATE (default: now)"), N_("DATE") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     kw_model_options_t mo = { .as_of = (int64_t) time(NULL) };
+    kw_day_t as_of_day;
     kw_format_t format = KW_FORMAT_TABLE;
     kw_store_t *store = NULL;
     kw_model_t *model = NULL;
@@ -168,6 +168,8 @@ int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv)
         rc = kw_cli_usage_error("touches", _("--format: use table or json, not '%s'"), format_text);
         goto done;
     }
+    if (as_of_text && (rc = kw_cli_parse_day("touches", as_of_text, &mo.as_of, &as_of_day)))
+        goto done;
     if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
         goto done;
     st = kw_model_load(store, &mo, &model, &error);
@@ -230,6 +232,7 @@ done:
     kw_model_free(model);
     kw_store_close(store);
     g_free(format_text);
+    g_free(as_of_text);
     return rc;
 }
 

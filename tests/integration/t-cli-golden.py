@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Golden files for what the command prints, in English (LC_ALL=C) and in
 German (LC_ALL=de_DE.UTF-8): the overdue table, TSV and JSON, `show` as text
-and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`.
+and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`, the day's list
+(`today` in every format), logged touches, a tier, the weekly review.
 
 The mailbox is tests/lib/gen_scenarios.py's, as of a fixed day, served by a
 real Dovecot and synced through the real `keepwarm sync`; a few settings are
 made through the commands (a name, a note, a snooze, an ignore, a cadence,
-the default cadence). Every output is compared byte for byte with
+the default cadence, a tier, a call logged, a meeting planned in a calendar,
+an item of the day skipped). Every output is compared byte for byte with
 tests/data/golden/LANG/NAME. The German locale is built with localedef into
 a temporary LOCPATH when the system has none (no root needed); without the
 locale sources the German half is skipped.
@@ -44,6 +46,19 @@ OUTPUTS = [
     ("export.csv", ["export", "--format=csv"]),
     ("export.vcf", ["export", "--format=vcard"]),
     ("config.txt", ["config"]),
+]
+# ... and after the daily routine's actions (a tier, a call logged, a meeting
+# planned in a calendar, an item of the day skipped)
+ROUTINE_OUTPUTS = [
+    ("today.txt", ["today"]),
+    ("today.tsv", ["today", "--format=tsv"]),
+    ("today.json", ["today", "--format=json"]),
+    ("touches.txt", ["touches", "waiting.example"]),
+    ("show-touches.txt", ["show", "waiting.example"]),
+    ("show-planned.json", ["show", "quarterly-b.example", "--format=json"]),
+    ("overdue-tier-a.txt", ["overdue", "--all", "--tier", "A"]),
+    ("review.txt", ["review", "--weeks", "3"]),
+    ("config-routine.txt", ["config"]),
 ]
 
 
@@ -91,6 +106,17 @@ def check(lang, name, got):
     kwtest.ok(got == want, "%s/%s is byte for byte the golden file" % (lang, name), diff[:6000])
 
 
+def calendar(work):
+    """A meeting on June 12 with the quarterly customer, planned as of June 2."""
+    path = os.path.join(work, "calendar.ics")
+    with open(path, "w") as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//keepwarm//golden//EN\r\n"
+                "BEGIN:VEVENT\r\nUID:review@golden.test\r\nDTSTART:20240612T090000Z\r\n"
+                "ORGANIZER:mailto:%s\r\nATTENDEE:mailto:dan@quarterly-b.example\r\n"
+                "SUMMARY:Yearly review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % gen_scenarios.ME)
+    return path
+
+
 def test():
     msgs, as_of = gen_scenarios.build(AS_OF)
     work = kwtest.tmpdir("kwgold-")
@@ -110,12 +136,32 @@ def test():
                  ["config", "default-cadence", "45"]):
         rc, out, err = kwtest.run_keepwarm(args)
         kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
+    compare(OUTPUTS, de_env)
+    for args in (["tier", "steady-cold.example", "A"],
+                 ["log", "waiting.example", "call", "--date", "2024-05-31", "--note", "Price list, by phone"],
+                 ["import-ics", calendar(work), "--as-of", "2024-06-02"],
+                 ["skip", "ooo.example", "--as-of", AS_OF_TEXT],
+                 ["config", "workdays", "mon-thu"],
+                 ["config", "daily-size", "4"]):
+        rc, out, err = kwtest.run_keepwarm(args, env={"TZ": "UTC"})
+        kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
+    compare(ROUTINE_OUTPUTS, de_env)
 
+    # errors speak the user's language too (the library's message stays English)
+    if de_env:
+        rc, out, err = kwtest.run_keepwarm(["show"], env=de_env)
+        kwtest.is_(rc, 2, "de: show without a target is a usage error")
+        kwtest.like(err, r"welcher Kontakt oder welche Organisation\?", "de: the usage error in German")
+        kwtest.like(err, r"Siehe „keepwarm show --help“", "de: the hint in German")
+
+
+def compare(outputs, de_env):
     for lang, env in (("C", {"LC_ALL": "C", "LANGUAGE": None}), ("de", de_env)):
         if env is None:
-            kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(OUTPUTS))
+            kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(outputs))
             continue
-        for name, args in OUTPUTS:
+        env = dict(env, TZ="UTC")   # the day's list is of a local day
+        for name, args in outputs:
             if args[0] != "config":
                 args = args + ["--as-of", AS_OF_TEXT]
             rc, out, err = run_bytes(args, env)
@@ -125,13 +171,6 @@ def test():
             if name.endswith((".csv", ".vcf")):
                 kwtest.ok(out and "\n" not in out.replace("\r\n", ""),
                           "%s/%s: every line ends in CRLF" % (lang, name))
-
-    # errors speak the user's language too (the library's message stays English)
-    if de_env:
-        rc, out, err = kwtest.run_keepwarm(["show"], env=de_env)
-        kwtest.is_(rc, 2, "de: show without a target is a usage error")
-        kwtest.like(err, r"welcher Kontakt oder welche Organisation\?", "de: the usage error in German")
-        kwtest.like(err, r"Siehe „keepwarm show --help“", "de: the hint in German")
 
 
 if __name__ == "__main__":
