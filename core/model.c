@@ -6,21 +6,25 @@
  * and own domains (who is "self" and who is a colleague), the settings, the
  * contacts, and the kept aggregates:
  *
- *   contact_agg  per contact, over ALL its interactions: the raw counts the
- *                classification needs, the counted activity, the time of its
- *                newest interaction, and the history part of its
- *                kw_rel_summary_t (relationship.h) as a person;
+ *   contact_agg  per contact, over its interactions up to when they were
+ *                kept: the raw counts the classification needs, the counted
+ *                activity, the time of its newest interaction and of the
+ *                first one still ahead then (a planned meeting), and the
+ *                history part of its kw_rel_summary_t (relationship.h) as a
+ *                person;
  *   org_agg      per organisation: the history of its roll-up (the merged
  *                events of its members) and a digest of the members it was
  *                computed from.
  *
  * The history part of a summary depends only on the events up to as_of, so
- * a stored one is exact for every as_of at or after the contact's newest
- * interaction; the cadence, settings and verdict (kw_rel_judge) are applied
- * at load, O(1) per relationship. A contact is computed from its events
- * ("exact") instead when it is marked dirty (its interactions changed since
- * the aggregates were computed), has no aggregate yet, or has mail newer
- * than as_of (a past --as-of). An organisation is exact when one of its
+ * a stored one is exact for every as_of from the contact's newest kept
+ * interaction up to (not including) the first one that was still ahead; the
+ * cadence, settings and verdict (kw_rel_judge) are applied at load, O(1) per
+ * relationship. A contact is computed from its events ("exact") instead
+ * when it is marked dirty (its interactions changed since the aggregates
+ * were computed), has no aggregate yet, has mail newer than as_of (a past
+ * --as-of), or a planned meeting kept as ahead has passed by as_of. An
+ * organisation is exact when one of its
  * members is, when it has no aggregate, or when its members differ from
  * those the aggregate was computed from (an ignored person, a changed own
  * domain): the loader checks membership itself, so settings never have to
@@ -32,7 +36,8 @@
  * interactions it writes (kw_store_mark_contact, committed with the batch),
  * recomputing the interactions (identities) invalidates them all, and
  * kw_model_refresh_aggregates(), run when a read-write store is closed,
- * recomputes what is marked through this same loader and writes it back.
+ * recomputes what is marked through this same loader (as of now) and writes
+ * it back.
  * A reader never writes.
  *
  * Who is a relationship (and why):
@@ -72,7 +77,7 @@
 
 /* The format of contact_agg/org_agg blobs; a store holding another version
  * (or none) has its aggregates recomputed by the next writer. */
-#define AGG_VERSION 2
+#define AGG_VERSION 3
 /* Above this share of contacts needing their events, one scan of the whole
  * interactions table is cheaper than reading them contact by contact. */
 #define SCAN_SHARE 8
@@ -92,6 +97,8 @@ typedef struct {
     int64_t n_in_list, n_in_auto;
     int64_t c_in, c_out, c_last;   /* counted (kw_rel_event_counts) */
     int64_t newest;                /* newest interaction of any kind */
+    int64_t pending;               /* the first interaction after the as_of they
+                                      were computed for (a planned meeting), 0 */
 } stats_t;
 
 typedef struct {
@@ -260,6 +267,7 @@ static void put_stats(GByteArray *out, const stats_t *s)
     put_i64(out, s->c_out);
     put_i64(out, s->c_last);
     put_i64(out, s->newest);
+    put_i64(out, s->pending);
 }
 
 static void get_stats(reader_t *r, stats_t *s)
@@ -274,6 +282,7 @@ static void get_stats(reader_t *r, stats_t *s)
     s->c_out = get_i64(r);
     s->c_last = get_i64(r);
     s->newest = get_i64(r);
+    s->pending = get_i64(r);
 }
 
 /* Person references are contact indexes in memory and contact ids on disk. */
@@ -608,6 +617,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
 {
     contact_t *c = &m->contacts[ci];
     GArray *ev;
+    int64_t pending = 0;
     kw_status_t s;
     int rc;
 
@@ -626,8 +636,11 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
     while ((rc = sqlite3_step(m->ev_stmt)) == SQLITE_ROW) {
         kw_rel_event_t e;
         event_from_row(m->ev_stmt, 0, (int) ci, &e);
-        if (e.time > m->as_of)
+        if (e.time > m->as_of) {
+            if (!pending)
+                pending = e.time; /* in date order: the first one after as_of */
             continue;
+        }
         g_array_append_val(ev, e);
     }
     sqlite3_reset(m->ev_stmt);
@@ -643,6 +656,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
         memset(&c->st, 0, sizeof c->st);
         for (size_t i = 0; i < c->n_ev; i++)
             stats_add(&c->st, &c->ev[i]);
+        c->st.pending = pending;
         c->exact = 1;
     }
     return KW_OK;
@@ -676,10 +690,6 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
         int64_t cid = sqlite3_column_int64(st, 0);
         int64_t date = sqlite3_column_int64(st, 1);
 
-        /* as_of is checked here rather than in SQL: one comparison in C is
-         * cheaper than one in the VDBE, and this loop is the scan's cost. */
-        if (date > m->as_of)
-            continue;
         if (!cur || cur->id != cid) {
             while (ci < m->n_contacts && m->contacts[ci].id < cid)
                 ci++;
@@ -689,6 +699,13 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
             }
             cur = &m->contacts[ci];
             cur->ev = (kw_rel_event_t *) (uintptr_t) n; /* an offset until the array is final */
+        }
+        /* as_of is checked here rather than in SQL: one comparison in C is
+         * cheaper than one in the VDBE, and this loop is the scan's cost. */
+        if (date > m->as_of) {
+            if (!cur->st.pending)
+                cur->st.pending = date; /* in date order: the first one after as_of */
+            continue;
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
@@ -841,6 +858,16 @@ static kw_status_t load_planned(kw_model_t *m, char **error)
     return KW_OK;
 }
 
+/* A contact computed from its events: marked, or its kept aggregate does not
+ * hold for as_of — it has mail after as_of (a past --as-of), or an
+ * interaction that was still ahead when it was kept (a planned meeting) is
+ * not any more. */
+static int contact_needs_events(const kw_model_t *m, const contact_t *c)
+{
+    return c->dirty || (c->agg && (c->st.newest > m->as_of ||
+                                   (c->st.pending && c->st.pending <= m->as_of)));
+}
+
 /* Which contacts and organisations come from their events, and read those
  * events (one scan when they are many). */
 static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error)
@@ -850,7 +877,7 @@ static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error
 
     for (i = 0; i < m->n_contacts && !force_scan; i++) {
         const contact_t *c = &m->contacts[i];
-        if (c->dirty || (c->agg && c->st.newest > m->as_of))
+        if (contact_needs_events(m, c))
             need++;
     }
     if (force_scan || need * SCAN_SHARE > m->n_contacts) {
@@ -860,7 +887,7 @@ static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error
     } else {
         for (i = 0; i < m->n_contacts; i++) {
             contact_t *c = &m->contacts[i];
-            if (c->dirty || (c->agg && c->st.newest > m->as_of)) {
+            if (contact_needs_events(m, c)) {
                 s = load_events(m, i, 1, error);
                 if (s != KW_OK)
                     return s;
@@ -2215,8 +2242,8 @@ static kw_status_t write_org(kw_model_t *m, org_t *o, sqlite3_stmt *ins, GByteAr
     return put_row(m->store, ins, error);
 }
 
-/* Inside the write transaction, with the model loaded as of "forever":
- * write what was computed from events. */
+/* Inside the write transaction, with the model loaded as of now: write
+ * what was computed from events. */
 static kw_status_t write_aggregates(kw_model_t *m, char **error)
 {
     sqlite3_stmt *cins = NULL, *cdel = NULL, *oins = NULL, *odel = NULL;
@@ -2300,9 +2327,11 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error)
     s = kw_store_write_begin(store, error);
     if (s != KW_OK)
         return s;
-    /* The same loader as every reader, as of "forever": what it computes
-     * from events is exactly what is stale. */
-    s = model_load(store, INT64_MAX, 0, 0, 0, &m, error);
+    /* The same loader as every reader, as of now: what it computes from
+     * events is exactly what is stale. Interactions still ahead (planned
+     * meetings) are left out and noted (stats.pending), so that a contact
+     * with a meeting next week is still read from its aggregate today. */
+    s = model_load(store, g_get_real_time() / G_USEC_PER_SEC, 0, 0, 0, &m, error);
     if (s == KW_OK)
         s = write_aggregates(m, error);
     kw_model_free(m);

@@ -930,6 +930,15 @@ static void test_differential(fixture_t *f, gconstpointer data)
             g_free(who);
         }
         kw_log_touch(f->store, "globex.de", KW_SOURCE_MEETING, AT(700), NULL, NULL, NULL);
+        {
+            /* a meeting still ahead when the aggregates are kept: read from
+             * the aggregate before it, from the events once it has passed */
+            int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+            kw_log_touch(f->store, "acme.com", KW_SOURCE_MEETING, now + 10 * DAY, NULL, NULL, NULL);
+            refresh(f);
+            assert_same_both_ways(f, now + 5 * DAY);
+            assert_same_both_ways(f, now + 15 * DAY);
+        }
         g_assert_cmpint(count_rows(f, "SELECT count(*) FROM touches"), >, 3);
         g_assert_cmpint(count_rows(f, "SELECT count(*) FROM interactions WHERE direction = 3"), ==,
                         count_rows(f, "SELECT count(*) FROM touches"));
