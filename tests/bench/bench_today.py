@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,27 +36,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+os.environ["TZ"] = "UTC"   # the days replayed are UTC days (kw_env copies it)
+import bench_model  # noqa: E402  (the helpers of bench-model: one way to run and measure)
+from bench_model import build_dir, callgrind, keepwarm, kw_env, log, stats  # noqa: E402
+
 DAY = 86400
 TARGETS = {"today_ms": 20.0, "import_5000_s": 1.0}
-
-
-def log(msg):
-    sys.stderr.write(msg + "\n")
-    sys.stderr.flush()
-
-
-def build_dir():
-    return os.environ.get("KW_BUILD") or os.path.join(SRC, "build")
-
-
-def keepwarm():
-    return os.path.join(build_dir(), "keepwarm")
-
-
-def kw_env():
-    env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC")
-    env.pop("LANGUAGE", None)
-    return env
 
 
 def run(args, check=True):
@@ -68,32 +53,10 @@ def run(args, check=True):
     return r
 
 
-def stats(values):
-    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "n": len(values)}
-
-
 def timed(args):
     t0 = time.perf_counter()
     run(args)
     return (time.perf_counter() - t0) * 1000
-
-
-def callgrind(args):
-    """Instructions of the whole process (callgrind), or None."""
-    if not shutil.which("valgrind"):
-        return None
-    with tempfile.TemporaryDirectory(prefix="kwbench-cg-") as d:
-        out = os.path.join(d, "cg.out")
-        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, keepwarm()]
-                           + args, env=kw_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            return None
-        with open(out) as f:
-            for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    return int(line.split()[1])
-    return None
 
 
 def day_text(t):
@@ -175,8 +138,6 @@ def main():
     source = a.db or os.path.join(build_dir(), "bench", "store-100000.db")
     if not a.db and not os.path.exists(source):
         # no `make bench` run yet: the 100k store `make bench-model` synthesises
-        sys.path.insert(0, HERE)
-        import bench_model
         cache = os.environ.get("BENCH_CACHE") or os.path.join(SRC, ".cache", "bench")
         os.makedirs(cache, exist_ok=True)
         source = os.path.join(cache, "model-100k-v%d.db" % bench_model.SYNTH_VERSION)
