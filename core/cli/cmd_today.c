@@ -205,13 +205,18 @@ static int fail_and_free(kw_status_t st, char *error)
     return rc;
 }
 
-/* Open the store read-write and load the model as of `when`. */
+/* Open the store read-write (the day's list is kept in it) and load the
+ * model as of `when`. A store that does not exist yet is not created: like
+ * every reading command, the day's list needs a first sync. */
 static int open_for_day(kw_cli_t *cli, int64_t when, kw_store_t **store, kw_model_t **model)
 {
     kw_model_options_t mo = { .as_of = when };
-    char *error = NULL;
+    char *error = NULL, *path = cli->db_path ? g_strdup(cli->db_path) : kw_default_store_path();
     kw_status_t st;
-    int rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, store);
+    int rc = g_file_test(path, G_FILE_TEST_EXISTS) ? 0 : kw_cli_open_store(cli, KW_STORE_READ_ONLY, store);
+    g_free(path);
+    if (rc == 0)
+        rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, store);
     if (rc)
         return rc;
     st = kw_model_load(*store, &mo, model, &error);
