@@ -956,8 +956,9 @@ void kw_today_free(kw_today_t *today);
  * keepwarm does not see; no touch is recorded — kw_log_touch() records one
  * and ticks the item itself) or skipped for the day (KW_HOW_SKIPPED: handled,
  * not a touch). TARGET is anything kw_model_resolve() takes; a person
- * matches the item of their organisation. Computes the day's list first
- * when there is none. Returns KW_OK, KW_ERR_USAGE (another `how`),
+ * matches the item of their organisation. An item already done by what the
+ * user did (mail, a call...) stays so. Computes the day's list first when
+ * there is none. Returns KW_OK, KW_ERR_USAGE (another `how`),
  * KW_ERR_NOT_FOUND (not on that day's list: the message says so),
  * KW_ERR_STORE. */
 kw_status_t kw_today_mark(kw_store_t *store, kw_model_t *model, const kw_day_t *day,

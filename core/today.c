@@ -898,6 +898,13 @@ KW_PUBLIC kw_status_t kw_today_mark(kw_store_t *store, kw_model_t *model, const 
         kw_set_error(error, "%s is not on the list of %s", resolved->key, name);
         s = KW_ERR_NOT_FOUND;
     }
+    if (s == KW_OK && hit->how != KW_HOW_NOT_YET && !hit->marked) {
+        /* already done by what the user did (mail, a call...): that stays */
+        items_free(items);
+        kw_target_free(resolved);
+        kw_free(org);
+        return KW_OK;
+    }
     if (s == KW_OK)
         s = kw_store_write_begin(store, error);
     if (s == KW_OK) {

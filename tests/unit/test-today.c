@@ -366,9 +366,10 @@ static void test_done(fixture_t *f, gconstpointer data)
     t = today_at(f, 402, 14, 0);
     ASSERT_ITEMS(t, "owed.example:m one.example:- two.example:- former.example:s");
     kw_today_free(t);
-    /* marked done by the person of an organisation */
+    /* marked done by the person of an organisation; a mark does not undo what was done */
     m = fx_model(f, AT(402.7));
     g_assert_cmpint(kw_today_mark(f->store, m, &day, "A@ONE.example", KW_HOW_OTHER, &error), ==, KW_OK);
+    g_assert_cmpint(kw_today_mark(f->store, m, &day, "q@owed.example", KW_HOW_SKIPPED, &error), ==, KW_OK);
     kw_model_free(m);
     /* mail sent on the day, synced a day later, still counts for its day */
     fx_mail(f, ME, "b@two.example", 402.8, "Sorry for the silence");
