@@ -152,12 +152,17 @@ void kw_today_panel_refresh(void)
         char *name = kw_sanitize_for_display(it->display_name ? it->display_name : it->key);
         char *clean = kw_sanitize_for_display(reason);
         const char *how = kw_words_how(it->how);
-        /* name, then why it is listed (and how it was done) in small type */
+        /* name, then why it is listed and how it was done (or its state
+         * when that says more than why it is listed) in small type */
+        gboolean says_more = !((it->slot == KW_SLOT_OWED && it->state == KW_STATE_AWAITING_YOUR_REPLY) ||
+                               (it->slot != KW_SLOT_OWED && it->state == KW_STATE_OVERDUE));
         char *text = it->how
             ? g_markup_printf_escaped("<s>%s</s>\n<small>%s · %s</small>", name,
                                       kw_words_slot(it->slot), how)
-            : g_markup_printf_escaped("<b>%s</b>\n<small>%s · %s</small>", name,
-                                      kw_words_slot(it->slot), kw_words_state(it->state));
+            : says_more ? g_markup_printf_escaped("<b>%s</b>\n<small>%s · %s</small>", name,
+                                                  kw_words_slot(it->slot), kw_words_state(it->state))
+                        : g_markup_printf_escaped("<b>%s</b>\n<small>%s</small>", name,
+                                                  kw_words_slot(it->slot));
         char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s", name, kw_words_state(it->state),
                                             clean);
         GtkTreeIter iter;

@@ -82,7 +82,7 @@ def test():
     cal = os.path.join(tmp, "calendar.ics")
     with open(cal, "w") as f:
         f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:vg@test\r\n"
-                "DTSTART;TZID=Europe/Berlin:%s0900\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+                "DTSTART;TZID=Europe/Berlin:%s090000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
                 "ATTENDEE:MAILTO:%s\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
                 % (day.replace("-", "") + "T", (people or ["nobody@example.com"])[0].upper()))
     bad = os.path.join(tmp, "bad.ics")
