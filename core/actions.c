@@ -1,5 +1,5 @@
 /* actions.c — the user's decisions per target (table settings): snooze,
- * ignore, cadence, note, name, "no answer needed"; the action log that makes
+ * ignore, cadence, note, name, "no answer needed", tier; the action log that makes
  * each of them undoable; and the store-wide options (table preferences).
  * Kept across syncs (a sync never touches them).
  *
@@ -34,6 +34,7 @@ static const struct {
     [KW_ACTION_NOTE] = { "note", 1 },
     [KW_ACTION_NAME] = { "display_name", 1 },
     [KW_ACTION_SETTLE] = { "settled_until", 0 },
+    [KW_ACTION_TIER] = { "tier", 0 },
 };
 
 KW_PUBLIC const char *kw_action_kind_to_string(kw_action_kind_t kind)
@@ -42,6 +43,7 @@ KW_PUBLIC const char *kw_action_kind_to_string(kw_action_kind_t kind)
         [KW_ACTION_SNOOZE] = "snooze", [KW_ACTION_IGNORE] = "ignore",
         [KW_ACTION_CADENCE] = "cadence", [KW_ACTION_NOTE] = "note",
         [KW_ACTION_NAME] = "name", [KW_ACTION_SETTLE] = "settle",
+        [KW_ACTION_TIER] = "tier",
     };
     if ((int) kind < 0 || kind >= KW_ACTION_LAST)
         return "unknown";
@@ -116,7 +118,7 @@ static kw_status_t apply_setting(kw_store_t *store, const char *key, kw_action_k
     s = kw_store_prepare(store,
                          "DELETE FROM settings WHERE target = ?1 AND snoozed_until = 0 "
                          "AND ignored = 0 AND cadence_days = 0 AND note IS NULL "
-                         "AND display_name IS NULL AND settled_until = 0",
+                         "AND display_name IS NULL AND settled_until = 0 AND tier = 0",
                          &st, error);
     if (s != KW_OK)
         return s;
@@ -290,6 +292,16 @@ KW_PUBLIC kw_status_t kw_set_name(kw_store_t *store, const char *target, const c
     s = write_setting(store, target, KW_ACTION_NAME, 0, clean && *clean ? clean : NULL, error);
     g_free(clean);
     return s;
+}
+
+KW_PUBLIC kw_status_t kw_set_tier(kw_store_t *store, const char *target, kw_tier_t tier,
+                                  char **error)
+{
+    if (tier < KW_TIER_NONE || tier > KW_TIER_C) {
+        kw_set_error(error, "a tier is A, B, C or none");
+        return KW_ERR_USAGE;
+    }
+    return write_setting(store, target, KW_ACTION_TIER, (int64_t) tier, NULL, error);
 }
 
 /* ------------------------------------------------------------------------ */

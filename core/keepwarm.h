@@ -463,11 +463,46 @@ typedef enum {
     KW_TARGET_PERSON = 1  /* one address (freemail people, or --by person) */
 } kw_target_kind_t;
 
-/* Where a touch came from. Only mail for now; logged calls, meetings and
- * calendar events will be added (values are never reused). */
+/* Where a touch came from (values are never reused). Everything but mail
+ * is a two-way touch the user logged (kw_log_touch) or a calendar holds
+ * (kw_import_ics): it resets the clock and teaches the rhythm like a
+ * two-way exchange of mail. */
 typedef enum {
-    KW_SOURCE_MAIL = 0
+    KW_SOURCE_MAIL = 0,
+    KW_SOURCE_CALL = 1,     /* a phone or video call */
+    KW_SOURCE_MEETING = 2,  /* a meeting (logged, or an event of a calendar) */
+    KW_SOURCE_VISIT = 3,    /* a visit */
+    KW_SOURCE_OTHER = 4,    /* any other conversation */
+    KW_SOURCE_LAST
 } kw_source_t;
+
+/* "mail", "call", "meeting", "visit", "other" (transfer none; "unknown"
+ * for anything else). */
+const char *kw_source_to_string(kw_source_t source);
+/* Parse those names (any case); KW_ERR_USAGE for anything else. */
+kw_status_t kw_source_from_string(const char *name, kw_source_t *source_out);
+
+/* Importance tiers: the ABC classification sellers know. A comes first in
+ * the day's list (kw_today) and, while a relationship has too little
+ * history to learn its rhythm, gets a tighter default one. Set per
+ * organisation or person (kw_set_tier); a person without one takes their
+ * organisation's. */
+typedef enum {
+    KW_TIER_NONE = 0,
+    KW_TIER_A = 1,
+    KW_TIER_B = 2,
+    KW_TIER_C = 3
+} kw_tier_t;
+
+#define KW_TIER_BIT(t) (1u << (unsigned) (t))
+
+/* "A", "B", "C", "none" (transfer none). */
+const char *kw_tier_to_string(kw_tier_t tier);
+/* "A", "b", "none", "-" ...; KW_ERR_USAGE for anything else. */
+kw_status_t kw_tier_from_string(const char *name, kw_tier_t *tier_out);
+/* The rhythm assumed for a tier while history is thin: A 30, B 60, C 120
+ * days; 0 for KW_TIER_NONE (the store's default cadence applies). */
+int kw_tier_default_cadence(kw_tier_t tier);
 
 /* Where the cadence comes from. */
 typedef enum {
@@ -526,6 +561,11 @@ typedef struct {
     int64_t         away_until;
     int             away_until_is_return;
     int64_t         settled_until;      /* kw_settle(): mail up to here needs no answer */
+    kw_source_t     last_exchange_source; /* mail, or the call/meeting/... it was */
+    int64_t         planned_touch;      /* the next planned touch after as_of (a
+                                           meeting in a calendar), 0 = none: the
+                                           relationship is ok until then */
+    kw_source_t     planned_source;     /* its kind */
 } kw_reason_t;
 
 typedef struct {
@@ -556,6 +596,8 @@ typedef struct {
     char     **people_names;
     int        note_from_org; /* `note` is the organisation's (a person at an
                                  organisation without a note of their own) */
+    kw_tier_t  tier;          /* the user's tier for it (a person: else their
+                                 organisation's), KW_TIER_NONE */
 } kw_relationship_t;
 
 typedef struct {
@@ -602,18 +644,21 @@ typedef struct {
     kw_grouping_t by;
     unsigned      states;  /* KW_STATE_BIT()s to list; 0: KW_STATES_ATTENTION */
     int           limit;   /* 0: no limit */
+    unsigned      tiers;   /* KW_TIER_BIT()s to list (KW_TIER_BIT(KW_TIER_NONE):
+                              those without a tier); 0: every tier */
 } kw_list_options_t;
 
-/* The relationships in `options->states` (NULL options: the default list),
- * ranked: owed replies first (awaiting-your-reply: a question nobody
- * answered is the most urgent item, however late the rest), then your
- * unanswered mail (awaiting-their-reply), then overdue and due-soon
- * together, then ok, snoozed, ignored; within a group by score (most
- * valuable cold relationship first), ties by key. By organisation, a person
- * at an organisation has no row of their own, except one the user ignored
- * or snoozed on their own, listed when snoozed/ignored are asked for (to
- * be brought back).
- * Returns KW_OK, KW_ERR_USAGE (unknown state bits).
+/* The relationships in `options->states` and `options->tiers` (NULL
+ * options: the default list), ranked: owed replies first
+ * (awaiting-your-reply: a question nobody answered is the most urgent item,
+ * however late the rest), then your unanswered mail
+ * (awaiting-their-reply), then overdue and due-soon together, then ok,
+ * snoozed, ignored; within a group by score (most valuable cold
+ * relationship first), ties by key. By organisation, a person at an
+ * organisation has no row of their own, except one the user ignored or
+ * snoozed on their own, listed when snoozed/ignored are asked for (to be
+ * brought back).
+ * Returns KW_OK, KW_ERR_USAGE (unknown state or tier bits).
  * *out: (transfer full) kw_relationship_list_free(). */
 kw_status_t kw_model_relationships(kw_model_t *model, const kw_list_options_t *options,
                                    kw_relationship_list_t **out, char **error);
@@ -707,20 +752,23 @@ kw_status_t kw_model_relationship(kw_model_t *model, const char *target,
 kw_status_t kw_model_for_sender(kw_model_t *model, const char *address,
                                 kw_relationship_t **out, char **error);
 
-/* The timeline behind a relationship: its touches (same-day bursts and quick
- * back-and-forths collapsed, noise left out) up to as_of, newest first.
- * `time` is the touch's first message, `address` the other party (the one
- * who wrote, when they did), `subject` that of the touch's first message.
- * Reads the target's messages from the store (the model's store must still
- * be open). Same targets and statuses as kw_model_relationship(), plus
- * KW_ERR_STORE. *out: (transfer full) kw_touch_list_free(). */
+/* The timeline behind a relationship: its touches up to as_of, newest
+ * first. Mail: same-day bursts and quick back-and-forths collapsed, noise
+ * left out; `time` is the touch's first message, `address` the other party
+ * (the one who wrote, when they did), `subject` that of the touch's first
+ * message. Logged and calendar touches (calls, meetings, ...): one entry
+ * each, both ways, `subject` its note or the event's summary, `log_id` its
+ * id. Reads the target's messages from the store (the model's store must
+ * still be open). Same targets and statuses as kw_model_relationship(),
+ * plus KW_ERR_STORE. *out: (transfer full) kw_touch_list_free(). */
 typedef struct {
     int64_t time;
     char   *address;     /* the other person */
-    int     inbound;     /* they wrote */
-    int     outbound;    /* you wrote */
+    int     inbound;     /* they wrote (or it was both ways) */
+    int     outbound;    /* you wrote (or it was both ways) */
     char   *subject;     /* sanitised, may be NULL */
     kw_source_t source;
+    int64_t log_id;      /* a logged or calendar touch: its id (kw_unlog_touch); 0 for mail */
 } kw_touch_t;
 
 typedef struct {
@@ -773,6 +821,8 @@ kw_status_t kw_set_name(kw_store_t *store, const char *target, const char *name,
  * the target awaiting a reply; new mail after it does again. 0 takes it
  * back (the mail is awaited again). */
 kw_status_t kw_settle(kw_store_t *store, const char *target, int64_t until, char **error);
+/* The target's importance tier; KW_TIER_NONE removes it. */
+kw_status_t kw_set_tier(kw_store_t *store, const char *target, kw_tier_t tier, char **error);
 
 /* ---- undo ------------------------------------------------------------------ */
 
@@ -783,10 +833,12 @@ typedef enum {
     KW_ACTION_NOTE,       /* text: the note, NULL = none */
     KW_ACTION_NAME,       /* text: the name, NULL = derived */
     KW_ACTION_SETTLE,     /* value: settled_until, 0 = none */
+    KW_ACTION_TIER,       /* value: kw_tier_t, 0 = none */
     KW_ACTION_LAST
 } kw_action_kind_t;
 
-/* "snooze", "ignore", "cadence", "note", "name", "settle" (transfer none). */
+/* "snooze", "ignore", "cadence", "note", "name", "settle", "tier" (transfer
+ * none). */
 const char *kw_action_kind_to_string(kw_action_kind_t kind);
 
 typedef struct {
@@ -824,6 +876,302 @@ void kw_action_free(kw_action_t *action);
  * by which action), KW_ERR_STORE. *undone_out (may be NULL): (transfer
  * full) kw_action_free(), the action as it was. */
 kw_status_t kw_action_undo(kw_store_t *store, int64_t id, kw_action_t **undone_out, char **error);
+
+
+typedef struct {
+    kw_target_kind_t kind;
+    char     *key;
+    char     *display_name;
+    int       exchanges;   /* two-way exchanges in its history */
+    kw_tier_t current;     /* the tier it has now */
+    kw_tier_t suggested;
+} kw_tier_suggestion_t;
+
+typedef struct {
+    size_t                count;
+    kw_tier_suggestion_t *items;
+} kw_tier_suggestion_list_t;
+
+/* Tiers from volume, for the user to confirm: the relationships (by
+ * organisation, as listed) ranked by two-way exchanges; the top 20% are
+ * suggested A, the next 30% B, the rest C (the classic ABC split; ties
+ * stay together). Relationships that have a tier are listed with it and
+ * count in the split. Ignored ones are left out. Most exchanges first.
+ * Returns KW_OK. *out: (transfer full) kw_tier_suggestion_list_free(). */
+kw_status_t kw_model_suggest_tiers(kw_model_t *model, kw_tier_suggestion_list_t **out,
+                                   char **error);
+void kw_tier_suggestion_list_free(kw_tier_suggestion_list_t *list);
+
+/* ------------------------------------------------------------------------ */
+/* Touches outside mail: calls, meetings, visits                             */
+/* ------------------------------------------------------------------------ */
+/* A logged touch is a two-way touch: it resets the clock and teaches the
+ * rhythm like an exchange of mail, and `overdue`, `show`, the day's list and
+ * the plugin all see it at once (its contact's aggregates are recomputed).
+ * A touch later than the model's as_of is planned: the relationship is ok
+ * until then (kw_reason_t.planned_touch). */
+
+typedef struct {
+    int64_t     id;            /* for kw_unlog_touch() */
+    kw_source_t source;
+    int64_t     time;
+    char       *address;       /* the person (normalised) */
+    char       *target;        /* what it was logged for: domain or address */
+    char       *note;          /* the user's note, or the event's summary; NULL */
+    int         from_calendar; /* 1: imported from a calendar (kw_import_ics) */
+    char       *calendar_uid;  /* its UID, or NULL */
+} kw_logged_touch_t;
+
+typedef struct {
+    size_t             count;
+    kw_logged_touch_t *items;
+} kw_logged_touch_list_t;
+
+/* Record a call, meeting, visit or other touch (`source` other than mail)
+ * with TARGET (as kw_model_resolve() takes it) at `time` (UTC seconds).
+ * With an organisation it is recorded with the person one writes to there
+ * (kw_relationship_t.main_person). `note` may be NULL (at most 4096 bytes
+ * of UTF-8 are kept). *id_out (may be NULL) receives its id.
+ * One BEGIN IMMEDIATE transaction. Returns KW_OK, KW_ERR_USAGE (mail as the
+ * source, no time, bad note), KW_ERR_NOT_FOUND (unknown target, or no
+ * person there to have talked to), KW_ERR_STORE. */
+kw_status_t kw_log_touch(kw_store_t *store, const char *target, kw_source_t source, int64_t time,
+                         const char *note, int64_t *id_out, char **error);
+
+/* Remove a logged (or imported) touch by id; the model recomputes the
+ * relationship. *removed (may be NULL) receives what was removed
+ * ((transfer full) kw_logged_touch_free). A calendar touch comes back when
+ * its calendar is imported again. Returns KW_OK, KW_ERR_NOT_FOUND (no such
+ * id), KW_ERR_STORE. */
+kw_status_t kw_unlog_touch(kw_store_t *store, int64_t id, kw_logged_touch_t **removed,
+                           char **error);
+void kw_logged_touch_free(kw_logged_touch_t *touch);
+
+/* The logged and calendar touches of a target (all its people), planned
+ * ones included, newest first. Same targets and statuses as
+ * kw_model_relationship(), plus KW_ERR_STORE (the model's store must still
+ * be open). *out: (transfer full) kw_logged_touch_list_free(). */
+kw_status_t kw_model_logged_touches(kw_model_t *model, const char *target,
+                                    kw_logged_touch_list_t **out, char **error);
+void kw_logged_touch_list_free(kw_logged_touch_list_t *list);
+
+/* ------------------------------------------------------------------------ */
+/* Calendars                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t     as_of;        /* required: "now"; the window is around it */
+    int         past_days;    /* occurrences this far back are read; 0: 730 */
+    int         future_days;  /* ... and this far ahead (planned); 0: 90 */
+    const char *floating_tzid; /* zone of times without one ("Europe/Berlin");
+                                  NULL: UTC */
+} kw_ics_options_t;
+
+typedef struct {
+    int events;          /* VEVENTs in the file (overrides of one occurrence included) */
+    int occurrences;     /* occurrences in the window (recurrences expanded) */
+    int cancelled;       /* ... left out: cancelled */
+    int declined;        /* ... left out: the user declined */
+    int with_contacts;   /* ... with at least one known contact */
+    int added;           /* touches added (one per occurrence and contact) */
+    int updated;         /* ... moved (a changed time) */
+    int removed;         /* ... removed (cancelled or declined since, or gone
+                            from a series within the window) */
+    int unchanged;
+} kw_ics_report_t;
+
+/* Import an iCalendar file (RFC 5545): every occurrence of its events within
+ * the window whose organizer or attendees include a known contact who is a
+ * person (not one of the user's addresses, not a colleague, not a list or
+ * an automated address) becomes a meeting touch with that person — past
+ * occurrences are touches, future ones planned touches. Recurring events
+ * are expanded (RRULE, RDATE, EXDATE, and overrides by RECURRENCE-ID), time
+ * zones honoured (the file's VTIMEZONEs, else the system's zone database),
+ * addresses read in any case, with or without "mailto:". Cancelled events
+ * and occurrences, and those the user (an identity among the attendees)
+ * declined, are not counted. Idempotent by UID + occurrence: importing the
+ * same file twice changes nothing; a changed file updates what it holds.
+ * The whole file is checked before anything is written: a malformed file
+ * imports nothing and the error names its line ("FILE:LINE: what").
+ * One BEGIN IMMEDIATE transaction. `report` may be NULL.
+ * Returns KW_OK, KW_ERR_USAGE (malformed, or no options/as_of),
+ * KW_ERR_NOT_FOUND (no such file), KW_ERR_STORE, KW_ERR_INTERNAL (the
+ * calendar module cannot be loaded). */
+kw_status_t kw_import_ics(kw_store_t *store, const char *path, const kw_ics_options_t *options,
+                          kw_ics_report_t *report, char **error);
+
+/* ------------------------------------------------------------------------ */
+/* Mail sent from a mail client                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Record a message the user just sent, from its header block (the header
+ * fields as in the message, CRLF or LF), into the store exactly as a sync of
+ * the account's Sent folder would (same parser, identities, noise rules and
+ * dedupe keys): the later sync of the Sent folder finds it already there and
+ * counts nothing twice. `now` bounds the Date sanity window and replaces an
+ * absurd or missing Date. The account is created when unknown. For mail
+ * clients (the Claws plugin, the Thunderbird add-on's native host), so that
+ * the day's list ticks at once.
+ * Returns KW_OK (also when it was already recorded), KW_ERR_USAGE (no
+ * usable header, or a From that is not one of the user's addresses:
+ * nothing recorded), KW_ERR_STORE, KW_ERR_INTERNAL (the sync module cannot
+ * be loaded). */
+kw_status_t kw_record_sent(kw_store_t *store, const char *account, const char *headers,
+                           size_t len, int64_t now, char **error);
+
+/* ------------------------------------------------------------------------ */
+/* The daily routine: a short list a day, rotated, and a streak              */
+/* ------------------------------------------------------------------------ */
+/* "Ten minutes a day, but regularly": a handful of relationships a day —
+ * replies the user owes first (oldest first), then overdue relationships by
+ * priority (tier, lateness against the rhythm, depth), then one former
+ * customer to reactivate (>= 3 exchanges, silent for more than max(1 year,
+ * 4x its rhythm)). Computed once per calendar day and kept, so it does not
+ * shift under the user's hands; rotated across days (an item shown rests
+ * at least three working days, owed replies excepted; items not shown for
+ * a week come first). An item is done when, on its day, the user wrote to
+ * anyone there (mail seen by a sync, or kw_record_sent), logged a call,
+ * meeting, visit (kw_log_touch) or a calendar holds one, or marked it
+ * (kw_today_mark). The streak counts consecutive working days whose list
+ * was handled; non-working days and empty lists never break it. An empty
+ * list is looked at again on each call of its day (the first look may come
+ * before the day's first sync); once it has items it is kept.
+ *
+ * Days are the user's calendar days: the caller (which knows the user's
+ * time zone) passes the day and its bounds. */
+
+typedef enum {
+    KW_SLOT_OWED = 0,         /* a reply the user owes */
+    KW_SLOT_OVERDUE,          /* overdue (or a follow-up with no answer) */
+    KW_SLOT_REACTIVATION,     /* a former customer to win back */
+    KW_SLOT_LAST
+} kw_slot_t;
+
+/* "owed", "overdue", "reactivation" (transfer none). */
+const char *kw_slot_to_string(kw_slot_t slot);
+
+typedef enum {
+    KW_HOW_NOT_YET = 0,
+    KW_HOW_MAIL,              /* the user wrote */
+    KW_HOW_CALL,
+    KW_HOW_MEETING,
+    KW_HOW_VISIT,
+    KW_HOW_OTHER,             /* another logged touch, or marked done */
+    KW_HOW_SKIPPED,           /* handled for the day, not a touch */
+    KW_HOW_LAST
+} kw_how_t;
+
+/* "mail", "call", "meeting", "visit", "other", "skipped"; NULL for
+ * KW_HOW_NOT_YET (transfer none). */
+const char *kw_how_to_string(kw_how_t how);
+
+/* Weekdays as bits: KW_WEEKDAY_BIT(1) is Monday ... KW_WEEKDAY_BIT(7) Sunday. */
+#define KW_WEEKDAY_BIT(d) (1u << (unsigned) (d))
+#define KW_WORKDAYS_DEFAULT 0x3eu /* Monday to Friday */
+
+typedef struct {
+    int      daily_size;    /* items a day, 1..50; 0 = not set */
+    int      daily_minutes; /* or minutes a day, 1..600 (about 2 per item); 0 = not set;
+                               daily_size wins when both are set */
+    unsigned workdays;      /* KW_WEEKDAY_BIT()s; 0 = not set (Monday to Friday) */
+} kw_routine_settings_t;
+
+/* The routine's settings kept in the store (shared by the command, the
+ * plugin and cron). Returns KW_OK, KW_ERR_STORE. */
+kw_status_t kw_store_get_routine(kw_store_t *store, kw_routine_settings_t *out, char **error);
+/* Replace them (0 fields = not set). One BEGIN IMMEDIATE transaction.
+ * Returns KW_OK, KW_ERR_USAGE (out of range, read-only), KW_ERR_STORE. */
+kw_status_t kw_store_set_routine(kw_store_t *store, const kw_routine_settings_t *settings,
+                                 char **error);
+
+/* A calendar day of the user and its bounds. */
+typedef struct {
+    int     year, month, day;
+    int64_t start, end;       /* UTC seconds: [start, end) */
+} kw_day_t;
+
+/* The calendar day holding `t` in the process's local time zone (TZ), with
+ * its bounds (a day of 23 or 25 hours at a DST change). For callers that
+ * speak for the user (the command, the plugin); the rest of the library
+ * never looks at the time zone. Thread-safe (localtime_r, mktime). */
+void kw_day_local(int64_t t, kw_day_t *day);
+
+typedef struct {
+    kw_target_kind_t kind;
+    char        *key;
+    char        *display_name;
+    kw_slot_t    slot;
+    kw_how_t     how;          /* KW_HOW_NOT_YET while not done */
+    int64_t      done_at;      /* when, 0 while not done */
+    kw_state_t   state;        /* its state now (or when listed, without `rel`) */
+    kw_relationship_t *rel;    /* the relationship as of the model's as_of
+                                  (transfer none, owned by the list); NULL when
+                                  the target is no relationship any more */
+} kw_today_item_t;
+
+typedef struct {
+    char    date[11];          /* YYYY-MM-DD */
+    int     size;              /* items listed */
+    int     done;              /* of which done or skipped */
+    int     streak;            /* consecutive handled working days, today
+                                  included once it is handled */
+    int     longest_streak;
+    int     minutes_per_item;  /* for "about N minutes left" */
+    size_t  count;
+    kw_today_item_t *items;
+} kw_today_t;
+
+/* The day's list for `day` (computed and kept when the store has none for
+ * it yet; BEGIN IMMEDIATE), its items' current state from `model` (loaded
+ * on `store` for an as_of within or after the day), what was done — mail,
+ * touches and marks between the day's start and the model's as_of — and
+ * the streak. `size` > 0 asks for that many items instead of the store's
+ * setting (only when the list is first computed). The store must be
+ * read-write. Threads: as for the store and the model.
+ * Returns KW_OK, KW_ERR_USAGE (no model, a read-only store, a bad day),
+ * KW_ERR_STORE. *out: (transfer full) kw_today_free(). */
+kw_status_t kw_today(kw_store_t *store, kw_model_t *model, const kw_day_t *day, int size,
+                     kw_today_t **out, char **error);
+void kw_today_free(kw_today_t *today);
+
+/* Mark TARGET on the day's list as done (KW_HOW_OTHER: handled in a way
+ * keepwarm does not see; no touch is recorded — kw_log_touch() records one
+ * and ticks the item itself) or skipped for the day (KW_HOW_SKIPPED: handled,
+ * not a touch). TARGET is anything kw_model_resolve() takes; a person
+ * matches the item of their organisation. An item already done by what the
+ * user did (mail, a call...) stays so. Computes the day's list first when
+ * there is none. Returns KW_OK, KW_ERR_USAGE (another `how`),
+ * KW_ERR_NOT_FOUND (not on that day's list: the message says so),
+ * KW_ERR_STORE. */
+kw_status_t kw_today_mark(kw_store_t *store, kw_model_t *model, const kw_day_t *day,
+                          const char *target, kw_how_t how, char **error);
+
+typedef struct {
+    int64_t start, end;   /* the week's bounds as given */
+    int     listed;       /* items on the week's lists */
+    int     done;         /* ... done (not skipped) */
+    int     skipped;
+    int     brought_back; /* overdue at the start, ok at the end */
+    int     overdue_end;  /* relationships overdue at the end */
+} kw_review_week_t;
+
+typedef struct {
+    size_t            count;
+    kw_review_week_t *weeks;
+} kw_review_t;
+
+/* The effort and its effect, week by week: `bounds` holds n + 1 increasing
+ * times (the weeks' starts, then the last one's end; the caller's local
+ * Mondays). For each week: items listed, done and skipped (day lists whose
+ * day starts within it), how many relationships went from overdue (at its
+ * start) to ok (at its end), and how many were overdue at its end — the
+ * model as of each bound (a past one is computed from the messages).
+ * `default_cadence_days` as in kw_model_options_t. Returns KW_OK,
+ * KW_ERR_USAGE (fewer than two bounds, not increasing), KW_ERR_STORE.
+ * *out: (transfer full) kw_review_free(). */
+kw_status_t kw_review(kw_store_t *store, const int64_t *bounds, size_t n_bounds,
+                      int default_cadence_days, kw_review_t **out, char **error);
+void kw_review_free(kw_review_t *review);
 
 #ifdef __cplusplus
 }

@@ -6,21 +6,25 @@
  * and own domains (who is "self" and who is a colleague), the settings, the
  * contacts, and the kept aggregates:
  *
- *   contact_agg  per contact, over ALL its interactions: the raw counts the
- *                classification needs, the counted activity, the time of its
- *                newest interaction, and the history part of its
- *                kw_rel_summary_t (relationship.h) as a person;
+ *   contact_agg  per contact, over its interactions up to when they were
+ *                kept: the raw counts the classification needs, the counted
+ *                activity, the time of its newest interaction and of the
+ *                first one still ahead then (a planned meeting), and the
+ *                history part of its kw_rel_summary_t (relationship.h) as a
+ *                person;
  *   org_agg      per organisation: the history of its roll-up (the merged
  *                events of its members) and a digest of the members it was
  *                computed from.
  *
  * The history part of a summary depends only on the events up to as_of, so
- * a stored one is exact for every as_of at or after the contact's newest
- * interaction; the cadence, settings and verdict (kw_rel_judge) are applied
- * at load, O(1) per relationship. A contact is computed from its events
- * ("exact") instead when it is marked dirty (its interactions changed since
- * the aggregates were computed), has no aggregate yet, or has mail newer
- * than as_of (a past --as-of). An organisation is exact when one of its
+ * a stored one is exact for every as_of from the contact's newest kept
+ * interaction up to (not including) the first one that was still ahead; the
+ * cadence, settings and verdict (kw_rel_judge) are applied at load, O(1) per
+ * relationship. A contact is computed from its events ("exact") instead
+ * when it is marked dirty (its interactions changed since the aggregates
+ * were computed), has no aggregate yet, has mail newer than as_of (a past
+ * --as-of), or a planned meeting kept as ahead has passed by as_of. An
+ * organisation is exact when one of its
  * members is, when it has no aggregate, or when its members differ from
  * those the aggregate was computed from (an ignored person, a changed own
  * domain): the loader checks membership itself, so settings never have to
@@ -32,7 +36,8 @@
  * interactions it writes (kw_store_mark_contact, committed with the batch),
  * recomputing the interactions (identities) invalidates them all, and
  * kw_model_refresh_aggregates(), run when a read-write store is closed,
- * recomputes what is marked through this same loader and writes it back.
+ * recomputes what is marked through this same loader (as of now) and writes
+ * it back.
  * A reader never writes.
  *
  * Who is a relationship (and why):
@@ -73,7 +78,7 @@
 
 /* The format of contact_agg/org_agg blobs; a store holding another version
  * (or none) has its aggregates recomputed by the next writer. */
-#define AGG_VERSION 2
+#define AGG_VERSION 4
 /* Above this share of contacts needing their events, one scan of the whole
  * interactions table is cheaper than reading them contact by contact. */
 #define SCAN_SHARE 8
@@ -85,6 +90,7 @@ typedef struct {
     int64_t settled_until;
     char   *note;
     char   *name;
+    kw_tier_t tier;
 } setting_t;
 
 /* Raw and counted activity of a contact (every interaction up to as_of). */
@@ -93,6 +99,8 @@ typedef struct {
     int64_t n_in_list, n_in_auto;
     int64_t c_in, c_out, c_last;   /* counted (kw_rel_event_counts) */
     int64_t newest;                /* newest interaction of any kind */
+    int64_t pending;               /* the first interaction after the as_of they
+                                      were computed for (a planned meeting), 0 */
 } stats_t;
 
 typedef struct {
@@ -113,6 +121,8 @@ typedef struct {
     size_t      agg_len;
     kw_rel_event_t *ev;
     size_t      n_ev;
+    int64_t     planned;      /* first touch planned after as_of (touches), 0 */
+    kw_source_t planned_source;
 } contact_t;
 
 typedef struct {
@@ -260,6 +270,7 @@ static void put_stats(GByteArray *out, const stats_t *s)
     put_i64(out, s->c_out);
     put_i64(out, s->c_last);
     put_i64(out, s->newest);
+    put_i64(out, s->pending);
 }
 
 static void get_stats(reader_t *r, stats_t *s)
@@ -274,6 +285,7 @@ static void get_stats(reader_t *r, stats_t *s)
     s->c_out = get_i64(r);
     s->c_last = get_i64(r);
     s->newest = get_i64(r);
+    s->pending = get_i64(r);
 }
 
 /* Person references are contact indexes in memory and contact ids on disk. */
@@ -320,6 +332,7 @@ static void put_history(GByteArray *out, const kw_model_t *m, const kw_rel_summa
     put_i64(out, h->unanswered_touches);
     put_i64(out, h->last_autoreply);
     put_i64(out, person_id(m, h->last_autoreply_person));
+    put_i64(out, h->last_exchange_source);
 }
 
 static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
@@ -349,6 +362,7 @@ static int get_history(const kw_model_t *m, const unsigned char *p, size_t len,
     h->unanswered_touches = (int) get_i64(&r);
     h->last_autoreply = get_i64(&r);
     h->last_autoreply_person = person_index(m, get_i64(&r));
+    h->last_exchange_source = (kw_source_t) get_i64(&r);
     return !r.bad && r.p == r.end;
 }
 
@@ -446,7 +460,7 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
 
     s = kw_store_prepare(m->store,
                          "SELECT target, snoozed_until, ignored, cadence_days, note, display_name, "
-                         "settled_until FROM settings",
+                         "settled_until, tier FROM settings",
                          &st, error);
     if (s != KW_OK)
         return s;
@@ -461,6 +475,9 @@ static kw_status_t load_settings(kw_model_t *m, char **error)
         set->note = col_text(st, 4) && *col_text(st, 4) ? g_strdup(col_text(st, 4)) : NULL;
         set->name = col_text(st, 5) && *col_text(st, 5) ? g_strdup(col_text(st, 5)) : NULL;
         set->settled_until = sqlite3_column_int64(st, 6);
+        set->tier = (kw_tier_t) sqlite3_column_int(st, 7);
+        if (set->tier < KW_TIER_NONE || set->tier > KW_TIER_C)
+            set->tier = KW_TIER_NONE;
         g_hash_table_replace(m->settings, g_strdup(col_text(st, 0)), set);
     }
     sqlite3_finalize(st);
@@ -564,6 +581,15 @@ static void stats_add(stats_t *s, const kw_rel_event_t *e)
 {
     if (e->time > s->newest)
         s->newest = e->time;
+    if (e->direction == KW_DIR_BOTH) {
+        /* a call or meeting: both sides spoke, nobody wrote (mail counts stay) */
+        if (kw_rel_event_counts(e)) {
+            s->c_in++;
+            s->c_out++;
+            s->c_last = e->time;
+        }
+        return;
+    }
     if (e->direction == KW_DIR_IN) {
         s->n_in++;
         s->last_in = e->time;
@@ -592,7 +618,9 @@ static void event_from_row(sqlite3_stmt *st, int first_col, int person, kw_rel_e
     e->flags = (unsigned) sqlite3_column_int(st, first_col + 2);
     e->n_recipients = sqlite3_column_int(st, first_col + 3);
     e->person = person;
-    e->source = KW_SOURCE_MAIL;
+    e->source = (kw_source_t) sqlite3_column_int(st, first_col + 4);
+    if (e->source < KW_SOURCE_MAIL || e->source >= KW_SOURCE_LAST)
+        e->source = KW_SOURCE_OTHER;
 }
 
 /* Read one contact's events up to as_of (by the interactions' primary key:
@@ -601,6 +629,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
 {
     contact_t *c = &m->contacts[ci];
     GArray *ev;
+    int64_t pending = 0;
     kw_status_t s;
     int rc;
 
@@ -608,7 +637,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
         return KW_OK;
     if (!m->ev_stmt) {
         s = kw_store_prepare(m->store,
-                             "SELECT date, direction, flags, n_recipients FROM interactions "
+                             "SELECT date, direction, flags, n_recipients, source FROM interactions "
                              "WHERE contact_id = ?1 ORDER BY date",
                              &m->ev_stmt, error);
         if (s != KW_OK)
@@ -619,8 +648,11 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
     while ((rc = sqlite3_step(m->ev_stmt)) == SQLITE_ROW) {
         kw_rel_event_t e;
         event_from_row(m->ev_stmt, 0, (int) ci, &e);
-        if (e.time > m->as_of)
+        if (e.time > m->as_of) {
+            if (!pending)
+                pending = e.time; /* in date order: the first one after as_of */
             continue;
+        }
         g_array_append_val(ev, e);
     }
     sqlite3_reset(m->ev_stmt);
@@ -636,6 +668,7 @@ static kw_status_t load_events(kw_model_t *m, size_t ci, int exact, char **error
         memset(&c->st, 0, sizeof c->st);
         for (size_t i = 0; i < c->n_ev; i++)
             stats_add(&c->st, &c->ev[i]);
+        c->st.pending = pending;
         c->exact = 1;
     }
     return KW_OK;
@@ -660,7 +693,7 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
         c->n_ev = 0;
     }
     s = kw_store_prepare(m->store,
-                         "SELECT contact_id, date, direction, flags, n_recipients "
+                         "SELECT contact_id, date, direction, flags, n_recipients, source "
                          "FROM interactions ORDER BY contact_id, date",
                          &st, error);
     if (s != KW_OK)
@@ -669,10 +702,6 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
         int64_t cid = sqlite3_column_int64(st, 0);
         int64_t date = sqlite3_column_int64(st, 1);
 
-        /* as_of is checked here rather than in SQL: one comparison in C is
-         * cheaper than one in the VDBE, and this loop is the scan's cost. */
-        if (date > m->as_of)
-            continue;
         if (!cur || cur->id != cid) {
             while (ci < m->n_contacts && m->contacts[ci].id < cid)
                 ci++;
@@ -682,6 +711,13 @@ static kw_status_t scan_interactions(kw_model_t *m, char **error)
             }
             cur = &m->contacts[ci];
             cur->ev = (kw_rel_event_t *) (uintptr_t) n; /* an offset until the array is final */
+        }
+        /* as_of is checked here rather than in SQL: one comparison in C is
+         * cheaper than one in the VDBE, and this loop is the scan's cost. */
+        if (date > m->as_of) {
+            if (!cur->st.pending)
+                cur->st.pending = date; /* in date order: the first one after as_of */
+            continue;
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
@@ -805,6 +841,45 @@ static kw_status_t load_org_aggs(kw_model_t *m, char **error)
     return KW_OK;
 }
 
+/* Touches planned after as_of (a meeting in a calendar) and known by then
+ * (touches.created): the first one per contact. Not part of any history
+ * (events after as_of never are). */
+static kw_status_t load_planned(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(m->store,
+                         "SELECT contact_id, min(time), source FROM touches "
+                         "WHERE time > ?1 AND created <= ?1 GROUP BY contact_id",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, m->as_of);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = person_index(m, sqlite3_column_int64(st, 0));
+        if (i < 0)
+            continue;
+        m->contacts[i].planned = sqlite3_column_int64(st, 1);
+        m->contacts[i].planned_source = (kw_source_t) sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading planned touches", error);
+    return KW_OK;
+}
+
+/* A contact computed from its events: marked, or its kept aggregate does not
+ * hold for as_of — it has mail after as_of (a past --as-of), or an
+ * interaction that was still ahead when it was kept (a planned meeting) is
+ * not any more. */
+static int contact_needs_events(const kw_model_t *m, const contact_t *c)
+{
+    return c->dirty || (c->agg && (c->st.newest > m->as_of ||
+                                   (c->st.pending && c->st.pending <= m->as_of)));
+}
+
 /* Which contacts and organisations come from their events, and read those
  * events (one scan when they are many). */
 static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error)
@@ -814,7 +889,7 @@ static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error
 
     for (i = 0; i < m->n_contacts && !force_scan; i++) {
         const contact_t *c = &m->contacts[i];
-        if (c->dirty || (c->agg && c->st.newest > m->as_of))
+        if (contact_needs_events(m, c))
             need++;
     }
     if (force_scan || need * SCAN_SHARE > m->n_contacts) {
@@ -824,7 +899,7 @@ static kw_status_t resolve_exactness(kw_model_t *m, int force_scan, char **error
     } else {
         for (i = 0; i < m->n_contacts; i++) {
             contact_t *c = &m->contacts[i];
-            if (c->dirty || (c->agg && c->st.newest > m->as_of)) {
+            if (contact_needs_events(m, c)) {
                 s = load_events(m, i, 1, error);
                 if (s != KW_OK)
                     return s;
@@ -894,6 +969,8 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cade
         goto done;
     m->contacts_only = contacts_only;
     if (contacts_only)
+        goto done;
+    if (as_of != INT64_MAX && (s = load_planned(m, error)) != KW_OK)
         goto done;
     m->agg_valid = version == AGG_VERSION && !exact;
     if (m->agg_valid && (s = load_contact_aggs(m, error)) != KW_OK)
@@ -1071,7 +1148,8 @@ static char *org_name_from_domain(const char *org)
  * apply); the cadence: the user's for the target, else (kw_rel_judge) the
  * learned one, else the model's default. */
 static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t *rs,
-                            const char **note, const char **name, int *note_from_org)
+                            const char **note, const char **name, int *note_from_org,
+                            kw_tier_t *tier)
 {
     const setting_t *own = setting_for(m, e->key), *org = NULL;
 
@@ -1080,6 +1158,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
     *note = NULL;
     *name = NULL;
     *note_from_org = 0;
+    *tier = KW_TIER_NONE;
     if (e->kind == KW_TARGET_PERSON && e->n_members == 1) {
         contact_t *c = &m->contacts[e->members[0]];
         if (strcmp(contact_org(m, c), e->key) != 0)
@@ -1092,6 +1171,7 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
         rs->settled_until = own->settled_until;
         *note = own->note;
         *name = own->name;
+        *tier = own->tier;
     }
     if (org) {
         if (rs->user_cadence_days <= 0)
@@ -1104,6 +1184,19 @@ static void entity_settings(kw_model_t *m, const entity_t *e, kw_rel_settings_t 
         if (!*note && org->note) {
             *note = org->note;
             *note_from_org = 1;
+        }
+        if (*tier == KW_TIER_NONE)
+            *tier = org->tier;
+    }
+    /* a tier brings its own rhythm for relationships too young to have one */
+    if (*tier != KW_TIER_NONE)
+        rs->default_cadence_days = kw_tier_default_cadence(*tier);
+    /* the first planned touch with any of its people */
+    for (size_t i = 0; i < e->n_members; i++) {
+        const contact_t *c = &m->contacts[e->members[i]];
+        if (c->planned && (!rs->planned_touch || c->planned < rs->planned_touch)) {
+            rs->planned_touch = c->planned;
+            rs->planned_source = c->planned_source;
         }
     }
 }
@@ -1190,11 +1283,12 @@ static kw_status_t away_until(kw_model_t *m, int person, int64_t when, int64_t *
 /* Compute one entity into *r; *wanted is 0 (and nothing is allocated) when
  * its state is not in `states` (0: every state). */
 static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned states,
-                                  kw_relationship_t *r, int *wanted, char **error)
+                                  unsigned tiers, kw_relationship_t *r, int *wanted, char **error)
 {
     kw_rel_settings_t rs;
     kw_rel_summary_t sum;
     const char *note, *name;
+    kw_tier_t tier;
     size_t *idx, i;
     kw_reason_t *why = &r->reason;
     kw_status_t s;
@@ -1202,10 +1296,12 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
 
     memset(r, 0, sizeof *r);
     *wanted = 0;
+    entity_settings(m, e, &rs, &note, &name, &note_from_org, &tier);
+    if (tiers && !(tiers & KW_TIER_BIT(tier)))
+        return KW_OK;
     s = entity_history(m, e, &sum, error);
     if (s != KW_OK)
         return s;
-    entity_settings(m, e, &rs, &note, &name, &note_from_org);
     kw_rel_judge(&sum, &rs, m->as_of);
     if (states && !(states & KW_STATE_BIT(sum.state)))
         return KW_OK;
@@ -1250,6 +1346,7 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     r->score = sum.score;
     r->note = g_strdup(note);
     r->note_from_org = note && note_from_org;
+    r->tier = tier;
 
     why->state = sum.state;
     why->last_exchange = sum.last_exchange;
@@ -1275,6 +1372,9 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     why->days_since = sum.days_since;
     why->rhythm_state = sum.rhythm_state;
     why->settled_until = rs.settled_until;
+    why->last_exchange_source = sum.last_exchange ? sum.last_exchange_source : KW_SOURCE_MAIL;
+    why->planned_touch = sum.planned_touch;
+    why->planned_source = sum.planned_source;
     if (sum.away_since) {
         why->away_since = sum.away_since;
         person_ref(m, sum.last_autoreply_person, &why->away_person);
@@ -1359,6 +1459,11 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
         kw_set_error(error, "unknown states in the filter (0x%x)", states);
         return KW_ERR_USAGE;
     }
+    if (options->tiers & ~(KW_TIER_BIT(KW_TIER_NONE) | KW_TIER_BIT(KW_TIER_A) |
+                           KW_TIER_BIT(KW_TIER_B) | KW_TIER_BIT(KW_TIER_C))) {
+        kw_set_error(error, "unknown tiers in the filter (0x%x)", options->tiers);
+        return KW_ERR_USAGE;
+    }
     rels = g_array_new(FALSE, FALSE, sizeof(kw_relationship_t));
     /* Organisations (by org), then every relationship person who is not in
      * one (freemail people; by person: everyone). */
@@ -1368,7 +1473,7 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
             kw_relationship_t r;
             int wanted;
             org_entity(g_ptr_array_index(m->org_list, i), &e);
-            s = compute_entity(m, &e, states, &r, &wanted, error);
+            s = compute_entity(m, &e, states, options->tiers, &r, &wanted, error);
             if (wanted)
                 g_array_append_val(rels, r);
         }
@@ -1391,7 +1496,7 @@ KW_PUBLIC kw_status_t kw_model_relationships(kw_model_t *m, const kw_list_option
                 continue;
         }
         person_entity(m, i, &e, &slot);
-        s = compute_entity(m, &e, states, &r, &wanted, error);
+        s = compute_entity(m, &e, states, options->tiers, &r, &wanted, error);
         if (wanted)
             g_array_append_val(rels, r);
     }
@@ -2164,6 +2269,63 @@ kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **k
 }
 
 static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relationship_t **out,
+                                    char **error);
+
+kw_store_t *kw_model_store(kw_model_t *m)
+{
+    return m ? m->store : NULL;
+}
+
+int kw_model_person_contact(kw_model_t *m, const char *email, int64_t *id_out)
+{
+    int ci = email ? contact_by_email(m, email) : -1;
+    if (ci < 0 || contact_kind(m, &m->contacts[ci]) != KW_KIND_PERSON)
+        return 0;
+    if (id_out)
+        *id_out = m->contacts[ci].id;
+    return 1;
+}
+
+int kw_model_is_identity(kw_model_t *m, const char *email)
+{
+    return email && g_hash_table_contains(m->identities, email);
+}
+
+kw_status_t kw_model_touch_person(kw_model_t *m, const char *target, int64_t *contact_id,
+                                  char **key_out, kw_target_kind_t *kind_out, char **error)
+{
+    resolved_t t;
+    kw_relationship_t *r = NULL;
+    kw_status_t s;
+    int ci;
+
+    *key_out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = relationship_for(m, &t, &r, error); /* the same checks as `show` */
+    if (s == KW_OK) {
+        /* a person: them; an organisation: the one you write to there */
+        ci = contact_by_email(m, t.kind == KW_TARGET_PERSON ? t.key : r->main_person);
+        if (ci < 0) {
+            kw_set_error(error, "nobody at %s to have talked to", t.key);
+            s = KW_ERR_NOT_FOUND;
+        } else {
+            *contact_id = m->contacts[ci].id;
+        }
+    }
+    kw_relationship_free(r);
+    if (s == KW_OK) {
+        *key_out = t.key;
+        if (kind_out)
+            *kind_out = t.kind;
+    } else {
+        g_free(t.key);
+    }
+    return s;
+}
+
+static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relationship_t **out,
                                     char **error)
 {
     entity_t e;
@@ -2176,7 +2338,7 @@ static kw_status_t relationship_for(kw_model_t *m, const resolved_t *t, kw_relat
     if (s != KW_OK)
         return s;
     r = g_new0(kw_relationship_t, 1);
-    s = compute_entity(m, &e, 0, r, &wanted, error);
+    s = compute_entity(m, &e, 0, 0, r, &wanted, error);
     g_free(adhoc);
     if (s != KW_OK) {
         kw_relationship_free(r);
@@ -2257,7 +2419,7 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
     int rc = SQLITE_DONE;
 
     s = kw_store_prepare(m->store,
-                         "SELECT i.date, i.direction, i.flags, i.n_recipients, m.subject "
+                         "SELECT i.date, i.direction, i.flags, i.n_recipients, i.source, m.subject "
                          "FROM interactions i JOIN messages m ON m.id = i.message_id "
                          "WHERE i.contact_id = ?1 AND i.date <= ?2 ORDER BY i.date",
                          &st, error);
@@ -2268,7 +2430,7 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
         sqlite3_bind_int64(st, 2, m->as_of);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             kw_rel_event_t x;
-            char *subj = kw_sanitize_for_display(col_text(st, 4));
+            char *subj = kw_sanitize_for_display(col_text(st, 5));
             event_from_row(st, 0, (int) e->members[i], &x);
             x.subject = subj && *subj ? subj : NULL;
             g_ptr_array_add(subjects, subj);
@@ -2284,6 +2446,130 @@ static kw_status_t timeline_events(kw_model_t *m, const entity_t *e, GArray *ev,
     return KW_OK;
 }
 
+/* The contacts a target's touches can be with: every contact at an
+ * organisation (prospects too: a meeting with one is still a meeting), or
+ * the person. */
+static void target_contacts(kw_model_t *m, kw_target_kind_t kind, const char *key, GArray *idx)
+{
+    if (kind == KW_TARGET_PERSON) {
+        int ci = contact_by_email(m, key);
+        if (ci >= 0) {
+            size_t v = (size_t) ci;
+            g_array_append_val(idx, v);
+        }
+        return;
+    }
+    for (size_t i = 0; i < m->n_contacts; i++)
+        if (!contact_freemail(m, &m->contacts[i]) && strcmp(m->contacts[i].org, key) == 0)
+            g_array_append_val(idx, i);
+}
+
+void kw_model_target_contact_ids(kw_model_t *m, kw_target_kind_t kind, const char *key, GArray *ids)
+{
+    GArray *idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+    target_contacts(m, kind, key, idx);
+    for (guint i = 0; i < idx->len; i++)
+        g_array_append_val(ids, m->contacts[g_array_index(idx, size_t, i)].id);
+    g_array_free(idx, TRUE);
+}
+
+/* Logged and calendar touches with the contacts `idx` up to `max_time`,
+ * appended to `out` (kw_logged_touch_t). */
+static kw_status_t read_logged(kw_model_t *m, GArray *idx, int64_t max_time, GArray *out,
+                               char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc = SQLITE_DONE;
+
+    s = kw_store_prepare(m->store,
+                         "SELECT id, source, time, target, note, origin, uid FROM touches "
+                         "WHERE contact_id = ?1 AND time <= ?2",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    for (guint i = 0; i < idx->len && rc == SQLITE_DONE; i++) {
+        const contact_t *c = &m->contacts[g_array_index(idx, size_t, i)];
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int64(st, 2, max_time);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            kw_logged_touch_t t = { 0 };
+            t.id = sqlite3_column_int64(st, 0);
+            t.source = (kw_source_t) sqlite3_column_int(st, 1);
+            t.time = sqlite3_column_int64(st, 2);
+            t.address = g_strdup(c->email);
+            t.target = g_strdup(col_text(st, 3));
+            t.note = col_text(st, 4) ? kw_sanitize_for_display(col_text(st, 4)) : NULL;
+            t.from_calendar = sqlite3_column_int(st, 5) == 1;
+            t.calendar_uid = col_text(st, 6) ? g_strdup(col_text(st, 6)) : NULL;
+            g_array_append_val(out, t);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading logged touches", error);
+    return KW_OK;
+}
+
+static int cmp_logged_newest(const void *a, const void *b)
+{
+    const kw_logged_touch_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
+}
+
+static int cmp_touch_newest(const void *a, const void *b)
+{
+    const kw_touch_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    return x->log_id > y->log_id ? -1 : x->log_id < y->log_id;
+}
+
+KW_PUBLIC kw_status_t kw_model_logged_touches(kw_model_t *m, const char *target,
+                                              kw_logged_touch_list_t **out, char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    GArray *idx, *items;
+    kw_logged_touch_list_t *list;
+    kw_status_t s;
+
+    if (!m || !out) {
+        kw_set_error(error, "kw_model_logged_touches: a model is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = resolve(m, target, &t, error);
+    if (s != KW_OK)
+        return s;
+    s = target_entity(m, &t, &e, &slot, &adhoc, error); /* the same targets as everywhere */
+    g_free(adhoc);
+    if (s != KW_OK) {
+        g_free(t.key);
+        return s;
+    }
+    idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+    items = g_array_new(FALSE, FALSE, sizeof(kw_logged_touch_t));
+    target_contacts(m, t.kind, t.key, idx);
+    s = read_logged(m, idx, INT64_MAX, items, error);
+    g_array_free(idx, TRUE);
+    g_free(t.key);
+    list = g_new0(kw_logged_touch_list_t, 1);
+    list->count = items->len;
+    list->items = (kw_logged_touch_t *) (void *) g_array_free(items, FALSE);
+    if (s != KW_OK) {
+        kw_logged_touch_list_free(list);
+        return s;
+    }
+    qsort(list->items, list->count, sizeof *list->items, cmp_logged_newest);
+    *out = list;
+    return KW_OK;
+}
+
 KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_touch_list_t **out,
                                         char **error)
 {
@@ -2292,6 +2578,7 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
     size_t slot, *adhoc = NULL, nt, i;
     GArray *ev = NULL;
     GPtrArray *subjects = NULL;
+    GArray *logged = NULL;
     kw_rel_touch_t *touches = NULL;
     kw_touch_list_t *list;
     kw_status_t s;
@@ -2314,9 +2601,30 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
         goto done;
     touches = g_new(kw_rel_touch_t, ev->len ? ev->len : 1);
     nt = kw_rel_touches((const kw_rel_event_t *) (void *) ev->data, ev->len, m->as_of, touches);
+    {
+        /* calls, meetings, visits: one entry each, beside the mail */
+        GArray *idx = g_array_new(FALSE, FALSE, sizeof(size_t));
+        logged = g_array_new(FALSE, FALSE, sizeof(kw_logged_touch_t));
+        target_contacts(m, t.kind, t.key, idx);
+        s = read_logged(m, idx, m->as_of, logged, error);
+        g_array_free(idx, TRUE);
+        if (s != KW_OK)
+            goto done;
+    }
     list = g_new0(kw_touch_list_t, 1);
-    list->count = nt;
-    list->items = g_new0(kw_touch_t, nt ? nt : 1);
+    list->count = nt + logged->len;
+    list->items = g_new0(kw_touch_t, list->count ? list->count : 1);
+    for (i = 0; i < logged->len; i++) {
+        kw_logged_touch_t *lt = &g_array_index(logged, kw_logged_touch_t, i);
+        kw_touch_t *o = &list->items[nt + i];
+        o->time = lt->time;
+        o->address = lt->address;
+        o->inbound = o->outbound = 1;
+        o->subject = lt->note;
+        o->source = lt->source;
+        o->log_id = lt->id;
+        lt->address = lt->note = NULL; /* moved */
+    }
     for (i = 0; i < nt; i++) {
         const kw_rel_touch_t *tt = &touches[nt - 1 - i]; /* newest first */
         const kw_rel_event_t *first = &g_array_index(ev, kw_rel_event_t, tt->first_event);
@@ -2328,8 +2636,19 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
         o->subject = g_strdup(first->subject);
         o->source = first->source;
     }
+    qsort(list->items, list->count, sizeof *list->items, cmp_touch_newest);
     *out = list;
 done:
+    if (logged) {
+        for (i = 0; i < logged->len; i++) {
+            kw_logged_touch_t *lt = &g_array_index(logged, kw_logged_touch_t, i);
+            g_free(lt->address);
+            g_free(lt->target);
+            g_free(lt->note);
+            g_free(lt->calendar_uid);
+        }
+        g_array_free(logged, TRUE);
+    }
     if (subjects)
         g_ptr_array_free(subjects, TRUE);
     if (ev)
@@ -2519,8 +2838,8 @@ static kw_status_t write_org(kw_model_t *m, org_t *o, sqlite3_stmt *ins, GByteAr
     return put_row(m->store, ins, error);
 }
 
-/* Inside the write transaction, with the model loaded as of "forever":
- * write what was computed from events. */
+/* Inside the write transaction, with the model loaded as of now: write
+ * what was computed from events. */
 static kw_status_t write_aggregates(kw_model_t *m, char **error)
 {
     sqlite3_stmt *cins = NULL, *cdel = NULL, *oins = NULL, *odel = NULL;
@@ -2604,9 +2923,11 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error)
     s = kw_store_write_begin(store, error);
     if (s != KW_OK)
         return s;
-    /* The same loader as every reader, as of "forever": what it computes
-     * from events is exactly what is stale. */
-    s = model_load(store, INT64_MAX, 0, 0, 0, &m, error);
+    /* The same loader as every reader, as of now: what it computes from
+     * events is exactly what is stale. Interactions still ahead (planned
+     * meetings) are left out and noted (stats.pending), so that a contact
+     * with a meeting next week is still read from its aggregate today. */
+    s = model_load(store, g_get_real_time() / G_USEC_PER_SEC, 0, 0, 0, &m, error);
     if (s == KW_OK)
         s = write_aggregates(m, error);
     kw_model_free(m);

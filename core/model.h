@@ -2,6 +2,7 @@
 #ifndef KW_MODEL_H
 #define KW_MODEL_H
 
+#include <glib.h>
 #include "keepwarm.h"
 
 /* Bring the kept aggregates up to date: recompute the contacts marked in
@@ -17,5 +18,26 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error);
  * is a person). Same statuses as kw_model_resolve(). */
 kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **key_out,
                                  kw_target_kind_t *kind_out, char **error);
+
+/* The store a model reads (transfer none). */
+kw_store_t *kw_model_store(kw_model_t *model);
+
+/* Append (int64_t) the contact ids a target's touches can be with: every
+ * contact at an organisation (whatever it is), or the person. */
+void kw_model_target_contact_ids(kw_model_t *model, kw_target_kind_t kind, const char *key,
+                                 GArray *ids);
+
+/* 1 when `email` (normalised) is a known contact who is a person (not the
+ * user, a colleague, a list or an automated address); its id in *id_out. */
+int kw_model_person_contact(kw_model_t *model, const char *email, int64_t *id_out);
+
+/* 1 when `email` (normalised) is one of the user's addresses. */
+int kw_model_is_identity(kw_model_t *model, const char *email);
+
+/* Who a touch logged for TARGET is with: the person, or for an organisation
+ * the person one writes to there. *key_out: the target's key (g_free),
+ * *kind_out its kind. Same statuses as kw_model_relationship(). */
+kw_status_t kw_model_touch_person(kw_model_t *model, const char *target, int64_t *contact_id,
+                                  char **key_out, kw_target_kind_t *kind_out, char **error);
 
 #endif

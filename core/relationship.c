@@ -8,16 +8,14 @@
 #include "header_parse.h"
 #include "relationship.h"
 
-/* Flags that make a message noise: never a touch. */
-#define NOISE_FLAGS (KW_MSG_LIST | KW_MSG_BULK | KW_MSG_AUTO | KW_MSG_AUTOREPLY | KW_MSG_BOUNCE)
-
 int kw_rel_event_counts(const kw_rel_event_t *event)
 {
-    if (event->flags & NOISE_FLAGS)
+    if (event->flags & KW_REL_NOISE_FLAGS)
         return 0;
     if (event->n_recipients > KW_REL_BROADCAST_RECIPIENTS)
         return 0;
-    return event->direction == KW_DIR_IN || event->direction == KW_DIR_OUT;
+    return event->direction == KW_DIR_IN || event->direction == KW_DIR_OUT ||
+           event->direction == KW_DIR_BOTH;
 }
 
 static void touch_finish(kw_rel_touch_t *t, int last_out_person)
@@ -50,17 +48,21 @@ size_t kw_rel_touches(const kw_rel_event_t *events, size_t n, int64_t as_of,
             cur->first_event = i;
             cur->person_in = -1;
             cur->exchange_person = -1;
+            cur->source = KW_SOURCE_MAIL;
             cur_out_person = -1;
         }
         cur->end = e->time;
         cur->messages++;
-        if (e->direction == KW_DIR_IN) {
+        if (e->direction == KW_DIR_IN || e->direction == KW_DIR_BOTH) {
             cur->has_in = 1;
             cur->person_in = e->person;
-        } else {
+        }
+        if (e->direction == KW_DIR_OUT || e->direction == KW_DIR_BOTH) {
             cur->has_out = 1;
             cur_out_person = e->person;
         }
+        if (e->direction == KW_DIR_BOTH)
+            cur->source = e->source; /* a call in a day of mail: the call is the news */
     }
     if (cur)
         touch_finish(cur, cur_out_person);
@@ -236,6 +238,8 @@ kw_state_t kw_rel_rhythm_state(const kw_rel_summary_t *s, int64_t as_of)
     int grace = kw_rel_grace_days(cad), lead = kw_rel_lead_days(cad);
     int64_t ref = reference_time(s), since;
 
+    if (s->planned_touch > as_of)
+        return KW_STATE_OK; /* a meeting is planned: in touch until it passes */
     if (ref == 0)
         return KW_STATE_OK; /* they never wrote: nothing can be late */
     since = as_of - ref;
@@ -259,8 +263,10 @@ kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of)
     if (w == KW_WAITING_ON_YOU) {
         if (as_of - since < KW_REL_YOUR_REPLY_DAYS * KW_REL_DAY)
             return KW_STATE_OK; /* they just wrote: the relationship is alive */
-        return KW_STATE_AWAITING_YOUR_REPLY;
+        return KW_STATE_AWAITING_YOUR_REPLY; /* a question stays one, meeting or not */
     }
+    if (s->planned_touch > as_of)
+        return KW_STATE_OK; /* a meeting is planned: in touch until it passes */
     if (w == KW_WAITING_ON_THEM) {
         int wait = s->their_reply_days > 0 ? s->their_reply_days : KW_REL_THEIR_REPLY_DEFAULT_DAYS;
         if (as_of - since > wait * KW_REL_DAY)
@@ -333,6 +339,8 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
         }
         if (!kw_rel_event_counts(e))
             continue;
+        if (e->direction == KW_DIR_BOTH)
+            continue; /* not mail: neither side wrote */
         if (e->direction == KW_DIR_IN) {
             out->inbound++;
             out->last_in = e->time;
@@ -363,6 +371,7 @@ void kw_rel_history(const kw_rel_event_t *events, size_t n, int64_t as_of,
             out->first_exchange = t->end;
         out->last_exchange = t->end;
         out->last_exchange_person = t->exchange_person >= 0 ? t->exchange_person : t->person;
+        out->last_exchange_source = t->source;
     }
     out->exchanges = (int) nx;
 
@@ -416,6 +425,8 @@ void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_
     s->snoozed_until = settings ? settings->snoozed_until : 0;
     s->ignored = settings ? settings->ignored : 0;
     s->settled_until = settings ? settings->settled_until : 0;
+    s->planned_touch = settings && settings->planned_touch > as_of ? settings->planned_touch : 0;
+    s->planned_source = s->planned_touch ? settings->planned_source : KW_SOURCE_MAIL;
     if (settings && settings->user_cadence_days > 0) {
         s->cadence_days = settings->user_cadence_days;
         s->cadence_source = KW_CADENCE_USER;
@@ -435,9 +446,10 @@ void kw_rel_judge(kw_rel_summary_t *s, const kw_rel_settings_t *settings, int64_
     s->rhythm_state = kw_rel_rhythm_state(s, as_of);
     s->waiting = kw_rel_waiting(s, &s->waiting_since);
     /* Their only reaction to your last mail was an automatic reply (out of
-     * office), and nothing genuine came since. */
+     * office), and nothing genuine came since: no mail from them, no call
+     * or meeting (a logged touch is an exchange that is not mail). */
     s->away_since = s->last_autoreply && s->last_out && s->last_autoreply >= s->last_out &&
-                            s->last_autoreply > s->last_in
+                            s->last_autoreply > s->last_in && s->last_autoreply >= s->last_exchange
                         ? s->last_autoreply : 0;
     s->score = kw_rel_score(s, as_of);
 }

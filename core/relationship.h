@@ -25,8 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "keepwarm.h"
+#include "header_parse.h"
 
 #define KW_REL_DAY ((int64_t)86400)
+
+/* Flags (KW_MSG_* of header_parse.h) that make a message noise: never a touch. */
+#define KW_REL_NOISE_FLAGS (KW_MSG_LIST | KW_MSG_BULK | KW_MSG_AUTO | KW_MSG_AUTOREPLY | \
+                            KW_MSG_BOUNCE)
 
 /* Messages with more recipients than this are broadcasts: a mail to 21+
  * people says nothing about the relationship with any one of them. */
@@ -83,15 +88,20 @@
  * is never forgotten, whatever the rhythm says (rhythm_state tells how late
  * the relationship is besides). */
 
-typedef enum { KW_DIR_IN = 1, KW_DIR_OUT = 2 } kw_rel_direction_t;
+/* KW_DIR_BOTH: a touch both ways at once — a call, a meeting, a visit (a
+ * logged or calendar touch, `source` says which). It is counted, makes a
+ * two-way touch (an exchange) on its own, and answers whatever waits; it is
+ * not mail, so it changes neither the mail counts nor the last times one
+ * side wrote. */
+typedef enum { KW_DIR_IN = 1, KW_DIR_OUT = 2, KW_DIR_BOTH = 3 } kw_rel_direction_t;
 
 typedef struct {
     int64_t  time;
-    int      direction;    /* KW_DIR_IN (they wrote) or KW_DIR_OUT (you wrote) */
+    int      direction;    /* KW_DIR_IN (they wrote), KW_DIR_OUT (you wrote), KW_DIR_BOTH */
     unsigned flags;        /* KW_MSG_* of header_parse.h */
     int      n_recipients; /* To+Cc+Bcc of the message */
     int      person;       /* the other party: an index into the caller's people, or -1 */
-    kw_source_t source;    /* where the touch comes from (mail only, for now) */
+    kw_source_t source;    /* where the touch comes from (mail for IN and OUT) */
     const char *subject;   /* (transfer none) only where the caller loaded it (timelines) */
 } kw_rel_event_t;
 
@@ -105,6 +115,7 @@ typedef struct {
     int     person_in;      /* other party of the last inbound message, or -1 */
     int     exchange_person;/* for an exchange: their side of it, or -1 */
     size_t  first_event;    /* index of its first message in the events array */
+    kw_source_t source;     /* mail, or the kind of its (last) two-way event */
 } kw_rel_touch_t;
 
 typedef struct {
@@ -113,6 +124,8 @@ typedef struct {
     int64_t snoozed_until;        /* snoozed while > as_of */
     int     ignored;
     int64_t settled_until;        /* unanswered mail up to here needs no answer */
+    int64_t planned_touch;        /* a touch planned after as_of (0: none): ok until then */
+    kw_source_t planned_source;
 } kw_rel_settings_t;
 
 /* What is known about one relationship: first its history (a function of
@@ -129,6 +142,7 @@ typedef struct {
     int      two_way_touches;      /* touches that took part in an exchange */
     int64_t  first_exchange, last_exchange;
     int      last_exchange_person; /* their side of the last exchange */
+    kw_source_t last_exchange_source; /* mail, or the call/meeting... it was */
     int64_t  last_in, last_out;
     int      last_in_person, last_out_person;
     /* The last touch, when one-way and not (yet) answered, and the run of
@@ -151,6 +165,8 @@ typedef struct {
     int64_t  snoozed_until;
     int      ignored;
     int64_t  settled_until;
+    int64_t  planned_touch;
+    kw_source_t planned_source;
     /* Verdict (kw_rel_judge). */
     int64_t  reference;            /* clock start: last exchange, else last inbound */
     int      days_since;           /* whole days from reference to as_of (0 if none) */
@@ -185,13 +201,15 @@ int kw_rel_lead_days(int cadence_days);
 
 /* The state as of `as_of` from the history, cadence and settings fields of
  * `s` (the verdict fields are not read). An unanswered run (not settled)
- * gives awaiting-your-reply once KW_REL_YOUR_REPLY_DAYS have passed, or
- * awaiting-their-reply once their reply time has, for as long as it stays
+ * gives awaiting-your-reply once KW_REL_YOUR_REPLY_DAYS have passed (a
+ * planned touch does not change that), or awaiting-their-reply once their
+ * reply time has and no touch is planned, for as long as it stays
  * unanswered; otherwise the rhythm decides (kw_rel_rhythm_state). */
 kw_state_t kw_rel_state(const kw_rel_summary_t *s, int64_t as_of);
 
 /* What the rhythm alone says as of `as_of`: overdue, due-soon or ok (the
- * history, cadence fields; ignores waiting, snooze and ignore). */
+ * history, cadence fields and planned_touch: ok while a touch is planned;
+ * ignores waiting, snooze and ignore). */
 kw_state_t kw_rel_rhythm_state(const kw_rel_summary_t *s, int64_t as_of);
 
 /* The unanswered run that still counts: *since its first message not

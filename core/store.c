@@ -23,6 +23,7 @@
 #include "classify.h"
 #include "header_parse.h"
 #include "model.h"
+#include "touches.h"
 
 sqlite3 *kw_store_db(kw_store_t *store)
 {
@@ -515,7 +516,7 @@ int kw_addrs_next(const unsigned char **p, const unsigned char *end, int *role, 
 
 /* Interactions follow from who sent a message, by kw_direction_of()
  * (classify.c), the rule the sync writer applies to each new message; this
- * recomputes all of them locally. */
+ * recomputes all of them locally, and mirrors the logged touches again. */
 kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
 {
     sqlite3_stmt *me = NULL, *msgs = NULL, *ins = NULL;
@@ -588,6 +589,8 @@ kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
     }
     if (rc != SQLITE_DONE)
         st = kw_store_fail(store, rc, "reading messages", error);
+    else
+        st = kw_touches_mirror_all(store, error); /* calls and meetings are no messages */
 done:
     sqlite3_finalize(me);
     sqlite3_finalize(msgs);

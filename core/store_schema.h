@@ -18,14 +18,16 @@
  *                 the first From
  *   interactions  derived from messages.addrs + identities: one row per
  *                 (message, other party) with direction 1 = inbound (they wrote
- *                 to me), 2 = outbound (I wrote to them). Rebuilt when the
- *                 identities change; appended to at sync time.
+ *                 to me), 2 = outbound (I wrote to them), 3 = both ways (a
+ *                 touch of `touches`, v6, with its kind in `source`). Rebuilt
+ *                 when the identities change; appended to at sync time.
  *   sent_from     From addresses counted in \Sent folders (identity candidates)
  *   settings      user actions per target (address or domain): snooze, ignore,
- *                 cadence, note, display name (v3)
+ *                 cadence, note, display name (v3), tier (v6)
  *   preferences   store-wide choices as key/value (v2): own_domains = 'none'
  *                 when nobody is a colleague (identity.c), default_cadence_days
- *                 (actions.c), and agg_version (the format of the aggregates
+ *                 (actions.c), daily_size, daily_minutes, workdays (today.c,
+ *                 v6), and agg_version (the format of the aggregates
  *                 below; absent or different = the aggregates are not valid,
  *                 see model.c)
  *   contact_agg   per contact (v3): counts and the relationship history over
@@ -38,6 +40,11 @@
  *   action_log    every user action on a setting (v5): what it was before and
  *                 after, so that it can be undone (actions.c); settings gains
  *                 settled_until ("no answer needed" up to this time)
+ *   touches       calls, meetings, visits the user logged or a calendar holds
+ *                 (v6), each mirrored as an interaction (see v6 below)
+ *   day_lists     the day's short list, computed once per calendar day (v6)
+ *   day_items     what it listed, in order, and whether and how each item was
+ *                 handled (v6); the streak is read from these rows
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -142,6 +149,45 @@ static const char *const kw_migrations[] = {
     "  before_value INTEGER NOT NULL DEFAULT 0, before_text TEXT,"
     "  after_value INTEGER NOT NULL DEFAULT 0, after_text TEXT,"
     "  undone INTEGER NOT NULL DEFAULT 0);",  /* when, 0 = not */
+    /* version 6: the daily routine (touches outside mail, tiers, the day's
+     * list). A touch is kept in `touches` and mirrored as an interaction
+     * (message_id = -touches.id, direction 3 = both ways, source = its
+     * kind), so the model reads it like mail; kw_store_rebuild_interactions
+     * mirrors them again. */
+    "ALTER TABLE settings ADD COLUMN tier INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE interactions ADD COLUMN source INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE touches ("
+    "  id INTEGER PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL,"      /* contacts(id): the person */
+    "  target TEXT NOT NULL,"             /* what it was logged for: domain or address */
+    "  source INTEGER NOT NULL,"          /* kw_source_t: call, meeting, visit, other */
+    "  time INTEGER NOT NULL,"            /* UTC s; later than now = planned */
+    "  note TEXT,"
+    "  origin INTEGER NOT NULL DEFAULT 0," /* 0 logged by the user, 1 a calendar */
+    "  uid TEXT,"                          /* calendar: the event's UID */
+    "  rid INTEGER NOT NULL DEFAULT 0,"    /* calendar: the occurrence (RECURRENCE-ID, UTC s) */
+    "  created INTEGER NOT NULL DEFAULT 0);" /* known since: planned only from then */
+    "CREATE UNIQUE INDEX touches_event ON touches(uid, rid, contact_id) WHERE origin = 1;"
+    "CREATE INDEX touches_contact ON touches(contact_id, time);"
+    "CREATE TABLE day_lists ("
+    "  day TEXT PRIMARY KEY,"             /* YYYY-MM-DD, the user's calendar day */
+    "  day_start INTEGER NOT NULL,"       /* its bounds, UTC s: [start, end) */
+    "  day_end INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"            /* the size asked for */
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE day_items ("
+    "  day TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"            /* kw_target_kind_t */
+    "  key TEXT NOT NULL,"
+    "  name TEXT,"
+    "  slot INTEGER NOT NULL,"            /* kw_slot_t */
+    "  state INTEGER NOT NULL,"           /* kw_state_t when listed */
+    "  how INTEGER NOT NULL DEFAULT 0,"   /* kw_how_t: 0 not done yet */
+    "  done_at INTEGER NOT NULL DEFAULT 0,"
+    "  marked INTEGER NOT NULL DEFAULT 0," /* 1: `how` was said (done/skip), not seen */
+    "  PRIMARY KEY (day, pos)) WITHOUT ROWID;"
+    "CREATE INDEX day_items_key ON day_items(key, day);",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

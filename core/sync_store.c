@@ -381,7 +381,10 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
     sqlite3_bind_int64(s, 7, msg->date);
     sqlite3_bind_int(s, 8, (int)(msg->flags | (folder->is_sent ? KW_MSG_IN_SENT : 0)));
     sqlite3_bind_int(s, 9, (int)msg->n_recipients);
-    sqlite3_bind_int64(s, 10, folder->id);
+    if (folder->id > 0)
+        sqlite3_bind_int64(s, 10, folder->id);
+    else
+        sqlite3_bind_null(s, 10); /* recorded by a mail client (kw_record_sent), no folder yet */
     if (from)
         sqlite3_bind_int64(s, 11, from_id);
     else
@@ -438,14 +441,20 @@ int64_t kw_sync_writer_unreadable(const kw_sync_writer_t *w)
     return w ? w->unreadable : 0;
 }
 
+kw_status_t kw_sync_writer_flush(kw_sync_writer_t *w, char **error)
+{
+    kw_status_t st = flush_interactions(w, error);
+    if (st == KW_OK)
+        st = flush_sent_counts(w, error);
+    return st;
+}
+
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error)
 {
     sqlite3_stmt *s = w->stmt[S_FOLDER_POS];
-    kw_status_t st = flush_interactions(w, error);
+    kw_status_t st = kw_sync_writer_flush(w, error);
     int rc;
-    if (st == KW_OK)
-        st = flush_sent_counts(w, error);
     if (st != KW_OK)
         return st;
     sqlite3_bind_int64(s, 1, folder_id);

@@ -57,6 +57,11 @@ int64_t kw_sync_writer_unreadable(const kw_sync_writer_t *w);
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error);
 
+/* Inside a write transaction: write what was kept in memory (as
+ * kw_sync_writer_set_position does) for messages added outside a folder's
+ * batch (kw_record_sent). */
+kw_status_t kw_sync_writer_flush(kw_sync_writer_t *w, char **error);
+
 /* The transaction was rolled back: forget what was kept for it. */
 void kw_sync_writer_abandon(kw_sync_writer_t *w);
 

@@ -43,10 +43,11 @@ void     kw_action_write(const char *address);
  * the store, confirmed in the status bar and the panel's bar with an Undo
  * (the library's action log), the list refreshed keeping its place.
  * `title`: the name the confirmation uses; `value`: the snooze's end, the
- * rhythm in days (0: learned), settle's time; `text`: the note. */
+ * rhythm in days (0: learned), settle's time, the tier (kw_tier_t); `text`:
+ * the note. */
 typedef enum {
     KW_ACT_SNOOZE, KW_ACT_UNSNOOZE, KW_ACT_IGNORE, KW_ACT_UNIGNORE, KW_ACT_CADENCE,
-    KW_ACT_SETTLE, KW_ACT_NOTE
+    KW_ACT_SETTLE, KW_ACT_NOTE, KW_ACT_TIER
 } kw_panel_act_t;
 void     kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64_t value,
                       const char *text);

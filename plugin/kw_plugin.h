@@ -11,6 +11,9 @@
  *                               status line (with a listener)
  *   prefs.c       kw_prefs.h    clawsrc [KeepWarm], the preferences page,
  *                               the settings kept in the store
+ *   today.c       kw_today.h    the "Today" section at the top of the panel,
+ *                               mail sent from Claws recorded at once, the
+ *                               vCalendar plugin's calendar imported
  *   panel.c       kw_panel.h    the panel under the folder tree, its actions
  *                               (confirmed, with an Undo)
  *   dialogs.c     kw_dialogs.h  the rhythm, details and messages dialogs

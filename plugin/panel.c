@@ -8,6 +8,7 @@
  * plugin and survives; the widgets are rebuilt on each insertion. */
 #include "kw_plugin.h"
 #include "kw_prefs.h"
+#include "kw_today.h"
 #include "kw_panel.h"
 
 #include <string.h>
@@ -259,6 +260,7 @@ void kw_panel_refresh(void)
     if (adj)
         gtk_adjustment_set_value(adj, scroll);
     header_update();
+    kw_today_panel_refresh();
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -322,6 +324,11 @@ static char *confirm_words(kw_panel_act_t what, const char *title, int64_t value
         return g_strdup_printf(_("%s: no reply needed."), title);
     case KW_ACT_NOTE:
         return g_strdup_printf(_("Note saved for %s."), title);
+    case KW_ACT_TIER:
+        if (value == KW_TIER_NONE)
+            return g_strdup_printf(_("%s has no tier now."), title);
+        /* TRANSLATORS: Tier of NAME: A. */
+        return g_strdup_printf(_("Tier of %s: %s."), title, kw_words_tier((kw_tier_t) value));
     }
     return g_strdup(title);
 }
@@ -337,6 +344,7 @@ static kw_status_t run_act(kw_store_t *store, kw_panel_act_t what, const char *k
     case KW_ACT_CADENCE:  return kw_set_cadence(store, key, (int) value, error);
     case KW_ACT_SETTLE:   return kw_settle(store, key, value, error);
     case KW_ACT_NOTE:     return kw_set_note(store, key, text, error);
+    case KW_ACT_TIER:     return kw_set_tier(store, key, (kw_tier_t) value, error);
     }
     return KW_ERR_USAGE;
 }
@@ -693,6 +701,7 @@ static GtkWidget *panel_build(void)
     g_signal_connect(sync, "clicked", G_CALLBACK(sync_clicked), NULL);
     gtk_box_pack_end(GTK_BOX(hbox), sync, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(box), hbox, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), kw_today_panel_widget(), FALSE, FALSE, 0);
 
     GtkWidget *status = gtk_label_new(NULL);
     gtk_label_set_xalign(GTK_LABEL(status), 0.0);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE 1  /* dladdr */
 #include "kw_plugin.h"
 #include "kw_prefs.h"
+#include "kw_today.h"
 #include "kw_panel.h"
 #include "kw_dialogs.h"
 #include "kw_worker.h"
@@ -100,6 +101,7 @@ static const KwStatusListener status_listener = { show_status, error_cleared };
 static void sync_finished(int account_id, gboolean completed, kw_status_t status)
 {
     kw_prefs_retry();
+    kw_today_panel_sync_finished();
     kw_panel_refresh();
 }
 
@@ -112,6 +114,15 @@ static void sync_requested(void)
 
 static const KwPanelCallbacks panel_callbacks = { sync_requested, kw_dialog_details,
                                                    kw_dialog_cadence, kw_dialog_messages };
+
+/* The Today section: a tier is a setting, set like the panel's (with an
+ * Undo); whatever it changed shows everywhere. */
+static void today_tier(const char *key, const char *title, kw_tier_t tier)
+{
+    kw_panel_act(KW_ACT_TIER, key, title, tier, NULL);
+}
+
+static const KwTodayCallbacks today_callbacks = { kw_panel_refresh, kw_action_write, today_tier };
 
 /* The user saved the preferences page. */
 static void prefs_saved(void)
@@ -343,6 +354,7 @@ static void teardown(gboolean interactive)
         hint_clear_state();
     kw_dialogs_done(interactive);
     kw_panel_done(interactive);
+    kw_today_panel_done(interactive);
     kw_prefs_done();
     kw_context_done();
     KW_TEST_HOOK(kw_testhook_done(interactive));
@@ -366,6 +378,7 @@ KW_EXPORT gint plugin_init(gchar **error)
     }
     kw_plugin_set_status_listener(&status_listener);
     kw_prefs_migrate();
+    kw_today_panel_init(&today_callbacks);
     kw_panel_init(mainwin, &panel_callbacks);
 
     G.hook_show_done = hooks_register_hook(MESSAGE_VIEW_SHOW_DONE_HOOKLIST, show_done_hook, NULL);

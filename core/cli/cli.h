@@ -74,6 +74,11 @@ int kw_cli_open_store(kw_cli_t *cli, kw_store_mode_t mode, kw_store_t **store);
  * (with near misses, exit 10), or the library's message — and returns the
  * exit code; 0 with *target (transfer full, kw_target_free) on success. */
 int kw_cli_resolve(kw_model_t *model, const char *text, kw_target_t **target);
+/* For an action: open the store read-write and resolve TEXT through the
+ * model as of now (kw_cli_resolve). 0 with both (transfer full:
+ * kw_store_close, kw_target_free), or the exit code with nothing open (the
+ * error printed). */
+int kw_cli_open_target(kw_cli_t *cli, const char *text, kw_store_t **store, kw_target_t **target);
 /* "2024-03-01T10:00:00Z" (transfer full, g_free); t == 0 gives NULL. */
 char *kw_cli_iso_time(int64_t t);
 /* "2024-03-01" (transfer full, g_free); t == 0 gives NULL. */
@@ -193,6 +198,25 @@ int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
 /* Store [general] own_domains when the file has it. 0 or an exit code. */
 int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
 
+/* The daily routine (cmd_today.c). Days are the user's local calendar days
+ * (kw_day_local).
+ * --as-of for a day's command: NULL = now; a DATE alone = that local day
+ * as a whole (as of its end, or now while it lasts); else a time. Fills
+ * *when (the model's as_of) and *day. Returns 0 or a usage error. */
+int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t *day);
+/* TEXT as kw_input_when() reads it, for the routine: a calendar day it names
+ * (*is_day = 1; *day that local day, *when its start) or a moment (*when;
+ * *day the local day holding it). */
+kw_input_status_t kw_cli_read_day(const char *text, int64_t now, int64_t *when, kw_day_t *day,
+                                  int *is_day);
+/* "Today: 3 of 5 done · 12-day streak · about 4 minutes left" (g_free). */
+char *kw_cli_today_progress(const kw_today_t *today);
+/* `keepwarm config` for the routine's keys (daily-size, daily-minutes,
+ * workdays): is `key` one; set it (value or "default"); print them. */
+int kw_cli_config_is_routine(const char *key);
+int kw_cli_config_routine(kw_cli_t *cli, const char *key, const char *value);
+int kw_cli_config_show_routine(kw_store_t *store);
+
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
@@ -211,5 +235,13 @@ int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_setup_thunderbird(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_native_host(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_today(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_done(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_skip(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_review(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_log(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_import_ics(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_tier(kw_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -157,12 +157,14 @@ static void print_relationships_table(const kw_cli_t *cli, const kw_relationship
 int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *state_text = NULL, *by_text = NULL, *format_text = NULL;
+    char *tier_text = NULL;
     int limit = 0, all = 0, default_cadence = 0, exact = 0, rc;
     GOptionEntry entries[] = {
         AS_OF_ENTRY(as_of_text),
         { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Show at most N rows"), N_("N") },
         { "state", 0, 0, G_OPTION_ARG_STRING, &state_text, N_("Only this state: overdue, due-soon, awaiting-your-reply, awaiting-their-reply, ok, snoozed, ignored"), N_("STATE") },
         { "by", 0, 0, G_OPTION_ARG_STRING, &by_text, N_("Group by organisation (default) or list every person"), "org|person" },
+        { "tier", 0, 0, G_OPTION_ARG_STRING, &tier_text, N_("Only these tiers (A, B, C, none; several with commas)"), "A|B|C|none" },
         { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, N_("Output format (default: table)"), "table|tsv|json" },
         { "all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Every relationship, not only those needing attention"), NULL },
         { "default-cadence", 0, 0, G_OPTION_ARG_INT, &default_cadence, N_("Cadence for relationships with too little history (default: the store's setting, see 'keepwarm config')"), N_("DAYS") },
@@ -209,6 +211,19 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
         goto done;
     }
     lo.by = by_text && strcmp(by_text, "person") == 0 ? KW_BY_PERSON : KW_BY_ORG;
+    if (tier_text) {
+        char **tiers = g_strsplit(tier_text, ",", -1);
+        for (char **t = tiers; *t && !rc; t++) {
+            kw_tier_t tier;
+            if (kw_tier_from_string(g_strstrip(*t), &tier) != KW_OK)
+                rc = kw_cli_usage_error("overdue", _("--tier: A, B, C or none, not '%s'"), *t);
+            else
+                lo.tiers |= KW_TIER_BIT(tier);
+        }
+        g_strfreev(tiers);
+        if (rc)
+            goto done;
+    }
     if (limit < 0 || default_cadence < 0) {
         rc = kw_cli_usage_error("overdue", _("--limit and --default-cadence must not be negative"));
         goto done;
@@ -246,6 +261,7 @@ done:
     g_free(as_of_text);
     g_free(state_text);
     g_free(by_text);
+    g_free(tier_text);
     g_free(format_text);
     return rc;
 }
@@ -345,6 +361,14 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     if (r->due_date)
         field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
     field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
+    if (r->tier != KW_TIER_NONE)
+        field(&f, _("Tier:"), g_strdup(kw_tier_to_string(r->tier)), NULL);
+    if (r->reason.planned_touch) {
+        char *when = date_and_relative(r->reason.planned_touch, as_of);
+        field(&f, _("Planned:"), g_strdup_printf("%s, %s", kw_words_source(r->reason.planned_source),
+                                                 when), NULL);
+        g_free(when);
+    }
     if (r->snoozed_until) {
         char *day = kw_words_day(r->snoozed_until, as_of), *rel = kw_words_ago(r->snoozed_until, as_of);
         field(&f, _("Snoozed until:"), g_strdup_printf("%s (%s)", day, rel), NULL);
@@ -392,6 +416,12 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
         printf("  %s  %s  %s", day, dir, addr ? addr : "");
         for (size_t k = aw; k < 30; k++)
             fputc(' ', stdout);
+        if (t->source != KW_SOURCE_MAIL) { /* a call, meeting, visit: its kind, then its note */
+            char *k = g_strdup_printf("[%s]%s%s", kw_words_source(t->source), subj ? " " : "",
+                                      subj ? subj : "");
+            g_free(subj);
+            subj = k;
+        }
         cut = kw_cli_truncate(subj ? subj : "", cli->width == 0 ? (size_t) -1
                                                 : cli->width > used + 10 ? cli->width - used : 10);
         printf("  %s\n", cut);
@@ -717,10 +747,6 @@ static int action_start(kw_cli_t *cli, const char *cmd, const char *params, cons
                         char ***argv, kw_store_t **store, kw_target_t **target)
 {
     char *description = more ? g_strconcat(_(TARGET_HELP), " ", more, NULL) : g_strdup(_(TARGET_HELP));
-    kw_model_options_t mo = { .as_of = now_time() };
-    kw_model_t *model = NULL;
-    char *error = NULL;
-    kw_status_t st;
     int rc = kw_cli_parse_options(cli, cmd, params, summary, description, entries, argc, argv);
 
     g_free(description);
@@ -734,19 +760,7 @@ static int action_start(kw_cli_t *cli, const char *cmd, const char *params, cons
     if (nargs == -2 && (*argc < 2 || *argc > 3))
         return kw_cli_usage_error(cmd, *argc < 2 ? _("missing arguments: %s")
                                                  : _("too many arguments (usage: %s)"), params);
-    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, store)))
-        return rc;
-    st = kw_model_load(*store, &mo, &model, &error);
-    if (st != KW_OK)
-        rc = fail_and_free(st, error);
-    else
-        rc = kw_cli_resolve(model, (*argv)[1], target);
-    kw_model_free(model);
-    if (rc) {
-        kw_store_close(*store);
-        *store = NULL;
-    }
-    return rc;
+    return kw_cli_open_target(cli, (*argv)[1], store, target);
 }
 
 /* Print the confirmation (or the error) and close the store. */
@@ -1060,6 +1074,10 @@ static char *action_words(const kw_action_t *a, int64_t now, int before)
     case KW_ACTION_SETTLE:
         return v ? g_strdup_printf(_("open mail of %s needs no answer"), a->target)
                  : g_strdup_printf(_("%s awaits replies"), a->target);
+    case KW_ACTION_TIER:
+        /* TRANSLATORS: tier of TARGET: A */
+        return v ? g_strdup_printf(_("tier of %s: %s"), a->target, kw_words_tier((kw_tier_t) v))
+                 : g_strdup_printf(_("%s without a tier"), a->target);
     default:
         return g_strdup(a->target);
     }
@@ -1082,7 +1100,7 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
 
     rc = kw_cli_parse_options(cli, "undo", _("[ID]"),
                               _("Take back the last action (snooze, ignore, cadence, note, name, "
-                                "settle), or the one numbered ID in 'keepwarm undo --list'."),
+                                "settle, tier), or the one numbered ID in 'keepwarm undo --list'."),
                               _("An action is taken back only while nothing changed the same "
                                 "setting since: take back the later one first."),
                               entries, &argc, &argv);
@@ -1169,11 +1187,14 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
     kw_status_t st;
     int rc, days = 0;
 
-    rc = kw_cli_parse_options(cli, "config", _("[default-cadence DAYS|default]"),
+    rc = kw_cli_parse_options(cli, "config", _("[SETTING VALUE|default]"),
                               _("Show or change the settings kept in the store, which the command, "
                                 "the Claws Mail plugin and cron jobs share."),
-                              _("default-cadence: the rhythm assumed for relationships with too "
-                                "little history to learn one (built in: 60 days)."),
+                              _("default-cadence DAYS: the rhythm assumed for relationships with too "
+                                "little history to learn one (built in: 60 days).\n"
+                                "daily-size N: items on the day's list (built in: 5).\n"
+                                "daily-minutes N: or the minutes you give it a day (about 2 per item).\n"
+                                "workdays DAYS: the days that count for the streak (built in: mon-fri)."),
                               NULL, &argc, &argv);
     if (rc)
         return rc;
@@ -1191,10 +1212,20 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
         else
             printf(_("default-cadence  %d  (%s, built in)\n"), KW_DEFAULT_CADENCE_DAYS, words);
         g_free(words);
-        return KW_EXIT_OK;
+        if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
+            return rc;
+        rc = kw_cli_config_show_routine(store);
+        kw_store_close(store);
+        return rc;
+    }
+    if (kw_cli_config_is_routine(argv[1])) {
+        if (argc != 3)
+            return kw_cli_usage_error("config", _("usage: keepwarm config %s VALUE|default"), argv[1]);
+        return kw_cli_config_routine(cli, argv[1], argv[2]);
     }
     if (strcmp(argv[1], "default-cadence") != 0)
-        return kw_cli_usage_error("config", _("unknown setting '%s' (known: default-cadence)"),
+        return kw_cli_usage_error("config", _("unknown setting '%s' (known: default-cadence, "
+                                              "daily-size, daily-minutes, workdays)"),
                                   argv[1]);
     if (argc != 3)
         return kw_cli_usage_error("config", _("usage: keepwarm config default-cadence DAYS|default"));

@@ -229,6 +229,31 @@ int kw_cli_resolve(kw_model_t *model, const char *text, kw_target_t **target)
     return rc;
 }
 
+int kw_cli_open_target(kw_cli_t *cli, const char *text, kw_store_t **store, kw_target_t **target)
+{
+    kw_model_options_t mo = { .as_of = (int64_t) time(NULL) };
+    kw_model_t *model = NULL;
+    char *error = NULL;
+    kw_status_t st;
+    int rc;
+
+    if ((rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, store)))
+        return rc;
+    st = kw_model_load(*store, &mo, &model, &error);
+    if (st != KW_OK) {
+        rc = kw_cli_fail(st, error);
+        kw_free(error);
+    } else {
+        rc = kw_cli_resolve(model, text, target);
+    }
+    kw_model_free(model);
+    if (rc) {
+        kw_store_close(*store);
+        *store = NULL;
+    }
+    return rc;
+}
+
 int kw_cli_open_store(kw_cli_t *cli, kw_store_mode_t mode, kw_store_t **store)
 {
     char *path = cli->db_path ? g_strdup(cli->db_path) : kw_default_store_path();
@@ -449,10 +474,15 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     json_builder_set_member_name(b, "away_until_is_return");
     json_builder_add_boolean_value(b, w->away_until_is_return);
     kw_json_member_time(b, "settled_until", w->settled_until);
+    member_plain(b, "last_exchange_source", w->last_exchange ? kw_source_to_string(w->last_exchange_source)
+                                                             : NULL);
+    kw_json_member_time(b, "planned_touch", w->planned_touch);
+    member_plain(b, "planned_source", w->planned_touch ? kw_source_to_string(w->planned_source) : NULL);
     json_builder_end_object(b);
     kw_json_member_string(b, "note", r->note);
     json_builder_set_member_name(b, "note_from_org");
     json_builder_add_boolean_value(b, r->note_from_org);
+    member_plain(b, "tier", r->tier != KW_TIER_NONE ? kw_tier_to_string(r->tier) : NULL);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     g_object_unref(b);
@@ -470,8 +500,12 @@ JsonNode *kw_cli_touch_json(const kw_touch_t *t)
     kw_json_member_time(b, "time", t->time);
     kw_json_member_string(b, "address", t->address);
     member_plain(b, "direction", t->inbound && t->outbound ? "both" : t->inbound ? "in" : "out");
-    member_plain(b, "source", "mail"); /* kw_source_t has only KW_SOURCE_MAIL so far */
+    member_plain(b, "source", kw_source_to_string(t->source));
     kw_json_member_string(b, "subject", t->subject);
+    if (t->log_id) { /* a logged or calendar touch: what `log --undo` takes */
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, t->log_id);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     g_object_unref(b);

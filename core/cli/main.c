@@ -17,6 +17,13 @@ typedef struct {
 
 static const command_t commands[] = {
     { "sync",     kw_cmd_sync,     N_("Read new mail headers from IMAP accounts into the store") },
+    { "today",    kw_cmd_today,    N_("The day's short list: ten minutes of account care, and your streak") },
+    { "done",     kw_cmd_done,     N_("Mark an item of the day's list as done") },
+    { "skip",     kw_cmd_skip,     N_("Skip an item of the day's list for today") },
+    { "log",      kw_cmd_log,      N_("Record a call, meeting or visit (a touch outside mail)") },
+    { "touches",  kw_cmd_touches,  N_("The calls, meetings and visits recorded for a contact") },
+    { "import-ics", kw_cmd_import_ics, N_("Import meetings with your contacts from calendar files") },
+    { "review",   kw_cmd_review,   N_("Week by week: what you did and what it brought back") },
     { "overdue",  kw_cmd_overdue,  N_("Relationships that need attention now, most valuable first") },
     { "show",     kw_cmd_show,     N_("The whole story of one contact or organisation") },
     { "contacts", kw_cmd_contacts, N_("Everyone you correspond with, with counts and last dates") },
@@ -27,6 +34,7 @@ static const command_t commands[] = {
     { "settle",   kw_cmd_settle,   N_("Say that an open question or offer needs no answer") },
     { "note",     kw_cmd_note,     N_("Attach a note to a contact or organisation") },
     { "name",     kw_cmd_name,     N_("Give an organisation or a person the name you know them by") },
+    { "tier",     kw_cmd_tier,     N_("Set how important a customer is (A, B, C), or get suggestions") },
     { "undo",     kw_cmd_undo,     N_("Take back the last action (or one by its number), list them") },
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },

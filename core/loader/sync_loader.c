@@ -1,4 +1,5 @@
-/* sync_loader.c — kw_sync_run() of the shared library and of the command.
+/* sync_loader.c — kw_sync_run(), kw_import_ics() and kw_record_sent() of
+ * the shared library and of the command.
  *
  * The IMAP, TLS and MIME half of keepwarm (libetpan, GnuTLS, GMime and the
  * twenty-odd libraries they bring) is a private module, keepwarm-sync.so,
@@ -8,12 +9,15 @@
  * every symbol of every library loaded).
  *
  * The module holds its own copy of the store and model code it uses and
- * exports only kw_sync_run. It is looked up next to the object this code is
- * linked into: <dir>/keepwarm-sync.so (an uninstalled build: build/keepwarm
+ * exports only those three (calendars need libical, recording a sent
+ * message the header parser: both live there too). It is looked up next to
+ * the object this code is linked into: <dir>/keepwarm-sync.so (an
+ * uninstalled build: build/keepwarm
  * and build/keepwarm-sync.so), then <dir>/keepwarm/keepwarm-sync.so (the
  * installed $(LIBDIR)/libkeepwarm.so.0 and $(LIBDIR)/keepwarm/). Static
  * archives for tests and the plugin link the sync half directly instead
- * (libkeepwarm.a holds imap_sync.c's own kw_sync_run, not this file). */
+ * (libkeepwarm.a holds imap_sync.c's own kw_sync_run, ics_import.c's and
+ * sync_record.c's functions, not this file). */
 #define _GNU_SOURCE 1 /* dladdr */
 #include <dlfcn.h>
 #include <string.h>
@@ -25,8 +29,17 @@
 
 typedef kw_status_t (*sync_run_fn)(kw_store_t *, const kw_sync_options_t *, kw_sync_report_t *,
                                    char **);
+typedef kw_status_t (*import_ics_fn)(kw_store_t *, const char *, const kw_ics_options_t *,
+                                     kw_ics_report_t *, char **);
+typedef kw_status_t (*record_sent_fn)(kw_store_t *, const char *, const char *, size_t, int64_t,
+                                      char **);
 
-static sync_run_fn module_run;
+/* The module's entry points; all or none are set. */
+static struct {
+    sync_run_fn    sync_run;
+    import_ics_fn  import_ics;
+    record_sent_fn record_sent;
+} module;
 static char *module_error;
 
 static gpointer load_module(gpointer unused)
@@ -38,23 +51,30 @@ static gpointer load_module(gpointer unused)
 
     if (dladdr((void *) load_module, &info) && info.dli_fname)
         dir = g_path_get_dirname(info.dli_fname);
-    for (int k = 0; dir && k < 2 && !module_run; k++) {
+    for (int k = 0; dir && k < 2 && !module.sync_run; k++) {
         char *path = k == 0 ? g_build_filename(dir, "keepwarm-sync.so", NULL)
                             : g_build_filename(dir, "keepwarm", "keepwarm-sync.so", NULL);
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (h) {
-            module_run = (sync_run_fn) (uintptr_t) dlsym(h, "kw_sync_run");
-            if (!module_run) {
-                g_string_append_printf(tried, "%s%s: no kw_sync_run", tried->len ? "; " : "", path);
+            sync_run_fn run = (sync_run_fn) (uintptr_t) dlsym(h, "kw_sync_run");
+            import_ics_fn ics = (import_ics_fn) (uintptr_t) dlsym(h, "kw_import_ics");
+            record_sent_fn sent = (record_sent_fn) (uintptr_t) dlsym(h, "kw_record_sent");
+            if (!run || !ics || !sent) {
+                g_string_append_printf(tried, "%s%s: not keepwarm's sync module of this version",
+                                       tried->len ? "; " : "", path);
                 dlclose(h);
+            } else {
+                /* kept loaded for the life of the process */
+                module.sync_run = run;
+                module.import_ics = ics;
+                module.record_sent = sent;
             }
-            /* else kept loaded for the life of the process */
         } else {
             g_string_append_printf(tried, "%s%s", tried->len ? "; " : "", dlerror());
         }
         g_free(path);
     }
-    if (!module_run)
+    if (!module.sync_run)
         module_error = g_strdup_printf("cannot load keepwarm's sync module (%s); reinstall keepwarm",
                                        tried->len ? tried->str : "no directory to look in");
     g_string_free(tried, TRUE);
@@ -62,17 +82,46 @@ static gpointer load_module(gpointer unused)
     return NULL;
 }
 
-KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
-                                  kw_sync_report_t *report, char **error)
+/* 1 when the module is there; else the error is set. */
+static int module_ready(char **error)
 {
     static GOnce once = G_ONCE_INIT;
 
     g_once(&once, load_module, NULL);
-    if (!module_run) {
+    if (!module.sync_run) {
+        kw_set_error(error, "%s", module_error);
+        return 0;
+    }
+    return 1;
+}
+
+KW_PUBLIC kw_status_t kw_sync_run(kw_store_t *store, const kw_sync_options_t *options,
+                                  kw_sync_report_t *report, char **error)
+{
+    if (!module_ready(error)) {
         if (report)
             memset(report, 0, sizeof *report);
-        kw_set_error(error, "%s", module_error);
         return KW_ERR_INTERNAL;
     }
-    return module_run(store, options, report, error);
+    return module.sync_run(store, options, report, error);
+}
+
+KW_PUBLIC kw_status_t kw_import_ics(kw_store_t *store, const char *path,
+                                    const kw_ics_options_t *options, kw_ics_report_t *report,
+                                    char **error)
+{
+    if (!module_ready(error)) {
+        if (report)
+            memset(report, 0, sizeof *report);
+        return KW_ERR_INTERNAL;
+    }
+    return module.import_ics(store, path, options, report, error);
+}
+
+KW_PUBLIC kw_status_t kw_record_sent(kw_store_t *store, const char *account, const char *headers,
+                                     size_t len, int64_t now, char **error)
+{
+    if (!module_ready(error))
+        return KW_ERR_INTERNAL;
+    return module.record_sent(store, account, headers, len, now, error);
 }

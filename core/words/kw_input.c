@@ -268,6 +268,11 @@ static int64_t dotted_day(const char *text, int64_t today, int year)
 
 kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
 {
+    return kw_input_when_day(text, now, out, NULL);
+}
+
+kw_input_status_t kw_input_when_day(const char *text, int64_t now, int64_t *out, int *is_day)
+{
     static const char *const next[] = { "next", "nächsten", "nächster", "nächste", "nächstes",
                                         "naechsten", "naechster", "naechste", "kommenden",
                                         "kommender", "kommende", "this", "on", "am", "coming",
@@ -279,7 +284,7 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
     int wday_today = g_date_time_get_day_of_week(dt);
     kw_input_status_t st = KW_INPUT_UNKNOWN;
     words_t t = { NULL, 0 };
-    int y, mo, d, h, mi, n = 0;
+    int y, mo, d, h, mi, n = 0, day_named = 0;
     char tail[2] = "";
 
     g_date_time_unref(dt);
@@ -297,6 +302,7 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
         goto done;
     }
     if (sscanf(trimmed, "%4d-%2d-%2d%1s", &y, &mo, &d, tail) == 3 && !tail[0]) {
+        day_named = 1;
         *out = kw_utc_day(y, mo, d);
         st = *out ? KW_INPUT_OK : KW_INPUT_RANGE;
         goto done;
@@ -325,6 +331,7 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
     if (g_ascii_isdigit(trimmed[0]) && strchr(trimmed, '.') && !strchr(trimmed, ' ')) {
         int64_t day = dotted_day(trimmed, today, year);
         if (day) {
+            day_named = 1;
             *out = day > 0 ? day : 0;
             st = day > 0 ? KW_INPUT_OK : KW_INPUT_RANGE;
             goto done;
@@ -332,9 +339,11 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
     }
 
     words_split(trimmed, &t);
+    day_named = 1; /* every form below but "now" and a duration names a day */
     if (t.n == 1 && in_list(t.w[0], (const char *const[]){ "now", "jetzt", NULL })) {
         *out = now;
         st = KW_INPUT_OK;
+        day_named = 0;
     } else if (t.n == 1 && in_list(t.w[0], (const char *const[]){ "today", "heute", NULL })) {
         *out = today;
         st = KW_INPUT_OK;
@@ -366,9 +375,12 @@ kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out)
         st = number_and_unit(&t, i, 1, &secs);
         if (st == KW_INPUT_OK)
             *out = now + secs;
+        day_named = 0;
     }
     words_free(&t);
 done:
     g_free(trimmed);
+    if (is_day)
+        *is_day = st == KW_INPUT_OK && day_named;
     return st;
 }

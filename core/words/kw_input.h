@@ -41,4 +41,9 @@ kw_input_status_t kw_input_duration(const char *text, int64_t *seconds);
  * decides). */
 kw_input_status_t kw_input_when(const char *text, int64_t now, int64_t *out);
 
+/* kw_input_when, and *is_day (may be NULL): 1 when TEXT named a calendar
+ * day (a date, today, tomorrow, a weekday, next week/month/year: *out is
+ * 00:00 UTC of it), 0 for a moment or a duration. */
+kw_input_status_t kw_input_when_day(const char *text, int64_t now, int64_t *out, int *is_day);
+
 #endif

@@ -306,6 +306,7 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
 {
     GString *out = g_string_new(NULL);
     int name_first = 0, awaiting = 0;
+    const char *with, *kind;
     char *ago, *date, *cad, *when;
 
     if (r->state == KW_STATE_IGNORED) {
@@ -358,20 +359,53 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
         awaiting = 1;
     }
 
+    if (r->planned_touch > as_of) {
+        date = kw_words_date(r->planned_touch, as_of);
+        switch (r->planned_source) {
+        case KW_SOURCE_CALL:
+            part(out, g_strdup_printf(_("call planned on %s"), date));
+            break;
+        case KW_SOURCE_VISIT:
+            part(out, g_strdup_printf(_("visit planned on %s"), date));
+            break;
+        case KW_SOURCE_MEETING:
+            /* TRANSLATORS: a meeting in the calendar on DATE */
+            part(out, g_strdup_printf(_("meeting on %s"), date));
+            break;
+        default:
+            part(out, g_strdup_printf(_("next contact planned on %s"), date));
+            break;
+        }
+        g_free(date);
+    }
+
     if (r->last_exchange) {
         ago = kw_words_ago(r->last_exchange, as_of);
         date = kw_words_date(r->last_exchange, as_of);
+        with = name_of(&r->last_exchange_with, 0);
+        /* a call, a meeting...: mail goes unnamed */
+        kind = r->last_exchange_source != KW_SOURCE_MAIL ? kw_words_source(r->last_exchange_source)
+                                                         : NULL;
         if (awaiting && r->rhythm_state == KW_STATE_OVERDUE)
-            /* TRANSLATORS: an owed reply that is overdue by the rhythm as well */
-            part(out, g_strdup_printf(_("overdue too: last exchange %s (%s, with %s)"), ago, date,
-                                      name_of(&r->last_exchange_with, 0)));
+            part(out, kind
+                          /* TRANSLATORS: an owed reply that is overdue by the rhythm as well;
+                           * last exchange N DAYS AGO (DATE, a CALL/MEETING/... with NAME) */
+                          ? g_strdup_printf(_("overdue too: last exchange %s (%s, %s with %s)"),
+                                            ago, date, kind, with)
+                          /* TRANSLATORS: an owed reply that is overdue by the rhythm as well */
+                          : g_strdup_printf(_("overdue too: last exchange %s (%s, with %s)"),
+                                            ago, date, with));
         else if (awaiting && r->rhythm_state == KW_STATE_DUE_SOON)
-            part(out, g_strdup_printf(_("due soon too: last exchange %s (%s, with %s)"), ago, date,
-                                      name_of(&r->last_exchange_with, 0)));
+            part(out, kind ? g_strdup_printf(_("due soon too: last exchange %s (%s, %s with %s)"),
+                                             ago, date, kind, with)
+                           : g_strdup_printf(_("due soon too: last exchange %s (%s, with %s)"),
+                                             ago, date, with));
+        else if (kind)
+            /* TRANSLATORS: last exchange N DAYS AGO (DATE, a CALL/MEETING/... with NAME) */
+            part(out, g_strdup_printf(_("last exchange %s (%s, %s with %s)"), ago, date, kind, with));
         else
             /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
-            part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date,
-                                      name_of(&r->last_exchange_with, 0)));
+            part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date, with));
         g_free(ago);
         g_free(date);
     } else if (r->last_inbound && !(r->waiting == KW_WAITING_ON_YOU &&

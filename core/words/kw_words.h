@@ -127,4 +127,29 @@ char *kw_words_who(const kw_relationship_t *rel);
 /* "organisation" or "person" (transfer none). */
 const char *kw_words_kind(kw_target_kind_t kind);
 
+/* ---- the daily routine (kw_words_today.c) ------------------------------- */
+
+/* The one line of progress: "Today: 3 of 5 done · 12-day streak · about 4
+ * minutes left" (the streak left out while 0; "all done" when nothing is
+ * left; "Today: nothing to do · ..." for an empty list). */
+char *kw_words_progress(int done, int size, int streak, int minutes_left);
+
+/* Why an item is on the list: "reply owed", "overdue", "win back"
+ * (transfer none). */
+const char *kw_words_slot(kw_slot_t slot);
+
+/* How an item was handled: "wrote", "called", "met", "visited", "done",
+ * "skipped"; "" while not yet (transfer none). */
+const char *kw_words_how(kw_how_t how);
+
+/* A kind of touch: "mail", "call", "meeting", "visit", "other"
+ * (transfer none). */
+const char *kw_words_source(kw_source_t source);
+
+/* "A", "B", "C", or "" for no tier (transfer none). */
+const char *kw_words_tier(kw_tier_t tier);
+
+/* "longest streak 20 days", "streak 3 days" for the review. */
+char *kw_words_streak(int days);
+
 #endif

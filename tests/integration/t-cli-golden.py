@@ -2,15 +2,18 @@
 """Golden files for what the command prints, in English (LC_ALL=C) and in
 German (LC_ALL=de_DE.UTF-8): the overdue table (fitted to 100 columns, to a
 narrow terminal, and --wide), TSV and JSON, `show` as text and JSON,
-contacts, CSV (RFC 4180), Excel CSV and vCard exports, `config`; and
-messages.txt, a transcript of the messages of issue 15 (targets by name,
+contacts, CSV (RFC 4180), Excel CSV and vCard exports, `config`, the day's
+list (`today` in every format), logged touches, a tier, the weekly review;
+and messages.txt, a transcript of the messages of issue 15 (targets by name,
 "did you mean", rhythms and days as people type them, snooze, undo, settle,
-config-file errors), each with its exit code and both output streams.
+tier, the routine's targets, config-file errors), each with its exit code
+and both output streams.
 
 The mailbox is tests/lib/gen_scenarios.py's, as of a fixed day, served by a
 real Dovecot and synced through the real `keepwarm sync`; a few settings are
 made through the commands (a name, a note, a snooze, an ignore, a cadence,
-the default cadence). Every output is compared byte for byte with
+the default cadence, a tier, a call logged, a meeting planned in a calendar,
+an item of the day skipped). Every output is compared byte for byte with
 tests/data/golden/LANG/NAME. The German locale is built with localedef into
 a temporary LOCPATH when the system has none (no root needed); without the
 locale sources the German half is skipped.
@@ -51,6 +54,19 @@ OUTPUTS = [
     ("export.vcf", ["export", "--format=vcard"]),
     ("export-excel.csv", ["export", "--excel"]),
     ("config.txt", ["config"]),
+]
+# ... and after the daily routine's actions (a tier, a call logged, a meeting
+# planned in a calendar, an item of the day skipped)
+ROUTINE_OUTPUTS = [
+    ("today.txt", ["today"]),
+    ("today.tsv", ["today", "--format=tsv"]),
+    ("today.json", ["today", "--format=json"]),
+    ("touches.txt", ["touches", "waiting.example"]),
+    ("show-touches.txt", ["show", "waiting.example"]),
+    ("show-planned.json", ["show", "quarterly-b.example", "--format=json"]),
+    ("overdue-tier-a.txt", ["overdue", "--all", "--tier", "A"]),
+    ("review.txt", ["review", "--weeks", "3"]),
+    ("config-routine.txt", ["config"]),
 ]
 
 
@@ -119,6 +135,14 @@ TRANSCRIPT = [
     ["show", "question", "--as-of", AS_OF_TEXT],
     ["settle", "question", "off"],
     ["overdue", "--limit", "2", "--as-of", AS_OF_TEXT],
+    # the daily routine's targets go through the same resolver; a tier is
+    # undone like any setting
+    ["tier", "steady", "A"],                # several: "did you mean", exit 2
+    ["tier", "eva waiting", "B"],
+    ["undo"],
+    ["log", "whitfield", "call", "--date", "31.05.2024"],  # nobody by that name: exit 10
+    ["log", "eva waiting", "call", "--date", "someday"],   # not a day: a usage error
+    ["done", "quartrly", "--as-of", AS_OF_TEXT],           # a typo: near misses, exit 10
     # the config file's errors name key and line; a host that does not
     # resolve says so, with one piece of advice
     ["sync", "tls = off"],
@@ -152,6 +176,17 @@ def transcript(env, work, lang):
     return "\n".join(out)
 
 
+def calendar_file(work):
+    """A meeting on June 12 with the quarterly customer, planned as of June 2."""
+    path = os.path.join(work, "calendar.ics")
+    with open(path, "w") as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//keepwarm//golden//EN\r\n"
+                "BEGIN:VEVENT\r\nUID:review@golden.test\r\nDTSTART:20240612T090000Z\r\n"
+                "ORGANIZER:mailto:%s\r\nATTENDEE:mailto:dan@quarterly-b.example\r\n"
+                "SUMMARY:Yearly review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % gen_scenarios.ME)
+    return path
+
+
 def test():
     msgs, as_of = gen_scenarios.build(AS_OF)
     work = kwtest.tmpdir("kwgold-")
@@ -173,12 +208,33 @@ def test():
                  ["config", "default-cadence", "45"]):
         rc, out, err = kwtest.run_keepwarm(args)
         kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
+    compare(OUTPUTS, de_env, work)
+    for args in (["tier", "steady-cold.example", "A"],
+                 ["log", "waiting.example", "call", "--date", "2024-05-31", "--note", "Price list, by phone"],
+                 ["import-ics", calendar_file(work), "--as-of", "2024-06-02"],
+                 ["skip", "ooo.example", "--as-of", AS_OF_TEXT],
+                 ["config", "workdays", "mon-thu"],
+                 ["config", "daily-size", "4"]):
+        rc, out, err = kwtest.run_keepwarm(args, env={"TZ": "UTC"})
+        kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
+    compare(ROUTINE_OUTPUTS, de_env)
 
+    # errors speak the user's language too (the library's message stays English)
+    if de_env:
+        rc, out, err = kwtest.run_keepwarm(["show"], env=de_env)
+        kwtest.is_(rc, 2, "de: show without a target is a usage error")
+        kwtest.like(err, r"welcher Kontakt oder welche Organisation\?", "de: the usage error in German")
+        kwtest.like(err, r"Siehe „keepwarm show --help“", "de: the hint in German")
+
+
+def compare(outputs, de_env, work=None):
+    """Every output in both languages; with `work`, the transcript too."""
     for lang, env in (("C", {"LC_ALL": "C", "LANGUAGE": None}), ("de", de_env)):
         if env is None:
-            kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(OUTPUTS))
+            kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(outputs))
             continue
-        for name, args, *extra in OUTPUTS:
+        env = dict(env, TZ="UTC")   # the day's list is of a local day
+        for name, args, *extra in outputs:
             if args[0] != "config":
                 args = args + ["--as-of", AS_OF_TEXT]
             rc, out, err = run_bytes(args, dict(env, **(extra[0] if extra else {})))
@@ -192,14 +248,8 @@ def test():
                 width = int((extra[0] if extra else {}).get("COLUMNS", 100))
                 kwtest.ok(all(len(l) <= width for l in out.splitlines()),
                           "%s/%s: no line wider than %d columns" % (lang, name, width))
-        check(lang, "messages.txt", transcript(env, work, lang))
-
-    # errors speak the user's language too (the library's message stays English)
-    if de_env:
-        rc, out, err = kwtest.run_keepwarm(["show"], env=de_env)
-        kwtest.is_(rc, 2, "de: show without a target is a usage error")
-        kwtest.like(err, r"welcher Kontakt oder welche Organisation\?", "de: the usage error in German")
-        kwtest.like(err, r"Siehe „keepwarm show --help“", "de: the hint in German")
+        if work:
+            check(lang, "messages.txt", transcript(env, work, lang))
 
 
 if __name__ == "__main__":

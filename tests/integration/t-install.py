@@ -159,7 +159,9 @@ def test_destdir(plugin):
         elf_checks(mod, "keepwarm/keepwarm-sync.so", exe=False)
         _, syms, _ = run(["nm", "-D", "--defined-only", mod])
         is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
-            ["kw_sync_run@@KEEPWARM_SYNC_MODULE"], "the sync module exports kw_sync_run only")
+            ["kw_import_ics@@KEEPWARM_SYNC_MODULE", "kw_record_sent@@KEEPWARM_SYNC_MODULE",
+             "kw_sync_run@@KEEPWARM_SYNC_MODULE"],
+            "the sync module exports kw_sync_run, kw_import_ics and kw_record_sent only")
     mod = dest + L + "/keepwarm/keepwarm-keyring.so"
     if os.path.isfile(mod):
         dyn = elf_checks(mod, "keepwarm/keepwarm-keyring.so", exe=False)
@@ -173,8 +175,8 @@ def test_destdir(plugin):
            "bin/keepwarm itself needs no libsecret or libgcrypt (its keyring module does)", dyn)
     if os.path.isfile(lib):
         _, ldd, _ = run(["readelf", "-d", lib])
-        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime)", ldd),
-           "libkeepwarm.so.0 itself needs no IMAP, TLS or MIME library (the sync module does)", ldd)
+        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime|libical)", ldd),
+           "libkeepwarm.so.0 itself needs no IMAP, TLS, MIME or calendar library (the sync module does)", ldd)
     if plugin and os.path.isfile(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so"):
         elf_checks(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so", "plugin keepwarm.so", exe=False)
     pc = dest + L + "/pkgconfig/keepwarm.pc"

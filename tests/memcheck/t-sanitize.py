@@ -16,7 +16,7 @@ SRC = kwtest.SRC_DIR
 SAN = os.environ.get("KW_BUILD_SAN") or os.path.join(SRC, "build-san")
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
               "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
-              "test-autoreply", "test-input", "test-host-frame", "test-host"]
+              "test-autoreply", "test-input", "test-host-frame", "test-host", "test-today", "test-ics"]
 # Test files re-run against build-san/keepwarm (each is a TAP test itself).
 AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-incremental.py",
          "tests/integration/t-sync-uidvalidity.py", "tests/integration/t-sync-tls.py",
@@ -24,7 +24,8 @@ AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-increment
          "tests/faults/t-fake-faults.py",
          "tests/faults/t-proxy-faults.py", "tests/integration/t-addresses.py",
          "tests/integration/t-real-mail.py", "tests/faults/t-providers.py",
-         "tests/integration/t-host-protocol.py", "tests/integration/t-host-keyring.py"]
+         "tests/integration/t-host-protocol.py", "tests/integration/t-host-keyring.py",
+         "tests/integration/t-today-scenarios.py"]
 ASAN = "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=97"
 LSAN = "print_suppressions=0:suppressions=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
 UBSAN = "halt_on_error=1:print_stacktrace=1"

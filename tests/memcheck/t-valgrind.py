@@ -19,7 +19,7 @@ VALGRIND = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=defi
 # lines through json-glib, messages) runs below as well.
 CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classify",
               "test-sanitize", "test-relationship", "test-model", "test-words", "test-cli-common",
-              "test-host-frame", "test-host"]
+              "test-host-frame", "test-host", "test-today", "test-ics"]
 
 
 def run_vg(argv, env=None, stdin=None, timeout=600):
@@ -108,6 +108,39 @@ def test():
         log = f.read()
     is_(p.returncode, 0, "the native host under valgrind: clean", log[-3000:])
     is_(len(unframe(p.stdout)), len(msgs), "and it answered every message")
+
+    # the daily routine: the day's list, touches, a calendar, marks, tiers, the review
+    day = truth["now"][:10]
+    cal = os.path.join(tmp, "calendar.ics")
+    with open(cal, "w") as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:vg@test\r\n"
+                "DTSTART;TZID=Europe/Berlin:%s090000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+                "ATTENDEE:MAILTO:%s\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                % (day.replace("-", "") + "T", (people or ["nobody@example.com"])[0].upper()))
+    bad = os.path.join(tmp, "bad.ics")
+    with open(bad, "w") as f:
+        f.write("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:2024XX01\r\nEND:VEVENT\r\n")
+    env_day = dict(env, TZ="UTC")
+    for args, want in ((["today", "--as-of", day], 0), (["today", "--as-of", day, "--format=json"], 0),
+                       (["import-ics", cal, "--as-of", day], 0), (["import-ics", bad], 2),
+                       (["log", people[0] if people else "x@y.example", "call", "--date", day,
+                         "--note", "valgrind"], 0),
+                       (["touches", people[0] if people else "x@y.example"], 0),
+                       (["today", "--as-of", day, "--format=tsv"], 0),
+                       (["tier", people[0] if people else "x@y.example", "A"], 0),
+                       (["tier", "--suggest"], 0), (["overdue", "--tier", "A", "--all"], 0),
+                       (["review", "--weeks", "2", "--as-of", day], 0), (["log", "--undo", "1"], 0),
+                       (["config", "workdays", "mon-thu"], 0)):
+        rc, out, err = run_vg([kw, "--db", db] + args, env=env_day)
+        is_(rc, want, "keepwarm %s under valgrind: clean" % " ".join(args), err[-3000:])
+    rc, out, err = run_vg([kw, "--db", db, "today", "--as-of", day, "--format=json"], env=env_day)
+    items = json.loads(out)["items"] if rc == 0 else []
+    if items:
+        for cmd in ("skip", "done"):
+            rc, out, err = run_vg([kw, "--db", db, cmd, items[-1]["key"], "--as-of", day], env=env_day)
+            is_(rc, 0, "keepwarm %s under valgrind: clean" % cmd, err[-3000:])
+    else:
+        skip("no item on the day's list to mark", 2)
 
 
 main(test)

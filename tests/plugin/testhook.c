@@ -10,13 +10,15 @@
  *       status line, the folder view's parentage, the workers, the panel's
  *       legend, confirmation bar, Undo, selection, view toggle and columns,
  *       the rhythm, details and messages dialogs and the preferences page
- *       when they are open. The last dump at unload says whether the folder
+ *       when they are open, the Today section (its header and items). The last dump at unload says whether the folder
  *       view went back.
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   one command per line:
  *       refresh | sync | snooze ROW DAYS | layout N | unload |
  *       prefs-open | prefs-set FIELD VALUE | prefs-ok |
  *       menu ROW ITEM | undo | view attention|hidden | hint-press 1|2 |
- *       dialog WHAT [ARG] | folder-width PX
+ *       dialog WHAT [ARG] | folder-width PX |
+ *       today-log ROW call|meeting | today-skip ROW | today-tier ROW A|B|C|none |
+ *       send ADDR SUBJECT  (compose and send a message from the default account)
  *     (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *     columns, 2 wide message, 4 wide message list, 5 small screen. FIELD is
  *     a widget of the page: other-addresses and own-domains take entries
@@ -28,11 +30,14 @@
  *     details. WHAT: cadence-days N, cadence-learn, cadence-ok,
  *     cadence-cancel, details-note TEXT, details-save, details-button NAME
  *     (write, settle, snooze, ignore, rhythm, close), close-all. PX: the
- *     width of Claws' folder column.)
+ *     width of Claws' folder column. today-*: ROW is a 0-based row of the
+ *     Today section; they call what its context menu and its log dialog
+ *     call.)
  *   KEEPWARM_PLUGIN_STARTUP_S, _COALESCE_S, _DEADLINE_S   shorter delays.
  * The page is driven through Claws' own preferences window and its OK
  * button, as a user would. */
 #include "kw_plugin.h"
+#include "kw_today.h"
 #include "kw_panel.h"
 #include "kw_worker.h"
 #include "testhook.h"
@@ -55,6 +60,7 @@
 #include "prefs_gtk.h"
 #include "account.h"
 #include "prefs_account.h"
+#include "compose.h"
 
 #define DUMP_EVERY_MS 100
 
@@ -242,6 +248,47 @@ static void add_rows(JsonBuilder *b)
     json_builder_end_array(b);
 }
 
+/* The Today section as shown: its header (the progress line) and items. */
+static void add_today(JsonBuilder *b)
+{
+    const kw_today_t *t = kw_today_panel_list();
+    int64_t as_of = kw_plugin_as_of();
+    char *progress = t ? kw_words_progress(t->done, t->size, t->streak,
+                                           (t->size - t->done) * t->minutes_per_item) : NULL;
+
+    json_builder_set_member_name(b, "today");
+    json_builder_begin_object(b);
+    add_string(b, "date", t ? t->date : NULL);
+    add_string(b, "progress", progress);
+    json_builder_set_member_name(b, "size");
+    json_builder_add_int_value(b, t ? t->size : 0);
+    json_builder_set_member_name(b, "done");
+    json_builder_add_int_value(b, t ? t->done : 0);
+    json_builder_set_member_name(b, "streak");
+    json_builder_add_int_value(b, t ? t->streak : 0);
+    json_builder_set_member_name(b, "items");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < kw_today_panel_count(); i++) {
+        const kw_today_item_t *it = kw_today_panel_item(i);
+        char *reason = it->rel ? kw_words_reason(&it->rel->reason, as_of) : NULL;
+        json_builder_begin_object(b);
+        add_string(b, "key", it->key);
+        add_string(b, "name", it->display_name);
+        add_string(b, "state", kw_state_to_string(it->state));
+        add_string(b, "slot", kw_slot_to_string(it->slot));
+        add_string(b, "reason", reason);
+        add_string(b, "how", kw_how_to_string(it->how));
+        json_builder_set_member_name(b, "done");
+        json_builder_add_boolean_value(b, it->how != KW_HOW_NOT_YET);
+        add_string(b, "tier", it->rel && it->rel->tier ? kw_tier_to_string(it->rel->tier) : NULL);
+        json_builder_end_object(b);
+        g_free(reason);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_free(progress);
+}
+
 /* The hint bar as the user sees it: the notice view's text and button
  * while it is shown. */
 static void add_hint(JsonBuilder *b)
@@ -424,6 +471,7 @@ static void dump(gboolean force)
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     add_rows(b);
+    add_today(b);
     add_hint(b);
     add_hint_buttons(b);
     add_panel(b);
@@ -682,6 +730,36 @@ static void cmd_dialog(const char *what, const char *arg)
     }
 }
 
+/* Compose and send a message from the default account, as the user would. */
+static void send_mail(const char *to, const char *subject)
+{
+    Compose *c = compose_new(account_get_default(), to, NULL);
+    if (!c)
+        return;
+    gtk_entry_set_text(GTK_ENTRY(c->subject_entry), subject ? subject : "Hello");
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(c->text)),
+                             "Hello, how are things?\n", -1);
+    compose_send(c);
+}
+
+/* today-log, today-skip, today-tier on a row of the Today section. */
+static void cmd_today(const char *cmd, int row, const char *arg)
+{
+    const kw_today_item_t *it = kw_today_panel_item((guint) row);
+    char *key = it ? g_strdup(it->key) : NULL; /* the list is rebuilt by the action */
+    kw_source_t src;
+    kw_tier_t tier;
+    if (!key)
+        return;
+    if (!strcmp(cmd, "today-log") && arg && kw_source_from_string(arg, &src) == KW_OK)
+        kw_today_panel_log(key, src, kw_plugin_as_of(), "logged in the test");
+    else if (!strcmp(cmd, "today-skip"))
+        kw_today_panel_mark(key, KW_HOW_SKIPPED);
+    else if (!strcmp(cmd, "today-tier") && arg && kw_tier_from_string(arg, &tier) == KW_OK)
+        kw_today_panel_tier(key, tier);
+    g_free(key);
+}
+
 static void run_command(char *line)
 {
     char **w = g_strsplit(g_strstrip(line), " ", 3);
@@ -722,6 +800,10 @@ static void run_command(char *line)
             click(atoi(w[1]) == 2 ? nv->button2 : nv->button);
     } else if (!strcmp(cmd, "dialog") && w[1]) {
         cmd_dialog(w[1], w[2]);
+    } else if (!strncmp(cmd, "today-", 6) && w[1]) {
+        cmd_today(cmd, atoi(w[1]), w[2]);
+    } else if (!strcmp(cmd, "send") && w[1]) {
+        send_mail(w[1], w[2]);
     } else if (!strcmp(cmd, "folder-width") && w[1]) {
         MainWindow *mainwin = mainwindow_get_mainwindow();
         if (mainwin && GTK_IS_PANED(mainwin->hpaned))

@@ -140,11 +140,43 @@ static void test_when(void)
     }
 }
 
+/* The same reader, telling a named day (the routine's --as-of DATE: that
+ * day as a whole) from a moment or a duration. */
+static void test_when_day(void)
+{
+    static const char *const days[] = { "2026-06-30", "30.06.2026", "30.06.", "heute", "tomorrow",
+                                        "übermorgen", "friday", "next monday", "next week",
+                                        "nächsten Monat", "next year" };
+    static const char *const moments[] = { "2026-06-30T10:00:00Z", "2026-06-30 10:00", "@1800000000",
+                                           "now", "jetzt", "2w", "in 2 Wochen", "for 3 days" };
+    for (size_t i = 0; i < G_N_ELEMENTS(days) + G_N_ELEMENTS(moments); i++) {
+        int day = i < G_N_ELEMENTS(days);
+        const char *text = day ? days[i] : moments[i - G_N_ELEMENTS(days)];
+        int64_t t = -1, u = -2;
+        int is_day = -1;
+        g_test_message("'%s'", text);
+        g_assert_cmpint(kw_input_when_day(text, NOW, &t, &is_day), ==, KW_INPUT_OK);
+        g_assert_cmpint(is_day, ==, day);
+        g_assert_cmpint(kw_input_when(text, NOW, &u), ==, KW_INPUT_OK);
+        g_assert_cmpint(t, ==, u);
+        if (day)
+            g_assert_cmpint(t % DAY, ==, 0);
+    }
+    {
+        int64_t t;
+        int is_day = -1;
+        g_assert_cmpint(kw_input_when_day("31.02.2026", NOW, &t, &is_day), ==, KW_INPUT_RANGE);
+        g_assert_cmpint(is_day, ==, 0);
+        g_assert_cmpint(kw_input_when_day("2026-06-30", NOW, &t, NULL), ==, KW_INPUT_OK);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/input/cadence", test_cadence);
     g_test_add_func("/input/duration", test_duration);
     g_test_add_func("/input/when", test_when);
+    g_test_add_func("/input/when-day", test_when_day);
     return g_test_run();
 }

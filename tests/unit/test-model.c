@@ -763,6 +763,19 @@ static void test_undo(fixture_t *f, gconstpointer data)
     g_assert_cmpint(kw_action_undo(f->store, 999999, NULL, &error), ==, KW_ERR_NOT_FOUND);
     g_clear_pointer(&error, kw_free);
     g_assert_cmpstr(kw_action_kind_to_string(KW_ACTION_SNOOZE), ==, "snooze");
+
+    /* a tier is a setting like the others: logged, and undone */
+    g_assert_cmpint(kw_set_tier(f->store, "initech.co.uk", KW_TIER_B, &error), ==, KW_OK);
+    g_assert_cmpint(kw_set_tier(f->store, "initech.co.uk", KW_TIER_A, &error), ==, KW_OK);
+    g_assert_cmpint(kw_action_undo(f->store, 0, &a, &error), ==, KW_OK);
+    g_assert_cmpint(a->kind, ==, KW_ACTION_TIER);
+    g_assert_cmpint(a->before, ==, KW_TIER_B);
+    g_assert_cmpint(a->after, ==, KW_TIER_A);
+    kw_action_free(a);
+    g_assert_cmpint(get(f, 400, "pat@initech.co.uk", &r, &error), ==, KW_OK);
+    g_assert_cmpint(r->tier, ==, KW_TIER_B); /* the organisation's, back as it was */
+    kw_relationship_free(r);
+    g_assert_cmpstr(kw_action_kind_to_string(KW_ACTION_TIER), ==, "tier");
     (void) snooze_id;
     g_assert_null(error);
 }
@@ -984,6 +997,21 @@ static void assert_rel_equal(const kw_relationship_t *a, const kw_relationship_t
     g_assert_cmpint(x->ignored, ==, y->ignored);
     g_assert_cmpint(x->due_date, ==, y->due_date);
     g_assert_cmpint(x->days_since, ==, y->days_since);
+    g_assert_cmpint(x->last_exchange_source, ==, y->last_exchange_source);
+    g_assert_cmpint(x->planned_touch, ==, y->planned_touch);
+    g_assert_cmpint(x->planned_source, ==, y->planned_source);
+    g_assert_cmpint(a->tier, ==, b->tier);
+    g_assert_cmpint(x->rhythm_state, ==, y->rhythm_state);
+    g_assert_cmpint(x->waiting_touches, ==, y->waiting_touches);
+    g_assert_cmpint(x->waiting_last, ==, y->waiting_last);
+    g_assert_cmpint(x->away_since, ==, y->away_since);
+    assert_person_equal(&x->away_person, &y->away_person);
+    g_assert_cmpint(x->away_until, ==, y->away_until);
+    g_assert_cmpint(x->away_until_is_return, ==, y->away_until_is_return);
+    g_assert_cmpint(x->settled_until, ==, y->settled_until);
+    g_assert_cmpint(a->note_from_org, ==, b->note_from_org);
+    for (size_t i = 0; a->people_names[i] || b->people_names[i]; i++)
+        g_assert_cmpstr(a->people_names[i], ==, b->people_names[i]);
 }
 
 /* The model from the aggregates equals the model from every message: every
@@ -1086,7 +1114,7 @@ static void test_differential(fixture_t *f, gconstpointer data)
         g_test_message("seed %u, %d people", seed, people);
         exec_sql(f->store, "DELETE FROM interactions; DELETE FROM messages; DELETE FROM contacts;"
                            "DELETE FROM settings; DELETE FROM agg_dirty; DELETE FROM contact_agg;"
-                           "DELETE FROM org_agg; DELETE FROM preferences;");
+                           "DELETE FROM org_agg; DELETE FROM preferences; DELETE FROM touches;");
         random_mail(f, rng, people, g_rand_int_range(rng, 300, 1500));
         /* nothing kept yet: both ways are the scan */
         assert_same_both_ways(f, AT(731));
@@ -1096,13 +1124,47 @@ static void test_differential(fixture_t *f, gconstpointer data)
         assert_same_at_times(f);
 
         /* settings: an ignored person (their organisation's members change),
-         * a snoozed organisation, a cadence, names */
+         * a snoozed organisation, a cadence, names, a tier, "no answer
+         * needed" */
         ignore = g_strdup_printf("p%d@%s", 1, orgs[1]);
         kw_ignore(f->store, ignore, NULL);
         g_free(ignore);
         kw_snooze(f->store, "acme.com", AT(760), NULL);
         kw_set_cadence(f->store, "initech.co.uk", 10, NULL);
         kw_set_name(f->store, "hooli.io", "Hooli Inc.", NULL);
+        kw_set_tier(f->store, "vandelay.com", KW_TIER_A, NULL);
+        kw_settle(f->store, "umbrella.fr", AT(500), NULL);
+        assert_same_at_times(f);
+        /* calls and meetings, past and planned (the logged touches' mirror
+         * in the interactions goes through the same aggregates) */
+        for (int k = 0; k < 12; k++) {
+            char *who = g_strdup_printf("p%d@%s%s", k * 3 + 1, (k * 3 + 1) % 5 == 0 ? "sub." : "",
+                                        orgs[(k * 3 + 1) % G_N_ELEMENTS(orgs)]);
+            kw_log_touch(f->store, who, (kw_source_t) (KW_SOURCE_CALL + k % 4),
+                         AT(g_rand_double_range(rng, 300, 900)), "a note", NULL, NULL);
+            g_free(who);
+        }
+        kw_log_touch(f->store, "globex.de", KW_SOURCE_MEETING, AT(700), NULL, NULL, NULL);
+        {
+            /* a meeting still ahead when the aggregates are kept: read from
+             * the aggregate before it, from the events once it has passed */
+            int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+            kw_log_touch(f->store, "acme.com", KW_SOURCE_MEETING, now + 10 * DAY, NULL, NULL, NULL);
+            refresh(f);
+            assert_same_both_ways(f, now + 5 * DAY);
+            assert_same_both_ways(f, now + 15 * DAY);
+        }
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM touches"), >, 3);
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM interactions WHERE direction = 3"), ==,
+                        count_rows(f, "SELECT count(*) FROM touches"));
+        assert_same_at_times(f);
+        refresh(f);
+        assert_same_at_times(f);
+        {
+            int64_t id = count_rows(f, "SELECT min(id) FROM touches");
+            if (id > 0)
+                g_assert_cmpint(kw_unlog_touch(f->store, id, NULL, &error), ==, KW_OK);
+        }
         assert_same_at_times(f);
         /* a change no writer marked (here: through SQL): the loader notices
          * that an organisation's members are not those it was kept for */
@@ -1123,6 +1185,9 @@ static void test_differential(fixture_t *f, gconstpointer data)
         /* the user's identities change: interactions are recomputed, every
          * aggregate is stale until the next refresh */
         g_assert_cmpint(kw_store_add_identity(f->store, "work", "p2@globex.de", &error), ==, KW_OK);
+        /* the recomputed interactions mirror the logged touches again */
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM interactions WHERE direction = 3"), ==,
+                        count_rows(f, "SELECT count(*) FROM touches"));
         assert_same_at_times(f);
         refresh(f);
         assert_same_at_times(f);

@@ -26,6 +26,8 @@ typedef struct {
 #define OUT(d) { .day = (d), .dir = 'o' }
 #define INF(d, f) { .day = (d), .dir = 'i', .flags = (f) }
 #define OUTR(d, r) { .day = (d), .dir = 'o', .rcpt = (r) }
+/* a call (a two-way touch logged by the user) */
+#define CALL(d) { .day = (d), .dir = 'b' }
 
 static kw_rel_event_t *make_events(const ev_spec_t *spec, size_t *n_out)
 {
@@ -36,7 +38,8 @@ static kw_rel_event_t *make_events(const ev_spec_t *spec, size_t *n_out)
     ev = g_new0(kw_rel_event_t, n ? n : 1);
     for (i = 0; i < n; i++) {
         ev[i].time = AT(spec[i].day);
-        ev[i].direction = spec[i].dir == 'i' ? KW_DIR_IN : KW_DIR_OUT;
+        ev[i].direction = spec[i].dir == 'i' ? KW_DIR_IN : spec[i].dir == 'b' ? KW_DIR_BOTH : KW_DIR_OUT;
+        ev[i].source = spec[i].dir == 'b' ? KW_SOURCE_CALL : KW_SOURCE_MAIL;
         ev[i].flags = spec[i].flags;
         ev[i].n_recipients = spec[i].rcpt ? spec[i].rcpt : 1;
         ev[i].person = spec[i].person;
@@ -580,6 +583,126 @@ static void test_away(void)
     g_array_append_val(a, e);
     analyze_array(a, 320, NULL, &sum);
     g_assert_cmpint(sum.away_since, ==, 0);
+    /* a call after the automatic reply: they are not away any more */
+    e = (kw_rel_event_t){ AT(310.01), KW_DIR_IN, KW_MSG_AUTOREPLY | KW_MSG_AUTO, 1, 0,
+                          KW_SOURCE_MAIL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 320, NULL, &sum);
+    g_assert_cmpint(sum.away_since, ==, AT(310.01));
+    e = (kw_rel_event_t){ AT(312), KW_DIR_BOTH, 0, 1, 0, KW_SOURCE_CALL, NULL };
+    g_array_append_val(a, e);
+    analyze_array(a, 320, NULL, &sum);
+    g_assert_cmpint(sum.away_since, ==, 0);
+    g_array_free(a, TRUE);
+}
+
+/* Calls, meetings, visits (KW_DIR_BOTH): a touch both ways on their own. */
+static void test_two_way_touches(void)
+{
+    kw_rel_summary_t s;
+    kw_rel_settings_t none = { 0 };
+    size_t n;
+
+    {
+        /* a call alone makes an exchange; the mail counts and last times stay mail's */
+        static const ev_spec_t spec[] = { IN(0), OUT(0.2), CALL(40), END_SPEC };
+        kw_rel_event_t *ev = make_events(spec, &n);
+        kw_rel_analyze(ev, n, AT(41), &none, &s);
+        g_assert_cmpint(s.exchanges, ==, 2);
+        g_assert_cmpint(s.last_exchange, ==, AT(40));
+        g_assert_cmpint(s.last_exchange_source, ==, KW_SOURCE_CALL);
+        g_assert_cmpint(s.inbound, ==, 1);
+        g_assert_cmpint(s.outbound, ==, 1);
+        g_assert_cmpint(s.last_in, ==, AT(0));
+        g_assert_cmpint(s.last_out, ==, AT(0.2));
+        g_assert_cmpint(s.unanswered, ==, KW_WAITING_NONE);
+        g_assert_cmpint(s.state, ==, KW_STATE_OK);
+        g_free(ev);
+    }
+    {
+        /* they wrote, you called two days later: the question is answered */
+        static const ev_spec_t spec[] = { IN(0), OUT(0.2), IN(50), CALL(52), END_SPEC };
+        kw_rel_event_t *ev = make_events(spec, &n);
+        kw_rel_analyze(ev, n, AT(60), &none, &s);
+        g_assert_cmpint(s.unanswered, ==, KW_WAITING_NONE);
+        g_assert_cmpint(s.state, ==, KW_STATE_OK);
+        g_assert_cmpint(s.last_exchange, ==, AT(52));
+        kw_rel_analyze(ev, n - 1, AT(60), &none, &s); /* without the call: owed */
+        g_assert_cmpint(s.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+        g_free(ev);
+    }
+    {
+        /* a call in a day of mail: one touch, the call is what it was */
+        static const ev_spec_t spec[] = { IN(10), CALL(10.1), OUT(10.3), END_SPEC };
+        kw_rel_event_t *ev = make_events(spec, &n);
+        kw_rel_analyze(ev, n, AT(11), &none, &s);
+        g_assert_cmpint(s.touches, ==, 1);
+        g_assert_cmpint(s.exchanges, ==, 1);
+        g_assert_cmpint(s.last_exchange_source, ==, KW_SOURCE_CALL);
+        g_free(ev);
+    }
+    {
+        /* the rhythm is learned from calls like from mail: monthly */
+        GArray *a = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+        for (int k = 0; k < 8; k++) {
+            kw_rel_event_t call = { AT(30.0 * k), KW_DIR_BOTH, 0, 1, 0, KW_SOURCE_MEETING, NULL };
+            g_array_append_val(a, call);
+        }
+        analyze_array(a, 215, NULL, &s);
+        g_assert_cmpint(s.cadence_source, ==, KW_CADENCE_LEARNED);
+        g_assert_cmpint(s.cadence_days, ==, 30);
+        g_assert_cmpint(s.last_exchange_source, ==, KW_SOURCE_MEETING);
+        g_assert_cmpint(s.inbound + s.outbound, ==, 0);
+        g_array_free(a, TRUE);
+    }
+    {
+        /* noise flags make a logged touch noise too (never set by the store, but the rule holds) */
+        kw_rel_event_t e = { AT(1), KW_DIR_BOTH, KW_MSG_LIST, 1, 0, KW_SOURCE_CALL, NULL };
+        g_assert_false(kw_rel_event_counts(&e));
+        e.flags = 0;
+        g_assert_true(kw_rel_event_counts(&e));
+    }
+}
+
+/* A planned touch (a meeting in a calendar) keeps the relationship in
+ * touch until it passes; an owed reply stays owed. */
+static void test_planned_touch(void)
+{
+    kw_rel_summary_t s;
+    kw_rel_settings_t plan = { .planned_touch = AT(200), .planned_source = KW_SOURCE_MEETING };
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+
+    add_exchanges(a, 0, 14, 6, 0);          /* every two weeks until day 70 */
+    analyze_array(a, 150, NULL, &s);
+    g_assert_cmpint(s.state, ==, KW_STATE_OVERDUE);
+    analyze_array(a, 150, &plan, &s);
+    g_assert_cmpint(s.state, ==, KW_STATE_OK);
+    g_assert_cmpint(s.planned_touch, ==, AT(200));
+    g_assert_cmpint(s.planned_source, ==, KW_SOURCE_MEETING);
+    analyze_array(a, 201, &plan, &s);       /* it has passed: judged as before */
+    g_assert_cmpint(s.state, ==, KW_STATE_OVERDUE);
+    g_assert_cmpint(s.planned_touch, ==, 0);
+    {
+        kw_rel_event_t q = { AT(140), KW_DIR_IN, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+        g_array_append_val(a, q);           /* a question of theirs, unanswered */
+        analyze_array(a, 150, &plan, &s);
+        g_assert_cmpint(s.state, ==, KW_STATE_AWAITING_YOUR_REPLY);
+        g_assert_cmpint(s.rhythm_state, ==, KW_STATE_OK); /* the meeting: not "overdue too" */
+        analyze_array(a, 150, NULL, &s);
+        g_assert_cmpint(s.rhythm_state, ==, KW_STATE_OVERDUE);
+    }
+    {
+        /* your mail with no answer yet: a planned meeting is the answer to wait for */
+        GArray *b = g_array_new(FALSE, FALSE, sizeof(kw_rel_event_t));
+        kw_rel_event_t o = { AT(141), KW_DIR_OUT, 0, 1, 0, KW_SOURCE_MAIL, NULL };
+        add_exchanges(b, 0, 14, 6, 0);
+        g_array_append_val(b, o);
+        analyze_array(b, 160, NULL, &s);
+        g_assert_cmpint(s.state, ==, KW_STATE_AWAITING_THEIR_REPLY);
+        analyze_array(b, 160, &plan, &s);
+        g_assert_cmpint(s.state, ==, KW_STATE_OK);
+        g_array_free(b, TRUE);
+    }
     g_array_free(a, TRUE);
 }
 
@@ -599,5 +722,7 @@ int main(int argc, char **argv)
     g_test_add_func("/relationship/state-names", test_state_names);
     g_test_add_func("/relationship/owed-reply-never-forgotten", test_owed_reply_never_forgotten);
     g_test_add_func("/relationship/away", test_away);
+    g_test_add_func("/relationship/two-way-touches", test_two_way_touches);
+    g_test_add_func("/relationship/planned-touch", test_planned_touch);
     return g_test_run();
 }
