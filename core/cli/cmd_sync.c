@@ -44,7 +44,7 @@ static int read_secret_fd(int fd, char **out, char **error)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            *error = g_strdup_printf("cannot read the password from fd %d: %s", fd, g_strerror(errno));
+            *error = g_strdup_printf(_("cannot read the password from fd %d: %s"), fd, g_strerror(errno));
             kw_secret_free(buf);
             return -1;
         }
@@ -56,7 +56,7 @@ static int read_secret_fd(int fd, char **out, char **error)
     if (len > 0 && buf[len - 1] == '\r')
         buf[--len] = '\0';
     if (len == 0 || memchr(buf, '\0', len) || strchr(buf, '\n')) {
-        *error = g_strdup_printf("the password read from fd %d is empty or has several lines", fd);
+        *error = g_strdup_printf(_("the password read from fd %d is empty or has several lines"), fd);
         kw_secret_free(buf);
         return -1;
     }
@@ -77,7 +77,7 @@ static int run_secret_cmd(const char *cmd, char **out, char **error)
 
     if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                                   NULL, &out_fd, NULL, &gerr)) {
-        *error = g_strdup_printf("cannot run password_cmd: %s", gerr->message);
+        *error = g_strdup_printf(_("cannot run password_cmd: %s"), gerr->message);
         g_error_free(gerr);
         g_free(buf);
         return -1;
@@ -88,7 +88,7 @@ static int run_secret_cmd(const char *cmd, char **out, char **error)
         ssize_t n;
         if (left <= 0) {
             kill(pid, SIGKILL);
-            *error = g_strdup_printf("password_cmd did not finish within %d s", SECRET_CMD_TIMEOUT_S);
+            *error = g_strdup_printf(_("password_cmd did not finish within %d s"), SECRET_CMD_TIMEOUT_S);
             goto reap;
         }
         if (poll(&pfd, 1, (int)MIN(left, 1000)) <= 0)
@@ -107,7 +107,7 @@ reap:
     close(out_fd);
     waitpid(pid, &status, 0);
     if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-        *error = g_strdup_printf("password_cmd failed (exit status %d)",
+        *error = g_strdup_printf(_("password_cmd failed (exit status %d)"),
                                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         rc = -1;
     }
@@ -117,7 +117,7 @@ reap:
         if (len > 0 && buf[len - 1] == '\r')
             buf[--len] = '\0';
         if (len == 0 || strchr(buf, '\n') || memchr(buf, '\0', len)) {
-            *error = g_strdup("password_cmd printed nothing, or several lines");
+            *error = g_strdup(_("password_cmd printed nothing, or several lines"));
             rc = -1;
         }
     }
@@ -219,7 +219,7 @@ static int on_progress(const kw_progress_t *p, void *data)
     }
     if (p->kind == KW_PROGRESS_WARNING) {
         char *clean = kw_sanitize_for_display(p->message);
-        fprintf(stderr, "%skeepwarm: %s: warning: %s\n", ps->text ? "\r\033[K" : "", p->account, clean);
+        fprintf(stderr, _("%skeepwarm: %s: warning: %s\n"), ps->text ? "\r\033[K" : "", p->account, clean);
         kw_free(clean);
         return 0;
     }
@@ -315,7 +315,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     memset(&o, 0, sizeof o);
     memset(&report, 0, sizeof report);
     if (parse_tls(a->tls, &tls) < 0)
-        return kw_cli_usage_error("sync", "--tls must be implicit, starttls or none (account %s)", a->account);
+        return kw_cli_usage_error("sync", _("--tls must be implicit, starttls or none (account %s)"), a->account);
     if (a->token_cmd) {
         if (run_secret_cmd(a->token_cmd, &secret, &error) < 0)
             goto secret_failed;
@@ -331,9 +331,9 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     } else if (keyring_password(a, &secret) == 0) {
         o.password = secret;
     } else {
-        return kw_cli_usage_error("sync", "no password for account '%s': use --password-fd N or "
-                                  "password_cmd in the config file (never on the command line), or "
-                                  "store it in the desktop keyring from the Thunderbird add-on's options",
+        return kw_cli_usage_error("sync", _("no password for account '%s': use --password-fd N or "
+                                    "password_cmd in the config file (never on the command line), or "
+                                    "store it in the desktop keyring from the Thunderbird add-on's options"),
                                   a->account);
     }
 
@@ -380,15 +380,23 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
         if (st == KW_ERR_PARTIAL)
             kw_cli_fail(st, error);
         if (ps->text || (!ps->json && cli->stdout_tty)) {
-            fprintf(stderr, "%s: %d folder%s, %" G_GINT64_FORMAT " new message%s (%" G_GINT64_FORMAT
-                    " read) in %.1f s\n", a->account, report.folders_synced,
-                    report.folders_synced == 1 ? "" : "s", report.messages_new,
-                    report.messages_new == 1 ? "" : "s", report.messages_fetched, report.seconds);
+            /* TRANSLATORS: "%s: " is the account, then "3 folders, 12 new messages (40 read) in 0.8 s" */
+            char *folders = g_strdup_printf(ngettext("%d folder", "%d folders", report.folders_synced),
+                                            report.folders_synced);
+            char *fresh = g_strdup_printf(ngettext("%lld new message", "%lld new messages",
+                                                   (unsigned long)report.messages_new),
+                                          (long long)report.messages_new);
+            fprintf(stderr, _("%s: %s, %s (%lld read) in %.1f s\n"), a->account, folders,
+                    fresh, (long long)report.messages_fetched, report.seconds);
+            g_free(folders);
+            g_free(fresh);
             if (report.addresses_unreadable > 0)
-                fprintf(stderr, "%s: %" G_GINT64_FORMAT " address%s could not be read (no '@', "
-                        "X.400 names, undisclosed-recipients:;) and %s left out\n", a->account,
-                        report.addresses_unreadable, report.addresses_unreadable == 1 ? "" : "es",
-                        report.addresses_unreadable == 1 ? "was" : "were");
+                fprintf(stderr, ngettext("%s: %lld address could not be read (no '@', "
+                                         "X.400 names, undisclosed-recipients:;) and was left out\n",
+                                         "%s: %lld addresses could not be read (no '@', "
+                                         "X.400 names, undisclosed-recipients:;) and were left out\n",
+                                         (unsigned long)report.addresses_unreadable),
+                        a->account, (long long)report.addresses_unreadable);
         }
     }
     kw_free(error);
@@ -426,20 +434,20 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     kw_store_t *store = NULL;
     progress_state_t ps;
     GOptionEntry entries[] = {
-        { "host", 0, 0, G_OPTION_ARG_STRING, &host, "IMAP server (instead of the config file)", "HOST" },
-        { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port (default 993 for implicit TLS, 143 otherwise)", "N" },
-        { "tls", 0, 0, G_OPTION_ARG_STRING, &tls, "implicit (default), starttls, or none (loopback only)", "MODE" },
-        { "user", 0, 0, G_OPTION_ARG_STRING, &user, "Login name", "USER" },
-        { "account", 0, 0, G_OPTION_ARG_STRING, &account, "Account name in the store (default USER@HOST); with the config file: sync only this one", "NAME" },
-        { "me", 0, 0, G_OPTION_ARG_STRING_ARRAY, &me, "One of your own addresses (repeatable; remembered)", "ADDR" },
-        { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, "Trust the CA certificates in this PEM file instead of the system's", "FILE" },
-        { "password-fd", 0, 0, G_OPTION_ARG_INT, &password_fd, "Read the password from this file descriptor", "N" },
-        { "auth", 0, 0, G_OPTION_ARG_STRING, &auth, "auto (default: LOGIN, or AUTHENTICATE PLAIN when LOGIN is disabled), login, plain", "MECH" },
-        { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, "Only folders matching this glob (repeatable)", "GLOB" },
-        { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, "Skip folders matching this glob (repeatable)", "GLOB" },
-        { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, "text (default on a terminal), json (one object per line on stdout), none", "MODE" },
-        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, "Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)", "N" },
-        { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Network inactivity timeout in seconds (default 60)", "S" },
+        { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("IMAP server (instead of the config file)"), N_("HOST") },
+        { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Port (default 993 for implicit TLS, 143 otherwise)"), N_("N") },
+        { "tls", 0, 0, G_OPTION_ARG_STRING, &tls, N_("implicit (default), starttls, or none (loopback only)"), N_("MODE") },
+        { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("Login name"), N_("USER") },
+        { "account", 0, 0, G_OPTION_ARG_STRING, &account, N_("Account name in the store (default USER@HOST); with the config file: sync only this one"), N_("NAME") },
+        { "me", 0, 0, G_OPTION_ARG_STRING_ARRAY, &me, N_("One of your own addresses (repeatable; remembered)"), N_("ADDR") },
+        { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust the CA certificates in this PEM file instead of the system's"), N_("FILE") },
+        { "password-fd", 0, 0, G_OPTION_ARG_INT, &password_fd, N_("Read the password from this file descriptor"), N_("N") },
+        { "auth", 0, 0, G_OPTION_ARG_STRING, &auth, N_("auto (default: LOGIN, or AUTHENTICATE PLAIN when LOGIN is disabled), login, plain"), N_("MECH") },
+        { "include", 0, 0, G_OPTION_ARG_STRING_ARRAY, &include, N_("Only folders matching this glob (repeatable)"), N_("GLOB") },
+        { "exclude", 0, 0, G_OPTION_ARG_STRING_ARRAY, &exclude, N_("Skip folders matching this glob (repeatable)"), N_("GLOB") },
+        { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, N_("text (default on a terminal), json (one object per line on stdout), none"), N_("MODE") },
+        { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, N_("Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)"), N_("N") },
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, N_("Network inactivity timeout in seconds (default 60)"), N_("S") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
 
@@ -447,20 +455,20 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.accounts = accounts = g_array_new(FALSE, TRUE, sizeof(kw_account_cfg_t));
     rc = kw_cli_parse_options(cli, "sync", NULL,
-                              "Read new mail headers (read-only) from IMAP into the store.",
-                              "Without --host, every [account NAME] of the config file is synced.\n"
-                              "The password is never accepted as an argument: use --password-fd N\n"
-                              "or password_cmd in the config file.\n\n"
-                              "Exit codes: 0 ok, 2 usage, 3 auth, 4 tls, 5 network, 6 server, 7 store,\n"
-                              "8 busy, 9 partial, 1 other.",
+                              _("Read new mail headers (read-only) from IMAP into the store."),
+                              _("Without --host, every [account NAME] of the config file is synced.\n"
+                                "The password is never accepted as an argument: use --password-fd N\n"
+                                "or password_cmd in the config file.\n\n"
+                                "Exit codes: 0 ok, 2 usage, 3 auth, 4 tls, 5 network, 6 server, 7 store,\n"
+                                "8 busy, 9 partial, 1 other."),
                               entries, &argc, &argv);
     if (rc != 0 || argc > 1) {
         if (rc == 0)
-            rc = kw_cli_usage_error("sync", "unexpected argument '%s'", argv[1]);
+            rc = kw_cli_usage_error("sync", _("unexpected argument '%s'"), argv[1]);
         goto done;
     }
     if (chunk < 0 || timeout < 0 || port < 0 || port > 65535) {
-        rc = kw_cli_usage_error("sync", "--chunk-size, --timeout and --port must be positive");
+        rc = kw_cli_usage_error("sync", _("--chunk-size, --timeout and --port must be positive"));
         goto done;
     }
     if (!progress)
@@ -470,7 +478,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     else if (!strcmp(progress, "text"))
         ps.text = 1;
     else if (strcmp(progress, "none") != 0) {
-        rc = kw_cli_usage_error("sync", "--progress must be text, json or none");
+        rc = kw_cli_usage_error("sync", _("--progress must be text, json or none"));
         goto done;
     }
     /* A --me that is not an address would leave a whole mailbox's outbound
@@ -478,7 +486,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     for (char **m = me; m && *m; m++) {
         char *norm = kw_normalize_email(*m, -1);
         if (!norm) {
-            rc = kw_cli_usage_error("sync", "--me: '%s' is not an e-mail address", *m);
+            rc = kw_cli_usage_error("sync", _("--me: '%s' is not an e-mail address"), *m);
             goto done;
         }
         kw_free(norm);
@@ -488,11 +496,11 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         kw_account_cfg_t a;
         kw_tls_mode_t t;
         if (!user) {
-            rc = kw_cli_usage_error("sync", "--host needs --user");
+            rc = kw_cli_usage_error("sync", _("--host needs --user"));
             goto done;
         }
         if (parse_tls(tls, &t) < 0) {
-            rc = kw_cli_usage_error("sync", "--tls must be implicit, starttls or none");
+            rc = kw_cli_usage_error("sync", _("--tls must be implicit, starttls or none"));
             goto done;
         }
         memset(&a, 0, sizeof a);
@@ -514,7 +522,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         if (rc != 0)
             goto done;
         if (password_fd >= 0 && accounts->len > 1) {
-            rc = kw_cli_usage_error("sync", "--password-fd serves one account; add --account NAME");
+            rc = kw_cli_usage_error("sync", _("--password-fd serves one account; add --account NAME"));
             goto done;
         }
         for (guint i = 0; i < accounts->len; i++) {
@@ -710,7 +718,7 @@ static int own_domain_command(kw_cli_t *cli, int argc, char **argv)
             return kw_cli_usage_error("identity", "own-domain %s needs one domain", verb);
     } else if (!strcmp(verb, "list") || !strcmp(verb, "none") || !strcmp(verb, "default")) {
         if (argc > 3)
-            return kw_cli_usage_error("identity", "unexpected argument '%s'", argv[3]);
+            return kw_cli_usage_error("identity", _("unexpected argument '%s'"), argv[3]);
     } else {
         return kw_cli_usage_error("identity", "own-domain takes list, add DOMAIN, remove DOMAIN, "
                                   "none or default, not '%s'", verb);

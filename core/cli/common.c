@@ -117,14 +117,16 @@ int kw_cli_parse_options(kw_cli_t *cli, const char *cmd, const char *params,
     g_set_prgname(prgname);
     g_free(prgname);
     ctx = g_option_context_new(params);
+    /* add_main_entries sets the main group's domain again: pass it there
+     * too, or the options stay English */
     g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     if (summary)
         g_option_context_set_summary(ctx, summary);
     if (description)
         g_option_context_set_description(ctx, description);
     if (entries)
-        g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, common, NULL);
+        g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
     g_option_context_set_help_enabled(ctx, TRUE);
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
         rc = kw_cli_usage_error(cmd, "%s", err->message);

@@ -225,6 +225,14 @@ def test():
         kwtest.is_(rc, 2, "de: show without a target is a usage error")
         kwtest.like(err, r"welcher Kontakt oder welche Organisation\?", "de: the usage error in German")
         kwtest.like(err, r"Siehe „keepwarm show --help“", "de: the hint in German")
+        # --help: the options and their argument names too, not only glib's headings
+        rc, out, err = kwtest.run_keepwarm(["overdue", "--help"], env=de_env)
+        kwtest.like(out, r"--limit=N +Höchstens N Zeilen zeigen", "de: overdue --help: the options in German")
+        kwtest.like(out, r"--db=PFAD +Datenbankdatei", "de: ... and the options every command has")
+        rc, out, err = kwtest.run_keepwarm(["sync", "--help"], env=de_env)
+        kwtest.like(out, r"--user=BENUTZER +Anmeldename", "de: sync --help in German")
+        rc, out, err = kwtest.run_keepwarm(["sync", "--host", "h.example"], env=de_env)
+        kwtest.like(err, r"--host braucht --user", "de: the sync's usage errors in German")
 
 
 def compare(outputs, de_env, work=None):
