@@ -231,6 +231,20 @@ int kw_cli_resolve(kw_model_t *model, const char *text, kw_target_t **target)
     return rc;
 }
 
+/* Whether `address` (normalised) is one of the user's own addresses. */
+static int is_own_address(kw_store_t *store, const char *address)
+{
+    kw_identity_list_t *ids = NULL;
+    int own = 0;
+
+    if (kw_store_identities(store, NULL, &ids, NULL) != KW_OK)
+        return 0;
+    for (size_t i = 0; i < ids->count && !own; i++)
+        own = strcmp(ids->items[i].address, address) == 0;
+    kw_identity_list_free(ids);
+    return own;
+}
+
 int kw_cli_open_target(kw_cli_t *cli, const char *text, kw_store_t **store, kw_target_t **target)
 {
     kw_model_options_t mo = { .as_of = (int64_t) time(NULL) };
@@ -249,6 +263,15 @@ int kw_cli_open_target(kw_cli_t *cli, const char *text, kw_store_t **store, kw_t
         rc = kw_cli_resolve(model, text, target);
     }
     kw_model_free(model);
+    if (rc == 0 && (*target)->kind == KW_TARGET_PERSON && is_own_address(*store, (*target)->key)) {
+        /* snoozing, ignoring or logging a call with yourself would act on
+         * nothing anyone sees: say so instead of confirming it */
+        char *msg = g_strdup_printf(_("%s is one of your own addresses, not a relationship"), (*target)->key);
+        rc = kw_cli_fail(KW_ERR_USAGE, msg);
+        g_free(msg);
+        kw_target_free(*target);
+        *target = NULL;
+    }
     if (rc) {
         kw_store_close(*store);
         *store = NULL;

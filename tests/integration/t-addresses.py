@@ -203,6 +203,14 @@ def test():
         ok(rc in (0, 10) and "not an e-mail address" not in err and "neither" not in err,
            "a TARGET with an empty dot-atom is read as an address", show_run(rc, out, err))
         like(out + err, r"s\.\.shively@enron\.com", "... and named in its normal form")
+        # one's own address (k..allen, the mailbox owner) is no relationship to act on
+        for cmd in (["snooze", "K..Allen@Enron.com", "2w"], ["ignore", "k..allen@enron.com"],
+                    ["log", "<k..allen@enron.com>", "call"]):
+            rc, out, err = kwtest.run_keepwarm(cmd, db=db)
+            is_(rc, EXIT["usage"], "%s on one's own address -> usage error" % cmd[0], show_run(rc, out, err))
+            like(err, r"k\.\.allen@enron\.com is one of your own addresses", "... saying why")
+        rc, out, err = kwtest.run_keepwarm(["undo", "--list"], db=db)
+        ok("allen" not in out.lower(), "... and nothing was recorded", out)
 
 
 main(test)
