@@ -2565,7 +2565,8 @@ KW_PUBLIC kw_status_t kw_model_logged_touches(kw_model_t *m, const char *target,
         kw_logged_touch_list_free(list);
         return s;
     }
-    qsort(list->items, list->count, sizeof *list->items, cmp_logged_newest);
+    if (list->count > 1) /* no items array when empty: qsort(NULL, 0) is undefined */
+        qsort(list->items, list->count, sizeof *list->items, cmp_logged_newest);
     *out = list;
     return KW_OK;
 }
@@ -2636,7 +2637,8 @@ KW_PUBLIC kw_status_t kw_model_timeline(kw_model_t *m, const char *target, kw_to
         o->subject = g_strdup(first->subject);
         o->source = first->source;
     }
-    qsort(list->items, list->count, sizeof *list->items, cmp_touch_newest);
+    if (list->count > 1) /* no items array when empty: qsort(NULL, 0) is undefined */
+        qsort(list->items, list->count, sizeof *list->items, cmp_touch_newest);
     *out = list;
 done:
     if (logged) {
@@ -2727,7 +2729,8 @@ KW_PUBLIC kw_status_t kw_model_contacts(kw_model_t *m, int all, kw_contact_list_
         o->outbound = c->st.n_out;
     }
     list->count = n;
-    qsort(list->items, n, sizeof *list->items, cmp_contact_recent);
+    if (n > 1) /* no items array when empty: qsort(NULL, 0) is undefined */
+        qsort(list->items, n, sizeof *list->items, cmp_contact_recent);
     *out = list;
     return KW_OK;
 }
