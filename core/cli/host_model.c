@@ -716,15 +716,15 @@ static int check_skip(kw_host_req_t *req, action_args_t *a)
     return param_day(req, &a->day, &a->when);
 }
 
-/* "id": an action of the log (default the last one not undone), or
- * "touch": a logged call or meeting. */
+/* "action_id": an action of the log (default the last one not undone), or
+ * "touch": a logged call or meeting ("id" is the request's). */
 static int check_undo(kw_host_req_t *req, action_args_t *a)
 {
-    if (kw_host_param_int(req, "id", 0, 1, INT64_MAX, &a->id) < 0 ||
+    if (kw_host_param_int(req, "action_id", 0, 1, INT64_MAX, &a->id) < 0 ||
         kw_host_param_int(req, "touch", 0, 1, INT64_MAX, &a->touch) < 0)
         return -1;
     if (a->id && a->touch) {
-        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "give 'id' or 'touch', not both");
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "give 'action_id' or 'touch', not both");
         return -1;
     }
     return 0;
