@@ -35,16 +35,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from kwtest import *  # noqa: F401,F403
 import kwtest
 import gen_mailbox
-from kwhost import Host, frame, host_call, host_request, unframe, host_argv
+from kwhost import Host, cli_json, err_code, frame, host_call, host_request, unframe, host_argv
 
 ME = "seller@mycompany.example"
 # What a relationship has in the host's answers beyond the command's JSON.
 HOST_ONLY = ("hint", "hint_action")
 CANARY = "NOTE-CANARY-7f3a"
-
-
-def err_code(answer):
-    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
 
 
 def test_framing(env):
@@ -150,15 +146,6 @@ def test_log(env):
     like(text, r"status id=1 ok \d+ bytes", "one line per request: command, id, outcome")
     like(text, r"refused a message of \d+ bytes", "refusals are logged")
     ok(CANARY not in text, "request bodies (here a note) never reach the log")
-
-
-def cli_json(args, db, env=None):
-    rc, out, err = run_keepwarm(args + ["--format=json"], db=db, env=env)
-    try:
-        return json.loads(out)
-    except ValueError:
-        ok(False, "keepwarm %s --format=json" % " ".join(args), show_run(rc, out, err))
-        return None
 
 
 def test_model(env, db):

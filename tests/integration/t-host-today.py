@@ -30,24 +30,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from kwtest import *  # noqa: F401,F403
 import kwtest
 import gen_mailbox
-from kwhost import host_call, host_request
+from kwhost import cli_json, err_code, host_call, host_request
 
 ME = "seller@mycompany.example"
 ACTIONS = ["snooze", "unsnooze", "ignore", "unignore", "cadence", "note", "name",
            "done", "skip", "log-call", "log-meeting", "tier", "undo"]
-
-
-def err_code(answer):
-    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
-
-
-def cli_json(args, db, env=None):
-    rc, out, err = run_keepwarm(args + ["--format=json"], db=db, env=env)
-    try:
-        return json.loads(out)
-    except ValueError:
-        ok(False, "keepwarm %s --format=json" % " ".join(args), show_run(rc, out, err))
-        return None
 
 
 def result(a, what):

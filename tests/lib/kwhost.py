@@ -5,6 +5,7 @@ side of the protocol) from a test.
     result = host_ok("overdue", limit=5)                          # one request, asserts nothing
     frame(b"...") / unframe(data) -> [bytes]
     h = Host(); h.send({...}); h.recv() -> dict; h.close() -> rc  # an open "port"
+    err_code(answer) -> "not-found" / None;  cli_json(["today"], db) -> the command's JSON
 
 The host is started as Thunderbird starts it: `keepwarm MANIFEST EXTENSION-ID`
 (argv form), with kwtest.kw_env() (HOME, XDG_* in a temp dir) unless env= is given.
@@ -118,3 +119,18 @@ class Host:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+def err_code(answer):
+    """The error code of an answer, None when it is ok."""
+    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
+
+
+def cli_json(args, db, env=None):
+    """`keepwarm ARGS --format=json` parsed (a failed TAP check and None when it is not JSON)."""
+    rc, out, err = kwtest.run_keepwarm(args + ["--format=json"], db=db, env=env)
+    try:
+        return json.loads(out)
+    except ValueError:
+        kwtest.ok(False, "keepwarm %s --format=json" % " ".join(args), kwtest.show_run(rc, out, err))
+        return None
