@@ -457,8 +457,10 @@ static char *sent_account(kw_host_req_t *req, const char *from)
         g_free(addr);
         return NULL;
     }
-    if (kw_config_load(req->cli, NULL, KW_CONFIG_QUIET, &cfg) != 0) {
-        kw_host_fail(req, KW_HOST_E_CONFIG, "the configuration file cannot be read");
+    if (kw_config_load(req->cli, NULL, 0, &cfg) != 0) { /* the reason goes to the host's log */
+        char *log = kw_host_log_path();
+        kw_host_fail(req, KW_HOST_E_CONFIG, "the configuration file cannot be used: the reason is in %s", log);
+        g_free(log);
         kw_config_clear(&cfg);
         g_free(addr);
         return NULL;
@@ -510,11 +512,15 @@ static gboolean add_field(GString *block, const char *name, char *const *values)
 }
 
 /* compose.onAfterSend: the message Thunderbird just sent, recorded as a
- * sync of the account's Sent folder would record it (no Date: the library
- * takes the time of the request), so that Today ticks now. */
+ * sync of the account's Sent folder would record it, so that Today ticks
+ * now. "headers": the header block of the copy Thunderbird saved (exactly
+ * what the sync will read: the same dedupe keys, nothing counted twice);
+ * without one, a block written from "message_id", "from", "to", "cc",
+ * "subject" and "date" (without a Date the library takes the request's
+ * time, and a copy the sync finds later is not recognised as the same). */
 static JsonNode *cmd_record_sent(kw_host_req_t *req)
 {
-    const char *message_id = NULL, *from = NULL, *subject = NULL;
+    const char *message_id = NULL, *from = NULL, *subject = NULL, *date = NULL, *headers = NULL;
     char **to = NULL, **cc = NULL, *id = NULL, *account = NULL, *error = NULL;
     kw_store_t *store = NULL;
     GString *block = NULL;
@@ -524,7 +530,8 @@ static JsonNode *cmd_record_sent(kw_host_req_t *req)
 
     if (kw_host_param_string(req, "message_id", 1, &message_id) < 0 ||
         kw_host_param_string(req, "from", 1, &from) < 0 || kw_host_param_strv(req, "to", &to) < 0 ||
-        kw_host_param_strv(req, "cc", &cc) < 0 || kw_host_param_string(req, "subject", 0, &subject) < 0)
+        kw_host_param_strv(req, "cc", &cc) < 0 || kw_host_param_string(req, "subject", 0, &subject) < 0 ||
+        kw_host_param_string(req, "date", 0, &date) < 0 || kw_host_param_string(req, "headers", 0, &headers) < 0)
         goto done;
     id = g_strdup(message_id);
     g_strstrip(id);
@@ -533,15 +540,18 @@ static JsonNode *cmd_record_sent(kw_host_req_t *req)
         id[strlen(id) - 1] = '\0';
     }
     block = g_string_new(NULL);
-    {
+    if (headers && *headers) {
+        g_string_assign(block, headers);
+    } else {
         char *from_v[] = { (char *)from, NULL }, *subj_v[] = { (char *)subject, NULL };
-        char *id_v[] = { g_strdup_printf("<%s>", id), NULL };
+        char *date_v[] = { (char *)date, NULL }, *id_v[] = { g_strdup_printf("<%s>", id), NULL };
         gboolean good = *id && !strpbrk(id, "<> ") && add_field(block, "From", from_v) &&
                         add_field(block, "To", to) && add_field(block, "Cc", cc) &&
-                        add_field(block, "Message-ID", id_v) && add_field(block, "Subject", subj_v);
+                        add_field(block, "Message-ID", id_v) && add_field(block, "Subject", subj_v) &&
+                        add_field(block, "Date", date_v);
         g_free(id_v[0]);
         if (!good) {
-            kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "a header ('from', 'to', 'cc', 'subject' or "
+            kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "a header ('from', 'to', 'cc', 'subject', 'date' or "
                          "'message_id') holds a line break or is not usable");
             goto done;
         }

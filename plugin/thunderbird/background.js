@@ -242,6 +242,22 @@ browser.compose.onBeforeSend.addListener(async (tab, details) => {
  * Sent folder would (record-sent). When that fails (the store busy, no
  * account matching the From), the sync reads the copy in the Sent folder —
  * now, and once more a minute later in case the copy was still on its way. */
+/* The header block of the copy Thunderbird saved (the Sent folder's, which
+ * the sync will read: the host records exactly it), or "". */
+async function sentHeaders(copy) {
+  if (!copy) {
+    return "";
+  }
+  try {
+    const raw = await browser.messages.getRaw(copy.id, { data_format: "File" });
+    const text = await raw.slice(0, 256 * 1024).text();
+    const end = text.search(/\r?\n\r?\n/);
+    return end > 0 ? text.slice(0, end + 1) : "";
+  } catch (e) {
+    return "";
+  }
+}
+
 browser.compose.onAfterSend.addListener(async (tab, info) => {
   const key = "sending-" + tab.id;
   const { [key]: kept } = await browser.storage.local.get({ [key]: null });
@@ -249,13 +265,13 @@ browser.compose.onAfterSend.addListener(async (tab, info) => {
   if (info.error || info.mode !== "sendNow") {
     return;
   }
-  // The sent copy's header when the compose details were not kept.
   const copy = (info.messages || [])[0];
   const sent = kept || (copy ? { from: copy.author, to: copy.recipients, cc: copy.ccList, subject: copy.subject }
                              : { from: "", to: [], cc: [], subject: "" });
   try {
     await kwCall("record-sent", {
       message_id: info.headerMessageId || "",
+      headers: await sentHeaders(copy),
       from: sent.from,
       to: sent.to,
       cc: sent.cc,
