@@ -34,8 +34,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import *  # noqa: F401,F403
 import kwtest
-import gen_mailbox
-from kwhost import Host, cli_json, err_code, frame, host_call, host_request, unframe, host_argv
+from kwhost import Host, cli_json, err_code, frame, host_call, host_request, seller_synced, unframe, host_argv
 
 ME = "seller@mycompany.example"
 # What a relationship has in the host's answers beyond the command's JSON.
@@ -422,11 +421,8 @@ def run():
     env = kwtest.kw_env()
     db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
     test_framing(env)
-    root = kwtest.tmpdir("kw-seller-")
-    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), ME)
-    with Dovecot(maildir=os.path.join(root, "Maildir")) as dv:
-        rc, out, err = run_keepwarm(kwtest.sync_args(dv, me=(ME,)), password=dv.password, db=db)
-        if not is_(rc, 0, "sync the seller's mailbox", show_run(rc, out, err)):
+    with seller_synced(db, ME) as dv:
+        if not dv:
             return
         test_model(env, db)
         test_concurrency(env, db)

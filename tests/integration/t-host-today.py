@@ -30,8 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import *  # noqa: F401,F403
 import kwtest
-import gen_mailbox
-from kwhost import cli_json, err_code, host_call, host_request
+from kwhost import cli_json, err_code, host_call, host_request, seller_synced
 
 ME = "seller@mycompany.example"
 ACTIONS = ["snooze", "unsnooze", "ignore", "unignore", "cadence", "note", "name",
@@ -290,16 +289,13 @@ def run():
     if os.path.exists(os.path.join(kwtest.build_dir(), "locale", "de", "LC_MESSAGES", "keepwarm.mo")):
         de_env = dict(env, LC_ALL="C.UTF-8")
     test_status(env)
-    root = kwtest.tmpdir("kw-seller-")
-    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), ME)
-    with Dovecot(maildir=os.path.join(root, "Maildir")) as dv:
-        rc, out, err = run_keepwarm(kwtest.sync_args(dv, me=(ME,)), password=dv.password, db=db)
-        if not is_(rc, 0, "sync the seller's mailbox", show_run(rc, out, err)):
+    with seller_synced(db, ME) as dv:
+        if not dv:
             return
         t = test_today(env, db, de_env)
         test_actions(env, db, de_env, t)
         test_review(env, db)
-        test_record_sent(env, db, dv, root)
+        test_record_sent(env, db, dv, dv.root)
         test_busy(env, db)
     test_not_synced(env)
 
