@@ -209,6 +209,23 @@ int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t 
  * *day the local day holding it). */
 kw_input_status_t kw_cli_read_day(const char *text, int64_t now, int64_t *when, kw_day_t *day,
                                   int *is_day);
+/* The model's as_of for a DATE that names `day` as a whole: its end, or
+ * `now` while it lasts (its start when it is still to come). */
+int64_t kw_cli_day_as_of(const kw_day_t *day, int64_t now);
+/* The day's list as `keepwarm today --format=json` prints it (the same
+ * object the native host answers; words in the current language; transfer
+ * full). `as_of`: the model's, for the reasons. */
+JsonNode *kw_cli_today_json(const kw_today_t *today, int64_t as_of);
+/* The bounds kw_review() takes for `weeks` weeks up to `when`, this one
+ * included: local Mondays, then when + 1 (g_free; weeks + 1 values). */
+int64_t *kw_cli_review_bounds(const kw_day_t *day, int64_t when, int weeks);
+/* `keepwarm review --format=json`: {weeks: [...], overdue_sparkline}
+ * (transfer full). */
+JsonNode *kw_cli_review_json(const kw_review_t *review);
+/* When a logged touch of TEXT was (cmd_touches.c): NULL = now; a time as
+ * given; a DATE alone is now when it is today, else noon of that local day.
+ * 0, or -1 when TEXT is not a date. */
+int kw_cli_touch_time(const char *text, int64_t now, int64_t *out);
 /* "Today: 3 of 5 done · 12-day streak · about 4 minutes left" (g_free). */
 char *kw_cli_today_progress(const kw_today_t *today);
 /* `keepwarm config` for the routine's keys (daily-size, daily-minutes,

@@ -74,9 +74,15 @@ int kw_cli_parse_day(const char *cmd, const char *text, int64_t *when, kw_day_t 
     if (kw_cli_read_day(text, now, when, day, &is_day) != KW_INPUT_OK)
         return kw_cli_usage_error(cmd, _("--as-of: not a date: '%s' (use 2024-03-01, "
                                          "01.03.2024, 2024-03-01T10:00:00Z or now)"), text);
-    if (is_day) /* the day as a whole: as of its end, or now while it lasts */
-        *when = day->end <= now ? day->end - 1 : day->start <= now ? now : day->start;
+    if (is_day)
+        *when = kw_cli_day_as_of(day, now);
     return 0;
+}
+
+int64_t kw_cli_day_as_of(const kw_day_t *day, int64_t now)
+{
+    /* the day as a whole: as of its end, or now while it lasts */
+    return day->end <= now ? day->end - 1 : day->start <= now ? now : day->start;
 }
 
 /* "Fri, Mar 1" in the user's language (transfer full). */
@@ -114,7 +120,7 @@ static char *item_reason(const kw_today_item_t *it, int64_t as_of)
     return it->rel ? kw_words_reason(&it->rel->reason, as_of) : g_strdup("");
 }
 
-static void print_today_json(const kw_today_t *t, int64_t as_of)
+JsonNode *kw_cli_today_json(const kw_today_t *t, int64_t as_of)
 {
     JsonBuilder *b = json_builder_new();
     JsonNode *root;
@@ -160,10 +166,16 @@ static void print_today_json(const kw_today_t *t, int64_t as_of)
     json_builder_end_array(b);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
-    kw_cli_print_json(stdout, root);
-    json_node_unref(root);
     g_object_unref(b);
     g_free(progress);
+    return root;
+}
+
+static void print_today_json(const kw_today_t *t, int64_t as_of)
+{
+    JsonNode *root = kw_cli_today_json(t, as_of);
+    kw_cli_print_json(stdout, root);
+    json_node_unref(root);
 }
 
 static void print_today_tsv(const kw_cli_t *cli, const kw_today_t *t, int64_t as_of)
@@ -422,6 +434,67 @@ static char *sparkline(const int *v, size_t n)
     return g_string_free(out, FALSE);
 }
 
+int64_t *kw_cli_review_bounds(const kw_day_t *day, int64_t when, int weeks)
+{
+    int64_t *bounds = g_new(int64_t, (gsize) weeks + 1);
+    GDate g;
+
+    /* Mondays: this week's, then back */
+    g_date_clear(&g, 1);
+    g_date_set_dmy(&g, (GDateDay) day->day, (GDateMonth) day->month, (GDateYear) day->year);
+    g_date_subtract_days(&g, g_date_get_weekday(&g) - G_DATE_MONDAY);
+    g_date_subtract_days(&g, 7 * ((guint) weeks - 1));
+    for (int i = 0; i < weeks; i++) {
+        bounds[i] = local_midnight(g_date_get_year(&g), g_date_get_month(&g), g_date_get_day(&g));
+        g_date_add_days(&g, 7);
+    }
+    bounds[weeks] = when + 1; /* this week: up to now */
+    if (bounds[weeks] <= bounds[weeks - 1])
+        bounds[weeks] = bounds[weeks - 1] + 1;
+    return bounds;
+}
+
+JsonNode *kw_cli_review_json(const kw_review_t *r)
+{
+    JsonBuilder *b = json_builder_new();
+    JsonNode *root;
+    int *overdue = g_new(int, r->count ? r->count : 1);
+    char *spark;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "weeks");
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < r->count; i++) {
+        const kw_review_week_t *w = &r->weeks[i];
+        GDateTime *dt = g_date_time_new_from_unix_local(w->start);
+        char *week = g_date_time_format(dt, "%G-W%V");
+        overdue[i] = w->overdue_end;
+        json_builder_begin_object(b);
+        kw_json_member_string(b, "week", week);
+        kw_json_member_time(b, "start", w->start);
+        kw_json_member_time(b, "end", w->end);
+#define INT_MEMBER(name, v) json_builder_set_member_name(b, name); json_builder_add_int_value(b, v)
+        INT_MEMBER("listed", w->listed);
+        INT_MEMBER("done", w->done);
+        INT_MEMBER("skipped", w->skipped);
+        INT_MEMBER("brought_back", w->brought_back);
+        INT_MEMBER("overdue_end", w->overdue_end);
+#undef INT_MEMBER
+        json_builder_end_object(b);
+        g_free(week);
+        g_date_time_unref(dt);
+    }
+    json_builder_end_array(b);
+    spark = sparkline(overdue, r->count);
+    kw_json_member_string(b, "overdue_sparkline", spark);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    g_free(spark);
+    g_free(overdue);
+    return root;
+}
+
 int kw_cmd_review(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *format_text = NULL;
@@ -464,22 +537,7 @@ int kw_cmd_review(kw_cli_t *cli, int argc, char **argv)
     }
     if ((rc = kw_cli_parse_day("review", as_of_text, &when, &day)))
         goto done;
-    /* Mondays: this week's, then back */
-    bounds = g_new(int64_t, (gsize) weeks + 1);
-    {
-        GDate g;
-        g_date_clear(&g, 1);
-        g_date_set_dmy(&g, (GDateDay) day.day, (GDateMonth) day.month, (GDateYear) day.year);
-        g_date_subtract_days(&g, g_date_get_weekday(&g) - G_DATE_MONDAY);
-        g_date_subtract_days(&g, 7 * ((guint) weeks - 1));
-        for (int i = 0; i < weeks; i++) {
-            bounds[i] = local_midnight(g_date_get_year(&g), g_date_get_month(&g), g_date_get_day(&g));
-            g_date_add_days(&g, 7);
-        }
-        bounds[weeks] = when + 1; /* this week: up to now */
-        if (bounds[weeks] <= bounds[weeks - 1])
-            bounds[weeks] = bounds[weeks - 1] + 1;
-    }
+    bounds = kw_cli_review_bounds(&day, when, weeks);
     if ((rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store)))
         goto done;
     st = kw_review(store, bounds, (size_t) weeks + 1, 0, &r, &error);
@@ -491,41 +549,9 @@ int kw_cmd_review(kw_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < r->count; i++)
         overdue[i] = r->weeks[i].overdue_end;
     if (format == KW_FORMAT_JSON) {
-        JsonBuilder *b = json_builder_new();
-        JsonNode *root;
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "weeks");
-        json_builder_begin_array(b);
-        for (size_t i = 0; i < r->count; i++) {
-            const kw_review_week_t *w = &r->weeks[i];
-            GDateTime *dt = g_date_time_new_from_unix_local(w->start);
-            char *week = g_date_time_format(dt, "%G-W%V");
-            json_builder_begin_object(b);
-            kw_json_member_string(b, "week", week);
-            kw_json_member_time(b, "start", w->start);
-            kw_json_member_time(b, "end", w->end);
-#define INT_MEMBER(name, v) json_builder_set_member_name(b, name); json_builder_add_int_value(b, v)
-            INT_MEMBER("listed", w->listed);
-            INT_MEMBER("done", w->done);
-            INT_MEMBER("skipped", w->skipped);
-            INT_MEMBER("brought_back", w->brought_back);
-            INT_MEMBER("overdue_end", w->overdue_end);
-#undef INT_MEMBER
-            json_builder_end_object(b);
-            g_free(week);
-            g_date_time_unref(dt);
-        }
-        json_builder_end_array(b);
-        {
-            char *spark = sparkline(overdue, r->count);
-            kw_json_member_string(b, "overdue_sparkline", spark);
-            g_free(spark);
-        }
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
+        JsonNode *root = kw_cli_review_json(r);
         kw_cli_print_json(stdout, root);
         json_node_unref(root);
-        g_object_unref(b);
     } else {
         const char *h[] = { _("WEEK"), _("DONE"), _("SKIPPED"), _("BACK IN TOUCH"),
                             _("OVERDUE AT THE END") };

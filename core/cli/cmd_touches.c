@@ -28,11 +28,8 @@ static char *target_words(const kw_target_t *t)
 /* log                                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* When a touch of --date TEXT was: a time as given; a day alone is now when
- * it is today, else noon of that local day. */
-static int touch_time(const char *text, int64_t *out)
+int kw_cli_touch_time(const char *text, int64_t now, int64_t *out)
 {
-    int64_t now = (int64_t) time(NULL);
     kw_day_t day;
     int is_day;
 
@@ -108,7 +105,7 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
         rc = kw_cli_usage_error("log", _("'%s' is not call, meeting, visit or other"), argv[2]);
         goto done;
     }
-    if (touch_time(date_text, &when) != 0) {
+    if (kw_cli_touch_time(date_text, (int64_t) time(NULL), &when) != 0) {
         rc = kw_cli_usage_error("log", _("--date: not a date: '%s' (use 2024-03-01, "
                                          "01.03.2024, 2024-03-01T10:00:00Z or now)"),
                                 date_text);

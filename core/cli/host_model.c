@@ -4,9 +4,10 @@
  *   for-sender    {address, as_of?}                    -> {tracked, relationship?}
  *   relationship  {target, as_of?}                     -> {relationship}
  *   timeline      {target, limit?, as_of?}             -> {target, total, truncated, items: [touch]}
+ *   today         {as_of?, size?}                      -> the day's list (as `keepwarm today --format=json`)
+ *   review        {weeks?, as_of?}                     -> {weeks: [...], overdue_sparkline}
+ *   record-sent   {message_id, from, to, cc?, subject?, account?} -> {recorded, account, message_id}
  *   action        {action, target, ...}                -> {action, target, ...}
- *   today, review, record-sent                         -> error "not-available" (the daily routine
- *                                                         brings them; the add-on's UI is ready)
  *
  * A request that reads loads the model once (kw_model_load, as of the
  * request's as_of) in one read transaction of the store, so it answers from
@@ -14,19 +15,22 @@
  * description the command prints (kw_cli_relationship_json: the model's
  * facts and their words, in the request's language) plus what only a mail
  * client shows: the hint line above a message and its action, both from
- * the wording module, as in the Claws plugin's hint bar; a touch is the
- * command's too (kw_cli_touch_json). Everything from mail is sanitised.
+ * the wording module, as in the Claws plugin's hint bar; a touch, the day's
+ * list and the review are the command's too (kw_cli_touch_json,
+ * kw_cli_today_json, kw_cli_review_json). Everything from mail is sanitised.
  *
- * Wiring the daily routine when the library has it (status.features
- * follows from the two tables at the end of this file):
- *   - today / review: in cmd_today(), cmd_review(), replace the
- *     not_available() line by model_open() + the library call + a builder
- *     (see cmd_relationship()), and clear the row's `pending` flag;
- *   - record-sent: the parameters are checked already; open the store
- *     read-write (open_store) and call the library's record function;
- *   - an action (done, skip, log-call, log-meeting, tier, undo): give its
- *     row in actions[] a `check` for its parameters (e.g. tier's "tier") and
- *     a `run` calling the library; cmd_action() does the rest. */
+ * The daily routine goes through the library calls the command makes: the
+ * day's list (kw_today: computed and kept on the day's first look, so the
+ * store is opened read-write, but never created), its marks (kw_today_mark),
+ * logged calls and meetings (kw_log_touch), tiers (kw_set_tier), undo
+ * (kw_action_undo, kw_unlog_touch), and a message Thunderbird just sent
+ * (kw_record_sent, the path the Claws plugin takes), so that Today ticks
+ * at once. Targets are resolved by the library (kw_model_resolve) in every
+ * action. Days are the user's local days (TZ of the host process).
+ *
+ * status.features follows from the two tables at the end of this file: a
+ * command with `pending` or an action without `run` is defined (the add-on
+ * may show it) but answered "not-available". */
 #include <string.h>
 #include <glib.h>
 
@@ -101,17 +105,17 @@ static void model_close(host_model_t *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Load the model as of the request's "as_of" (the default cadence is the
- * store's, as for the command). 0, or -1 after an error answer. */
-static int model_open(kw_host_req_t *req, host_model_t *m)
+/* Load the model as of m->as_of on the store opened in `mode` (the
+ * default cadence is the store's, as for the command). 0, or -1 after an
+ * error answer (m closed). */
+static int model_load(kw_host_req_t *req, kw_store_mode_t mode, host_model_t *m)
 {
     kw_model_options_t o;
     char *error = NULL;
     kw_status_t st;
 
-    memset(m, 0, sizeof *m);
     memset(&o, 0, sizeof o);
-    if (param_as_of(req, &m->as_of) < 0 || open_store(req, KW_STORE_READ_ONLY, &m->store) < 0)
+    if (open_store(req, mode, &m->store) < 0)
         return -1;
     o.as_of = m->as_of;
     st = kw_model_load(m->store, &o, &m->model, &error);
@@ -120,6 +124,50 @@ static int model_open(kw_host_req_t *req, host_model_t *m)
         return -1;
     }
     return 0;
+}
+
+/* The model as of the request's "as_of", read-only. */
+static int model_open(kw_host_req_t *req, host_model_t *m)
+{
+    memset(m, 0, sizeof *m);
+    if (param_as_of(req, &m->as_of) < 0)
+        return -1;
+    return model_load(req, KW_STORE_READ_ONLY, m);
+}
+
+/* "as_of" for the daily routine, as the command's --as-of: absent = now; a
+ * date alone = that local day as a whole (as of its end, or now while it
+ * lasts); a time as given. Fills *day and *when. */
+static int param_day(kw_host_req_t *req, kw_day_t *day, int64_t *when)
+{
+    const char *text = NULL;
+    int is_day = 0;
+
+    if (kw_host_param_string(req, "as_of", 0, &text) < 0)
+        return -1;
+    if (!text) {
+        *when = req->now;
+        kw_day_local(req->now, day);
+        return 0;
+    }
+    if (kw_cli_read_day(text, req->now, when, day, &is_day) != KW_INPUT_OK) {
+        char *clean = kw_sanitize_for_display(text);
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'as_of' is not a date: '%s'", clean);
+        kw_free(clean);
+        return -1;
+    }
+    if (is_day)
+        *when = kw_cli_day_as_of(day, req->now);
+    return 0;
+}
+
+/* The day's model: the store read-write (the day's list is kept in it). */
+static int day_open(kw_host_req_t *req, host_model_t *m, kw_day_t *day)
+{
+    memset(m, 0, sizeof *m);
+    if (param_day(req, day, &m->as_of) < 0)
+        return -1;
+    return model_load(req, KW_STORE_READ_WRITE, m);
 }
 
 /* ---- what the add-on shows ------------------------------------------------------ */
@@ -319,51 +367,244 @@ static JsonNode *cmd_timeline(kw_host_req_t *req)
     return kw_host_finish(b);
 }
 
-/* ---- the daily routine (not in this version) ----------------------------------- */
+/* ---- the daily routine ------------------------------------------------------------ */
 
 static JsonNode *not_available(kw_host_req_t *req, const char *what)
 {
-    return kw_host_fail(req, KW_HOST_E_NOT_AVAILABLE,
-                        "%s is not available in keepwarm %s yet: it comes with the daily routine (Today)",
+    return kw_host_fail(req, KW_HOST_E_NOT_AVAILABLE, "%s is not available in keepwarm %s",
                         what, KW_VERSION);
+}
+
+/* The command's day list, and per item "how_text" ("called", "skipped"; ""
+ * while not done) for the add-on's tick. */
+static JsonNode *today_json(const kw_today_t *t, int64_t as_of)
+{
+    JsonNode *root = kw_cli_today_json(t, as_of);
+    JsonArray *items = json_object_get_array_member(json_node_get_object(root), "items");
+
+    for (guint i = 0; i < json_array_get_length(items) && i < t->count; i++)
+        json_object_set_string_member(json_array_get_object_element(items, i), "how_text",
+                                      kw_words_how(t->items[i].how));
+    return root;
 }
 
 static JsonNode *cmd_today(kw_host_req_t *req)
 {
-    return not_available(req, "Today's list");
+    int64_t size = 0;
+    host_model_t m;
+    kw_today_t *t = NULL;
+    kw_day_t day;
+    char *error = NULL;
+    kw_status_t st;
+    JsonNode *res = NULL;
+
+    if (kw_host_param_int(req, "size", 0, 1, 50, &size) < 0 || day_open(req, &m, &day) < 0)
+        return NULL;
+    st = kw_today(m.store, m.model, &day, (int)size, &t, &error);
+    if (!failed(req, st, error))
+        res = today_json(t, m.as_of);
+    kw_today_free(t);
+    model_close(&m);
+    return res;
 }
 
 static JsonNode *cmd_review(kw_host_req_t *req)
 {
-    return not_available(req, "The weekly review");
+    int64_t weeks = 4, when = 0, *bounds;
+    kw_store_t *store = NULL;
+    kw_review_t *r = NULL;
+    kw_day_t day;
+    char *error = NULL;
+    kw_status_t st;
+    JsonNode *res = NULL;
+
+    if (kw_host_param_int(req, "weeks", 0, 1, 104, &weeks) < 0 || param_day(req, &day, &when) < 0 ||
+        open_store(req, KW_STORE_READ_ONLY, &store) < 0)
+        return NULL;
+    bounds = kw_cli_review_bounds(&day, when, (int)weeks);
+    st = kw_review(store, bounds, (size_t)weeks + 1, 0, &r, &error);
+    if (!failed(req, st, error))
+        res = kw_cli_review_json(r);
+    kw_review_free(r);
+    kw_store_close(store);
+    g_free(bounds);
+    return res;
 }
 
-/* compose.onAfterSend: {message_id, to: [...], cc?}. The parameters are
- * checked now, so that the add-on's side is exercised; storing the sent
- * message as a touch comes with Today (until then the next sync reads it
- * from the Sent folder). */
+/* The address in "Name <addr>" or "addr" (transfer full, lower case). */
+static char *bare_address(const char *from)
+{
+    const char *lt = strrchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    char *addr = lt && gt ? g_strndup(lt + 1, (gsize)(gt - lt - 1)) : g_strdup(from);
+    char *low = g_ascii_strdown(g_strstrip(addr), -1);
+
+    g_free(addr);
+    return low;
+}
+
+/* The configured account the message was sent from: "account" when given
+ * (it must be configured), else the one whose user or `me` addresses hold
+ * the From address, else the only one. Its name is what a sync of its
+ * Sent folder records the message under, so that nothing counts twice. */
+static char *sent_account(kw_host_req_t *req, const char *from)
+{
+    const char *asked = NULL;
+    char *addr = bare_address(from), *found = NULL;
+    kw_config_t cfg;
+
+    memset(&cfg, 0, sizeof cfg);
+    if (kw_host_param_string(req, "account", 0, &asked) < 0) {
+        g_free(addr);
+        return NULL;
+    }
+    if (kw_config_load(req->cli, NULL, 0, &cfg) != 0) { /* the reason goes to the host's log */
+        char *log = kw_host_log_path();
+        kw_host_fail(req, KW_HOST_E_CONFIG, "the configuration file cannot be used: the reason is in %s", log);
+        g_free(log);
+        kw_config_clear(&cfg);
+        g_free(addr);
+        return NULL;
+    }
+    for (guint i = 0; i < cfg.accounts->len && !found; i++) {
+        const kw_account_cfg_t *a = &g_array_index(cfg.accounts, kw_account_cfg_t, i);
+        gboolean mine = a->user && g_ascii_strcasecmp(a->user, addr) == 0;
+        for (char **me = a->me; me && *me && !mine; me++)
+            mine = g_ascii_strcasecmp(*me, addr) == 0;
+        if (asked ? strcmp(a->account, asked) == 0 : mine)
+            found = g_strdup(a->account);
+    }
+    if (!found && !asked && cfg.accounts->len == 1)
+        found = g_strdup(g_array_index(cfg.accounts, kw_account_cfg_t, 0).account);
+    if (!found) {
+        if (asked) {
+            char *clean = kw_sanitize_for_display(asked);
+            kw_host_fail(req, KW_HOST_E_NOT_CONFIGURED, "no account '%s' is set up", clean);
+            kw_free(clean);
+        } else if (cfg.accounts->len == 0) {
+            kw_host_fail(req, KW_HOST_E_NOT_CONFIGURED, "no account is set up");
+        } else {
+            char *clean = kw_sanitize_for_display(addr);
+            kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "%s is the address of no account set up: "
+                         "give 'account'", clean);
+            kw_free(clean);
+        }
+    }
+    kw_config_clear(&cfg);
+    g_free(addr);
+    return found;
+}
+
+/* A header field "Name: v1, v2\r\n"; FALSE when a value would break the
+ * header block (a line break or a control character). */
+static gboolean add_field(GString *block, const char *name, char *const *values)
+{
+    if (!values || !values[0])
+        return TRUE;
+    for (char *const *v = values; *v; v++)
+        for (const char *c = *v; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return FALSE;
+    g_string_append_printf(block, "%s: ", name);
+    for (char *const *v = values; *v; v++)
+        g_string_append_printf(block, "%s%s", v == values ? "" : ", ", *v);
+    g_string_append(block, "\r\n");
+    return TRUE;
+}
+
+/* compose.onAfterSend: the message Thunderbird just sent, recorded as a
+ * sync of the account's Sent folder would record it, so that Today ticks
+ * now. "headers": the header block of the copy Thunderbird saved (exactly
+ * what the sync will read: the same dedupe keys, nothing counted twice);
+ * without one, a block written from "message_id", "from", "to", "cc",
+ * "subject" and "date" (without a Date the library takes the request's
+ * time, and a copy the sync finds later is not recognised as the same). */
 static JsonNode *cmd_record_sent(kw_host_req_t *req)
 {
-    const char *message_id = NULL;
-    char **to = NULL, **cc = NULL;
-    int bad = kw_host_param_string(req, "message_id", 1, &message_id) < 0 ||
-              kw_host_param_strv(req, "to", &to) < 0 || kw_host_param_strv(req, "cc", &cc) < 0;
+    const char *message_id = NULL, *from = NULL, *subject = NULL, *date = NULL, *headers = NULL;
+    char **to = NULL, **cc = NULL, *id = NULL, *account = NULL, *error = NULL;
+    kw_store_t *store = NULL;
+    GString *block = NULL;
+    kw_status_t st;
+    JsonBuilder *b;
+    JsonNode *res = NULL;
 
+    if (kw_host_param_string(req, "message_id", 1, &message_id) < 0 ||
+        kw_host_param_string(req, "from", 1, &from) < 0 || kw_host_param_strv(req, "to", &to) < 0 ||
+        kw_host_param_strv(req, "cc", &cc) < 0 || kw_host_param_string(req, "subject", 0, &subject) < 0 ||
+        kw_host_param_string(req, "date", 0, &date) < 0 || kw_host_param_string(req, "headers", 0, &headers) < 0)
+        goto done;
+    id = g_strdup(message_id);
+    g_strstrip(id);
+    if (id[0] == '<' && id[strlen(id) - 1] == '>') {
+        memmove(id, id + 1, strlen(id));
+        id[strlen(id) - 1] = '\0';
+    }
+    block = g_string_new(NULL);
+    if (headers && *headers) {
+        g_string_assign(block, headers);
+    } else {
+        char *from_v[] = { (char *)from, NULL }, *subj_v[] = { (char *)subject, NULL };
+        char *date_v[] = { (char *)date, NULL }, *id_v[] = { g_strdup_printf("<%s>", id), NULL };
+        gboolean good = *id && !strpbrk(id, "<> ") && add_field(block, "From", from_v) &&
+                        add_field(block, "To", to) && add_field(block, "Cc", cc) &&
+                        add_field(block, "Message-ID", id_v) && add_field(block, "Subject", subj_v) &&
+                        add_field(block, "Date", date_v);
+        g_free(id_v[0]);
+        if (!good) {
+            kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "a header ('from', 'to', 'cc', 'subject', 'date' or "
+                         "'message_id') holds a line break or is not usable");
+            goto done;
+        }
+    }
+    if (!(account = sent_account(req, from)) || open_store(req, KW_STORE_READ_WRITE, &store) < 0)
+        goto done;
+    st = kw_record_sent(store, account, block->str, block->len, req->now, &error);
+    if (failed(req, st, error))
+        goto done;
+    kw_host_log("record-sent: a sent message recorded for account %s", account);
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "recorded");
+    json_builder_add_boolean_value(b, TRUE);
+    kw_json_member_string(b, "account", account);
+    kw_json_member_string(b, "message_id", id);
+    json_builder_end_object(b);
+    res = kw_host_finish(b);
+done:
+    kw_store_close(store);
+    if (block)
+        g_string_free(block, TRUE);
+    g_free(account);
+    g_free(id);
     g_strfreev(to);
     g_strfreev(cc);
-    if (bad)
-        return NULL;
-    return not_available(req, "Recording a sent message");
+    return res;
 }
 
 /* ---- actions --------------------------------------------------------------------- */
 
 /* An action's parameters, checked before the store is opened for writing. */
 typedef struct {
-    int64_t     until; /* snooze */
-    int64_t     days;  /* snooze (echoed), cadence; -1 = none */
-    const char *text;  /* note, name */
+    int64_t     until;  /* snooze */
+    int64_t     days;   /* snooze (echoed), cadence; -1 = none */
+    const char *text;   /* note, name; a logged touch's note */
+    kw_tier_t   tier;   /* tier */
+    kw_source_t source; /* log-call, log-meeting */
+    kw_how_t    how;    /* done, skip */
+    int64_t     when;   /* log-*: the touch's time; done, skip: the model's as_of */
+    int64_t     id;     /* undo: the action (0: the last one) */
+    int64_t     touch;  /* undo: a logged touch */
+    kw_day_t    day;    /* done, skip: the day and the model's as_of */
 } action_args_t;
+
+/* What an action runs with; `b` is the answer, open, for its own members. */
+typedef struct {
+    kw_host_req_t       *req;
+    kw_store_t          *store;
+    const char          *target;
+    const action_args_t *a;
+    JsonBuilder         *b;
+} action_ctx_t;
 
 /* "until": a date or a duration ("2w"); or "days" (1-3650). */
 static int check_snooze(kw_host_req_t *req, action_args_t *a)
@@ -423,78 +664,245 @@ static int check_name(kw_host_req_t *req, action_args_t *a)
     return kw_host_param_string(req, "name", 1, &a->text);
 }
 
-static kw_status_t run_snooze(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+/* "tier": A, B, C or none. */
+static int check_tier(kw_host_req_t *req, action_args_t *a)
 {
-    return kw_snooze(s, t, a->until, e);
+    const char *text = NULL;
+
+    if (kw_host_param_string(req, "tier", 1, &text) < 0)
+        return -1;
+    if (kw_tier_from_string(text, &a->tier) != KW_OK) {
+        char *clean = kw_sanitize_for_display(text);
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "a tier is A, B, C or none, not '%s'", clean);
+        kw_free(clean);
+        return -1;
+    }
+    return 0;
 }
 
-static kw_status_t run_unsnooze(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+/* "when" (default now; a date alone: now when it is today, else noon; a
+ * later time plans it), "note" (at most 4000 bytes). */
+static int check_log(kw_host_req_t *req, action_args_t *a)
 {
-    (void)a;
-    return kw_unsnooze(s, t, e);
+    const char *when = NULL;
+
+    if (kw_host_param_string(req, "when", 0, &when) < 0 || kw_host_param_string(req, "note", 0, &a->text) < 0)
+        return -1;
+    if (kw_cli_touch_time(when, req->now, &a->when) != 0 || a->when <= 0) {
+        char *clean = kw_sanitize_for_display(when);
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "'when' is not a date: '%s'", clean);
+        kw_free(clean);
+        return -1;
+    }
+    if (a->text && strlen(a->text) > 4000) {
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "a note has at most 4000 bytes");
+        return -1;
+    }
+    return 0;
 }
 
-static kw_status_t run_ignore(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+static int check_log_call(kw_host_req_t *req, action_args_t *a)
 {
-    (void)a;
-    return kw_ignore(s, t, e);
+    a->source = KW_SOURCE_CALL;
+    return check_log(req, a);
 }
 
-static kw_status_t run_unignore(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+static int check_log_meeting(kw_host_req_t *req, action_args_t *a)
 {
-    (void)a;
-    return kw_unignore(s, t, e);
+    a->source = KW_SOURCE_MEETING;
+    return check_log(req, a);
 }
 
-static kw_status_t run_cadence(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+/* "as_of" as for `today`. */
+static int check_done(kw_host_req_t *req, action_args_t *a)
 {
-    return kw_set_cadence(s, t, (int)a->days, e);
+    a->how = KW_HOW_OTHER;
+    return param_day(req, &a->day, &a->when);
 }
 
-static kw_status_t run_note(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+static int check_skip(kw_host_req_t *req, action_args_t *a)
 {
-    return kw_set_note(s, t, a->text, e);
+    a->how = KW_HOW_SKIPPED;
+    return param_day(req, &a->day, &a->when);
 }
 
-static kw_status_t run_name(kw_store_t *s, const char *t, const action_args_t *a, char **e)
+/* "action_id": an action of the log (default the last one not undone), or
+ * "touch": a logged call or meeting ("id" is the request's). */
+static int check_undo(kw_host_req_t *req, action_args_t *a)
 {
-    return kw_set_name(s, t, a->text, e);
+    if (kw_host_param_int(req, "action_id", 0, 1, INT64_MAX, &a->id) < 0 ||
+        kw_host_param_int(req, "touch", 0, 1, INT64_MAX, &a->touch) < 0)
+        return -1;
+    if (a->id && a->touch) {
+        kw_host_fail(req, KW_HOST_E_BAD_REQUEST, "give 'action_id' or 'touch', not both");
+        return -1;
+    }
+    return 0;
 }
+
+static kw_status_t run_snooze(action_ctx_t *c, char **e)
+{
+    return kw_snooze(c->store, c->target, c->a->until, e);
+}
+
+static kw_status_t run_unsnooze(action_ctx_t *c, char **e)
+{
+    return kw_unsnooze(c->store, c->target, e);
+}
+
+static kw_status_t run_ignore(action_ctx_t *c, char **e)
+{
+    return kw_ignore(c->store, c->target, e);
+}
+
+static kw_status_t run_unignore(action_ctx_t *c, char **e)
+{
+    return kw_unignore(c->store, c->target, e);
+}
+
+static kw_status_t run_cadence(action_ctx_t *c, char **e)
+{
+    return kw_set_cadence(c->store, c->target, (int)c->a->days, e);
+}
+
+static kw_status_t run_note(action_ctx_t *c, char **e)
+{
+    return kw_set_note(c->store, c->target, c->a->text, e);
+}
+
+static kw_status_t run_name(action_ctx_t *c, char **e)
+{
+    return kw_set_name(c->store, c->target, c->a->text, e);
+}
+
+static kw_status_t run_tier(action_ctx_t *c, char **e)
+{
+    kw_status_t st = kw_set_tier(c->store, c->target, c->a->tier, e);
+
+    if (st == KW_OK)
+        kw_json_member_string(c->b, "tier", kw_tier_to_string(c->a->tier));
+    return st;
+}
+
+/* done / skip: the mark, then the day's list as it is now ("today"). */
+static kw_status_t run_mark(action_ctx_t *c, char **e)
+{
+    kw_model_options_t o;
+    kw_model_t *model = NULL;
+    kw_today_t *t = NULL;
+    kw_status_t st;
+
+    memset(&o, 0, sizeof o);
+    o.as_of = c->a->when;
+    st = kw_model_load(c->store, &o, &model, e);
+    if (st == KW_OK)
+        st = kw_today_mark(c->store, model, &c->a->day, c->target, c->a->how, e);
+    if (st == KW_OK)
+        st = kw_today(c->store, model, &c->a->day, 0, &t, e);
+    if (st == KW_OK) {
+        json_builder_set_member_name(c->b, "today");
+        json_builder_add_value(c->b, today_json(t, c->a->when));
+    }
+    kw_today_free(t);
+    kw_model_free(model);
+    return st;
+}
+
+static kw_status_t run_log(action_ctx_t *c, char **e)
+{
+    int64_t id = 0;
+    kw_status_t st = kw_log_touch(c->store, c->target, c->a->source, c->a->when, c->a->text, &id, e);
+
+    if (st != KW_OK)
+        return st;
+    json_builder_set_member_name(c->b, "touch");
+    json_builder_add_int_value(c->b, id);
+    kw_json_member_string(c->b, "kind", kw_source_to_string(c->a->source));
+    kw_json_member_time(c->b, "when", c->a->when);
+    json_builder_set_member_name(c->b, "planned");
+    json_builder_add_boolean_value(c->b, c->a->when > c->req->now);
+    return st;
+}
+
+static kw_status_t run_undo(action_ctx_t *c, char **e)
+{
+    kw_logged_touch_t *gone = NULL;
+    kw_action_t *undone = NULL;
+    kw_status_t st;
+
+    if (c->a->touch) {
+        st = kw_unlog_touch(c->store, c->a->touch, &gone, e);
+        if (st != KW_OK)
+            return st;
+        json_builder_set_member_name(c->b, "touch");
+        json_builder_begin_object(c->b);
+        json_builder_set_member_name(c->b, "id");
+        json_builder_add_int_value(c->b, gone->id);
+        kw_json_member_string(c->b, "kind", kw_source_to_string(gone->source));
+        kw_json_member_time(c->b, "time", gone->time);
+        kw_json_member_string(c->b, "address", gone->address);
+        kw_json_member_string(c->b, "target", gone->target);
+        json_builder_end_object(c->b);
+        kw_logged_touch_free(gone);
+        return st;
+    }
+    st = kw_action_undo(c->store, c->a->id, &undone, e);
+    if (st != KW_OK)
+        return st;
+    json_builder_set_member_name(c->b, "undone");
+    json_builder_begin_object(c->b);
+    json_builder_set_member_name(c->b, "id");
+    json_builder_add_int_value(c->b, undone->id);
+    kw_json_member_string(c->b, "kind", kw_action_kind_to_string(undone->kind));
+    kw_json_member_string(c->b, "target", undone->target);
+    kw_json_member_time(c->b, "time", undone->time);
+    json_builder_end_object(c->b);
+    kw_action_free(undone);
+    return st;
+}
+
+enum {
+    ACT_NO_TARGET = 1 /* no "target" (undo) */
+};
 
 typedef struct {
     const char *name;
+    unsigned    flags;
     int (*check)(kw_host_req_t *req, action_args_t *a); /* NULL: only "target" */
-    kw_status_t (*run)(kw_store_t *store, const char *target, const action_args_t *a, char **error);
-    /* run NULL: defined (the add-on has the button), not in this version */
+    kw_status_t (*run)(action_ctx_t *c, char **error);
+    /* run NULL: defined (the add-on may have the button), not in this version */
 } host_action_t;
 
 static const host_action_t actions[] = {
-    { "snooze", check_snooze, run_snooze },
-    { "unsnooze", NULL, run_unsnooze },
-    { "ignore", NULL, run_ignore },
-    { "unignore", NULL, run_unignore },
-    { "cadence", check_cadence, run_cadence },
-    { "note", check_note, run_note },
-    { "name", check_name, run_name },
+    { "snooze", 0, check_snooze, run_snooze },
+    { "unsnooze", 0, NULL, run_unsnooze },
+    { "ignore", 0, NULL, run_ignore },
+    { "unignore", 0, NULL, run_unignore },
+    { "cadence", 0, check_cadence, run_cadence },
+    { "note", 0, check_note, run_note },
+    { "name", 0, check_name, run_name },
     /* the daily routine */
-    { "done", NULL, NULL },
-    { "skip", NULL, NULL },
-    { "log-call", NULL, NULL },
-    { "log-meeting", NULL, NULL },
-    { "tier", NULL, NULL },
-    { "undo", NULL, NULL },
+    { "done", 0, check_done, run_mark },
+    { "skip", 0, check_skip, run_mark },
+    { "log-call", 0, check_log_call, run_log },
+    { "log-meeting", 0, check_log_meeting, run_log },
+    { "tier", 0, check_tier, run_tier },
+    { "undo", ACT_NO_TARGET, check_undo, run_undo },
 };
 
 static JsonNode *cmd_action(kw_host_req_t *req)
 {
     const char *name = NULL, *target = NULL;
     const host_action_t *act = NULL;
-    action_args_t args = { 0, -1, NULL };
+    action_args_t args;
+    action_ctx_t ctx;
     kw_store_t *store = NULL;
     char *error = NULL;
     kw_status_t st;
     JsonBuilder *b;
 
+    memset(&args, 0, sizeof args);
+    args.days = -1;
     if (kw_host_param_string(req, "action", 1, &name) < 0)
         return NULL;
     for (size_t i = 0; i < G_N_ELEMENTS(actions) && !act; i++)
@@ -512,17 +920,21 @@ static JsonNode *cmd_action(kw_host_req_t *req)
         g_free(what);
         return NULL;
     }
-    if (kw_host_param_string(req, "target", 1, &target) < 0 || (act->check && act->check(req, &args) < 0) ||
-        open_store(req, KW_STORE_READ_WRITE, &store) < 0)
-        return NULL;
-    st = act->run(store, target, &args, &error);
-    kw_store_close(store);
-    if (failed(req, st, error))
+    if ((!(act->flags & ACT_NO_TARGET) && kw_host_param_string(req, "target", 1, &target) < 0) ||
+        (act->check && act->check(req, &args) < 0) || open_store(req, KW_STORE_READ_WRITE, &store) < 0)
         return NULL;
     b = json_builder_new();
     json_builder_begin_object(b);
     kw_json_member_string(b, "action", name);
-    kw_json_member_string(b, "target", target);
+    if (target)
+        kw_json_member_string(b, "target", target);
+    ctx = (action_ctx_t){ req, store, target, &args, b };
+    st = act->run(&ctx, &error);
+    kw_store_close(store);
+    if (failed(req, st, error)) {
+        g_object_unref(b);
+        return NULL;
+    }
     if (args.until)
         kw_json_member_time(b, "until", args.until);
     if (args.days >= 0) {
@@ -542,9 +954,9 @@ const kw_host_command_t kw_host_model_commands[] = {
     { "relationship", cmd_relationship, 0 },
     { "timeline", cmd_timeline, 0 },
     { "action", cmd_action, 0 },
-    { "today", cmd_today, 1 },
-    { "review", cmd_review, 1 },
-    { "record-sent", cmd_record_sent, 1 },
+    { "today", cmd_today, 0 },
+    { "review", cmd_review, 0 },
+    { "record-sent", cmd_record_sent, 0 },
     { NULL, NULL, 0 },
 };
 

@@ -61,28 +61,15 @@ async function setBadge(text, colour, title) {
   }
 }
 
-/* Today's open items; until the daily routine exists (the host answers
- * "not-available"), the relationships needing attention. */
-async function openCount() {
-  try {
-    const today = await kwCall("today");
-    return { count: today.progress.total - today.progress.done, source: "today" };
-  } catch (e) {
-    if (e.code !== "not-available") {
-      throw e;
-    }
-  }
-  const overdue = await kwCall("overdue", { limit: 1 });
-  return { count: overdue.total, source: "overdue" };
-}
-
+/* The badge: Today's open items (the day's list as the host keeps it). */
 async function refreshBadge() {
   let state;
   try {
-    const { count, source } = await openCount();
-    state = { host: "ok", count, source };
+    const today = await kwCall("today");
+    const count = Math.max(0, today.size - today.done);
+    state = { host: "ok", count, source: "today" };
     await setBadge(count ? String(count) : "", "#c92a2a",
-      count ? kwMsg(source === "today" ? "badgeTodayTitle" : "badgeAttentionTitle", count) : kwMsg("badgeNothingTitle"));
+      count ? kwMsg("badgeTodayTitle", count) : kwMsg("badgeNothingTitle"));
   } catch (e) {
     state = { host: e.code, message: e.message };
     if (e.code === "host-missing") {
@@ -235,19 +222,60 @@ browser.messages.onNewMailReceived.addListener(() => {
   runSync("new-mail");
 });
 
-/* A sent message should tick Today at once: the host records it (with the
- * daily routine); until then the sync reads the copy in the Sent folder —
+function plainRecipients(list) {
+  return (Array.isArray(list) ? list : list ? [list] : []).filter((r) => typeof r === "string");
+}
+
+/* What is being sent, kept until onAfterSend (the page may sleep between). */
+browser.compose.onBeforeSend.addListener(async (tab, details) => {
+  await browser.storage.local.set({
+    ["sending-" + tab.id]: {
+      from: details.from || "",
+      to: plainRecipients(details.to),
+      cc: plainRecipients(details.cc),
+      subject: details.subject || "",
+    },
+  });
+});
+
+/* A sent message ticks Today at once: the host records it as a sync of the
+ * Sent folder would (record-sent). When that fails (the store busy, no
+ * account matching the From), the sync reads the copy in the Sent folder —
  * now, and once more a minute later in case the copy was still on its way. */
+/* The header block of the copy Thunderbird saved (the Sent folder's, which
+ * the sync will read: the host records exactly it), or "". */
+async function sentHeaders(copy) {
+  if (!copy) {
+    return "";
+  }
+  try {
+    const raw = await browser.messages.getRaw(copy.id, { data_format: "File" });
+    const text = await raw.slice(0, 256 * 1024).text();
+    const end = text.search(/\r?\n\r?\n/);
+    return end > 0 ? text.slice(0, end + 1) : "";
+  } catch (e) {
+    return "";
+  }
+}
+
 browser.compose.onAfterSend.addListener(async (tab, info) => {
+  const key = "sending-" + tab.id;
+  const { [key]: kept } = await browser.storage.local.get({ [key]: null });
+  await browser.storage.local.remove(key);
   if (info.error || info.mode !== "sendNow") {
     return;
   }
-  const details = info.details || {};
+  const copy = (info.messages || [])[0];
+  const sent = kept || (copy ? { from: copy.author, to: copy.recipients, cc: copy.ccList, subject: copy.subject }
+                             : { from: "", to: [], cc: [], subject: "" });
   try {
     await kwCall("record-sent", {
       message_id: info.headerMessageId || "",
-      to: details.to || [],
-      cc: details.cc || [],
+      headers: await sentHeaders(copy),
+      from: sent.from,
+      to: sent.to,
+      cc: sent.cc,
+      subject: sent.subject,
     });
     await refreshBadge();
   } catch (e) {

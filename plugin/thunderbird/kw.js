@@ -229,6 +229,19 @@ function kwRelationshipRow(rel, actions, onAction) {
   return row;
 }
 
+/* One item of Today's list (the host's `today` item: name, state, why it is
+ * listed, the reason; how it was handled once done) as a list row. */
+function kwTodayRow(item, actions, onAction) {
+  const rel = { key: item.key, name: item.name || item.key, state: item.state, state_text: item.state_text,
+                reason: item.reason, main_person: item.main_person };
+  const row = kwRelationshipRow(rel, actions, onAction);
+  row.classList.add("kw-today-item");
+  row.classList.toggle("kw-handled", item.done);
+  row.querySelector(".kw-row-title").append(
+    kwEl("span", { class: "kw-slot kw-slot-" + item.slot }, item.done ? "✓ " + item.how_text : item.slot_text));
+  return row;
+}
+
 /* What an action did, for the row's status line. */
 function kwActionDoneText(action, rel, result) {
   switch (action) {
@@ -245,8 +258,9 @@ function kwActionDoneText(action, rel, result) {
     case "skip":
       return kwMsg("markedSkipped");
     case "log-call":
-    case "log-meeting":
       return kwMsg("callLogged", rel.name);
+    case "log-meeting":
+      return kwMsg("meetingLogged", rel.name);
     default:
       return "";
   }

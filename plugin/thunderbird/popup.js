@@ -1,68 +1,44 @@
 /* popup.js — the toolbar button's popup: Today's short list with its
- * progress line (once the daily routine exists), else the relationships
- * needing attention; actions on each; set-up and "not installed" help. */
+ * progress line, each open item with Done / Skip / Log call / Write; set-up
+ * and "not installed" help. What is listed and every word of it come from
+ * the host (the same list as `keepwarm today`). */
 "use strict";
 
-const MAX_ROWS = 8;
-
-async function onAction(action, rel, row) {
+async function onAction(action, item, row) {
   const status = row.querySelector(".kw-row-status");
   status.hidden = false;
   status.textContent = "…";
   try {
-    const r = await kwRowAction(action, rel);
-    status.textContent = kwActionDoneText(action, rel, r);
-    if (["snooze", "ignore", "done", "skip"].includes(action)) {
-      row.querySelector(".kw-row-actions").remove();
-      browser.runtime.sendMessage({ type: "refresh" });
-    }
+    const r = await kwRowAction(action, item);
     if (action === "write" || action === "details") {
       window.close();
+      return;
     }
+    if (r && r.today) {
+      renderToday(r.today); // done / skip answer the list as it is now
+    } else {
+      await show();
+    }
+    browser.runtime.sendMessage({ type: "refresh" });
   } catch (e) {
     status.textContent = kwErrorText(e)[0];
   }
 }
 
-/* Provisional shape (PROTOCOL.md): {progress: {done, total}, progress_text?,
- * items: [{status: "open"|"done"|"skipped", relationship}]}. */
 function renderToday(today) {
-  const { done, total } = today.progress;
-  $("today-progress").textContent = today.progress_text || kwMsg("todayProgress", done, total);
-  $("today-bar").style.width = total ? Math.round((100 * done) / total) + "%" : "0";
-  $("today-list").replaceChildren(...today.items.map((item) => {
-    const open = item.status === "open";
-    const row = kwRelationshipRow(item.relationship, open ? ["done", "skip", "log-call", "write"] : [], onAction);
-    row.classList.toggle("kw-handled", !open);
-    return row;
-  }));
+  $("today-progress").textContent = today.progress;
+  $("today-bar").style.width = today.size ? Math.round((100 * today.done) / today.size) + "%" : "0";
+  $("today-list").replaceChildren(...today.items.map((item) =>
+    kwTodayRow(item, item.done ? [] : ["done", "skip", "log-call", "write"], onAction)));
+  $("today-empty").hidden = today.items.length > 0;
   $("today").hidden = false;
-}
-
-function renderAttention(overdue) {
-  $("attention-list").replaceChildren(...overdue.items.map((rel) =>
-    kwRelationshipRow(rel, ["write", "snooze", "details"], onAction)));
-  const more = overdue.total - overdue.items.length;
-  $("attention-more").hidden = more <= 0;
-  $("attention-more").textContent = more > 0 ? kwMsg("andMore", more) : "";
-  $("attention-empty").hidden = overdue.total > 0;
-  $("attention").hidden = false;
 }
 
 async function show() {
   try {
     renderToday(await kwCall("today"));
-    return;
   } catch (e) {
-    if (e.code !== "not-available") {
-      kwShowProblem($("problem"), e);
-      return;
-    }
-    $("today-missing").hidden = false;
-  }
-  try {
-    renderAttention(await kwCall("overdue", { limit: MAX_ROWS }));
-  } catch (e) {
+    $("today").hidden = true;
     kwShowProblem($("problem"), e);
   }
 }

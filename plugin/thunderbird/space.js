@@ -1,9 +1,10 @@
 /* space.js — the full view in its own space (the button in the left bar):
- * Today, everything needing attention, snoozed and ignored, the weekly
- * review, and the details of one relationship (timeline, rhythm, note). */
+ * Today (first), everything needing attention, snoozed and ignored, the
+ * weekly review (week by week, as `keepwarm review`), and the details of one
+ * relationship (timeline, rhythm, tier, note). */
 "use strict";
 
-let currentView = "attention";
+let currentView = "today";
 let selected = null; // the key of the relationship shown in the details
 
 async function onAction(action, rel, row) {
@@ -38,10 +39,17 @@ function rowsFor(items, actions) {
 const views = {
   async today() {
     const today = await kwCall("today");
-    const { done, total } = today.progress;
+    const list = kwEl("ul", { class: "kw-list" }, today.items.map((item) => {
+      const row = kwTodayRow(item, item.done ? [] : ["done", "skip", "log-call", "log-meeting", "write"], onAction);
+      row.querySelector("strong").addEventListener("click", () => select(item.key));
+      row.classList.toggle("kw-selected", item.key === selected);
+      return row;
+    }));
     return [
-      kwEl("p", {}, today.progress_text || kwMsg("todayProgress", done, total)),
-      rowsFor(today.items.map((i) => i.relationship), ["done", "skip", "log-call", "write"]),
+      kwEl("p", { id: "today-progress" }, today.progress),
+      kwEl("div", { class: "kw-progress" },
+        kwEl("div", { style: "width: " + (today.size ? Math.round((100 * today.done) / today.size) : 0) + "%" })),
+      today.items.length ? list : kwEl("p", { class: "kw-muted" }, kwMsg("todayEmpty")),
     ];
   },
   async attention() {
@@ -64,8 +72,22 @@ const views = {
     ];
   },
   async review() {
-    const review = await kwCall("review");
-    return [kwEl("pre", {}, JSON.stringify(review, null, 2))];
+    const review = await kwCall("review", { weeks: 8 });
+    const head = ["reviewWeek", "reviewDone", "reviewSkipped", "reviewBack", "reviewOverdueEnd"];
+    const weeks = review.weeks;
+    return [
+      kwEl("table", { class: "kw-review" },
+        kwEl("thead", {}, kwEl("tr", {}, head.map((k) => kwEl("th", {}, kwMsg(k))))),
+        kwEl("tbody", {}, weeks.slice().reverse().map((w) =>
+          kwEl("tr", {},
+            kwEl("td", { title: kwDate(w.start) }, w.week),
+            kwEl("td", {}, w.done + " / " + w.listed),
+            kwEl("td", {}, String(w.skipped)),
+            kwEl("td", {}, String(w.brought_back)),
+            kwEl("td", {}, String(w.overdue_end)))))),
+      kwEl("p", { class: "kw-trend" }, kwMsg("reviewTrend", review.overdue_sparkline,
+        String(weeks.length ? weeks[0].overdue_end : 0), String(weeks.length ? weeks[weeks.length - 1].overdue_end : 0))),
+    ];
   },
 };
 
@@ -80,12 +102,7 @@ async function showView(name) {
     $("view").replaceChildren(...(await views[name]()));
   } catch (e) {
     $("view").replaceChildren();
-    if (e.code === "not-available") {
-      $("view-note").textContent = kwMsg(name === "review" ? "reviewNotAvailable" : "todayNotAvailable");
-      $("view-note").hidden = false;
-    } else {
-      kwShowProblem($("problem"), e);
-    }
+    kwShowProblem($("problem"), e);
   }
 }
 
@@ -115,6 +132,9 @@ async function select(key) {
   $("d-cadence").textContent = rel.cadence_text + (rel.cadence_user_set ? " " + kwMsg("cadenceUserSet") : "");
   $("d-cadence-days").value = rel.cadence_days || "";
   $("d-note").value = rel.note || "";
+  for (const b of document.querySelectorAll("#d-tier button")) {
+    b.classList.toggle("kw-current", b.dataset.tier === (rel.tier || "none"));
+  }
   const actions = ["write", rel.state === "snoozed" ? "unsnooze" : "snooze", rel.state === "ignored" ? "unignore" : "ignore"];
   $("d-actions").replaceChildren(...actions.map((a) =>
     kwEl("button", { class: "kw-btn", onclick: () => onAction(a, rel, null) }, kwMsg("action_" + a))));
@@ -164,6 +184,18 @@ $("d-cadence-set").addEventListener("click", () => {
   }
 });
 $("d-cadence-auto").addEventListener("click", () => setCadence(0));
+for (const b of document.querySelectorAll("#d-tier button")) {
+  b.addEventListener("click", async () => {
+    try {
+      await kwCall("action", { action: "tier", target: selected, tier: b.dataset.tier });
+      browser.runtime.sendMessage({ type: "refresh" });
+      await select(selected);
+      await showView(currentView);
+    } catch (e) {
+      $("d-status").textContent = kwErrorText(e)[0];
+    }
+  });
+}
 $("d-note-save").addEventListener("click", async () => {
   try {
     await kwCall("action", { action: "note", target: selected, text: $("d-note").value });
@@ -188,6 +220,6 @@ browser.storage.onChanged.addListener((changes, area) => {
 
 kwShowSyncLine($("sync-line"));
 (async () => {
-  await showView("attention");
+  await showView("today");
   await focusFromStorage();
 })();

@@ -13,9 +13,9 @@ stdin (4-byte native-endian length + UTF-8 JSON), answers read from stdout.
    equals `keepwarm overdue --format=json`; the relationship for a sender
    (organisation first, nothing for a newsletter or a stranger) with its hint
    in English and German; relationship and timeline equal `keepwarm show`;
-   actions change the store as the CLI sees it; the daily routine's requests
-   answer "not-available"; nothing synced yet gives "not-synced" and creates
-   no store.
+   actions change the store as the CLI sees it (the daily routine's requests:
+   t-host-today.py); nothing synced yet gives "not-synced" and creates no
+   store.
 3. Concurrency: many host processes (reads and writes) while a sync writes
    the same store: every answer is ok, the sync finishes, the store is sound.
 4. An answer over Thunderbird's 1 MiB limit (500 people with 4 KB notes): the
@@ -34,17 +34,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import *  # noqa: F401,F403
 import kwtest
-import gen_mailbox
-from kwhost import Host, frame, host_call, host_request, unframe, host_argv
+from kwhost import Host, cli_json, err_code, frame, host_call, host_request, seller_synced, unframe, host_argv
 
 ME = "seller@mycompany.example"
 # What a relationship has in the host's answers beyond the command's JSON.
 HOST_ONLY = ("hint", "hint_action")
 CANARY = "NOTE-CANARY-7f3a"
-
-
-def err_code(answer):
-    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
 
 
 def test_framing(env):
@@ -56,9 +51,10 @@ def test_framing(env):
     ok(all(a.get("ok") is True for a in answers), "status answers ok", answers[:1])
     st = answers[0]["result"]
     is_(st.get("protocol"), 1, "status: protocol 1")
-    is_(st.get("features"), {"today": False, "review": False, "record_sent": False,
-                             "actions": ["snooze", "unsnooze", "ignore", "unignore", "cadence", "note", "name"]},
-        "status.features: what this version answers (no Today yet)")
+    is_(st.get("features"), {"today": True, "review": True, "record_sent": True,
+                             "actions": ["snooze", "unsnooze", "ignore", "unignore", "cadence", "note", "name",
+                                         "done", "skip", "log-call", "log-meeting", "tier", "undo"]},
+        "status.features: everything is answered")
     is_(err, "", "nothing on the host's stderr (it logs to its own file)")
 
     # A request written a byte at a time (lengths and bodies split across reads).
@@ -149,15 +145,6 @@ def test_log(env):
     like(text, r"status id=1 ok \d+ bytes", "one line per request: command, id, outcome")
     like(text, r"refused a message of \d+ bytes", "refusals are logged")
     ok(CANARY not in text, "request bodies (here a note) never reach the log")
-
-
-def cli_json(args, db, env=None):
-    rc, out, err = run_keepwarm(args + ["--format=json"], db=db, env=env)
-    try:
-        return json.loads(out)
-    except ValueError:
-        ok(False, "keepwarm %s --format=json" % " ".join(args), show_run(rc, out, err))
-        return None
 
 
 def test_model(env, db):
@@ -313,20 +300,9 @@ def test_model(env, db):
             ({"action": "ignore"}, "bad-request", "no target")):
         is_(err_code(host_request("action", env=env, **params)), code, "%s: %s" % (what, code))
 
-    # The daily routine: defined, answered "not-available" in this version.
-    for params in ({"action": "done", "target": "acme.example"}, {"action": "skip", "target": "acme.example"},
-                   {"action": "log-call", "target": "acme.example"},
-                   {"action": "log-meeting", "target": "acme.example"},
-                   {"action": "tier", "target": "acme.example", "tier": "A"}, {"action": "undo"}):
-        a = host_request("action", env=env, **params)
-        is_(err_code(a), "not-available", "action %s: not-available" % params["action"])
-    for cmd in ("today", "review"):
-        is_(err_code(host_request(cmd, env=env)), "not-available", "%s: not-available" % cmd)
-    a = host_request("record-sent", env=env, message_id="<x@kw.test>", to=["jane@acme.example"])
-    is_(err_code(a), "not-available", "record-sent: not-available")
-    like(a.get("error", {}).get("message"), r"not available", "with a message that says so")
+    # The daily routine's requests check their parameters (t-host-today.py has the rest).
     is_(err_code(host_request("record-sent", env=env, to=["jane@acme.example"])), "bad-request",
-        "record-sent without message_id: bad-request (the request is checked already)")
+        "record-sent without message_id: bad-request")
 
     # Nothing synced: not-synced, and no store is created.
     empty = kwtest.new_db()
@@ -450,11 +426,8 @@ def run():
     env = kwtest.kw_env()
     db = os.path.join(env["XDG_DATA_HOME"], "keepwarm", "keepwarm.db")
     test_framing(env)
-    root = kwtest.tmpdir("kw-seller-")
-    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), ME)
-    with Dovecot(maildir=os.path.join(root, "Maildir")) as dv:
-        rc, out, err = run_keepwarm(kwtest.sync_args(dv, me=(ME,)), password=dv.password, db=db)
-        if not is_(rc, 0, "sync the seller's mailbox", show_run(rc, out, err)):
+    with seller_synced(db, ME) as dv:
+        if not dv:
             return
         test_model(env, db)
         test_concurrency(env, db)

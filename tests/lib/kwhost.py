@@ -5,10 +5,13 @@ side of the protocol) from a test.
     result = host_ok("overdue", limit=5)                          # one request, asserts nothing
     frame(b"...") / unframe(data) -> [bytes]
     h = Host(); h.send({...}); h.recv() -> dict; h.close() -> rc  # an open "port"
+    err_code(answer) -> "not-found" / None;  cli_json(["today"], db) -> the command's JSON
+    with seller_synced(db, me) as dv: ...  # the seller's mailbox in a Dovecot, synced (dv None: failed)
 
 The host is started as Thunderbird starts it: `keepwarm MANIFEST EXTENSION-ID`
 (argv form), with kwtest.kw_env() (HOME, XDG_* in a temp dir) unless env= is given.
 """
+import contextlib
 import json
 import os
 import struct
@@ -118,3 +121,33 @@ class Host:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+def err_code(answer):
+    """The error code of an answer, None when it is ok."""
+    return (answer.get("error") or {}).get("code") if isinstance(answer, dict) else None
+
+
+def cli_json(args, db, env=None):
+    """`keepwarm ARGS --format=json` parsed (a failed TAP check and None when it is not JSON)."""
+    rc, out, err = kwtest.run_keepwarm(args + ["--format=json"], db=db, env=env)
+    try:
+        return json.loads(out)
+    except ValueError:
+        kwtest.ok(False, "keepwarm %s --format=json" % " ".join(args), kwtest.show_run(rc, out, err))
+        return None
+
+
+@contextlib.contextmanager
+def seller_synced(db, me):
+    """gen_mailbox's seller mailbox in a real Dovecot, synced into `db` (a TAP
+    check); yields the Dovecot, or None when the sync failed."""
+    import gen_mailbox
+    import time
+    root = kwtest.tmpdir("kw-seller-")
+    gen_mailbox.write_seller_maildir(os.path.join(root, "Maildir"), int(time.time()), me)
+    with kwtest.Dovecot(maildir=os.path.join(root, "Maildir")) as dv:
+        dv.root = root
+        rc, out, err = kwtest.run_keepwarm(kwtest.sync_args(dv, me=(me,)), password=dv.password, db=db)
+        ok = kwtest.is_(rc, 0, "sync the seller's mailbox", kwtest.show_run(rc, out, err))
+        yield dv if ok else None

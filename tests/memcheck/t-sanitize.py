@@ -25,6 +25,7 @@ AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-increment
          "tests/faults/t-proxy-faults.py", "tests/integration/t-addresses.py",
          "tests/integration/t-real-mail.py", "tests/faults/t-providers.py",
          "tests/integration/t-host-protocol.py", "tests/integration/t-host-keyring.py",
+         "tests/integration/t-host-today.py",
          "tests/integration/t-today-scenarios.py"]
 ASAN = "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=97"
 LSAN = "print_suppressions=0:suppressions=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")

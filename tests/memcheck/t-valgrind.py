@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from kwtest import *  # noqa: F401,F403
 import kwtest
 
+ME = "seller@mycompany.example"  # the --me of kwtest.sync_args()
+
 VALGRIND = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
             "--error-exitcode=99", "--num-callers=30"]
 # Anything GTK is not core; the plugin's view logic (no GTK: rows, progress
@@ -85,6 +87,10 @@ def test():
     # The Thunderbird add-on's native host: one process answering a session
     # of good and bad requests, reads and writes.
     from kwhost import frame, unframe
+    # record-sent finds the account by its From address in the config file
+    os.makedirs(os.path.join(tmp, "keepwarm"), exist_ok=True)
+    with open(os.path.join(tmp, "keepwarm", "config"), "w") as f:
+        f.write("[account test]\nhost = 127.0.0.1\nuser = %s\nme = %s\n" % (ME, ME))
     target = people[0] if people else "nobody@example.com"
     msgs = [frame(m) for m in (
         {"id": 1, "cmd": "status"}, {"id": 2, "cmd": "overdue", "as_of": truth["now"]},
@@ -94,7 +100,19 @@ def test():
         {"id": 7, "cmd": "action", "action": "snooze", "target": target, "days": 3},
         {"id": 8, "cmd": "action", "action": "note", "target": target, "text": "Renewal in März"},
         {"id": 9, "cmd": "action", "action": "cadence", "target": target, "days": 0},
-        {"id": 10, "cmd": "today"}, {"id": 11, "cmd": "record-sent", "message_id": "<x@y>", "to": [target]},
+        {"id": 10, "cmd": "today", "as_of": truth["now"][:10]},
+        {"id": 11, "cmd": "record-sent", "message_id": "<vg-sent@kw.test>", "from": "Seller <%s>" % ME,
+         "to": [target], "cc": "Other <other@example.com>", "subject": "Grüße"},
+        {"id": 16, "cmd": "record-sent", "message_id": "x@y", "from": ME, "to": target, "subject": "a\r\nb: c"},
+        {"id": 17, "cmd": "review", "weeks": 3, "as_of": truth["now"][:10]},
+        {"id": 18, "cmd": "action", "action": "done", "target": target, "as_of": truth["now"][:10]},
+        {"id": 19, "cmd": "action", "action": "skip", "target": "unknown.example"},
+        {"id": 20, "cmd": "action", "action": "log-call", "target": target, "note": "Anruf"},
+        {"id": 21, "cmd": "action", "action": "undo", "touch": 1},
+        {"id": 22, "cmd": "action", "action": "tier", "target": target, "tier": "b"},
+        {"id": 23, "cmd": "action", "action": "tier", "target": target, "tier": "Z"},
+        {"id": 24, "cmd": "action", "action": "undo"},
+        {"id": 25, "cmd": "today", "lang": "de"},
         {"id": 12, "cmd": "nope"},
         {"id": 13, "cmd": "action", "action": "name", "target": target, "name": "Kunde Eins"},
         {"id": 14, "cmd": "for-sender", "address": target, "lang": "en"},
