@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* popup.js — the toolbar button's popup: Today's short list with its
  * progress line (once the daily routine exists), else the relationships
  * needing attention; actions on each; set-up and "not installed" help. */
