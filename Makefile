@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # keepwarm — top-level GNU Makefile (non-recursive).
 # Each directory contributes a fragment (*/Makefile.local) included below.
 # Targets: all, demo, check, bench, fuzz, install, uninstall, deb, clean, deps.

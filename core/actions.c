@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* actions.c — the user's decisions per target (table settings): snooze,
  * ignore, cadence, note, name, "no answer needed", tier; the action log that makes
  * each of them undoable; and the store-wide options (table preferences).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* autoreply.c — the day an out-of-office subject names (see autoreply.h).
  *
  * The subject is case-folded and cut into tokens (numbers, words, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* autoreply.h — internal: what an automatic reply (out of office) says
  * about when its sender is back. A pure function of the subject, table-tested
  * (tests/unit/test-autoreply.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* classify.c — pure rules about addresses and domains (classify.h).
  *
  * Registrable domains come from libpsl and Debian's public suffix list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* classify.h — internal: pure rules about addresses, domains and messages:
  * organisations, freemail, role addresses, noise (lists, bulk, automated
  * mail, auto-replies, bounces) and the direction of an interaction. Each rule

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* header_parse.c — one fetched header block -> one kw_parsed_msg_t.
  *
  * The block is split and unfolded here (CRLF or bare LF, folded lines, NUL

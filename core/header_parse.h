@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* header_parse.h — internal: one fetched header block -> one message record.
  * The GMime adapter. Pure with respect to I/O: no network, no SQLite.
  * Not part of the public API (hidden symbols; tests link the static archive). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host.c — the loopback rule: plaintext IMAP (KW_TLS_NONE) is allowed only
  * to the local machine. kw_sync_run() enforces it; the Claws plugin asks the
  * same question before it hands a password to a sync. */

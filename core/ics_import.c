@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ics_import.c — kw_import_ics(): iCalendar files into meeting touches. The
  * libical adapter: nothing else in keepwarm sees libical (it lives in the
  * sync module, so the commands that only read never load it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* identity.c — who the user is and who is a colleague: identities per
  * account, own domains, the colleague domains in effect, and the identity
  * candidates found in Sent folders (keepwarm.h, "Accounts and identities").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_fetch.c — streaming parser for UID FETCH responses (see imap_fetch.h).
  *
  * Bytes are appended to one response buffer until a line ends without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_fetch.h — internal: a streaming parser for the responses to
  *     TAG UID FETCH a:b (UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (...)])
  *

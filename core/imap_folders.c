@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_folders.c — LIST, special uses and the folder filter (see imap_folders.h). */
 #include <string.h>
 

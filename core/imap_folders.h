@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_folders.h — internal: which folders a sync reads.
  *
  * LIST, special uses (the server's SPECIAL-USE flags, else well-known names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_pipeline.c — the reader thread, the event queue, safe positions and
  * the writer loop (see imap_pipeline.h). */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_pipeline.h — internal: reading the folders' new messages into the
  * store while the network keeps streaming.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_session.c — connect, TLS, login and error mapping for one sync (see
  * imap_session.h). The only module that talks to libetpan's session API;
  * tls_verify.c checks the certificate. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_session.h — internal: one IMAP session of a sync (the libetpan and
  * GnuTLS adapter): connect, TLS with a verified certificate, capabilities,
  * login, error mapping, a watchdog against a stalled stream, logout.

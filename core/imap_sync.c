@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* imap_sync.c — kw_sync_run(): one account from the IMAP server into the
  * store. The orchestration only; the parts live in
  *   imap_session.c    connect, TLS, certificate, login, error mapping

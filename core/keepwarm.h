@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keepwarm.h — the public interface of libkeepwarm.
  *
  * libkeepwarm reads IMAP mailboxes (headers only, read-only), keeps a local

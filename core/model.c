@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* model.c — the relationship model over the store: one handle per view
  * (kw_model_load), answered from memory; and the aggregates that make the
  * load cost O(contacts) instead of O(messages).

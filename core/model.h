@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* model.h — internal: what the rest of the library needs from model.c. */
 #ifndef KW_MODEL_H
 #define KW_MODEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* relationship.c — the relationship model as pure functions (see
  * relationship.h for the vocabulary and the reasons behind each constant). */
 #include <sys/types.h>

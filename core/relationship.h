@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* relationship.h — internal: the relationship model as pure functions.
  *
  * Input: one target's interactions (a person, or every person of an

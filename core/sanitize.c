@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sanitize.c — display sanitiser, e-mail normalisation, kw_org_for_address.
  *
  * Everything a sender chose (names, subjects) passes through here before it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sanitize.h — internal: text clean-up shared by the header parser, the
  * display sanitiser and the organisation helpers. */
 #ifndef KW_SANITIZE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* status.c — status names, error messages, kw_free, kw_strv_free, kw_secret_free. */
 #include <stdarg.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store.c — the SQLite adapter: open/create/migrate, transactions, accounts,
  * identities. See store_schema.h for the tables and store.h for the rules.
  *

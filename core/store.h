@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store.h — internal: the SQLite adapter shared by the sync, the model and
  * the user actions. Everything that writes goes through kw_store_write_begin()
  * (BEGIN IMMEDIATE) so that concurrent writers never hit SQLITE_BUSY_SNAPSHOT. */

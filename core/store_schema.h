@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_schema.h — internal: the SQLite schema, one migration per version.
  * Migration N runs inside BEGIN IMMEDIATE ... PRAGMA user_version=N; COMMIT.
  *

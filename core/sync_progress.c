@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_progress.c — progress events of one sync (see sync_progress.h). */
 #include <stdarg.h>
 #include <string.h>

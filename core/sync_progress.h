@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_progress.h — internal: progress events of one sync, shared by the
  * parts of the sync (session, folders, fetch pipeline, orchestration).
  *

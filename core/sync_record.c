@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_record.c — kw_record_sent(): a message the user just sent, recorded
  * by the mail client the moment it is sent, through the very path a sync
  * takes (header_parse.c, then sync_store.c's writer as for a \Sent folder).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_store.c — writing synced messages (see sync_store.h). */
 #include <pthread.h>
 #include <string.h>

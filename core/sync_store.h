@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_store.h — internal: writing synced messages into the store.
  * The caller wraps each chunk in kw_store_write_begin/commit together with
  * kw_sync_writer_set_folder(), so messages and the folder position commit

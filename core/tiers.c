@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tiers.c — importance tiers (the ABC classification): names, the rhythm a
  * tier assumes while history is thin, and suggestions from volume. The
  * tier itself is a setting of the target (actions.c, kw_set_tier) that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tls_verify.c — certificate chain and host name verification with GnuTLS.
  *
  * libetpan 1.9.4 (GnuTLS build) accepts any certificate and offers no hook

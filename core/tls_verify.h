@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tls_verify.h — internal: verify the peer certificate of a TLS mailstream. */
 #ifndef KW_TLS_VERIFY_H
 #define KW_TLS_VERIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* today.c — the daily routine over the store: the day's list (computed once
  * per calendar day and kept in day_lists/day_items), what was done, the
  * streak, marks (done, skip), the routine's settings, and the weekly

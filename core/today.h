@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* today.h — internal: the rules of the daily routine as pure functions
  * (today_rules.c), and the one seam where a team decides eligibility.
  * No SQLite, no clock: dates are GLib Julian day numbers, times UTC seconds.

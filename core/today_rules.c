@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* today_rules.c — the rules of the daily routine (today.h): which items a
  * day lists, in which order, when an item rests, what a streak is. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* touches.c — touches outside mail: calls, meetings, visits the user logs
  * (kw_log_touch) or a calendar holds (ics_import.c), and their mirror in
  * the interactions (touches.h says how). Everything the model reads about

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* touches.h — internal: writing logged and calendar touches (touches.c).
  *
  * A touch is a row of `touches` mirrored as an interaction of its contact

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make-deb.sh OUTDIR — build the Debian packages (`make deb`).
 #
 # The tree is copied to a temporary directory, packaging/debian becomes its

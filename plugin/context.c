@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* context.c — the plugin's shared state (see kw_context.h). */
 #include "kw_plugin.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* dialogs.c — the plugin's dialogs: the usual rhythm of a relationship,
  * its details (state, reason, facts, people, the note to edit, the
  * timeline, the actions) and "their messages" across every folder the sync

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_context.h — the plugin's shared state, below every other module: the
  * keepwarm command, where the store is, the read-only store handle and the
  * one loaded model, "now", and the status line. It calls no other plugin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_dialogs.h — the plugin's dialogs: the usual rhythm of a relationship,
  * its details (state, reason, facts, people, the note, the timeline, the
  * actions) and "their messages" in every folder the sync reads. Changes go

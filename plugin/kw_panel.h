@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_panel.h — the "Keep warm" panel under the folder tree, and its actions
  * (write, snooze, settle, ignore, bring back; the rhythm, details and
  * messages are dialogs, opened through the callbacks). Its rows are the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_plugin.h — what every file of the Claws Mail plugin includes.
  *
  * The plugin is GTK and Claws glue around libkeepwarm (keepwarm.h) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_prefs.h — Configuration → Preferences → Plugins → Keep warm.
  *
  * Two kinds of settings, kept where they belong:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_worker.h — background `keepwarm sync` children, one per account Keep
  * warm reads. The outcome of a run is the status its final progress event
  * names (kw_status_from_string), never its exit code. Progress and errors go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* panel.c — the "Keep warm" panel under the folder tree, and its actions.
  *
  * The folder view widget is child1 of a GtkPaned in every Claws layout. We

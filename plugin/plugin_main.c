@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plugin_main.c — entry points of the Keep warm Claws Mail plugin: version
  * check, hooks, the hint bar, the single teardown helper used by
  * plugin_init's failure path and by plugin_done, and the wiring: the

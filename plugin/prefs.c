@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* prefs.c — Configuration → Preferences → Plugins → Keep warm: clawsrc's
  * [KeepWarm] through a PrefParam table, and the settings that live in the
  * store read and written through the library (see kw_prefs.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* today.c — the "Today" section at the top of the Keep warm panel: the day's
  * short list (exactly what `keepwarm today` says: kw_today()), a tick on
  * each item done, the progress line and the streak as its header; a context

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* view_model.c — the plugin's view logic, free of GTK and Claws (see view_model.h). */
 #define GETTEXT_PACKAGE "keepwarm"
 #include <glib/gi18n-lib.h>

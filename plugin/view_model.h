@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* view_model.h — what the Claws plugin shows, computed without GTK or Claws.
  *
  * Everything here is a pure function of libkeepwarm's structs and its pure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* worker.c — background `keepwarm sync` children, one per tracked account
  * (see kw_worker.h).
  *

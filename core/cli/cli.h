@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.h — shared helpers of the `keepwarm` command (not part of the library).
  * Each subcommand lives in its own file as
  *     int kw_cmd_NAME(kw_cli_t *cli, int argc, char **argv);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_model.c — the relationship commands: overdue, show, export, contacts,
  * the user actions snooze, ignore, unignore, cadence, note, name, and the
  * store-wide settings (config).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_setup_tb.c — `keepwarm setup-thunderbird`: register this keepwarm as
  * the add-on's native-messaging host for the current user, and say how to
  * add the add-on; `keepwarm native-host`: the host itself (host.c), for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_sync.c — `keepwarm sync` and `keepwarm identity`.
  *
  * Accounts come from the command line (--host ...) or from the config file

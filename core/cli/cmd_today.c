@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_today.c — the daily routine on the command line: `today` (the day's
  * short list, what is done, the streak), `done` and `skip` (marks),
  * `review` (week by week), and the routine's settings of `config`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_touches.c — touches outside mail and importance: `log` (a call,
  * meeting, visit; --undo), `touches` (what was logged or imported for a
  * target), `import-ics` (calendars), `tier` (A/B/C, and suggestions). */

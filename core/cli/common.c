@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* common.c — helpers shared by the keepwarm subcommands (see cli.h). */
 #include <stdarg.h>
 #include <stdlib.h>

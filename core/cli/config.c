@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.c — the configuration file ($XDG_CONFIG_HOME/keepwarm/config), read
  * with GKeyFile. The library never reads it; `keepwarm sync` and
  * `keepwarm identity` do.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* gnutls_init.c — GnuTLS is not initialised when the command starts.
  *
  * By default GnuTLS initialises itself when it is loaded, before main(): it

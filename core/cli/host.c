@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host.c — the native-messaging host: the loop, the limits, the log (see host.h).
  *
  * stdout carries nothing but answers: it is moved to a private descriptor at

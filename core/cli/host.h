@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host.h — the native-messaging host inside the `keepwarm` command (not part
  * of the library).
  *

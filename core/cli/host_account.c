@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host_account.c — the native host's requests about set-up and sync:
  *
  *   status          {}                                   -> what is configured, where, what this host can do

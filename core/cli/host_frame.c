@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host_frame.c — native-messaging framing (see host_frame.h). */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host_frame.h — the framing of Thunderbird's (and Firefox's) native
  * messaging: every message is a 32-bit length in the machine's byte order,
  * then that many bytes of UTF-8 JSON. Used by the native host (host.c);

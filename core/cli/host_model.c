@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* host_model.c — the native host's requests on the relationship model:
  *
  *   overdue       {by?, all?, state?, limit?, as_of?}  -> {as_of, total, truncated, items: [relationship]}

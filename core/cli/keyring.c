@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keyring.c — the command's side of the desktop keyring (keyring.h): loads
  * the private module keepwarm-keyring.so on the first call and forwards to
  * it. libsecret, libgcrypt and libgpg-error come with the module, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keyring.h — IMAP passwords in the desktop keyring (Secret Service), for
  * the native host's account set-up and for `keepwarm sync` (not part of the
  * library). The work is done by the private module keepwarm-keyring.so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keyring_module.h — the interface between the `keepwarm` command and its
  * private module keepwarm-keyring.so (core/keyring/secret_keyring.c), which
  * keeps IMAP passwords in the desktop keyring through libsecret (Secret

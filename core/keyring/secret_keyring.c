@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* secret_keyring.c — the IMAP password in the desktop keyring (Secret
  * Service, through libsecret): the command's private module
  * keepwarm-keyring.so (see keyring_module.h). The Thunderbird add-on cannot

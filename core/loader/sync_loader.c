@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync_loader.c — kw_sync_run(), kw_import_ics() and kw_record_sent() of
  * the shared library and of the command.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_input.c — rhythms, durations and days as users type them (kw_input.h).
  *
  * The text is trimmed, case-folded and cut into words at spaces (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_input.h — what a user types, read: rhythms, durations and days, in
  * English and German whatever the locale (a German seller may type
  * "monthly", an English one "2 Wochen" from a colleague's note).

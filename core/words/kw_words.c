@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_words.c — facts into words (see kw_words.h). Every user-visible
  * string here goes through the "keepwarm" text domain explicitly, so that
  * it is translated inside programs whose own domain is another (Claws). */

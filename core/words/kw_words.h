@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_words.h — the one place where keepwarm's facts become words.
  *
  * libkeepwarm returns facts (states, days, cadences, people, dates; see

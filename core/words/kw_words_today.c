@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw_words_today.c — the words of the daily routine (see kw_words.h): the
  * progress line, why an item is listed, how it was handled, kinds of
  * touches, tiers. Through the "keepwarm" text domain, like kw_words.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* background.js — the event page: the toolbar badge, the sync alarm, new and
  * sent mail, the banner's data, the space. Thunderbird suspends this page
  * after 30 s without work and runs it again on the next event, so whatever

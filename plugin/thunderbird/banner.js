@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* banner.js — runs inside a displayed message: one line above a message from
  * a tracked relationship (its state and why), with Reply / Write / Log call /
  * Snooze. Nothing on newsletters, notifications or strangers. The data and

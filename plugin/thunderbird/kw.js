@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* kw.js — shared by the background script and the add-on's pages: talking to
  * the keepwarm native host, words, and a few DOM helpers.
  *

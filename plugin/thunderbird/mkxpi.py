@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """mkxpi.py OUT.xpi SRCDIR FILE... — pack the add-on (`make thunderbird`).
 
 An .xpi is a zip archive. This one is reproducible: the files in the given

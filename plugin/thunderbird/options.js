@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* options.js — set-up: the IMAP account keepwarm reads (once, where no
  * keepwarm config exists yet), and how often it syncs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* popup.js — the toolbar button's popup: Today's short list with its
  * progress line, each open item with Done / Skip / Log call / Write; set-up
  * and "not installed" help. What is listed and every word of it come from

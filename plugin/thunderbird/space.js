@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* space.js — the full view in its own space (the button in the left bar):
  * Today (first), everything needing attention, snoozed and ignored, the
  * weekly review (week by week, as `keepwarm review`), and the details of one

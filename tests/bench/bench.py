@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bench.py — `make bench`, `make bench-quick`, `make bench-1m` (issues 7, 14).
 
 keepwarm against the physical limit (tests/bench/rawimap.c: the same UID FETCH of

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make bench-host`: the Thunderbird add-on's native host, request by
 request, as Thunderbird calls it — one `keepwarm native-host` process per
 runtime.sendNativeMessage: start, one framed request, the answer, exit.

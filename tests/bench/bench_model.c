@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_model.c — in-process timings of the model for `make bench-model`
  * (tests/bench/bench_model.py runs it; never a test, never shipped).
  *

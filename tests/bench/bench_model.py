@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make bench-model`: how fast the relationship model answers, as a user
 sees it (whole `keepwarm overdue` processes) and inside the processes that
 keep a model loaded (the plugin's hint bar), on stores of 10k, 100k and 1M

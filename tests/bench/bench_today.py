@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make bench-today`: how fast the daily routine answers, as a user sees it
 (whole `keepwarm today` and `keepwarm import-ics` processes).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gen_bench_mailbox — deterministic seller mailboxes for `make bench` (stdlib only).
 
 Used by tests/bench/bench.py only when the shared generator tests/lib/gen_mailbox.py

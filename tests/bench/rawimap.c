@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* rawimap.c — the bench's "physical limit": the least work a client can do to
  * receive the header fields keepwarm needs.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """faultlib — helpers shared by tests/faults/t-*.py (on top of tests/lib/kwtest.py).
 
 - sync against the fake server (FAKE) or a Dovecot, measuring wall time and the

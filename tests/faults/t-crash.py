@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """kill -9 at every commit boundary (reliability notes E1, E2).
 
 A sync against Dovecot with a small --chunk-size runs behind a trickling proxy

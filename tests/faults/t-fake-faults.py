@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Protocol faults from the scripted fake IMAP server (reliability notes B1-B6,
 B9-B16, B19-B20, C2-C4, C8, A16, A17).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What Gmail and Exchange do that a Dovecot on loopback does not, replayed by
 the scripted fake server (tests/lib/fakeimap.py, folder flags and UIDVALIDITY
 from a mailbox file). README's "IMAP servers" section cites the behaviours.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Byte-level faults between keepwarm and a real Dovecot (implicit TLS), from
 tests/lib/faultproxy.py: FIN, RST, black hole and a flipped bit at several
 points of the session, plus delay and trickle (reliability notes B1, B4, B6-B9,

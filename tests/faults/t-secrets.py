@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Secret hygiene (reliability notes A14, F2): a canary password never appears
 in stdout/stderr, the store, its -wal/-shm, any file keepwarm writes under its
 XDG directories, nor in /proc/PID/cmdline or /proc/PID/environ of the running

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The local store under stress (reliability notes E3, E5, E6, E7, E8, E10):
 a database newer than the binary and a corrupt or truncated file are refused
 with the store exit code and left byte-identical; files are 0600 under umask

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """TLS attacks, all refused BEFORE any credential is sent (asserted from the
 server side: the fake server's log shows no LOGIN/AUTHENTICATE), reliability
 notes A1-A8, A10-A12.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-fetch.c — libFuzzer target for the IMAP FETCH response path
  * (reliability notes H1, B10-B14): keepwarm's own streaming parser
  * kw_fetch_parser_feed() from core/imap_fetch.c, fed from an in-memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-header.c — libFuzzer target for the header block -> parsed message
  * pipeline (kw_header_parse, core/header_parse.c; reliability notes H2, D1-D24).
  *

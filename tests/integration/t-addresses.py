@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Addresses as mail systems use them, through the real sync (Dovecot), and
 bad input reported instead of dropped.
 

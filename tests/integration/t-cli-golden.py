@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Golden files for what the command prints, in English (LC_ALL=C) and in
 German (LC_ALL=de_DE.UTF-8): the overdue table (fitted to 100 columns, to a
 narrow terminal, and --wide), TSV and JSON, `show` as text and JSON,

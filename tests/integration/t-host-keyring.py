@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-host-keyring — the add-on's account set-up through the native host, with
 the password in a real desktop keyring (gnome-keyring's Secret Service in a
 private D-Bus session with a throwaway keyring), and syncs that use it.

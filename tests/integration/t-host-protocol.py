@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-host-protocol — keepwarm as Thunderbird's native-messaging host, without
 Thunderbird: started as `keepwarm MANIFEST EXTENSION-ID`, fed framed JSON on
 stdin (4-byte native-endian length + UTF-8 JSON), answers read from stdout.

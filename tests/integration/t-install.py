@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-install — `make install` / `make uninstall` put exactly the right files
 in the right places, and the installed programs are hardened.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The relationship model end to end: a mailbox with known truth
 (tests/lib/gen_scenarios.py) served by a real Dovecot, synced through the real
 `keepwarm sync`, and the exact state of every scenario asserted with

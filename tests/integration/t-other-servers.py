@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Other IMAP servers, as a new user would meet them: Cyrus IMAP 3.6 and
 Courier-IMAP 5.0 (Debian's packages, fetched and unpacked by
 tests/lib/imapservers.py) give exactly the contacts Dovecot gives for the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-packages — smoke test of the Debian packages, installed into the system.
 
 Builds the packages (`make deb`, into build/deb/), installs them with

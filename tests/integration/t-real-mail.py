@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Conformance on real mail: the five Enron mailboxes of ../shared/corpus/enron-dev
 (6,856 messages), served by Dovecot and synced through the real path, agree with
 an independent oracle (tests/lib/mail_oracle.py: Python's email package, its own

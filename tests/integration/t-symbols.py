@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-symbols — libkeepwarm exports exactly the kw_* functions of keepwarm.h.
 
 The dynamic symbols defined by $KW_BUILD/libkeepwarm.so.0 (nm -D

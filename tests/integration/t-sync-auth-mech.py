@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Authentication mechanisms: LOGIN by default, AUTHENTICATE PLAIN with
 --auth=plain (or auth = plain in the config file), an unknown mechanism is a
 usage error, and a wrong password over AUTHENTICATE PLAIN is an auth error.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A wrong password gives the authentication exit code (3), one attempt only, a
 one-line message, and the password is never echoed. An empty password: 3 or 2.
 (Dovecot's anvil penalises repeated failures from 127.0.0.1: each later attempt

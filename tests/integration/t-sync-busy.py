@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A second concurrent sync of the same account exits with "busy" (8) while the
 first one keeps running and finishes normally; the lock frees itself when its
 holder is killed with -9. The first sync is held in the middle by a proxy that

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The store is created 0600 in a 0700 directory even under umask 000, for a
 --db path in directories that do not exist yet and for the default path
 ($XDG_DATA_HOME/keepwarm/keepwarm.db); -wal/-shm files are 0600 too."""

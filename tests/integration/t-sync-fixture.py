@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Self-test of the shared fixtures (tests/lib): the generator is deterministic, the
 Dovecot fixture serves exactly what it wrote, and the checks the sync tests rely on
 do notice violations (flags_snapshot sees \\Seen set by a FETCH and \\Recent cleared

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Full sync of a generated seller's mailbox equals what the generator wrote.
 
 Trash/Drafts/Junk are not read, a message filed in two folders counts once, the

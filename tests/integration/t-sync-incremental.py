@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Incremental sync after APPENDs picks up exactly the new messages.
 
 New mail in INBOX (a known customer and a new one), in Sent (to a known and to a

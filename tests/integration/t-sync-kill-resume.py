@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """kill -9 in the middle of a sync, then resume: the result equals an uninterrupted
 run (contacts JSON identical, SQLite integrity_check ok). The interrupted run goes
 through a slowing proxy (--tls=none on loopback) so it is still busy when killed,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A second sync with nothing new sends no FETCH at all (seen by a recording proxy,
 --tls=none on 127.0.0.1), stores nothing and writes nothing: the database file is
 byte for byte what it was (no write transaction, no checkpoint)."""

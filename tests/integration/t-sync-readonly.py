@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A sync leaves the server exactly as it was: flags (incl. \\Seen and \\Recent),
 message counts, UIDVALIDITY/UIDNEXT of every folder are unchanged, and the client
 only sent read-only commands (EXAMINE, never SELECT/STORE/COPY/EXPUNGE/...), with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """TLS: the test CA's certificate is accepted (implicit TLS and STARTTLS); a wrong
 host name, an untrusted (self-signed) certificate, an expired certificate and a
 private CA without --ca-file are rejected with the TLS exit code (4) before any

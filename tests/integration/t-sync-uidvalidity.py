@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A UIDVALIDITY change makes the sync rescan that folder without duplicating
 anything: (1) Archive/2024 deleted and re-created over IMAP with the same messages,
 (2) INBOX given a new UIDVALIDITY with the very same files (index removed)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-tb-addon — the Thunderbird add-on as files (plugin/thunderbird/ and
 build/thunderbird/keepwarm.xpi), without Thunderbird:
 

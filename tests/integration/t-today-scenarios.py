@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The daily routine end to end, fifteen working days of it: a seller's
 mailbox (tests/lib/gen_today.py) served by a real Dovecot and synced through
 the real `keepwarm sync`, replayed day by day with `--as-of`.

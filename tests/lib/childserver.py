@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """childserver — a loopback test server run as a child process (the fake IMAP
 server, the fault proxy): it prints "PORT n" when listening and logs what it
 sees (client lines start with "C: ") to a file. Context manager that always

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/lib/demo.mk — `make demo` (included by the top-level Makefile).
 # Installs missing Debian packages (deps), builds (all), then runs the demo:
 # a generated mailbox served by a throwaway Dovecot on 127.0.0.1, synced over

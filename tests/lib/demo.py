@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make demo`: keepwarm's main job on a throwaway local mailbox.
 
 Generates a seller's mailbox (a few hundred messages over two years), serves it with a

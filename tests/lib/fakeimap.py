@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fakeimap.py — a scripted fake IMAP server for keepwarm's fault tests.
 
 One process serves ONE connection on 127.0.0.1 and exits.  It never outlives

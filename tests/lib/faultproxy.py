@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """faultproxy.py — a byte-level loopback TCP proxy that injects faults into
 the server->client direction (for keepwarm's fault tests, in front of the
 Dovecot fixture).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gen_mailbox — a deterministic, seeded seller's mailbox as Maildir files, plus its truth.
 
 Command line:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gen_scenarios — a seller's mailbox with known truth for the relationship model.
 Messages are rendered and written by the shared tests/lib/gen_mailbox.py.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gen_today — three weeks of a seller's daily routine, with known truth.
 
 The history before the first simulated day (written to a Maildir by

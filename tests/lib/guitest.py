@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """guitest — helpers for the tests that drive a real mail client under Xvfb
 (tests/plugin/t-claws-e2e.py, tests/thunderbird/t-tb-e2e.py).
 

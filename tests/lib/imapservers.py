@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """imapservers — throwaway Cyrus IMAP 3.6 and Courier-IMAP 5.0 servers on 127.0.0.1,
 for keepwarm's tests (besides Dovecot, kwtest.Dovecot).
 

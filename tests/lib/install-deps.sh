@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Install the Debian packages named as arguments that are not installed yet.
 # Used by `make deps` (and so by `make demo` / `make check`). Safe to run twice.
 missing=""

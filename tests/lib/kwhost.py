@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """kwhost — talk to keepwarm's native-messaging host (the Thunderbird add-on's
 side of the protocol) from a test.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """kwtest — shared fixtures for keepwarm's Python tests (stdlib only).
 
 TAP:

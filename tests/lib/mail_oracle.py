@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """mail_oracle.py — an independent oracle for keepwarm's contacts on real mail.
 
 Reads Maildir folders with Python's `email` package and computes, for every

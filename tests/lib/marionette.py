@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """marionette — a minimal Marionette client (stdlib only) for driving the real
 Thunderbird in tests: Firefox's remote protocol, "len:JSON" frames, commands
 [0, id, name, params], answers [1, id, error, result].

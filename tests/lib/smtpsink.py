@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """smtpsink — an SMTP server on 127.0.0.1 that accepts every message and keeps
 it (for the mail-client tests: what Thunderbird sent). No TLS, no AUTH: the
 client is configured for a plain loopback relay.

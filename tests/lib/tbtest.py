@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tbtest — the real Thunderbird under Xvfb for the add-on's end-to-end test
 (tests/thunderbird/t-tb-e2e.py); the recipe of /work/shared/notes/thunderbird.md.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fuzz smoke run (reliability notes H1-H3): each libFuzzer target for a few
 seconds from its seed corpus, then every saved regression input replayed.
 `make fuzz` runs them longer."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The core built with AddressSanitizer + UndefinedBehaviorSanitizer
 (make SANITIZE=1, in build-san/): every core unit test, then the integration
 and fault tests that feed real servers' and hostile servers' bytes through

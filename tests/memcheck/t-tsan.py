@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ThreadSanitizer: the sync reads and parses in one thread while another
 writes to SQLite (and a watchdog thread watches). The core built with
 -fsanitize=thread (make SANITIZE=thread, in build-tsan/) runs the sync

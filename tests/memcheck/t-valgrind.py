@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The core under valgrind memcheck: every core unit test, and the real
 command (sync against a Dovecot, then contacts/overdue/show/export), with
 zero errors and zero definitely/indirectly lost bytes. GLib's and GMime's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end test of the Keep warm plugin inside the real Claws Mail (TAP).
 
 Xvfb + a Dovecot on loopback holding a generated seller's mailbox + claws-mail

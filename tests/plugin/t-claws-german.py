@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The real Claws Mail under Xvfb in German (LC_ALL=de_DE.UTF-8): the plugin's
 panel rows and its hint bar speak German, from the one "keepwarm" catalogue
 through the wording module — the same words `keepwarm overdue` prints.

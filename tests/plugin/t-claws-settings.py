@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The real Claws Mail under Xvfb: the plugin's settings live in the store (TAP).
 
 The plugin, the command and cron must agree on what keepwarm knows about the

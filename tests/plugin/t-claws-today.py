@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Today section of the Keep warm plugin inside the real Claws Mail (TAP).
 
 Xvfb, a Dovecot holding the seller's mailbox of t-claws-e2e.py, an SMTP sink

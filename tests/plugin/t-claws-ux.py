@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A seller's first week in the real Claws Mail (issue 15), in English and in
 German, under Xvfb with a Dovecot on loopback and the plugin's test hook:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What ships holds no test code, and the plugin's files form layers (TAP).
 
 - The shipped build/plugin/keepwarm.so exports only plugin_*, has no symbol

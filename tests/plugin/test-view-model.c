@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-view-model.c — the Claws plugin's view logic, without Claws or GTK.
  * GTest with TAP output (run with --tap, as `make check` does). */
 #include <glib.h>

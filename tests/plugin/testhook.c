@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testhook.c — TEST-ONLY introspection for tests/plugin/t-claws-*.py,
  * linked into the test build of the plugin only (build/plugin-test/
  * keepwarm-test.so; see plugin/Makefile.local). The shipped keepwarm.so

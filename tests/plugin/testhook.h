@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testhook.h — the end-to-end test's introspection, built only into the
  * test build of the plugin (plugin/Makefile.local: keepwarm-test.so); the
  * shipped keepwarm.so has none of it. plugin_main.c calls these two at its

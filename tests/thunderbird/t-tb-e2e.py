@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end test of the keepwarm add-on inside the real Thunderbird (TAP).
 
 A private D-Bus session with a throwaway gnome-keyring, Xvfb, a Dovecot on

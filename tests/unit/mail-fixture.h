@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mail-fixture.h — a store in a temporary directory filled the way a sync
  * fills it: header blocks through the real parser (header_parse.c) and the
  * real writer (sync_store.c), the user's mail as if read from \Sent. For

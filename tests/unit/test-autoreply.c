@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-autoreply.c — the day an out-of-office subject names
  * (core/autoreply.c), one row per form, in English and German. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-classify.c — registrable domains, freemail, role addresses, org keys
  * (core/classify.c). Table-driven. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-cli-common.c — the command's shared helpers (core/cli/common.c):
  * time and duration parsing, formats, tables, and the escaping of TSV,
  * JSON, CSV (RFC 4180) and vCard (RFC 6350). Table-driven, one comment per

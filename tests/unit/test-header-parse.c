@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-header-parse.c — the GMime adapter (core/header_parse.c).
  *
  * Table-driven: every row D1–D24 of notes/reliability.md §D has at least one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-host-frame.c — native-messaging framing (core/cli/host_frame.c):
  * whole messages through a pipe, lengths and bodies split over many reads,
  * clean and unclean ends, the size limit and skipping, large writes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-host.c — kw_host_is_loopback() (core/host.c): the one rule that
  * decides where plaintext IMAP may go, asked by kw_sync_run() and by the
  * Claws plugin before it hands over a password; and kw_secret_free().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ics.c — calendars into touches (core/ics_import.c, libical): recurring
  * events with exceptions, time zones, the address forms of attendees,
  * cancelled and declined events, the window, planned meetings, re-import

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-imap-fetch.c — the streaming UID FETCH response parser.
  * Every case is fed whole, byte by byte, and in 7-byte pieces: the parser
  * must give the same result however the network splits the stream. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-input.c — rhythms, durations and days as users type them
  * (core/words/kw_input.c), English and German, one row per form. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-locale.h — for tests that check German output: a de_DE.UTF-8
  * locale built with localedef into a temporary LOCPATH (no root needed, the
  * system is not changed), removed again by test_locale_done(). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-model.c — model.c and actions.c over a real store (core/store.c) in a
  * temporary directory, filled through SQL the way the sync writes it
  * (messages with their packed addresses, interactions, the aggregate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-relationship.c — the pure relationship model (core/relationship.c):
  * touches, exchanges, cadence, states, ranking and reasons over plain data.
  * Times are written in days from T0 (2024-01-01 00:00 UTC). */

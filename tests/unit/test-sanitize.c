@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-sanitize.c — kw_sanitize_for_display(), the parser's sanitiser and
  * e-mail normalisation (core/sanitize.c). Table-driven; every output must be
  * valid UTF-8. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-store.c — opening, creating, migrating and refusing stores; the sync
  * writer's dedupe and direction rules; identities recomputed locally. */
 #include <stdlib.h>

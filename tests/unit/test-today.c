@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-today.c — the daily routine: its pure rules (today_rules.c) table by
  * table, then the day's list, what counts as done, marks, the streak, the
  * settings, touches outside mail, tiers, mail recorded by a mail client and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-words.c — the wording module (core/words/kw_words.c): facts into
  * sentences, cadences, days, dates and hints, in English (LANG=C) and in
  * German (a de_DE.UTF-8 locale built with localedef into a temporary
