@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """t-host-today — the daily routine through the native host (what the
 Thunderbird add-on's toolbar badge, popup and space show), without
 Thunderbird, against a store synced from a real Dovecot:
