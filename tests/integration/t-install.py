@@ -113,6 +113,7 @@ def test_destdir(plugin):
         L + "/libkeepwarm.so": ("l", "libkeepwarm.so.0"),
         L + "/pkgconfig/keepwarm.pc": ("f", 0o644),
         L + "/keepwarm/keepwarm-sync.so": ("f", 0o644),
+        L + "/keepwarm/keepwarm-ics.so": ("f", 0o644),
         L + "/keepwarm/keepwarm-keyring.so": ("f", 0o644),
         dirs["INCLUDEDIR"] + "/keepwarm.h": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
@@ -160,9 +161,18 @@ def test_destdir(plugin):
         elf_checks(mod, "keepwarm/keepwarm-sync.so", exe=False)
         _, syms, _ = run(["nm", "-D", "--defined-only", mod])
         is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
-            ["kw_import_ics@@KEEPWARM_SYNC_MODULE", "kw_record_sent@@KEEPWARM_SYNC_MODULE",
-             "kw_sync_run@@KEEPWARM_SYNC_MODULE"],
-            "the sync module exports kw_sync_run, kw_import_ics and kw_record_sent only")
+            ["kw_record_sent@@KEEPWARM_SYNC_MODULE", "kw_sync_run@@KEEPWARM_SYNC_MODULE"],
+            "the sync module exports kw_sync_run and kw_record_sent only")
+        _, ldd, _ = run(["ldd", mod])
+        ok(not re.search(r"libical|libicu|libstdc\+\+", ldd),
+           "a sync loads no calendar libraries (libical, ICU, libstdc++)", ldd)
+    mod = dest + L + "/keepwarm/keepwarm-ics.so"
+    if os.path.isfile(mod):
+        dyn = elf_checks(mod, "keepwarm/keepwarm-ics.so", exe=False)
+        like(dyn, r"\(NEEDED\).*\[libical\.so", "the calendar module links libical")
+        _, syms, _ = run(["nm", "-D", "--defined-only", mod])
+        is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
+            ["kw_import_ics@@KEEPWARM_ICS_MODULE"], "the calendar module exports kw_import_ics only")
     mod = dest + L + "/keepwarm/keepwarm-keyring.so"
     if os.path.isfile(mod):
         dyn = elf_checks(mod, "keepwarm/keepwarm-keyring.so", exe=False)
