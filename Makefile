@@ -37,15 +37,16 @@ B           := build-tsan
 endif
 
 # --- dependencies, only through pkg-config ---------------------------------
-CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl
+CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl libpq
 PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
-               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libpq-dev
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext fonts-dejavu-core
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
                valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
-               debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates
+               debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates \
+               postgresql postgresql-client
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 
 .PHONY: all deps demo check clean install uninstall bench fuzz deb

@@ -88,6 +88,24 @@ void kw_table_add_row(kw_table_t *table, const char *color, const char *const *c
 void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
 void kw_table_free(kw_table_t *table);
 
+/* Secrets (cmd_sync.c). A password is never taken from the command line:
+ * from a file descriptor (everything up to EOF, one trailing newline
+ * stripped) or from a command run through /bin/sh -c with a deadline (its
+ * stdout). Both return 0, or -1 with *error set (g_free). *out: (transfer
+ * full) release with kw_cli_wipe_free(), which zeroes it first. */
+int  kw_cli_read_secret_fd(int fd, char **out, char **error);
+int  kw_cli_run_secret_cmd(const char *cmd, char **out, char **error);
+void kw_cli_wipe_free(char *s);
+
+/* The config file: --config, or $XDG_CONFIG_HOME/keepwarm/config (g_free). */
+char *kw_cli_config_path(kw_cli_t *cli);
+
+/* After `keepwarm sync`: stage, push and pull when the config file has a
+ * [team] group (cmd_team.c). Never changes the sync's exit code: a failure is
+ * a warning (and recorded for `keepwarm team status`); the changes wait.
+ * `json`: one {"event":"team",...} line on stdout; `text`: a summary line. */
+void kw_cli_team_after_sync(kw_cli_t *cli, kw_store_t *store, int json, int text);
+
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
@@ -100,5 +118,6 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_note(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_team(kw_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const command_t commands[] = {
     { "note",     kw_cmd_note,     "Attach a note to a contact or organisation" },
     { "export",   kw_cmd_export,   "Export the computed model as CSV or vCard" },
     { "identity", kw_cmd_identity, "List, add or remove your own addresses" },
+    { "team",     kw_cmd_team,     "Share with your team on its own PostgreSQL server" },
 };
 
 static const char exit_codes_help[] =
