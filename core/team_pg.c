@@ -319,6 +319,19 @@ static char *one_line(const char *msg)
     return g_strstrip(s);
 }
 
+/* libpq's words (untranslated) for a connection that went away, as opposed
+ * to a certificate that was refused. */
+static int dropped(const char *m)
+{
+    static const char *const marks[] = { "EOF detected", "server closed the connection",
+                                         "Connection reset", "Broken pipe", "could not receive data",
+                                         "unexpected eof" };
+    for (size_t i = 0; i < G_N_ELEMENTS(marks); i++)
+        if (strstr(m, marks[i]))
+            return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Connect                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -388,6 +401,10 @@ kw_status_t kw_pg_connect(const kw_team_server_t *server, kw_pg_t **out, char **
                                 "[team] group of the config file (or use --password-fd)",
                          params.display);
             st = KW_ERR_AUTH;
+        } else if (dropped(m)) {
+            kw_set_error(error, "team server %s: the connection was lost while connecting: %s",
+                         params.display, m);
+            st = KW_ERR_NETWORK;
         } else if (last == CONNECTION_SSL_STARTUP) {
             kw_set_error(error, "team server %s: TLS failed, nothing was sent: %s", params.display, m);
             st = KW_ERR_TLS;

@@ -412,7 +412,8 @@ static int cmd_push(kw_cli_t *cli, int argc, char **argv)
     rc = kw_cli_parse_options(cli, "team push", NULL,
                               "Send what changed in what you share to the team server.",
                               "What is shared: see 'keepwarm team show-shared'. With share = no in\n"
-                              "[team], records shared before are removed from the server.\n"
+                              "[team], records shared before are removed from the server. Without a\n"
+                              "[team] group (only --url), what is already staged is sent.\n"
                               "When the server cannot be reached, the changes wait for the next push.",
                               entries, &argc, &argv);
     if (rc == 0 && argc > 1)
@@ -423,7 +424,9 @@ static int cmd_push(kw_cli_t *cli, int argc, char **argv)
         rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store);
     if (rc)
         goto done;
-    st = kw_team_stage(store, cfg.share, now_s(), &changes, &error);
+    /* Without a [team] group the share setting is unknown: send what is
+     * already staged, decide nothing. */
+    st = cfg.present ? kw_team_stage(store, cfg.share, now_s(), &changes, &error) : KW_OK;
     if (st == KW_OK)
         st = kw_team_push(store, &server, &r, &error);
     if (st != KW_OK) {
@@ -434,7 +437,9 @@ static int cmd_push(kw_cli_t *cli, int argc, char **argv)
         goto done;
     }
     printf("Pushed %" G_GINT64_FORMAT " record%s, removed %" G_GINT64_FORMAT "%s.\n", r.upserts,
-           r.upserts == 1 ? "" : "s", r.deletes, cfg.share || o.url ? "" : " (sharing is off: share = no)");
+           r.upserts == 1 ? "" : "s", r.deletes,
+           !cfg.present ? " (no [team] in the config file: only what was already staged)"
+           : cfg.share ? "" : " (sharing is off: share = no)");
 done:
     kw_cli_wipe_free(secret);
     kw_free(error);

@@ -7,14 +7,15 @@
         pg.create_admin("kwadmin", "pw", db="sales")   # CREATEROLE admin owning database sales
         pg.url("jan", db="sales")                # postgresql://jan@localhost:PORT/sales
         pg.psql("jan", "pw", "SELECT 1", db="sales")  # as a member over TCP+TLS -> (rc, out, err)
-        pg.set_cert("wrong_name"); pg.stop(); pg.start()
+        pg.set_cert("wrong_name"); pg.stop(); pg.start()   # a restart keeps the port
 
 The server runs as the `postgres` system user when the tests run as root (initdb
 refuses root), inside its own PID namespace (unshare --pid --fork --kill-child)
 whose holder dies with the test process; a watchdog process removes the work
 directory even when the test is killed with SIGKILL. It listens on 127.0.0.1
 (a free port) and on a private socket directory only, with throwaway settings
-(fsync off: the tests crash clients, never this server).
+(fsync off: what was committed survives stop(), which kills the server like a
+crash, but not a crash of the machine).
 
 Certificates come from kwtest.test_certs(): "valid" (localhost, 127.0.0.1),
 "wrong_name", "expired", "self_signed".
@@ -181,9 +182,10 @@ class Postgres:
             "ssl": "on" if self.tls else "off",
             "ssl_cert_file": os.path.join(self.data, "server.crt"),
             "ssl_key_file": os.path.join(self.data, "server.key"),
+            # A commit reaches the kernel (it survives stop(), a SIGKILL), never the disk.
             "fsync": "off",
             "full_page_writes": "off",
-            "synchronous_commit": "off",
+            "synchronous_commit": "on",
             "shared_buffers": "16MB",
             "max_connections": "60",
             "max_wal_senders": "0",
@@ -202,8 +204,10 @@ class Postgres:
         if self.proc and self.proc.poll() is None:
             return self
         last = None
-        for _attempt in range(3):
-            self.port = kwtest.free_port()
+        for attempt in range(3):
+            # A restart keeps the port (clients keep their URL), unless taken.
+            if attempt > 0 or self.port is None:
+                self.port = kwtest.free_port()
             argv = [os.path.join(self.bin, "postgres"), "-D", self.data]
             for k, v in self._settings().items():
                 argv += ["-c", "%s=%s" % (k, v)]
