@@ -126,10 +126,12 @@ static const char delete_sql[] =
     " USING unnest($1::text[], $2::text[]) AS d(kind, key)"
     " WHERE r.member = CURRENT_USER AND r.kind = d.kind AND r.key = d.key";
 
+/* NOT IN over the unnested keys: a hashed subplan (one pass over this
+ * member's rows); NOT EXISTS gave a nested loop, 7 s at 10,000 records. The
+ * arrays never hold NULLs. */
 static const char delete_others_sql[] =
-    "DELETE FROM keepwarm.records r WHERE r.member = CURRENT_USER AND NOT EXISTS"
-    " (SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(kind, key)"
-    "  WHERE k.kind = r.kind AND k.key = r.key)";
+    "DELETE FROM keepwarm.records r WHERE r.member = CURRENT_USER AND (r.kind, r.key) NOT IN"
+    " (SELECT k.kind, k.key FROM unnest($1::text[], $2::text[]) AS k(kind, key))";
 
 static void append_int(GString *a, int64_t v)
 {
@@ -350,8 +352,9 @@ static kw_status_t pull_on(kw_store_t *store, kw_pg_t *pg, const char *last_xmin
         goto done;
     v[0] = last_xmin;
     if (full) {
-        st = kw_pg_exec_rows(pg, "reading the team's records", PULL_COLUMNS, 0, NULL, on_record,
-                             tx, &report->records, error);
+        st = kw_pg_exec_rows(pg, "reading the team's records",
+                             PULL_COLUMNS " ORDER BY member, kind, key", 0, NULL, on_record, tx,
+                             &report->records, error);
     } else {
         st = kw_pg_exec_rows(pg, "reading the team's records",
                              PULL_COLUMNS " AND txid >= $1::xid8", 1, v, on_record, tx,
