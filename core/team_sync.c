@@ -422,72 +422,12 @@ static void note_failure(kw_store_t *store, kw_status_t st, const char *error)
         kw_team_note_failure(store, error, (int64_t)time(NULL));
 }
 
-KW_PUBLIC kw_status_t kw_team_push(kw_store_t *store, const kw_team_server_t *server,
-                                   kw_team_push_report_t *report, char **error)
-{
-    kw_team_push_report_t local;
-    kw_pg_t *pg = NULL;
-    char *xmin = NULL, *err = NULL;
-    int full = 0;
-    kw_status_t st;
-
-    if (!report)
-        report = &local;
-    memset(report, 0, sizeof *report);
-    if ((st = check_args(store, server, error)) != KW_OK)
-        return st;
-    st = open_bound(store, server, &pg, &full, &xmin, &err);
-    if (st == KW_OK)
-        st = push_on(store, pg, full, report, &err);
-    kw_pg_close(pg);
-    g_free(xmin);
-    if (st != KW_OK) {
-        note_failure(store, st, err);
-        report->pending = kw_team_pending(store);
-        if (error) {
-            g_free(*error);
-            *error = err;
-            err = NULL;
-        }
-    }
-    g_free(err);
-    return st;
-}
-
-KW_PUBLIC kw_status_t kw_team_pull(kw_store_t *store, const kw_team_server_t *server,
-                                   kw_team_pull_report_t *report, char **error)
-{
-    kw_team_pull_report_t local;
-    kw_pg_t *pg = NULL;
-    char *xmin = NULL, *err = NULL;
-    int full = 0;
-    kw_status_t st;
-
-    if (!report)
-        report = &local;
-    memset(report, 0, sizeof *report);
-    if ((st = check_args(store, server, error)) != KW_OK)
-        return st;
-    st = open_bound(store, server, &pg, &full, &xmin, &err);
-    if (st == KW_OK)
-        st = pull_on(store, pg, xmin, report, &err);
-    kw_pg_close(pg);
-    g_free(xmin);
-    if (st != KW_OK) {
-        note_failure(store, st, err);
-        if (error) {
-            g_free(*error);
-            *error = err;
-            err = NULL;
-        }
-    }
-    g_free(err);
-    return st;
-}
-
-KW_PUBLIC kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *server, int share,
-                                   int64_t as_of, kw_team_push_report_t *push,
-                                   kw_team_pull_report_t *pull, char **error)
+/* What the public calls do, over one connection: stage (with `stage`, as of
+ * `as_of`), push (`do_push`), then pull (`do_pull`). Reports may be NULL.
+ * A failure is recorded for kw_team_status_get (unless it is local). */
+static kw_status_t exchange(kw_store_t *store, const kw_team_server_t *server, int stage,
+                            int share, int64_t as_of, int do_push, kw_team_push_report_t *push,
+                            int do_pull, kw_team_pull_report_t *pull, char **error)
 {
     kw_team_push_report_t lpush;
     kw_team_pull_report_t lpull;
@@ -496,28 +436,26 @@ KW_PUBLIC kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *se
     int full = 0;
     kw_status_t st;
 
-    if (!push)
-        push = &lpush;
-    if (!pull)
-        pull = &lpull;
+    push = push ? push : &lpush;
+    pull = pull ? pull : &lpull;
     memset(push, 0, sizeof *push);
     memset(pull, 0, sizeof *pull);
     if ((st = check_args(store, server, error)) != KW_OK)
         return st;
     /* Staged first and locally: it waits in the outbox if the server is away. */
-    st = kw_team_stage(store, share, as_of, NULL, error);
-    if (st != KW_OK)
+    if (stage && (st = kw_team_stage(store, share, as_of, NULL, error)) != KW_OK)
         return st;
     st = open_bound(store, server, &pg, &full, &xmin, &err);
-    if (st == KW_OK)
+    if (st == KW_OK && do_push)
         st = push_on(store, pg, full, push, &err);
-    if (st == KW_OK)
+    if (st == KW_OK && do_pull)
         st = pull_on(store, pg, xmin, pull, &err);
     kw_pg_close(pg);
     g_free(xmin);
     if (st != KW_OK) {
         note_failure(store, st, err);
-        push->pending = kw_team_pending(store);
+        if (do_push)
+            push->pending = kw_team_pending(store);
         if (error) {
             g_free(*error);
             *error = err;
@@ -526,4 +464,23 @@ KW_PUBLIC kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *se
     }
     g_free(err);
     return st;
+}
+
+KW_PUBLIC kw_status_t kw_team_push(kw_store_t *store, const kw_team_server_t *server,
+                                   kw_team_push_report_t *report, char **error)
+{
+    return exchange(store, server, 0, 0, 0, 1, report, 0, NULL, error);
+}
+
+KW_PUBLIC kw_status_t kw_team_pull(kw_store_t *store, const kw_team_server_t *server,
+                                   kw_team_pull_report_t *report, char **error)
+{
+    return exchange(store, server, 0, 0, 0, 0, NULL, 1, report, error);
+}
+
+KW_PUBLIC kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *server, int share,
+                                   int64_t as_of, kw_team_push_report_t *push,
+                                   kw_team_pull_report_t *pull, char **error)
+{
+    return exchange(store, server, 1, share, as_of, 1, push, 1, pull, error);
 }

@@ -394,52 +394,67 @@ static void member_opts_clear(member_opts_t *o)
     g_free(o->ca_file);
 }
 
-static int cmd_push(kw_cli_t *cli, int argc, char **argv)
+/* push (stage, then send) and pull (copy the teammates' changes). */
+static int exchange_command(kw_cli_t *cli, int argc, char **argv, int push)
 {
+    const char *cmd = push ? "team push" : "team pull";
     member_opts_t o = { NULL, NULL, -1, 0 };
     GOptionEntry entries[] = { MEMBER_ENTRIES(o), { NULL, 0, 0, 0, NULL, NULL, NULL } };
-    kw_team_push_report_t r;
+    kw_team_push_report_t pr;
+    kw_team_pull_report_t lr;
     kw_team_server_t server;
     kw_store_t *store = NULL;
     team_cfg_t cfg;
     char *secret = NULL, *error = NULL;
-    int64_t changes = 0;
     kw_status_t st;
     int rc;
 
     memset(&cfg, 0, sizeof cfg);
-    memset(&r, 0, sizeof r);
-    rc = kw_cli_parse_options(cli, "team push", NULL,
-                              "Send what changed in what you share to the team server.",
-                              "What is shared: see 'keepwarm team show-shared'. With share = no in\n"
-                              "[team], records shared before are removed from the server. Without a\n"
-                              "[team] group (only --url), what is already staged is sent.\n"
-                              "When the server cannot be reached, the changes wait for the next push.",
-                              entries, &argc, &argv);
+    memset(&pr, 0, sizeof pr);
+    rc = push ? kw_cli_parse_options(cli, cmd, NULL,
+                                     "Send what changed in what you share to the team server.",
+                                     "What is shared: see 'keepwarm team show-shared'. With share = no in\n"
+                                     "[team], records shared before are removed from the server. Without a\n"
+                                     "[team] group (only --url), what is already staged is sent.\n"
+                                     "When the server cannot be reached, the changes wait for the next push.",
+                                     entries, &argc, &argv)
+              : kw_cli_parse_options(cli, cmd, NULL,
+                                     "Copy what your teammates share into the local store.",
+                                     "Only what changed since the last pull is read. 'keepwarm team list'\n"
+                                     "shows it, without the network.",
+                                     entries, &argc, &argv);
     if (rc == 0 && argc > 1)
-        rc = kw_cli_usage_error("team push", "unexpected argument '%s'", argv[1]);
+        rc = kw_cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
     if (rc == 0)
-        rc = member_prepare(cli, "team push", &o, &cfg, &server, &secret);
+        rc = member_prepare(cli, cmd, &o, &cfg, &server, &secret);
     if (rc == 0)
         rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store);
     if (rc)
         goto done;
-    /* Without a [team] group the share setting is unknown: send what is
-     * already staged, decide nothing. */
-    st = cfg.present ? kw_team_stage(store, cfg.share, now_s(), &changes, &error) : KW_OK;
-    if (st == KW_OK)
-        st = kw_team_push(store, &server, &r, &error);
+    if (push) {
+        /* Without a [team] group the share setting is unknown: send what is
+         * already staged, decide nothing. */
+        st = cfg.present ? kw_team_stage(store, cfg.share, now_s(), NULL, &error) : KW_OK;
+        if (st == KW_OK)
+            st = kw_team_push(store, &server, &pr, &error);
+    } else {
+        st = kw_team_pull(store, &server, &lr, &error);
+    }
     if (st != KW_OK) {
         rc = team_fail(st, error);
-        if (st != KW_ERR_STORE && st != KW_ERR_USAGE)
+        if (push && st != KW_ERR_STORE && st != KW_ERR_USAGE)
             fprintf(stderr, "keepwarm: %" G_GINT64_FORMAT " change%s wait%s for the next push\n",
-                    r.pending, r.pending == 1 ? "" : "s", r.pending == 1 ? "s" : "");
-        goto done;
+                    pr.pending, pr.pending == 1 ? "" : "s", pr.pending == 1 ? "s" : "");
+    } else if (push) {
+        printf("Pushed %" G_GINT64_FORMAT " record%s, removed %" G_GINT64_FORMAT "%s.\n", pr.upserts,
+               pr.upserts == 1 ? "" : "s", pr.deletes,
+               !cfg.present ? " (no [team] in the config file: only what was already staged)"
+               : cfg.share ? "" : " (sharing is off: share = no)");
+    } else {
+        printf("Pulled %" G_GINT64_FORMAT " record%s%s, %" G_GINT64_FORMAT " removed; the team has %"
+               G_GINT64_FORMAT " member%s.\n", lr.records, lr.records == 1 ? "" : "s",
+               lr.full ? " (everything)" : "", lr.deleted, lr.members, lr.members == 1 ? "" : "s");
     }
-    printf("Pushed %" G_GINT64_FORMAT " record%s, removed %" G_GINT64_FORMAT "%s.\n", r.upserts,
-           r.upserts == 1 ? "" : "s", r.deletes,
-           !cfg.present ? " (no [team] in the config file: only what was already staged)"
-           : cfg.share ? "" : " (sharing is off: share = no)");
 done:
     kw_cli_wipe_free(secret);
     kw_free(error);
@@ -449,47 +464,14 @@ done:
     return rc;
 }
 
+static int cmd_push(kw_cli_t *cli, int argc, char **argv)
+{
+    return exchange_command(cli, argc, argv, 1);
+}
+
 static int cmd_pull(kw_cli_t *cli, int argc, char **argv)
 {
-    member_opts_t o = { NULL, NULL, -1, 0 };
-    GOptionEntry entries[] = { MEMBER_ENTRIES(o), { NULL, 0, 0, 0, NULL, NULL, NULL } };
-    kw_team_pull_report_t r;
-    kw_team_server_t server;
-    kw_store_t *store = NULL;
-    team_cfg_t cfg;
-    char *secret = NULL, *error = NULL;
-    kw_status_t st;
-    int rc;
-
-    memset(&cfg, 0, sizeof cfg);
-    rc = kw_cli_parse_options(cli, "team pull", NULL,
-                              "Copy what your teammates share into the local store.",
-                              "Only what changed since the last pull is read. 'keepwarm team list'\n"
-                              "shows it, without the network.",
-                              entries, &argc, &argv);
-    if (rc == 0 && argc > 1)
-        rc = kw_cli_usage_error("team pull", "unexpected argument '%s'", argv[1]);
-    if (rc == 0)
-        rc = member_prepare(cli, "team pull", &o, &cfg, &server, &secret);
-    if (rc == 0)
-        rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store);
-    if (rc)
-        goto done;
-    st = kw_team_pull(store, &server, &r, &error);
-    if (st != KW_OK) {
-        rc = team_fail(st, error);
-        goto done;
-    }
-    printf("Pulled %" G_GINT64_FORMAT " record%s%s, %" G_GINT64_FORMAT " removed; the team has %"
-           G_GINT64_FORMAT " member%s.\n", r.records, r.records == 1 ? "" : "s",
-           r.full ? " (everything)" : "", r.deleted, r.members, r.members == 1 ? "" : "s");
-done:
-    kw_cli_wipe_free(secret);
-    kw_free(error);
-    kw_store_close(store);
-    team_cfg_clear(&cfg);
-    member_opts_clear(&o);
-    return rc;
+    return exchange_command(cli, argc, argv, 0);
 }
 
 void kw_cli_team_after_sync(kw_cli_t *cli, kw_store_t *store, int json, int text)
@@ -617,13 +599,55 @@ static void records_json(const kw_team_record_list_t *list, int pulled, GString 
     g_string_append(s, list->count ? "\n]" : "]");
 }
 
-static char *days_text(int d)
+/* Records as a table (or TSV): your own (`pulled` 0: exact times, as sent)
+ * or your teammates' (with who holds them, times relative to now). */
+static void records_table(kw_cli_t *cli, const kw_team_record_list_t *list, int pulled, int tsv,
+                          int64_t now)
 {
-    return d > 0 ? g_strdup_printf("%d days", d) : g_strdup("");
+    static const char *const head[] = { "ORG", "KIND", "PERSON", "MEMBER", "LAST INBOUND",
+                                        "LAST OUTBOUND", "LAST EXCHANGE", "EXCHANGES", "RHYTHM",
+                                        "STATE" };
+    /* Teammates' records: no inbound/outbound columns, relative times. */
+    static const int pulled_cols[] = { 0, 1, 2, 3, 6, 7, 8, 9 };
+    static const int own_cols[] = { 0, 1, 2, 4, 5, 6, 7, 8, 9 };
+    const int *cols = pulled ? pulled_cols : own_cols;
+    int ncols = pulled ? (int)G_N_ELEMENTS(pulled_cols) : (int)G_N_ELEMENTS(own_cols);
+    const char *h[G_N_ELEMENTS(head)];
+    kw_table_t *t;
+
+    for (int c = 0; c < ncols; c++)
+        h[c] = head[cols[c]];
+    t = kw_table_new(ncols, h);
+    for (size_t i = 0; i < list->count; i++) {
+        const kw_team_record_t *r = &list->items[i];
+        char *cell[G_N_ELEMENTS(head)];
+        const char *row[G_N_ELEMENTS(head)];
+        int64_t times[3] = { r->last_inbound, r->last_outbound, r->last_exchange };
+        cell[0] = g_strdup(r->org);
+        cell[1] = g_strdup(kw_team_record_kind_to_string(r->kind));
+        cell[2] = r->person && r->name ? g_strdup_printf("%s <%s>", r->name, r->person)
+                                       : g_strdup(r->person);
+        cell[3] = r->member_name ? g_strdup_printf("%s (%s)", r->member_name, r->member)
+                                 : g_strdup(r->member);
+        for (int k = 0; k < 3; k++)
+            cell[4 + k] = pulled ? kw_cli_relative_days(times[k], now) : kw_cli_iso_time(times[k]);
+        cell[7] = g_strdup_printf("%d", r->exchanges);
+        cell[8] = r->cadence_days > 0 ? g_strdup_printf("%d days", r->cadence_days) : g_strdup("");
+        cell[9] = g_strdup(r->kind == KW_TEAM_RECORD_TOUCH ? r->touch_kind : kw_state_to_string(r->state));
+        for (int c = 0; c < ncols; c++)
+            row[c] = cell[cols[c]];
+        kw_table_add_row(t, NULL, row);
+        for (size_t c = 0; c < G_N_ELEMENTS(head); c++)
+            g_free(cell[c]);
+    }
+    kw_table_print(t, cli, stdout, tsv);
+    kw_table_free(t);
 }
 
-static int cmd_show_shared(kw_cli_t *cli, int argc, char **argv)
+/* show-shared (what you share) and list (what teammates share). */
+static int records_command(kw_cli_t *cli, int argc, char **argv, int pulled)
 {
+    const char *cmd = pulled ? "team list" : "team show-shared";
     char *format_text = NULL, *as_of_text = NULL, *error = NULL;
     GOptionEntry entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: table)", "table|tsv|json" },
@@ -634,79 +658,65 @@ static int cmd_show_shared(kw_cli_t *cli, int argc, char **argv)
     kw_store_t *store = NULL;
     kw_format_t format;
     team_cfg_t cfg;
-    int64_t as_of = now_s();
+    int64_t now = now_s(), as_of = now;
     kw_status_t st;
     int rc;
 
     memset(&cfg, 0, sizeof cfg);
-    rc = kw_cli_parse_options(cli, "team show-shared", NULL,
-                              "Print exactly what you share with the team: every field of every record.",
-                              "Shared: per organisation and per person you have a relationship with\n"
-                              "(not ignored): organisation key, address and display name, last\n"
-                              "inbound/outbound/exchange times, exchanges, rhythm and state. Never\n"
-                              "subjects, message ids, bodies or notes. Nothing is sent while\n"
-                              "share = no (the default) in [team].",
-                              entries, &argc, &argv);
-    if (rc == 0 && argc > 1)
-        rc = kw_cli_usage_error("team show-shared", "unexpected argument '%s'", argv[1]);
+    if (pulled)
+        entries[1].long_name = NULL; /* no --as-of: teammates computed their states */
+    rc = pulled ? kw_cli_parse_options(cli, cmd, "[ORG]",
+                                       "What your teammates share (as of the last pull; no network).",
+                                       "ORG: an organisation domain or an address (its organisation).",
+                                       entries, &argc, &argv)
+                : kw_cli_parse_options(cli, cmd, NULL,
+                                       "Print exactly what you share with the team: every field of every record.",
+                                       "Shared: per organisation and per person you have a relationship with\n"
+                                       "(not ignored): organisation key, address and display name, last\n"
+                                       "inbound/outbound/exchange times, exchanges, rhythm and state. Never\n"
+                                       "subjects, message ids, bodies or notes. Nothing is sent while\n"
+                                       "share = no (the default) in [team].",
+                                       entries, &argc, &argv);
+    if (rc == 0 && argc > (pulled ? 2 : 1))
+        rc = kw_cli_usage_error(cmd, "unexpected argument '%s'", argv[pulled ? 2 : 1]);
     if (rc == 0)
-        rc = parse_output("team show-shared", format_text, &format);
+        rc = parse_output(cmd, format_text, &format);
     if (rc == 0 && as_of_text && (kw_cli_parse_time(as_of_text, &as_of) != 0 || as_of <= 0))
-        rc = kw_cli_usage_error("team show-shared", "--as-of: not a date: '%s'", as_of_text);
-    if (rc == 0)
-        rc = team_cfg_load(cli, "team show-shared", &cfg);
+        rc = kw_cli_usage_error(cmd, "--as-of: not a date: '%s'", as_of_text);
+    if (rc == 0 && !pulled)
+        rc = team_cfg_load(cli, cmd, &cfg);
     if (rc == 0)
         rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store);
     if (rc)
         goto done;
-    st = kw_team_shared_records(store, as_of, &list, &error);
+    st = pulled ? kw_team_records(store, argc == 2 ? argv[1] : NULL, &list, &error)
+                : kw_team_shared_records(store, as_of, &list, &error);
     if (st != KW_OK) {
         rc = team_fail(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON) {
-        GString *s = g_string_new("{\"share\":");
-        g_string_append(s, cfg.share ? "true" : "false");
-        g_string_append(s, ",\"configured\":");
-        g_string_append(s, cfg.present ? "true" : "false");
-        g_string_append(s, ",\"records\":");
-        records_json(list, 0, s);
-        g_string_append(s, "}\n");
+        GString *s = g_string_new(NULL);
+        if (!pulled)
+            g_string_append_printf(s, "{\"share\":%s,\"configured\":%s,\"records\":",
+                                   cfg.share ? "true" : "false", cfg.present ? "true" : "false");
+        records_json(list, pulled, s);
+        g_string_append(s, pulled ? "\n" : "}\n");
         fputs(s->str, stdout);
         g_string_free(s, TRUE);
-    } else {
-        static const char *const head[] = { "KIND", "KEY", "ORG", "NAME", "LAST INBOUND",
-                                            "LAST OUTBOUND", "LAST EXCHANGE", "EXCHANGES",
-                                            "RHYTHM", "STATE" };
-        kw_table_t *t = kw_table_new(G_N_ELEMENTS(head), head);
-        for (size_t i = 0; i < list->count; i++) {
-            const kw_team_record_t *r = &list->items[i];
-            char *in = kw_cli_iso_time(r->last_inbound), *out = kw_cli_iso_time(r->last_outbound);
-            char *ex = kw_cli_iso_time(r->last_exchange), *n = g_strdup_printf("%d", r->exchanges);
-            char *rhythm = days_text(r->cadence_days);
-            const char *cells[] = { kw_team_record_kind_to_string(r->kind), r->key, r->org, r->name,
-                                    in, out, ex, n, rhythm, kw_state_to_string(r->state) };
-            kw_table_add_row(t, NULL, cells);
-            g_free(in);
-            g_free(out);
-            g_free(ex);
-            g_free(n);
-            g_free(rhythm);
-        }
-        if (format == KW_FORMAT_TABLE) {
-            if (!cfg.present)
-                printf("No team is configured ([team] in %s): nothing is sent. With a team and "
-                       "share = yes, these %zu records would be:\n\n", cfg.path, list->count);
-            else if (!cfg.share)
-                printf("Sharing is off (share = no in [team]): nothing about your relationships is "
-                       "sent. With share = yes, these %zu records would be:\n\n", list->count);
-            else
-                printf("These %zu records are shared with the team (and nothing else):\n\n",
-                       list->count);
-        }
-        kw_table_print(t, cli, stdout, format == KW_FORMAT_TSV);
-        kw_table_free(t);
+        goto done;
     }
+    if (!pulled && format == KW_FORMAT_TABLE) {
+        if (!cfg.present)
+            printf("No team is configured ([team] in %s): nothing is sent. With a team and "
+                   "share = yes, these %zu records would be:\n\n", cfg.path, list->count);
+        else if (!cfg.share)
+            printf("Sharing is off (share = no in [team]): nothing about your relationships is "
+                   "sent. With share = yes, these %zu records would be:\n\n", list->count);
+        else
+            printf("These %zu records are shared with the team (and nothing else):\n\n", list->count);
+    }
+    records_table(cli, list, pulled, format == KW_FORMAT_TSV, now);
 done:
     kw_team_record_list_free(list);
     kw_free(error);
@@ -717,73 +727,14 @@ done:
     return rc;
 }
 
+static int cmd_show_shared(kw_cli_t *cli, int argc, char **argv)
+{
+    return records_command(cli, argc, argv, 0);
+}
+
 static int cmd_list(kw_cli_t *cli, int argc, char **argv)
 {
-    char *format_text = NULL, *error = NULL;
-    GOptionEntry entries[] = {
-        { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Output format (default: table)", "table|tsv|json" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
-    };
-    kw_team_record_list_t *list = NULL;
-    kw_store_t *store = NULL;
-    kw_format_t format;
-    kw_status_t st;
-    int64_t now = now_s();
-    int rc;
-
-    rc = kw_cli_parse_options(cli, "team list", "[ORG]",
-                              "What your teammates share (as of the last pull; no network).",
-                              "ORG: an organisation domain or an address (its organisation).",
-                              entries, &argc, &argv);
-    if (rc == 0 && argc > 2)
-        rc = kw_cli_usage_error("team list", "unexpected argument '%s'", argv[2]);
-    if (rc == 0)
-        rc = parse_output("team list", format_text, &format);
-    if (rc == 0)
-        rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store);
-    if (rc)
-        goto done;
-    st = kw_team_records(store, argc == 2 ? argv[1] : NULL, &list, &error);
-    if (st != KW_OK) {
-        rc = team_fail(st, error);
-        goto done;
-    }
-    if (format == KW_FORMAT_JSON) {
-        GString *s = g_string_new(NULL);
-        records_json(list, 1, s);
-        g_string_append_c(s, '\n');
-        fputs(s->str, stdout);
-        g_string_free(s, TRUE);
-    } else {
-        static const char *const head[] = { "ORG", "KIND", "PERSON", "MEMBER", "LAST EXCHANGE",
-                                            "EXCHANGES", "RHYTHM", "STATE" };
-        kw_table_t *t = kw_table_new(G_N_ELEMENTS(head), head);
-        for (size_t i = 0; i < list->count; i++) {
-            const kw_team_record_t *r = &list->items[i];
-            char *ex = kw_cli_relative_days(r->last_exchange, now);
-            char *n = g_strdup_printf("%d", r->exchanges), *rhythm = days_text(r->cadence_days);
-            char *who = r->member_name ? g_strdup_printf("%s (%s)", r->member_name, r->member)
-                                       : g_strdup(r->member);
-            char *person = r->person && r->name ? g_strdup_printf("%s <%s>", r->name, r->person)
-                                                : g_strdup(r->person);
-            const char *cells[] = { r->org, kw_team_record_kind_to_string(r->kind), person, who,
-                                    ex, n, rhythm, kw_state_to_string(r->state) };
-            kw_table_add_row(t, NULL, cells);
-            g_free(ex);
-            g_free(n);
-            g_free(rhythm);
-            g_free(who);
-            g_free(person);
-        }
-        kw_table_print(t, cli, stdout, format == KW_FORMAT_TSV);
-        kw_table_free(t);
-    }
-done:
-    kw_team_record_list_free(list);
-    kw_free(error);
-    kw_store_close(store);
-    g_free(format_text);
-    return rc;
+    return records_command(cli, argc, argv, 1);
 }
 
 static int cmd_status(kw_cli_t *cli, int argc, char **argv)

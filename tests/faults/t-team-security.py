@@ -29,6 +29,8 @@ import pgtest  # noqa: E402
 from fakepg import FakePg  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
 from teamtest import Team, kw, start_kw, write_config, DB, ADMIN_PASSWORD  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faultlib import proc_read, descendants, files_containing  # noqa: E402
 
 CANARY = "CANARY-team-s3cr3t-%d" % os.getpid()
 
@@ -229,44 +231,6 @@ class SecretServer:
 
     def close(self):
         self.sock.close()
-
-
-def proc_read(pid, what):
-    try:
-        with open("/proc/%d/%s" % (pid, what), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for tid in os.listdir("/proc/%d/task" % p):
-                with open("/proc/%d/task/%s/children" % (p, tid)) as f:
-                    kids = [int(x) for x in f.read().split()]
-                out += kids
-                todo += kids
-        except OSError:
-            pass
-    return out
-
-
-def files_containing(roots, needle):
-    hits = []
-    for root in roots:
-        for dp, _dn, fns in os.walk(root):
-            for fn in fns:
-                p = os.path.join(dp, fn)
-                try:
-                    with open(p, "rb") as f:
-                        if needle.encode() in f.read():
-                            hits.append(p)
-                except OSError:
-                    pass
-    return hits
 
 
 def canary(t, work):

@@ -236,28 +236,14 @@ class Postgres:
         raise RuntimeError(last)
 
     def _start_watchdog(self):
-        if self._wd is not None:
-            return
-        r, w = os.pipe()
-        rm = "1" if (self._own_workdir and not os.environ.get("KW_KEEP_TMP")) else "0"
-        try:
-            self._wd = subprocess.Popen([sys.executable, "-c", _WATCHDOG, self.pidfile, self.workdir, rm],
-                                        stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-        finally:
-            os.close(r)
-        self._wd_fd = w
+        if self._wd is None:
+            rm = "1" if (self._own_workdir and not os.environ.get("KW_KEEP_TMP")) else "0"
+            self._wd = kwtest.Watchdog(_WATCHDOG, [self.pidfile, self.workdir, rm])
 
     def _stop_watchdog(self):
-        if self._wd is None:
-            return
-        try:
-            self._wd.kill()
-        except OSError:
-            pass
-        self._wd.wait()
-        os.close(self._wd_fd)
-        self._wd = None
+        if self._wd is not None:
+            self._wd.cancel()
+            self._wd = None
 
     def _wait_ready(self, timeout):
         end = time.monotonic() + timeout

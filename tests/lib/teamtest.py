@@ -50,6 +50,29 @@ class Result:
         return "%s\ncommand: %s" % (kwtest.show_run(self.rc, self.out, self.err), " ".join(self.cmd))
 
 
+class SecretPipes:
+    """One pipe per secret option: args() gives ["--password-fd", "N", ...] to
+    append to the command, fds the read ends to pass to the child; after the
+    child started, feed() writes each secret and closes everything."""
+
+    def __init__(self, secrets):
+        self.fds, self.writers, self.args = [], [], []
+        for opt, secret in (secrets or {}).items():
+            r, w = os.pipe()
+            self.fds.append(r)
+            self.writers.append((w, secret))
+            self.args += [opt, str(r)]
+
+    def feed(self):
+        for r in self.fds:
+            os.close(r)
+        for w, secret in self.writers:
+            try:
+                os.write(w, secret.encode())
+            finally:
+                os.close(w)
+
+
 def start_kw(args, config=None, db=None, secrets=None, env=None, build=None):
     """Start keepwarm; secrets = {"--password-fd": "pw", ...} each through its own pipe.
     Returns (Popen, cmd)."""
@@ -59,22 +82,11 @@ def start_kw(args, config=None, db=None, secrets=None, env=None, build=None):
         cmd += ["--db", db]
     if config:
         cmd += ["--config", config]
-    cmd += [str(a) for a in args]
-    fds, writers = [], []
-    for opt, secret in (secrets or {}).items():
-        r, w = os.pipe()
-        fds.append(r)
-        writers.append((w, secret))
-        cmd += [opt, str(r)]
+    pipes = SecretPipes(secrets)
+    cmd += [str(a) for a in args] + pipes.args
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         pass_fds=fds, env=kwtest.kw_env(env), text=True, start_new_session=True)
-    for r in fds:
-        os.close(r)
-    for w, secret in writers:
-        try:
-            os.write(w, secret.encode())
-        finally:
-            os.close(w)
+                         pass_fds=pipes.fds, env=kwtest.kw_env(env), text=True, start_new_session=True)
+    pipes.feed()
 
     def reap():
         if p.poll() is None:

@@ -16,7 +16,7 @@ from kwtest import *  # noqa: F401,F403
 import kwtest
 import pgtest
 from faultproxy import FaultProxy
-from teamtest import Team, write_config, dovecot_account, seller_mailbox, q, DB, ADMIN_PASSWORD
+from teamtest import Team, SecretPipes, write_config, dovecot_account, seller_mailbox, q, DB, ADMIN_PASSWORD
 
 SRC = kwtest.SRC_DIR
 SAN = os.environ.get("KW_BUILD_SAN") or os.path.join(SRC, "build-san")
@@ -36,20 +36,11 @@ def vg(args, env, secrets=None, config=None, db=None):
         cmd += ["--db", db]
     if config:
         cmd += ["--config", config]
-    cmd += args
-    fds, writers = [], []
-    for opt, secret in (secrets or {}).items():
-        r, w = os.pipe()
-        fds.append(r)
-        writers.append((w, secret))
-        cmd += [opt, str(r)]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=fds, env=env,
+    pipes = SecretPipes(secrets)
+    cmd += args + pipes.args
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pipes.fds, env=env,
                          text=True, errors="replace", stdin=subprocess.DEVNULL)
-    for r in fds:
-        os.close(r)
-    for w, secret in writers:
-        os.write(w, secret.encode())
-        os.close(w)
+    pipes.feed()
     out, err = p.communicate(timeout=900)
     return p.returncode, out, err
 
