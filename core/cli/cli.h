@@ -39,6 +39,8 @@ int kw_cli_exit_code(kw_status_t status);
 /* Print "keepwarm: MESSAGE" and, for the status, one line saying what to do,
  * to stderr (message sanitised). Returns kw_cli_exit_code(status). */
 int kw_cli_fail(kw_status_t status, const char *message);
+/* The same with the caller's hint line (NULL: none). */
+int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint);
 
 /* Print a usage error ("keepwarm CMD: MESSAGE" + "Try 'keepwarm CMD --help'")
  * and return KW_EXIT_USAGE. */

@@ -136,9 +136,6 @@ static const char *team_hint(kw_status_t st)
     case KW_ERR_TLS:
         return "the team server's certificate was not accepted (name and chain are checked); for "
                "a private CA set ca_file in [team] or use --ca-file";
-    case KW_ERR_INSECURE:
-        return "remove sslmode from the URL: verified TLS is the default and the only choice for "
-               "a server that is not on this machine";
     case KW_ERR_NETWORK:
         return "nothing is lost: the changes wait in the local outbox for the next push";
     case KW_ERR_STORE:
@@ -152,13 +149,7 @@ static const char *team_hint(kw_status_t st)
 
 static int team_fail(kw_status_t st, const char *message)
 {
-    char *clean = kw_sanitize_for_display(message ? message : kw_status_to_string(st));
-    const char *hint = team_hint(st);
-    fprintf(stderr, "keepwarm: %s\n", clean);
-    if (hint)
-        fprintf(stderr, "keepwarm: %s\n", hint);
-    kw_free(clean);
-    return kw_cli_exit_code(st);
+    return kw_cli_fail_hint(st, message, team_hint(st));
 }
 
 /* No core dumps (and no /proc/PID/mem for others) while a password is in memory. */
