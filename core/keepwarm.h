@@ -533,9 +533,10 @@ typedef struct {
     int64_t pending;   /* changes still waiting in the outbox afterwards */
 } kw_team_push_report_t;
 
-/* Send the outbox to the server in one server transaction (upserts that
- * change nothing when the row is already equal, so a repeated push is
- * harmless), then drop what was sent from the outbox. When the connection
+/* Send the outbox (what kw_team_stage queued; nothing is staged here) to the
+ * server in one server transaction (upserts that change nothing when the row
+ * is already equal, so a repeated push is harmless), then drop what was sent
+ * from the outbox. When the connection
  * fails anywhere, nothing is lost: the outbox keeps everything for the next
  * push. The first push to a server (or after the server's team was
  * re-created) replaces all of this member's rows there.
@@ -568,9 +569,11 @@ kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *server, int 
                          kw_team_pull_report_t *pull, char **error);
 
 /* Teammates' records pulled into the store (no network): all of them
- * (org == NULL) or those of one organisation key; ordered by org, kind, key,
- * member. *out: (transfer full) kw_team_record_list_free().
- * Returns KW_OK, KW_ERR_USAGE, KW_ERR_STORE. */
+ * (org == NULL) or those of one organisation (an organisation domain, a
+ * domain below it, or an address: its organisation); ordered by org, kind,
+ * key, member. A state name this version does not know reads as KW_STATE_OK.
+ * *out: (transfer full) kw_team_record_list_free().
+ * Returns KW_OK, KW_ERR_USAGE (not a domain or address), KW_ERR_STORE. */
 kw_status_t kw_team_records(kw_store_t *store, const char *org, kw_team_record_list_t **out,
                             char **error);
 
