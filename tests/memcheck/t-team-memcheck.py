@@ -67,7 +67,7 @@ def commands(t, work):
     with kwtest.Dovecot(maildir=maildir) as dv:
         cfg = write_config(os.path.join(work, "config"), [dovecot_account(dv, "fay@mycompany.example")],
                            {"url": t.member_url("fay"), "password_cmd": "printf %s " + q("pw-fay"),
-                            "share": "yes", "ca_file": t.pg.ca_file, "timeout": "3"})
+                            "share": "yes", "ca_file": t.pg.ca_file, "timeout": "60"})
         db = os.path.join(work, "db", "keepwarm.db")
         rc, out, err = vg(["sync", "--progress=json"], env, config=cfg, db=db)
         is_(rc, 0, "sync with a team push and pull under valgrind: clean", err[-3000:])
