@@ -37,15 +37,20 @@ B           := build-tsan
 endif
 
 # --- dependencies, only through pkg-config ---------------------------------
-CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl libpq
+CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl json-glib-1.0 libpq
 PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
-               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libpq-dev
+               libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev libpq-dev
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev gettext fonts-dejavu-core
+# (the libraries after sasl2-bin: what Cyrus IMAP and Courier-IMAP link; the
+# servers themselves are fetched and unpacked by tests/lib/imapservers.py)
 DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-utils \
                valgrind faketime sqlite3 procps clang-14 libclang-rt-14-dev \
                debhelper dpkg-dev fakeroot lintian libsasl2-modules ca-certificates \
+               sasl2-bin libical3 libicu72 libjansson4 libldap-2.5-0 libpcre3 libpq5 \
+               libwrap0 libxml2 libxapian30 \
+               libcourier-unicode4 libgamin0 libgdbm6 libidn12 libltdl7 \
                postgresql postgresql-client
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 
@@ -73,4 +78,6 @@ clean:
 	rm -rf build build-san build-tsan
 
 # Automatic header dependencies.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (files only, and not below other-servers/, where tests/lib/imapservers.py
+# unpacks Debian packages with directories such as etc/init.d)
+-include $(shell find $(B) -path $(B)/other-servers -prune -o -name '*.d' -type f -print 2>/dev/null)

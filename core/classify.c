@@ -9,6 +9,7 @@
 #include <libpsl.h>
 
 #include "classify.h"
+#include "header_parse.h"
 
 static const char *const freemail_entries[] = {
 #include "freemail.inc"
@@ -187,4 +188,143 @@ char *kw_org_key(const char *email)
         return g_ascii_strdown(email, -1);
     }
     return reg;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Noise                                                                     */
+
+/* First word of a header value, lower-case, into buf. */
+static const char *first_token(const char *v, char *buf, size_t size)
+{
+    size_t i = 0;
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    while (*v && i + 1 < size && *v != ';' && *v != '(' && *v != ' ' && *v != '\t' && *v != ',') {
+        buf[i++] = g_ascii_tolower(*v);
+        v++;
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+static int utf8_prefix_ci(const char *s, const char *prefix)
+{
+    while (*prefix) {
+        gunichar a, b;
+        if (*s == '\0')
+            return 0;
+        a = g_utf8_get_char(s);
+        b = g_utf8_get_char(prefix);
+        if (a != b && g_unichar_tolower(a) != g_unichar_tolower(b))
+            return 0;
+        s = g_utf8_next_char(s);
+        prefix = g_utf8_next_char(prefix);
+    }
+    return 1;
+}
+
+static const char *const ooo_prefixes[] = {
+    "Out of Office", "Automatic reply", "Auto:", "Autoreply", "Auto-reply", "Auto reply",
+    "Abwesenheitsnotiz", "Automatische Antwort", "Absence", "Réponse automatique",
+    "Respuesta automática",
+};
+
+static int subject_is_autoreply(const char *subject)
+{
+    char c0 = g_ascii_tolower(subject[0]);
+
+    if (c0 != 'o' && c0 != 'a' && c0 != 'r')
+        return 0;                       /* first letters of ooo_prefixes */
+    for (size_t i = 0; i < G_N_ELEMENTS(ooo_prefixes); i++)
+        if (utf8_prefix_ci(subject, ooo_prefixes[i]))
+            return 1;
+    return 0;
+}
+
+/* Return-Path: <> (spaces allowed inside) — a bounce. */
+static int empty_return_path(const char *v)
+{
+    size_t i = 0;
+    char compact[4];
+
+    for (; *v && i < sizeof compact - 1; v++)
+        if (*v != ' ' && *v != '\t')
+            compact[i++] = *v;
+    compact[i] = '\0';
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return *v == '\0' && strcmp(compact, "<>") == 0;
+}
+
+/* Content-Type: multipart/report: 1 for a delivery status notification,
+ * 0 for another report (read receipts), -1 for anything else. */
+static int report_is_dsn(const char *v)
+{
+    const char *rt = v;
+
+    if (g_ascii_strncasecmp(v, "multipart/report", 16) != 0)
+        return -1;
+    while ((rt = strchr(rt, '=')) != NULL) {
+        const char *k = rt;
+        while (k > v && (k[-1] == ' ' || k[-1] == '\t'))
+            k--;
+        if (k - v >= 11 && g_ascii_strncasecmp(k - 11, "report-type", 11) == 0) {
+            rt++;
+            while (*rt == ' ' || *rt == '"')
+                rt++;
+            return g_ascii_strncasecmp(rt, "delivery-status", 15) == 0;
+        }
+        rt++;
+    }
+    return 0;
+}
+
+unsigned kw_classify_noise(const kw_noise_headers_t *h)
+{
+    unsigned flags = 0;
+    char tok[32];
+
+    if ((h->list_id && *h->list_id) || (h->list_unsubscribe && *h->list_unsubscribe))
+        flags |= KW_MSG_LIST;
+    if (h->precedence) {
+        first_token(h->precedence, tok, sizeof tok);
+        if (!strcmp(tok, "bulk") || !strcmp(tok, "list") || !strcmp(tok, "junk"))
+            flags |= KW_MSG_BULK;
+    }
+    if (h->auto_submitted) {
+        first_token(h->auto_submitted, tok, sizeof tok);
+        if (tok[0] != '\0' && strcmp(tok, "no") != 0) {
+            flags |= KW_MSG_AUTO;
+            if (!strcmp(tok, "auto-replied"))
+                flags |= KW_MSG_AUTOREPLY;
+        }
+    }
+    if (h->x_auto_response_suppress)
+        flags |= KW_MSG_AUTO_SUPPRESS;
+    if (h->return_path && empty_return_path(h->return_path))
+        flags |= KW_MSG_BOUNCE;
+    if (h->content_type) {
+        int dsn = report_is_dsn(h->content_type);
+        if (dsn >= 0)
+            flags |= dsn ? KW_MSG_BOUNCE : KW_MSG_AUTO;
+    }
+    if (h->from && (g_str_has_prefix(h->from, "mailer-daemon@") || g_str_has_prefix(h->from, "postmaster@")))
+        flags |= KW_MSG_BOUNCE;
+    if (h->subject && subject_is_autoreply(h->subject))
+        flags |= KW_MSG_AUTOREPLY;
+    return flags;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Direction                                                                 */
+
+kw_direction_t kw_direction_of(int role, int is_first_from, int from_is_mine, int addr_is_mine)
+{
+    if (is_first_from)
+        return from_is_mine ? KW_DIRECTION_NONE : KW_DIRECTION_INBOUND;
+    if (from_is_mine && !addr_is_mine &&
+        (role == KW_ROLE_TO || role == KW_ROLE_CC || role == KW_ROLE_BCC))
+        return KW_DIRECTION_OUTBOUND;
+    return KW_DIRECTION_NONE;
 }

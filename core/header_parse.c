@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <gmime/gmime.h>
 
+#include "classify.h"
 #include "header_parse.h"
 #include "sanitize.h"
 
@@ -492,10 +493,13 @@ static void take_addr(ctx_t *cx, kw_addr_role_t role, const char *addr, size_t a
     char *email, *decoded = NULL;
     int store = 1;
 
-    if (addr == NULL || memchr(addr, '@', addr_len) == NULL)
-        return;                             /* D3: no domain -> no contact */
+    if (addr == NULL || memchr(addr, '@', addr_len) == NULL) {
+        cx->out->n_unreadable++;            /* D3: no domain -> no contact */
+        return;
+    }
     if (warned && !addr_text_trusted(raw, addr)) {
         cx->out->flags |= KW_MSG_ADDR_UNRELIABLE;
+        cx->out->n_unreadable++;
         return;                             /* D2: never create "a@b" */
     }
     if (!ascii_addr && !g_utf8_validate(addr, (gssize) addr_len, NULL)) {   /* raw 8-bit */
@@ -506,6 +510,7 @@ static void take_addr(ctx_t *cx, kw_addr_role_t role, const char *addr, size_t a
     g_free(decoded);
     if (email == NULL) {
         cx->out->flags |= KW_MSG_ADDR_UNRELIABLE;
+        cx->out->n_unreadable++;
         return;
     }
     if (is_recipient(role))
@@ -544,10 +549,14 @@ static void take_list(ctx_t *cx, InternetAddressList *list, kw_addr_role_t role,
     for (int i = 0; i < n; i++) {
         InternetAddress *ia = internet_address_list_get_address(list, i);
         if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-            /* D6: flatten groups; an empty group gives nothing */
-            if (depth < 2)
-                take_list(cx, internet_address_group_get_members((InternetAddressGroup *) ia),
-                          role, raw, warned, depth + 1);
+            /* D6: flatten groups; an empty group (undisclosed-recipients:;)
+             * gives no contact, and is counted as unreadable */
+            InternetAddressList *members =
+                internet_address_group_get_members((InternetAddressGroup *) ia);
+            if (members == NULL || internet_address_list_length(members) == 0)
+                cx->out->n_unreadable++;
+            else if (depth < 2)
+                take_list(cx, members, role, raw, warned, depth + 1);
             continue;
         }
         if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
@@ -578,19 +587,14 @@ typedef struct {
 #define FAST_MAX 64
 #define FAST_ADDR_MAX 254
 
-static inline int is_atext(unsigned char c)
-{
-    if (g_ascii_isalnum(c))
-        return 1;
-    return c != 0 && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL;
-}
-
-/* [p, e) is a plain dot-atom@domain. */
+/* [p, e) is a plain local@domain: atext and dots in any arrangement
+ * before the '@' (the obsolete `k..allen@`, `.ward@` included: the
+ * normaliser keeps them), a dot-separated host name after it. */
 static int fast_addr_spec(const char *p, const char *e)
 {
     const char *at = NULL;
 
-    if (p >= e || *p == '.' || e[-1] == '.' || e - p > FAST_ADDR_MAX)
+    if (p >= e || e[-1] == '.' || e - p > FAST_ADDR_MAX)
         return 0;
     for (const char *q = p; q < e; q++) {
         unsigned char c = (unsigned char) *q;
@@ -601,11 +605,11 @@ static int fast_addr_spec(const char *p, const char *e)
             continue;
         }
         if (c == '.') {
-            if (q[-1] == '.' || q[-1] == '@' || q + 1 == e || q[1] == '@')
+            if (at && (q[-1] == '.' || q[-1] == '@'))
                 return 0;
             continue;
         }
-        if (at ? !(g_ascii_isalnum(c) || c == '-') : !is_atext(c))
+        if (at ? !(g_ascii_isalnum(c) || c == '-') : !kw_is_atext(c))
             return 0;
     }
     return at != NULL && at + 1 < e;
@@ -615,7 +619,7 @@ static int fast_addr_spec(const char *p, const char *e)
  * (raw UTF-8 or Latin-1 names; decoded like GMime's decode_name does). */
 static inline int is_phrase_char(unsigned char c)
 {
-    return is_atext(c) || c == ' ' || c == '\t' || c == '.' || c >= 0x80;
+    return kw_is_atext(c) || c == ' ' || c == '\t' || c == '.' || c >= 0x80;
 }
 
 static int fast_addr_list(const char *s, fast_item_t *it)
@@ -679,7 +683,7 @@ static int fast_addr_list(const char *s, fast_item_t *it)
             name_end = q;
             for (const char *r = p; r < q; r++) {
                 if (*r == ',') {
-                    if (r == p || !is_atext((unsigned char) r[-1]))
+                    if (r == p || !kw_is_atext((unsigned char) r[-1]))
                         return -1;
                 } else if (!is_phrase_char((unsigned char) *r)) {
                     return -1;
@@ -746,10 +750,78 @@ static char *fast_name(const char *name, size_t len, size_t *out_len)
     return buf;
 }
 
+/* GMime 3.2.13 returns nothing at all for an address whose local part has
+ * an empty dot-atom (`k..allen@enron.com`, `.ward@x`, `ward.@x`: the
+ * obsolete syntax of RFC 5322 §4.4, which Exchange and X.400 gateways
+ * generate from names with initials). Quote such local parts
+ * (`"k..allen"@enron.com`) so GMime reads them; the normaliser drops the
+ * quotes again. Quoted strings, comments and domain literals are copied as
+ * they are. Returns NULL when nothing needed quoting. */
+static char *quote_obs_local_parts(const char *s)
+{
+    GString *out = NULL;
+    const char *p = s, *copied = s;
+    int q = 0, paren = 0, literal = 0;
+
+    while (*p) {
+        unsigned char c = (unsigned char) *p;
+        if ((q || paren) && c == '\\' && p[1]) {
+            p += 2;
+            continue;
+        }
+        if (q) {
+            q = c != '"';
+            p++;
+            continue;
+        }
+        if (paren) {
+            paren += c == '(' ? 1 : c == ')' ? -1 : 0;
+            p++;
+            continue;
+        }
+        if (literal) {
+            literal = c != ']';
+            p++;
+            continue;
+        }
+        if (c == '"' || c == '(' || c == '[') {
+            q = c == '"';
+            paren = c == '(';
+            literal = c == '[';
+            p++;
+            continue;
+        }
+        if (c == '.' || c >= 0x80 || kw_is_atext(c)) {
+            const char *run = p, *e = p;
+            int odd;
+            while (*e == '.' || (unsigned char) *e >= 0x80 || kw_is_atext((unsigned char) *e))
+                e++;
+            odd = *e == '@' && (run[0] == '.' || e[-1] == '.' || g_strstr_len(run, e - run, "..") != NULL);
+            /* only a word of its own: not the tail of `"quoted".x` */
+            if (odd && (run == s || strchr(" \t<,:;>", run[-1]) != NULL)) {
+                if (out == NULL)
+                    out = g_string_sized_new(strlen(s) + 8);
+                g_string_append_len(out, copied, run - copied);
+                g_string_append_c(out, '"');
+                g_string_append_len(out, run, e - run);
+                g_string_append_c(out, '"');
+                copied = e;
+            }
+            p = e;
+            continue;
+        }
+        p++;
+    }
+    if (out == NULL)
+        return NULL;
+    g_string_append(out, copied);
+    return g_string_free(out, FALSE);
+}
+
 static void parse_addresses(ctx_t *cx, const char *value, int had_nul, kw_addr_role_t role)
 {
     InternetAddressList *list;
-    char *cut_copy = NULL;
+    char *cut_copy = NULL, *quoted;
     const char *text = value;
     unsigned extra = 0;
     int warned;
@@ -801,15 +873,24 @@ static void parse_addresses(ctx_t *cx, const char *value, int had_nul, kw_addr_r
     /* (the fast path only accepts balanced input) */
     if (looks_unbalanced(value))
         cx->out->flags |= KW_MSG_ADDR_UNRELIABLE;     /* D1 */
+    quoted = quote_obs_local_parts(text);
+    if (quoted != NULL)
+        text = quoted;
     tls_warnings = 0;
     list = internet_address_list_parse(parser_opts, text);
     warned = (tls_warnings & (1u << GMIME_WARN_INVALID_ADDRESS_LIST)) != 0;
     if (warned)
         cx->out->flags |= KW_MSG_ADDR_UNRELIABLE;     /* D2 */
-    if (list != NULL) {
+    if (list != NULL && internet_address_list_length(list) > 0) {
         take_list(cx, list, role, text, warned, 0);
-        g_object_unref(list);
+    } else {
+        /* something was there, and nothing could be read from it */
+        cx->out->flags |= KW_MSG_ADDR_UNRELIABLE;
+        cx->out->n_unreadable++;
     }
+    if (list != NULL)
+        g_object_unref(list);
+    g_free(quoted);
 done:
     if (extra) {
         cx->out->n_recipients += extra;
@@ -974,40 +1055,6 @@ bad:
     return NULL;
 }
 
-static int utf8_prefix_ci(const char *s, const char *prefix)
-{
-    while (*prefix) {
-        gunichar a, b;
-        if (*s == '\0')
-            return 0;
-        a = g_utf8_get_char(s);
-        b = g_utf8_get_char(prefix);
-        if (a != b && g_unichar_tolower(a) != g_unichar_tolower(b))
-            return 0;
-        s = g_utf8_next_char(s);
-        prefix = g_utf8_next_char(prefix);
-    }
-    return 1;
-}
-
-static const char *const ooo_prefixes[] = {
-    "Out of Office", "Automatic reply", "Auto:", "Autoreply", "Auto-reply", "Auto reply",
-    "Abwesenheitsnotiz", "Automatische Antwort", "Absence", "Réponse automatique",
-    "Respuesta automática",
-};
-
-static int subject_is_autoreply(const char *subject)
-{
-    char c0 = g_ascii_tolower(subject[0]);
-
-    if (c0 != 'o' && c0 != 'a' && c0 != 'r')
-        return 0;                       /* first letters of ooo_prefixes */
-    for (size_t i = 0; i < G_N_ELEMENTS(ooo_prefixes); i++)
-        if (utf8_prefix_ci(subject, ooo_prefixes[i]))
-            return 1;
-    return 0;
-}
-
 static char *decode_subject(const char *raw)
 {
     const unsigned char *p;
@@ -1029,21 +1076,6 @@ static char *decode_subject(const char *raw)
     }
     /* D10–D12: whatever comes back is re-validated by the sanitiser */
     return kw_sanitize_take(g_mime_utils_header_decode_text(parser_opts, raw), KW_MAX_FIELD_BYTES);
-}
-
-/* First word of a header value, lower-case, into buf. */
-static const char *first_token(const char *v, char *buf, size_t size)
-{
-    size_t i = 0;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    while (*v && i + 1 < size && *v != ';' && *v != '(' && *v != ' ' && *v != '\t' && *v != ',') {
-        buf[i++] = g_ascii_tolower(*v);
-        v++;
-    }
-    buf[i] = '\0';
-    return buf;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1198,7 +1230,6 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
     char date_key[32];
     const char *date_key_p = "";
     const char *from = "";
-    char tok[32];
 
     memset(out, 0, sizeof *out);
     kw_header_parse_init();
@@ -1251,8 +1282,6 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
             s = NULL;
         }
         out->subject = s;
-        if (s != NULL && subject_is_autoreply(s))
-            out->flags |= KW_MSG_AUTOREPLY;
     }
 
     /* --- addresses: From first, then Sender, Reply-To, To, Cc, Bcc --- */
@@ -1281,64 +1310,24 @@ int kw_header_parse(const char *block, size_t len, int64_t internaldate, int64_t
     if (cx.seen)
         g_hash_table_destroy(cx.seen);
 
-    /* --- noise flags --- */
-    if ((sp.f[F_LIST_ID].n && *sp.f[F_LIST_ID].v[0]) ||
-        (sp.f[F_LIST_UNSUB].n && *sp.f[F_LIST_UNSUB].v[0]))
-        out->flags |= KW_MSG_LIST;
-    if (sp.f[F_PRECEDENCE].n) {
-        first_token(sp.f[F_PRECEDENCE].v[0], tok, sizeof tok);
-        if (!strcmp(tok, "bulk") || !strcmp(tok, "list") || !strcmp(tok, "junk"))
-            out->flags |= KW_MSG_BULK;
-    }
-    if (sp.f[F_AUTO_SUB].n) {
-        first_token(sp.f[F_AUTO_SUB].v[0], tok, sizeof tok);
-        if (tok[0] != '\0' && strcmp(tok, "no") != 0) {
-            out->flags |= KW_MSG_AUTO;
-            if (!strcmp(tok, "auto-replied"))
-                out->flags |= KW_MSG_AUTOREPLY;
-        }
-    }
-    if (sp.f[F_XARS].n)
-        out->flags |= KW_MSG_AUTO_SUPPRESS;
-    if (sp.f[F_RETURN_PATH].n) {
-        const char *v = sp.f[F_RETURN_PATH].v[0];
-        size_t i = 0;
-        char compact[4];
-        for (; *v && i < sizeof compact - 1; v++)
-            if (*v != ' ' && *v != '\t')
-                compact[i++] = *v;
-        compact[i] = '\0';
-        if (*v == '\0' && strcmp(compact, "<>") == 0)
-            out->flags |= KW_MSG_BOUNCE;
-    }
-    if (sp.f[F_CTYPE].n) {
-        const char *v = sp.f[F_CTYPE].v[0];
-        if (g_ascii_strncasecmp(v, "multipart/report", 16) == 0) {
-            /* DSN -> bounce; other reports (read receipts) are automated */
-            const char *rt = v;
-            int dsn = 0;
-            while ((rt = strchr(rt, '=')) != NULL) {
-                const char *k = rt;
-                while (k > v && (k[-1] == ' ' || k[-1] == '\t'))
-                    k--;
-                if (k - v >= 11 && g_ascii_strncasecmp(k - 11, "report-type", 11) == 0) {
-                    rt++;
-                    while (*rt == ' ' || *rt == '"')
-                        rt++;
-                    dsn = g_ascii_strncasecmp(rt, "delivery-status", 15) == 0;
-                    break;
-                }
-                rt++;
-            }
-            out->flags |= dsn ? KW_MSG_BOUNCE : KW_MSG_AUTO;
-        }
-    }
-    for (size_t i = 0; i < out->n_addrs; i++) {
-        if (out->addrs[i].role != KW_ROLE_FROM)
-            continue;
-        if (g_str_has_prefix(out->addrs[i].email, "mailer-daemon@") ||
-            g_str_has_prefix(out->addrs[i].email, "postmaster@"))
-            out->flags |= KW_MSG_BOUNCE;
+    /* --- noise: the facts go to classify.c, which holds the rules --- */
+    {
+        kw_noise_headers_t nh;
+#define FIRST(id) (sp.f[id].n ? sp.f[id].v[0] : NULL)
+        nh.list_id = FIRST(F_LIST_ID);
+        nh.list_unsubscribe = FIRST(F_LIST_UNSUB);
+        nh.precedence = FIRST(F_PRECEDENCE);
+        nh.auto_submitted = FIRST(F_AUTO_SUB);
+        nh.x_auto_response_suppress = FIRST(F_XARS);
+        nh.return_path = FIRST(F_RETURN_PATH);
+        nh.content_type = FIRST(F_CTYPE);
+#undef FIRST
+        nh.subject = out->subject;
+        nh.from = NULL;
+        for (size_t i = 0; i < out->n_addrs && nh.from == NULL; i++)
+            if (out->addrs[i].role == KW_ROLE_FROM)
+                nh.from = out->addrs[i].email;
+        out->flags |= kw_classify_noise(&nh);
     }
 
     /* --- keys --- */

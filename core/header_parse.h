@@ -56,6 +56,10 @@ typedef struct {
     int64_t  date;         /* UTC seconds; INTERNALDATE when missing/absurd */
     unsigned flags;        /* KW_MSG_* */
     unsigned n_recipients; /* To+Cc+Bcc addresses before the cap */
+    unsigned n_unreadable; /* address items left out because they are no e-mail
+                            address: no '@' (X.400 names, bare names), empty
+                            groups (undisclosed-recipients:;), a@b@c, lists
+                            nothing could be read from */
     size_t   n_addrs;
     kw_parsed_addr_t *addrs; /* From first when present; then Sender, Reply-To, To, Cc, Bcc */
     /* Dedupe keys (hex strings, 32 chars):

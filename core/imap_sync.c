@@ -1472,6 +1472,7 @@ done:
         g_hash_table_destroy(c.pending);
     if (folders)
         g_ptr_array_free(folders, TRUE);
+    c.report->addresses_unreadable = kw_sync_writer_unreadable(c.writer);
     kw_sync_writer_free(c.writer);
     kw_store_exec(store, "PRAGMA foreign_keys=ON", NULL);
     if (c.lock_fd >= 0)

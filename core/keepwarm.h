@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,25 @@ const char *kw_status_to_string(kw_status_t status);
 
 /* Free memory the library handed over (strings, *error messages). NULL is fine. */
 void kw_free(void *ptr);
+
+/* Free a NULL-terminated array of strings the library handed over. NULL is fine. */
+void kw_strv_free(char **strv);
+
+/* The one e-mail address normaliser: the store's keys, headers, identities,
+ * targets all go through it, so that one address is one key everywhere.
+ * Reads s[0..len) (len < 0: up to the NUL); surrounding whitespace and one
+ * pair of <> are ignored. Keeps what mail systems deliver to: obsolete
+ * local parts with empty dot-atoms (k..allen@, .ward@, ward.@ — Exchange
+ * and X.400 gateways make them from initials), quoted local parts ("john
+ * doe"@; the quotes are dropped when the content needs none), % and !
+ * routing, address literals (a@[192.0.2.1]) and internationalised
+ * addresses. The result is lower case, its IDN domain in canonical UTF-8
+ * ("xn--" labels decoded), without a trailing dot.
+ * Returns NULL when `s` is not an address: no '@', an empty local part or
+ * domain, spaces or specials outside quotes, control, bidi or replacement
+ * characters, invalid UTF-8, a character a domain cannot hold.
+ * (transfer full, kw_free). Thread-safe. */
+char *kw_normalize_email(const char *s, ssize_t len);
 
 /* Return a newly allocated copy of `s` that is safe to print on a terminal or
  * show in a widget: invalid UTF-8 replaced, C0/C1 control characters, DEL and
@@ -113,18 +133,87 @@ char *kw_default_store_path(void);
 /* Remember `address` as one of the user's own addresses for `account`
  * (created if unknown). Direction of every stored message is recomputed
  * locally; no mail is downloaded again. Returns KW_OK, KW_ERR_USAGE (not an
- * address), KW_ERR_STORE. */
+ * address, kw_normalize_email(); the message names it), KW_ERR_STORE. */
 kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
                                   const char *address, char **error);
 
-/* Forget an identity. KW_ERR_NOT_FOUND when it was not known. */
+/* Forget an identity; directions are recomputed locally, so mail from that
+ * address counts as inbound again. KW_ERR_NOT_FOUND when it was not known
+ * (unknown account included), KW_ERR_USAGE when it is not an address. */
 kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
                                      const char *address, char **error);
 
-/* The user's own e-mail domains that make colleagues (besides the domains of
- * non-freemail identities). Replaces the stored list. NULL-terminated array. */
+/* Make `addresses` (NULL-terminated; NULL = none) exactly the identities of
+ * `account` (created if unknown): others are forgotten, new ones added,
+ * directions recomputed once, all in one transaction. For callers that own
+ * the list, such as the Claws plugin's "your other addresses".
+ * Returns KW_OK, KW_ERR_USAGE (an entry is not an address: nothing is
+ * changed, the message names it), KW_ERR_STORE. */
+kw_status_t kw_store_set_identities(kw_store_t *store, const char *account,
+                                    const char *const *addresses, char **error);
+
+typedef struct {
+    char *account;
+    char *address;     /* normalised */
+} kw_identity_t;
+
+typedef struct {
+    size_t         count;
+    kw_identity_t *items;
+} kw_identity_list_t;
+
+/* The identities of `account`, or of every account when `account` is NULL,
+ * ordered by account and address. KW_ERR_NOT_FOUND for an unknown account.
+ * *out: (transfer full) kw_identity_list_free(). */
+kw_status_t kw_store_identities(kw_store_t *store, const char *account,
+                                kw_identity_list_t **out, char **error);
+void kw_identity_list_free(kw_identity_list_t *list);
+
+/* Own domains: the user's company domains. Colleagues (never relationships)
+ * are the people at these domains plus at the domains of the user's
+ * non-freemail identities — unless own domains are set to nothing, which
+ * turns the colleague rule off (an archive where everyone is at one company).
+ *
+ * Replace the setting: `domains` NULL = back to the default (no own domain:
+ * the identities' domains only); an empty array ({ NULL }) = nobody is a
+ * colleague; otherwise these domains (names as a user types them, IDN
+ * allowed, stored normalised). Returns KW_OK, KW_ERR_USAGE (an entry is not a
+ * domain name: nothing is changed, the message names it), KW_ERR_STORE. */
 kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
                                      char **error);
+/* Add one own domain (this also turns a "nobody" setting back on), or remove
+ * one (KW_ERR_NOT_FOUND when it is not in the list; removing the last one
+ * returns to the default). KW_ERR_USAGE when it is not a domain name. */
+kw_status_t kw_store_add_own_domain(kw_store_t *store, const char *domain, char **error);
+kw_status_t kw_store_remove_own_domain(kw_store_t *store, const char *domain, char **error);
+/* The setting as kw_store_set_own_domains() takes it: *domains_out NULL for
+ * the default, an empty array for "nobody", else the domains, sorted.
+ * (transfer full, kw_strv_free) */
+kw_status_t kw_store_get_own_domains(kw_store_t *store, char ***domains_out, char **error);
+
+typedef enum {
+    KW_COLLEAGUE_OWN_DOMAIN = 0, /* one of the own domains */
+    KW_COLLEAGUE_IDENTITY = 1    /* the domain of one of the user's addresses */
+} kw_colleague_source_t;
+
+typedef struct {
+    char                 *domain; /* registrable domain: everyone there is a colleague */
+    kw_colleague_source_t source;
+    char                 *origin; /* the own domain as stored, or the identity address */
+} kw_colleague_domain_t;
+
+typedef struct {
+    size_t                 count;
+    kw_colleague_domain_t *items;
+} kw_colleague_domain_list_t;
+
+/* The colleague domains in effect (the rule above; the relationship model
+ * uses exactly this list): own domains first, then identity domains not
+ * already listed. Empty when own domains are set to nothing.
+ * *out: (transfer full) kw_colleague_domain_list_free(). */
+kw_status_t kw_store_colleague_domains(kw_store_t *store, kw_colleague_domain_list_t **out,
+                                       char **error);
+void kw_colleague_domain_list_free(kw_colleague_domain_list_t *list);
 
 typedef struct {
     char    *address;   /* lower-case */
@@ -209,6 +298,10 @@ typedef struct {
     int64_t messages_new;      /* distinct messages added */
     int64_t bytes_received;
     double  seconds;
+    int64_t addresses_unreadable; /* items of the address fields of the new
+                                     messages that are no e-mail address (no
+                                     '@', X.400 names, undisclosed-recipients:;,
+                                     a@b@c): left out, counted here */
 } kw_sync_report_t;
 
 /* Sync one account into the store. Read-only on the server (EXAMINE,

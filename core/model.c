@@ -11,8 +11,10 @@
  *  - kind person only: the user's identities are "self"; role/no-reply
  *    addresses and senders whose inbound mail is mostly automated are
  *    "automated"; senders whose inbound mail is mostly list/bulk are "list";
- *    anyone at a colleague domain (the registrable domains of the user's
- *    non-freemail identities plus own_domains) is a "colleague".
+ *    anyone at a colleague domain (kw_store_colleague_domains(): the
+ *    own domains plus the registrable domains of the user's non-freemail
+ *    identities, or nobody when own domains are set to nothing) is a
+ *    "colleague".
  *  - the user must have written to them (a counted outbound message:
  *    no broadcast) — otherwise they never chose the relationship;
  *  - and they must have written back at least once (a counted inbound
@@ -129,6 +131,7 @@ static const char *org_domain(model_t *m, const char *domain)
 static kw_status_t load_identities(kw_store_t *store, model_t *m, char **error)
 {
     sqlite3_stmt *st = NULL;
+    kw_colleague_domain_list_t *colleagues = NULL;
     kw_status_t s;
     int rc;
 
@@ -136,36 +139,22 @@ static kw_status_t load_identities(kw_store_t *store, model_t *m, char **error)
     if (s != KW_OK)
         return s;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *email = col_text(st, 0), *domain;
-        if (!email)
-            continue;
-        g_hash_table_add(m->identities, g_ascii_strdown(email, -1));
-        domain = kw_email_domain(email);
-        if (domain && !kw_is_freemail_domain(domain)) {
-            const char *org = org_domain(m, domain);
-            if (*org)
-                g_hash_table_add(m->colleagues, g_strdup(org));
-        }
+        const char *email = col_text(st, 0);
+        if (email)
+            g_hash_table_add(m->identities, g_ascii_strdown(email, -1));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return kw_store_fail(store, rc, "reading identities", error);
 
-    s = kw_store_prepare(store, "SELECT domain FROM own_domains", &st, error);
+    /* the colleague rule (own domains, identity domains, or nobody) is
+     * identity.c's, shared with `keepwarm identity own-domain list` */
+    s = kw_store_colleague_domains(store, &colleagues, error);
     if (s != KW_OK)
         return s;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *d = col_text(st, 0);
-        if (d && *d) {
-            char *lower = g_ascii_strdown(d, -1);
-            char *reg = kw_registrable_domain(lower);
-            g_hash_table_add(m->colleagues, reg ? reg : g_strdup(lower));
-            g_hash_table_add(m->colleagues, lower);
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "reading own domains", error);
+    for (size_t i = 0; i < colleagues->count; i++)
+        g_hash_table_add(m->colleagues, g_strdup(colleagues->items[i].domain));
+    kw_colleague_domain_list_free(colleagues);
     return KW_OK;
 }
 

@@ -13,6 +13,13 @@
 #include "sanitize.h"
 #include "classify.h"
 
+const unsigned char kw_atext_table[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['/'] = 1, ['='] = 1, ['?'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1,
+    ['}'] = 1, ['~'] = 1, ['-'] = 1,
+};
+
 /* 1 for code points that are removed outright. */
 static inline int drop_char(gunichar c)
 {
@@ -195,21 +202,34 @@ static int has_forbidden(const char *s, size_t n, int allow_space)
     return 0;
 }
 
+/* An address literal ("[192.0.2.1]", "[IPv6:2001:DB8::1]"): dtext only
+ * (RFC 5321 §4.1.3), and no '@' (legal, but it would make the domain of
+ * the address ambiguous). Canonical form: lower case, like every
+ * normalised address ("[ipv6:2001:db8::1]"). */
+static char *normalize_literal(const char *d, size_t n)
+{
+    if (n < 3 || d[0] != '[' || d[n - 1] != ']')
+        return NULL;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char c = (unsigned char) d[i];
+        if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\' || c == '@')
+            return NULL;
+    }
+    return g_ascii_strdown(d, (gssize) n);
+}
+
 static char *normalize_domain(const char *d, size_t n)
 {
     char *dom, *out;
     int ascii = 1;
     size_t i;
 
+    if (n > 0 && d[0] == '[')           /* address literal: [192.0.2.1] */
+        return normalize_literal(d, n);
     while (n > 0 && d[n - 1] == '.')
         n--;
     if (n == 0 || d[0] == '.')
         return NULL;
-    if (d[0] == '[') {                  /* domain literal: [192.0.2.1] */
-        if (d[n - 1] != ']' || has_forbidden(d, n, 0))
-            return NULL;
-        return g_ascii_strdown(d, (gssize) n);
-    }
     dom = g_malloc(n + 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char) d[i];
@@ -249,13 +269,115 @@ static char *normalize_domain(const char *d, size_t n)
     return out;
 }
 
-char *kw_normalize_email(const char *s, ssize_t len)
+/* The local part start[0..at) -> its canonical form in *out (g_malloc'd).
+ *
+ * Accepted, as mail systems deliver to them (RFC 5322 §3.4.1 and the
+ * obsolete syntax of §4.4): words separated by dots, where a word is an
+ * atom (atext, or UTF-8 for internationalised addresses) or a quoted
+ * string, and where words may be empty — `k..allen`, `.ward`, `ward.` are
+ * what Exchange and X.400 gateways make of names with initials. `%` and `!`
+ * (source routing) are atext. A quoted string says the same as its content
+ * (RFC 5321 §4.1.2: `"john"` is `john`), so quotes are kept only when the
+ * content needs them, with `"` and `\` escaped. Lower case (mail systems
+ * treat local parts case-insensitively in practice). */
+static int normalize_local(const char *start, const char *at, char **out)
+{
+    size_t n = (size_t) (at - start);
+    char *content = g_malloc(n + 1);
+    size_t o = 0;
+    int need_quote = 0, has_word = 0, ascii = 1;
+    const char *p = start;
+
+    while (p < at) {
+        unsigned char c = (unsigned char) *p;
+        if (c == '"') {
+            /* a quoted word: it starts a word and ends one */
+            if (p != start && p[-1] != '.')
+                goto bad;
+            for (p++; p < at && *p != '"'; p++) {
+                if (*p == '\\' && p + 1 < at)
+                    p++;
+                c = (unsigned char) *p;
+                if ((c < 0x20 && c != ' ') || c == 0x7f)
+                    goto bad;
+                if (c >= 0x80)
+                    ascii = 0;
+                else if (c != '.' && !kw_is_atext(c))
+                    need_quote = 1;
+                content[o++] = (char) c;
+                has_word = 1;
+            }
+            if (p >= at)
+                goto bad;               /* unterminated */
+            p++;
+            if (p < at && *p != '.')
+                goto bad;               /* `"a"b` is no word */
+            continue;
+        }
+        if (c >= 0x80)
+            ascii = 0;
+        else if (c != '.' && !kw_is_atext(c))
+            goto bad;                   /* space, specials, controls */
+        if (c != '.')
+            has_word = 1;
+        content[o++] = (char) c;
+        p++;
+    }
+    if (!has_word)
+        goto bad;
+    content[o] = '\0';
+    if (!ascii) {
+        char *low;
+        if (has_forbidden(content, o, 1))
+            goto bad;
+        low = g_utf8_strdown(content, (gssize) o);
+        g_free(content);
+        content = low;
+    } else {
+        for (size_t i = 0; i < o; i++)
+            content[i] = g_ascii_tolower(content[i]);
+    }
+    if (need_quote) {
+        GString *q = g_string_sized_new(o + 4);
+        g_string_append_c(q, '"');
+        for (const char *c2 = content; *c2; c2++) {
+            if (*c2 == '"' || *c2 == '\\')
+                g_string_append_c(q, '\\');
+            g_string_append_c(q, *c2);
+        }
+        g_string_append_c(q, '"');
+        g_free(content);
+        content = g_string_free(q, FALSE);
+    }
+    *out = content;
+    return 0;
+bad:
+    g_free(content);
+    return -1;
+}
+
+/* The '@' that ends the local part: the first one outside a quoted string
+ * (a quoted local part may hold '@'). NULL when there is none. */
+static const char *local_part_end(const char *start, const char *end)
+{
+    int q = 0;
+
+    for (const char *p = start; p < end; p++) {
+        if (q && *p == '\\' && p + 1 < end)
+            p++;
+        else if (*p == '"')
+            q = !q;
+        else if (!q && *p == '@')
+            return p;
+    }
+    return NULL;
+}
+
+KW_PUBLIC char *kw_normalize_email(const char *s, ssize_t len)
 {
     size_t n = len < 0 ? (s ? strlen(s) : 0) : (size_t) len;
     const char *at, *start, *end;
-    char *local, *domain, *res;
-    size_t ln, i;
-    int ascii = 1;
+    char *local = NULL, *domain, *res;
 
     if (s == NULL)
         return NULL;
@@ -272,26 +394,28 @@ char *kw_normalize_email(const char *s, ssize_t len)
     n = (size_t) (end - start);
     if (n < 3 || n > 512)
         return NULL;
-    /* fast path: plain ASCII, unquoted, no IDN label — one allocation */
+    /* fast path: plain ASCII dot-atom@domain (any dots in the local part),
+     * lower-cased into one allocation */
     {
         char *o = g_malloc(n + 1), *w = o;
         const char *p = start, *dstart = NULL;
-        int ok = start[0] != '"';
+        int ok = 1, word = 0;
         for (; ok && p < end; p++) {
             unsigned char c = (unsigned char) *p;
-            if (c >= 0x80 || c <= ' ' || c == 0x7f) {
-                ok = 0;
-            } else if (c == '@') {
-                if (dstart || p == start)
+            if (c == '@') {
+                if (dstart || !word)
                     ok = 0;
                 *w++ = '@';
                 dstart = w;
             } else if (dstart) {
                 c = (unsigned char) g_ascii_tolower(c);
-                if (bad_domain_ascii(c) || (c == '.' && (w == dstart || w[-1] == '.')))
+                if (c >= 0x80 || bad_domain_ascii(c) || (c == '.' && (w == dstart || w[-1] == '.')))
                     ok = 0;
                 *w++ = (char) c;
             } else {
+                if (c >= 0x80 || (c != '.' && !kw_is_atext(c)))
+                    ok = 0;
+                word |= c != '.';
                 *w++ = g_ascii_tolower(c);
             }
         }
@@ -304,36 +428,35 @@ char *kw_normalize_email(const char *s, ssize_t len)
         }
         g_free(o);
     }
-    at = NULL;
-    for (const char *p = end - 1; p >= start; p--) {
-        if (*p == '@') {
-            at = p;
-            break;
-        }
-    }
-    if (at == NULL || at == start || at + 1 == end)
-        return NULL;
     if (!g_utf8_validate(start, (gssize) n, NULL))
         return NULL;
-    ln = (size_t) (at - start);
-    /* an unquoted local part with '@' or spaces is a mis-parse, not an address */
-    if (start[0] != '"') {
-        if (memchr(start, '@', ln) != NULL || has_forbidden(start, ln, 0))
-            return NULL;
-    } else if (has_forbidden(start, ln, 1)) {
+    at = local_part_end(start, end);
+    if (at == NULL || at == start || at + 1 == end)
+        return NULL;
+    if (normalize_local(start, at, &local) != 0)
+        return NULL;
+    domain = normalize_domain(at + 1, (size_t) (end - at - 1));
+    if (domain == NULL) {
+        g_free(local);
         return NULL;
     }
-    domain = normalize_domain(at + 1, (size_t) (end - at - 1));
-    if (domain == NULL)
-        return NULL;
-    for (i = 0; i < ln; i++)
-        if ((unsigned char) start[i] >= 0x80)
-            ascii = 0;
-    local = ascii ? g_ascii_strdown(start, (gssize) ln) : g_utf8_strdown(start, (gssize) ln);
     res = g_strconcat(local, "@", domain, NULL);
     g_free(local);
     g_free(domain);
     return res;
+}
+
+char *kw_normalize_domain(const char *s)
+{
+    char *t, *dom = NULL;
+
+    if (s == NULL)
+        return NULL;
+    t = g_strstrip(g_strdup(s));
+    if (*t != '[' && strchr(t, '@') == NULL && g_utf8_validate(t, -1, NULL))
+        dom = normalize_domain(t, strlen(t));
+    g_free(t);
+    return dom;
 }
 
 KW_PUBLIC char *kw_org_for_address(const char *address)
@@ -344,9 +467,7 @@ KW_PUBLIC char *kw_org_for_address(const char *address)
         return NULL;
     if (strchr(address, '@') == NULL) {
         /* a bare domain: its registrable domain */
-        char *t = g_strstrip(g_strdup(address));
-        char *dom = g_utf8_validate(t, -1, NULL) ? normalize_domain(t, strlen(t)) : NULL;
-        g_free(t);
+        char *dom = kw_normalize_domain(address);
         if (dom == NULL)
             return NULL;
         org = kw_registrable_domain(dom);

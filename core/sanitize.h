@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "keepwarm.h"
+
 /* Sanitise s[0..len) (len < 0: up to the NUL) into a new string
  * (transfer full, g_free): invalid UTF-8 bytes become U+FFFD, C0/C1 controls,
  * DEL and bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) are
@@ -20,12 +22,21 @@ char *kw_sanitize_text(const char *s, ssize_t len, size_t max_bytes);
  * the result is empty. NULL in gives NULL out. */
 char *kw_sanitize_take(char *s, size_t max_bytes);
 
-/* Normalise an e-mail address s[0..len) (len < 0: up to the NUL): trimmed,
- * lower-case, IDN domain in its canonical UTF-8 form (ASCII labels lower-case,
- * "xn--" labels decoded), trailing dot removed. Returns NULL (not an address)
- * when there is no '@', the local part or domain is empty, the text is not
- * valid UTF-8, or it contains control, bidi or replacement characters or
- * characters that cannot appear in a domain. (transfer full, g_free) */
-char *kw_normalize_email(const char *s, ssize_t len);
+/* RFC 5322 atext (ASCII): letters, digits and !#$%&'*+-/=?^_`{|}~
+ * (a table: this runs for every character of every address synced) */
+extern const unsigned char kw_atext_table[256];
+static inline int kw_is_atext(unsigned char c)
+{
+    return kw_atext_table[c];
+}
+
+/* kw_normalize_email() — the one address normaliser — is public: keepwarm.h. */
+
+/* A domain name as the user typed it ("Sub.ACME.co.uk.", "BÜCHER.example",
+ * "xn--bcher-kva.example") in the form addresses use: lower case, IDN as
+ * canonical UTF-8, trailing dot removed. NULL when it is not a host name
+ * (an '@', an address literal, spaces, empty labels, invalid UTF-8).
+ * (transfer full, g_free) */
+char *kw_normalize_domain(const char *s);
 
 #endif

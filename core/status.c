@@ -1,4 +1,4 @@
-/* status.c — status names, error messages, kw_free. */
+/* status.c — status names, error messages, kw_free, kw_strv_free. */
 #include <stdarg.h>
 #include <glib.h>
 #include "keepwarm.h"
@@ -34,6 +34,11 @@ KW_PUBLIC const char *kw_status_to_string(kw_status_t status)
 KW_PUBLIC void kw_free(void *ptr)
 {
     g_free(ptr);
+}
+
+KW_PUBLIC void kw_strv_free(char **strv)
+{
+    g_strfreev(strv);
 }
 
 void kw_set_error(char **error, const char *fmt, ...)

@@ -20,6 +20,8 @@
 #include "store.h"
 #include "store_schema.h"
 #include "sanitize.h"
+#include "classify.h"
+#include "header_parse.h"
 
 sqlite3 *kw_store_db(kw_store_t *store)
 {
@@ -449,10 +451,9 @@ int kw_addrs_next(const unsigned char **p, const unsigned char *end, int *role, 
     return 1;
 }
 
-/* Interactions follow from who sent a message: From is one of the user's
- * identities => outbound to every To/Cc/Bcc that is not; otherwise inbound
- * from From. A message without From gives nothing. (The sync writer applies
- * the same rule to each new message; this recomputes all of them locally.) */
+/* Interactions follow from who sent a message, by kw_direction_of()
+ * (classify.c), the rule the sync writer applies to each new message; this
+ * recomputes all of them locally. */
 kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
 {
     sqlite3_stmt *me = NULL, *msgs = NULL, *ins = NULL;
@@ -490,30 +491,27 @@ kw_status_t kw_store_rebuild_interactions(kw_store_t *store, char **error)
     while ((rc = sqlite3_step(msgs)) == SQLITE_ROW) {
         const unsigned char *p = sqlite3_column_blob(msgs, 4);
         const unsigned char *end = p + sqlite3_column_bytes(msgs, 4);
-        int64_t from = 0, cid;
+        int64_t from, cid;
         int have_from = 0, from_is_me = 0, role;
 
         while (p && kw_addrs_next(&p, end, &role, &cid) == 1) {
-            int direction = 0;
-            int64_t who = 0;
-            if (role == 1 && !have_from) { /* KW_ROLE_FROM */
-                have_from = 1;
+            kw_direction_t direction;
+            int first_from = 0;
+            if (role == KW_ROLE_FROM && !have_from) {
+                have_from = first_from = 1;
                 from = cid;
                 from_is_me = g_hash_table_contains(mine, &from);
-                if (!from_is_me) {
-                    direction = 1;
-                    who = from;
-                }
-            } else if (have_from && from_is_me && role >= 4 && !g_hash_table_contains(mine, &cid)) {
-                direction = 2;
-                who = cid;
             }
-            if (!direction)
+            if (!have_from)
+                continue;   /* From comes first in the blob: nothing without one */
+            direction = kw_direction_of(role, first_from, from_is_me,
+                                        !first_from && g_hash_table_contains(mine, &cid));
+            if (direction == KW_DIRECTION_NONE)
                 continue;
-            sqlite3_bind_int64(ins, 1, who);
+            sqlite3_bind_int64(ins, 1, cid);
             sqlite3_bind_int64(ins, 2, sqlite3_column_int64(msgs, 1));
             sqlite3_bind_int64(ins, 3, sqlite3_column_int64(msgs, 0));
-            sqlite3_bind_int(ins, 4, direction);
+            sqlite3_bind_int(ins, 4, (int)direction);
             sqlite3_bind_int64(ins, 5, sqlite3_column_int64(msgs, 2));
             sqlite3_bind_int64(ins, 6, sqlite3_column_int64(msgs, 3));
             rc = sqlite3_step(ins);
@@ -533,185 +531,4 @@ done:
     g_hash_table_destroy(mine);
     g_array_free(ids, TRUE);
     return st;
-}
-
-/* Run one statement with (account, email) bound; returns changes(). */
-static kw_status_t identity_stmt(kw_store_t *store, const char *sql, int64_t account_id,
-                                 const char *email, int *changes, char **error)
-{
-    sqlite3_stmt *stmt = NULL;
-    kw_status_t st = kw_store_prepare(store, sql, &stmt, error);
-    int rc;
-
-    if (st != KW_OK)
-        return st;
-    sqlite3_bind_int64(stmt, 1, account_id);
-    sqlite3_bind_text(stmt, 2, email, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-        return kw_store_fail(store, rc, "updating identities", error);
-    *changes = sqlite3_changes(store->db);
-    return KW_OK;
-}
-
-static kw_status_t change_identity(kw_store_t *store, const char *account, const char *address,
-                                   int add, char **error)
-{
-    char *email = NULL;
-    int64_t account_id;
-    int changes = 0;
-    kw_status_t st;
-
-    if (!account || !*account || !address || !(email = kw_normalize_email(address, -1))) {
-        kw_set_error(error, "'%s' is not an e-mail address", address ? address : "");
-        return KW_ERR_USAGE;
-    }
-    st = kw_store_write_begin(store, error);
-    if (st != KW_OK)
-        goto done;
-    st = kw_store_account_id(store, account, add, &account_id, error);
-    if (st != KW_OK)
-        goto fail;
-    st = identity_stmt(store,
-                       add ? "INSERT OR IGNORE INTO identities(account_id, email) VALUES (?1, ?2)"
-                           : "DELETE FROM identities WHERE account_id = ?1 AND email = ?2",
-                       account_id, email, &changes, error);
-    if (st != KW_OK)
-        goto fail;
-    if (!add && changes == 0) {
-        kw_set_error(error, "%s is not an identity of account '%s'", email, account);
-        st = KW_ERR_NOT_FOUND;
-        goto fail;
-    }
-    /* Direction depends on identities: recompute locally, no download. */
-    if (changes > 0) {
-        st = kw_store_rebuild_interactions(store, error);
-        if (st != KW_OK)
-            goto fail;
-    }
-    st = kw_store_write_commit(store, error);
-    goto done;
-fail:
-    kw_store_write_rollback(store);
-done:
-    g_free(email);
-    return st;
-}
-
-KW_PUBLIC kw_status_t kw_store_add_identity(kw_store_t *store, const char *account,
-                                            const char *address, char **error)
-{
-    if (!store) {
-        kw_set_error(error, "no store");
-        return KW_ERR_USAGE;
-    }
-    return change_identity(store, account, address, 1, error);
-}
-
-KW_PUBLIC kw_status_t kw_store_remove_identity(kw_store_t *store, const char *account,
-                                               const char *address, char **error)
-{
-    if (!store) {
-        kw_set_error(error, "no store");
-        return KW_ERR_USAGE;
-    }
-    return change_identity(store, account, address, 0, error);
-}
-
-KW_PUBLIC kw_status_t kw_store_set_own_domains(kw_store_t *store, const char *const *domains,
-                                               char **error)
-{
-    sqlite3_stmt *stmt = NULL;
-    kw_status_t st;
-
-    if (!store) {
-        kw_set_error(error, "no store");
-        return KW_ERR_USAGE;
-    }
-    st = kw_store_write_begin(store, error);
-    if (st != KW_OK)
-        return st;
-    st = kw_store_exec(store, "DELETE FROM own_domains", error);
-    if (st != KW_OK)
-        goto fail;
-    st = kw_store_prepare(store, "INSERT OR IGNORE INTO own_domains(domain) VALUES (lower(trim(?1)))",
-                          &stmt, error);
-    if (st != KW_OK)
-        goto fail;
-    for (; domains && *domains; domains++) {
-        int rc;
-        if (!**domains)
-            continue;
-        sqlite3_bind_text(stmt, 1, *domains, -1, SQLITE_STATIC);
-        rc = sqlite3_step(stmt);
-        sqlite3_reset(stmt);
-        if (rc != SQLITE_DONE) {
-            st = kw_store_fail(store, rc, "saving own domains", error);
-            goto fail;
-        }
-    }
-    sqlite3_finalize(stmt);
-    return kw_store_write_commit(store, error);
-fail:
-    sqlite3_finalize(stmt);
-    kw_store_write_rollback(store);
-    return st;
-}
-
-KW_PUBLIC kw_status_t kw_store_identity_candidates(kw_store_t *store, const char *account,
-                                                   kw_identity_candidate_list_t **out,
-                                                   char **error)
-{
-    sqlite3_stmt *stmt = NULL;
-    GArray *items;
-    int64_t account_id;
-    kw_status_t st;
-    int rc;
-
-    if (!store || !out) {
-        kw_set_error(error, "no store");
-        return KW_ERR_USAGE;
-    }
-    *out = NULL;
-    st = kw_store_account_id(store, account, 0, &account_id, error);
-    if (st != KW_OK)
-        return st;
-    st = kw_store_prepare(store,
-                          "SELECT s.email, s.messages,"
-                          "       EXISTS (SELECT 1 FROM identities i WHERE i.email = s.email)"
-                          "  FROM sent_from s WHERE s.account_id = ?1"
-                          " ORDER BY s.messages DESC, s.email",
-                          &stmt, error);
-    if (st != KW_OK)
-        return st;
-    sqlite3_bind_int64(stmt, 1, account_id);
-    items = g_array_new(FALSE, TRUE, sizeof(kw_identity_candidate_t));
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        kw_identity_candidate_t c;
-        c.address = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-        c.messages = sqlite3_column_int64(stmt, 1);
-        c.confirmed = sqlite3_column_int(stmt, 2);
-        g_array_append_val(items, c);
-    }
-    sqlite3_finalize(stmt);
-    *out = g_new0(kw_identity_candidate_list_t, 1);
-    (*out)->count = items->len;
-    (*out)->items = (kw_identity_candidate_t *)(void *)g_array_free(items, FALSE);
-    if (rc != SQLITE_DONE) {
-        kw_identity_candidate_list_free(*out);
-        *out = NULL;
-        return kw_store_fail(store, rc, "reading identity candidates", error);
-    }
-    return KW_OK;
-}
-
-KW_PUBLIC void kw_identity_candidate_list_free(kw_identity_candidate_list_t *list)
-{
-    if (!list)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        g_free(list->items[i].address);
-    g_free(list->items);
-    g_free(list);
 }

@@ -23,6 +23,8 @@
  *   sent_from     From addresses counted in \Sent folders (identity candidates)
  *   settings      user actions per target (address or domain): snooze, ignore,
  *                 cadence, note
+ *   preferences   store-wide choices as key/value: own_domains = 'none' when
+ *                 nobody is a colleague (identity.c)
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -91,7 +93,12 @@ static const char *const kw_migrations[] = {
     "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
     "  note TEXT,"
     "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
-    /* team sharing (team_stage.c, team_sync.c): what is shared, what waits
+    /* version 2: store-wide preferences. ('own_domains', 'none'): the user
+     * said nobody is a colleague (own domains set to nothing). */
+    "CREATE TABLE preferences ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) WITHOUT ROWID;",
+    /* version 3: team sharing (team_local.c, team_sync.c): what is shared, what waits
      * to be pushed, what teammates shared (pulled), and the bookkeeping.
      *   team_state    one row: the server (team id + member) the other team
      *                 tables belong to, whether the next push must replace all

@@ -51,6 +51,7 @@ struct kw_sync_writer {
     GHashTable   *contacts;   /* email -> contact_entry_t* */
     GHashTable   *identities; /* email set (all accounts) */
     GByteArray   *packed;     /* scratch: the message's packed addresses */
+    int64_t       unreadable; /* n_unreadable of the new messages */
 };
 
 static void contact_entry_free(gpointer p)
@@ -198,14 +199,14 @@ static kw_status_t contact_id(kw_sync_writer_t *w, const kw_parsed_addr_t *a, in
 }
 
 static kw_status_t add_interaction(kw_sync_writer_t *w, int64_t contact, int64_t msg_row,
-                                   int direction, const kw_parsed_msg_t *msg, char **error)
+                                   kw_direction_t direction, const kw_parsed_msg_t *msg, char **error)
 {
     sqlite3_stmt *s = w->stmt[S_INTER_INS];
     int rc;
     sqlite3_bind_int64(s, 1, contact);
     sqlite3_bind_int64(s, 2, msg->date);
     sqlite3_bind_int64(s, 3, msg_row);
-    sqlite3_bind_int(s, 4, direction);
+    sqlite3_bind_int(s, 4, (int)direction);
     sqlite3_bind_int(s, 5, (int)msg->flags);
     sqlite3_bind_int(s, 6, (int)msg->n_recipients);
     rc = step_reset(s);
@@ -307,22 +308,21 @@ kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *fol
         goto done;
     }
     *is_new = 1;
+    w->unreadable += msg->n_unreadable;
     msg_row = sqlite3_last_insert_rowid(kw_store_db(w->store));
 
-    /* Same rule as kw_store_rebuild_interactions(). */
+    /* The direction rule is classify.c's (kw_store_rebuild_interactions()
+     * applies it to every stored message). */
     from_is_me = from && g_hash_table_contains(w->identities, from->email);
-    if (from && !from_is_me) {
-        st = add_interaction(w, from_id, msg_row, 1, msg, error);
+    for (size_t i = 0; from && i < msg->n_addrs; i++) {
+        const kw_parsed_addr_t *a = &msg->addrs[i];
+        kw_direction_t dir = kw_direction_of((int)a->role, a == from, from_is_me,
+                                             a != from && g_hash_table_contains(w->identities, a->email));
+        if (dir == KW_DIRECTION_NONE)
+            continue;
+        st = add_interaction(w, ids[i], msg_row, dir, msg, error);
         if (st != KW_OK)
             goto done;
-    }
-    for (size_t i = 0; from_is_me && i < msg->n_addrs; i++) {
-        const kw_parsed_addr_t *a = &msg->addrs[i];
-        if (a->role >= KW_ROLE_TO && !g_hash_table_contains(w->identities, a->email)) {
-            st = add_interaction(w, ids[i], msg_row, 2, msg, error);
-            if (st != KW_OK)
-                goto done;
-        }
     }
     if (from && folder->is_sent)
         st = count_sent_from(w, from->email, error);
@@ -330,6 +330,11 @@ done:
     if (ids != ids_buf)
         g_free(ids);
     return st;
+}
+
+int64_t kw_sync_writer_unreadable(const kw_sync_writer_t *w)
+{
+    return w ? w->unreadable : 0;
 }
 
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,

@@ -38,6 +38,10 @@ kw_status_t kw_sync_writer_mark_gone(kw_sync_writer_t *w, const int64_t *seen_id
 kw_status_t kw_sync_writer_add(kw_sync_writer_t *w, const kw_folder_state_t *folder,
                                const kw_parsed_msg_t *msg, int *is_new, char **error);
 
+/* Address items that were no e-mail address, summed over the new messages
+ * added by this writer so far (kw_parsed_msg_t.n_unreadable). */
+int64_t kw_sync_writer_unreadable(const kw_sync_writer_t *w);
+
 /* Inside a write transaction: store the folder's position. */
 kw_status_t kw_sync_writer_set_position(kw_sync_writer_t *w, int64_t folder_id,
                                         int64_t uidvalidity, int64_t last_uid, char **error);

@@ -33,6 +33,8 @@ typedef struct {
     char  *tracked_accounts;    /* account ids "1,3"; "" = every IMAP account */
     char  *extra_identities;    /* addresses, one per line / comma */
     char  *ignored_domains;     /* hidden from the panel and the hint bar */
+    char  *own_domains;         /* the user's company domains (colleagues) */
+    int    no_colleagues;       /* own domains set to nothing: nobody is a colleague */
     int    panel_enabled;
     int    panel_position;      /* divider position in the folder-view split */
     char  *keepwarm_path;       /* configured command path, "" = search PATH */
@@ -46,6 +48,8 @@ extern KwPrefs kw_prefs;
 void kw_prefs_init(void);       /* read clawsrc, register the page */
 void kw_prefs_done(void);       /* unregister the page (idempotent) */
 void kw_prefs_save(void);       /* write [KeepWarm] */
+/* Identities and own domains of the page into the store (bad entries shown). */
+void kw_prefs_apply_to_store(void);
 gboolean kw_prefs_account_tracked(const struct _PrefsAccount *ac);
 gboolean kw_prefs_domain_ignored(const char *key);
 
@@ -89,6 +93,8 @@ void     kw_workers_sync_all(gboolean interactive);
 /* A folder of this account changed: sync soon (coalesced). */
 void     kw_workers_account_touched(int account_id);
 void     kw_workers_reschedule(void);                 /* interval changed */
+/* The account's name in the store (transfer none). */
+const char *kw_workers_account_name(const struct _PrefsAccount *ac);
 /* For the test hook: finished syncs, running workers, last exit code. */
 int      kw_workers_finished(void);
 int      kw_workers_running(void);

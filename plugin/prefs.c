@@ -11,6 +11,7 @@
 #include "prefs_account.h"
 #include "account.h"
 #include "gtkutils.h"
+#include "alertpanel.h"
 
 #define PREFS_BLOCK_NAME "KeepWarm"
 
@@ -22,6 +23,8 @@ static PrefParam param[] = {
     {"tracked_accounts", "", &kw_prefs.tracked_accounts, P_STRING, NULL, NULL, NULL},
     {"extra_identities", "", &kw_prefs.extra_identities, P_STRING, NULL, NULL, NULL},
     {"ignored_domains", "", &kw_prefs.ignored_domains, P_STRING, NULL, NULL, NULL},
+    {"own_domains", "", &kw_prefs.own_domains, P_STRING, NULL, NULL, NULL},
+    {"no_colleagues", "FALSE", &kw_prefs.no_colleagues, P_BOOL, NULL, NULL, NULL},
     {"panel_enabled", "TRUE", &kw_prefs.panel_enabled, P_BOOL, NULL, NULL, NULL},
     {"panel_position", "-1", &kw_prefs.panel_position, P_INT, NULL, NULL, NULL},
     {"keepwarm_path", "", &kw_prefs.keepwarm_path, P_STRING, NULL, NULL, NULL},
@@ -39,6 +42,8 @@ typedef struct {
     GtkListStore *accounts;
     GtkWidget    *identities;
     GtkWidget    *domains;
+    GtkWidget    *own_domains;
+    GtkWidget    *no_colleagues;
 } KwPrefsPage;
 
 static KwPrefsPage page;
@@ -99,6 +104,83 @@ void kw_prefs_save(void)
         prefs_file_close_revert(pfile);
     else
         prefs_file_close(pfile);
+}
+
+/* ---- into the store -------------------------------------------------------- */
+
+/* Entries of a list the normaliser refuses, as one line (g_free), or NULL. */
+static char *refused(char **items, int domains)
+{
+    GString *bad = NULL;
+    for (char **p = items; *p; p++) {
+        char *norm = domains ? kw_org_for_address(*p) : kw_normalize_email(*p, -1);
+        if (!norm || (domains && strchr(*p, '@'))) {
+            bad = bad ? g_string_append(bad, ", ") : g_string_new(NULL);
+            g_string_append(bad, *p);
+        }
+        kw_free(norm);
+    }
+    return bad ? g_string_free(bad, FALSE) : NULL;
+}
+
+/* Make the store say what the page says: each tracked account's identities
+ * are exactly its address plus "your other addresses" (so removing one
+ * there really forgets it, and directions are recomputed at once), and the
+ * own domains are the page's. Bad entries are shown, never silently used. */
+void kw_prefs_apply_to_store(void)
+{
+    char **extra = kwv_split_list(kw_prefs.extra_identities);
+    char **own = kwv_split_list(kw_prefs.own_domains);
+    char *bad_ids = refused(extra, 0), *bad_domains = refused(own, 1);
+    char *error = NULL;
+    kw_store_t *store;
+
+    if (bad_ids || bad_domains) {
+        alertpanel_error(_("Keep warm: these are not e-mail addresses or domains and were not used: %s%s%s"),
+                         bad_ids ? bad_ids : "", bad_ids && bad_domains ? ", " : "",
+                         bad_domains ? bad_domains : "");
+    }
+    store = kw_plugin_store_open(TRUE, &error);
+    if (!store)
+        goto done;
+    for (GList *l = account_get_list(); l; l = l->next) {
+        PrefsAccount *ac = l->data;
+        GPtrArray *ids;
+        if (ac->protocol != A_IMAP4 || !kw_prefs_account_tracked(ac) || !ac->recv_server)
+            continue;
+        ids = g_ptr_array_new();
+        if (ac->address && *ac->address)
+            g_ptr_array_add(ids, ac->address);
+        for (char **p = extra; *p; p++) {
+            char *norm = kw_normalize_email(*p, -1);
+            if (norm)
+                g_ptr_array_add(ids, *p);
+            kw_free(norm);
+        }
+        g_ptr_array_add(ids, NULL);
+        if (kw_store_set_identities(store, kw_workers_account_name(ac), (const char *const *)ids->pdata,
+                                    &error) != KW_OK) {
+            g_ptr_array_free(ids, TRUE);
+            goto done;
+        }
+        g_ptr_array_free(ids, TRUE);
+    }
+    if (!bad_domains) {
+        const char *none[] = { NULL };
+        kw_store_set_own_domains(store, kw_prefs.no_colleagues ? none : own[0] ? (const char *const *)own : NULL,
+                                 &error);
+    }
+done:
+    if (error) {
+        kw_plugin_set_status(error, TRUE);
+        g_free(error);
+    }
+    kw_store_close(store);
+    g_strfreev(extra);
+    g_strfreev(own);
+    g_free(bad_ids);
+    g_free(bad_domains);
+    kw_panel_refresh();
 }
 
 /* ---- the page ----------------------------------------------------------- */
@@ -196,6 +278,11 @@ static void create_widget(PrefsPage *p, GtkWindow *window, gpointer data)
 
     page.identities = text_box(vbox, _("Your other addresses (one per line)"), kw_prefs.extra_identities,
                                _("Mail from these addresses counts as written by you."));
+    page.own_domains = text_box(vbox, _("Your company's domains (one per line)"), kw_prefs.own_domains,
+                                _("People at these domains, and at the domains of your own addresses, are colleagues: never relationships."));
+    page.no_colleagues = gtk_check_button_new_with_label(_("Nobody is a colleague (everyone in these mailboxes writes from one company)"));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(page.no_colleagues), kw_prefs.no_colleagues);
+    gtk_box_pack_start(GTK_BOX(vbox), page.no_colleagues, FALSE, FALSE, 0);
     page.domains = text_box(vbox, _("Domains never to show (one per line)"), kw_prefs.ignored_domains,
                             _("Relationships with these domains are hidden from the panel and the hint bar."));
 
@@ -245,9 +332,13 @@ static void save_page(PrefsPage *p)
     kw_prefs.extra_identities = text_view_get(page.identities);
     g_free(kw_prefs.ignored_domains);
     kw_prefs.ignored_domains = text_view_get(page.domains);
+    g_free(kw_prefs.own_domains);
+    kw_prefs.own_domains = text_view_get(page.own_domains);
+    kw_prefs.no_colleagues = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(page.no_colleagues));
     g_clear_pointer(&ignored_cache, g_strfreev);
 
     kw_prefs_save();
+    kw_prefs_apply_to_store();
     kw_workers_reschedule();
     kw_panel_apply_prefs();
 }

@@ -6,7 +6,8 @@
  *       text, status line, the folder view's widget parentage) to /path
  *       (atomically: /path.tmp then rename).
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   read one command per line:
- *       refresh | dump | sync | snooze ROW DAYS | layout N | unload
+ *       refresh | dump | sync | snooze ROW DAYS | layout N | unload |
+ *       identities [ADDR,ADDR...]  (set "your other addresses" and save)
  *   (ROW is a 0-based panel row; N a Claws layout_mode: 0 normal, 1 three
  *   columns, 2 wide message, 4 wide message list, 5 small screen.)
  * Nothing here is reachable otherwise. */
@@ -159,6 +160,12 @@ static void run_command(char *line)
             kw_panel_snooze(key, atoi(w[2]));
             g_free(key);
         }
+    } else if (!strcmp(cmd, "identities")) {
+        /* as if "Your other addresses" were edited and saved */
+        g_free(kw_prefs.extra_identities);
+        kw_prefs.extra_identities = g_strdup(w[1] ? w[1] : "");
+        kw_prefs_apply_to_store();
+        kw_testhook_dump("identities");
     } else if (!strcmp(cmd, "layout") && w[1]) {
         cmd_layout(atoi(w[1]));
         kw_testhook_dump("layout");

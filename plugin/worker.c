@@ -305,6 +305,11 @@ static void note_once(PrefsAccount *ac, int code, const char *text)
     kw_plugin_set_status(text, TRUE);
 }
 
+const char *kw_workers_account_name(const PrefsAccount *ac)
+{
+    return ac->account_name ? ac->account_name : ac->recv_server;
+}
+
 static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
 {
     if (!ac || ac->protocol != A_IMAP4 || !kw_prefs_account_tracked(ac) || !ac->recv_server ||
@@ -312,7 +317,7 @@ static gboolean start_worker(PrefsAccount *ac, gboolean interactive)
         return FALSE;
     if (g_hash_table_contains(W.running, GINT_TO_POINTER(ac->account_id)))
         return FALSE;
-    const char *name = ac->account_name ? ac->account_name : ac->recv_server;
+    const char *name = kw_workers_account_name(ac);
     if (ac->imap_auth_type & IMAP_AUTH_OAUTH2) {
         char *m = g_strdup_printf(_("Keep warm: %s uses OAuth2, which Keep warm cannot use yet; it is not synced."), name);
         note_once(ac, 1001, m);

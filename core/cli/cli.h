@@ -90,6 +90,63 @@ void kw_table_add_row(kw_table_t *table, const char *color, const char *const *c
 void kw_table_print(kw_table_t *table, const kw_cli_t *cli, FILE *out, int tsv);
 void kw_table_free(kw_table_t *table);
 
+/* The configuration file (config.c). */
+typedef struct {
+    char  *account;
+    char  *host;
+    int    port;
+    char  *tls;
+    char  *user;
+    char **me;           /* validated addresses as written (NULL: none) */
+    char  *password_cmd;
+    char  *token_cmd;
+    char  *ca_file;
+    char  *auth;
+    char **include;
+    char **exclude;
+} kw_account_cfg_t;
+
+/* [team]: the team's PostgreSQL server (cmd_team.c). */
+typedef struct {
+    int   present;       /* the file has [team] with a url */
+    char *url;
+    char *password_cmd;
+    char *ca_file;
+    int   share;         /* share = yes (default no: pull only) */
+    int   timeout;       /* seconds, 0 = the library's default */
+} kw_team_cfg_t;
+
+typedef struct {
+    char       *path;
+    GArray     *accounts;        /* kw_account_cfg_t */
+    kw_team_cfg_t team;          /* [team] */
+    int         has_own_domains; /* [general] own_domains is there */
+    char      **own_domains;     /* its entries; empty array = set to nothing */
+    GHashTable *lines;           /* "group\x1fkey" -> line number */
+    int         quiet;
+} kw_config_t;
+
+enum {
+    KW_CONFIG_NEED_ACCOUNTS = 1, /* a missing file or no account group is an error */
+    KW_CONFIG_QUIET = 2          /* print nothing (no warnings, no errors) */
+};
+
+/* The config file's path: --config, else $XDG_CONFIG_HOME/keepwarm/config
+ * (transfer full, g_free). */
+char *kw_config_default_path(kw_cli_t *cli);
+/* Read the config file into *cfg (always kw_config_clear() it afterwards).
+ * `only`: keep just this account. Flags KW_CONFIG_*: without NEED_ACCOUNTS
+ * a missing file is an empty configuration. Unknown groups and keys are
+ * warned about on stderr with file and line. Returns 0 or an exit code
+ * (the error is printed unless QUIET). */
+int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t *cfg);
+void kw_config_clear(kw_config_t *cfg);
+void kw_account_cfg_clear(kw_account_cfg_t *a);
+/* The line of `key` in [group], 0 when absent. */
+int kw_config_line(const kw_config_t *cfg, const char *group, const char *key);
+/* Store [general] own_domains when the file has it. 0 or an exit code. */
+int kw_config_apply_own_domains(const kw_config_t *cfg, kw_store_t *store);
+
 /* Secrets (cmd_sync.c). A password is never taken from the command line:
  * from a file descriptor (everything up to EOF, one trailing newline
  * stripped) or from a command run through /bin/sh -c with a deadline (its
@@ -98,9 +155,6 @@ void kw_table_free(kw_table_t *table);
 int  kw_cli_read_secret_fd(int fd, char **out, char **error);
 int  kw_cli_run_secret_cmd(const char *cmd, char **out, char **error);
 void kw_cli_wipe_free(char *s);
-
-/* The config file: --config, or $XDG_CONFIG_HOME/keepwarm/config (g_free). */
-char *kw_cli_config_path(kw_cli_t *cli);
 
 /* After `keepwarm sync`: stage, push and pull when the config file has a
  * [team] group (cmd_team.c). Never changes the sync's exit code: a failure is

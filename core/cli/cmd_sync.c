@@ -1,24 +1,10 @@
 /* cmd_sync.c — `keepwarm sync` and `keepwarm identity`.
  *
  * Accounts come from the command line (--host ...) or from the config file
- * ($XDG_CONFIG_HOME/keepwarm/config, GKeyFile):
- *
- *   [account work]
- *   host = imap.example.com
- *   port = 993
- *   tls = implicit            # implicit | starttls | none (loopback only)
- *   user = jane@example.com
- *   me = jane@example.com;j.doe@example.com
- *   password_cmd = pass show mail/work
- *   # oauth2_token_cmd = ...  (prints an access token; XOAUTH2)
- *   # ca_file = /path/ca.pem
- *   # auth = auto             # auto | login | plain (AUTHENTICATE PLAIN)
- *   # include = INBOX;Kunden/...
- *   # exclude = Archive/Old*
- *
- * The password is never accepted on the command line: --password-fd N reads
- * it from a file descriptor (the Claws plugin passes a pipe), or
- * password_cmd runs a command (stdout, one trailing newline stripped).
+ * (config.c describes it). The password is never accepted on the command
+ * line: --password-fd N reads it from a file descriptor (the Claws plugin
+ * passes a pipe), or password_cmd runs a command (stdout, one trailing
+ * newline stripped).
  */
 #include <errno.h>
 #include <poll.h>
@@ -30,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "cli.h"
 
@@ -151,21 +138,55 @@ reap:
 
 /* ---- progress ---------------------------------------------------------------- */
 
-static void json_line(GString *s)
+/* One JSON object per line on stdout (--progress=json), written by
+ * json-glib. Every string member goes through here: text from a server or
+ * a config file is made valid UTF-8 first. */
+static void json_str(JsonBuilder *b, const char *name, const char *value)
 {
-    g_string_append(s, "}\n");
-    fwrite(s->str, 1, s->len, stdout);
-    fflush(stdout);
-    g_string_free(s, TRUE);
+    json_builder_set_member_name(b, name);
+    if (value == NULL) {
+        json_builder_add_null_value(b);
+    } else if (g_utf8_validate(value, -1, NULL)) {
+        json_builder_add_string_value(b, value);
+    } else {
+        char *valid = g_utf8_make_valid(value, -1);
+        json_builder_add_string_value(b, valid);
+        g_free(valid);
+    }
 }
 
-static GString *json_start(const char *event, const char *account)
+static void json_int(JsonBuilder *b, const char *name, int64_t value)
 {
-    GString *s = g_string_new("{\"event\":");
-    kw_json_string(s, event);
-    g_string_append(s, ",\"account\":");
-    kw_json_string(s, account);
-    return s;
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static JsonBuilder *json_start(const char *event, const char *account)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_str(b, "event", event);
+    json_str(b, "account", account);
+    return b;
+}
+
+static void json_line(JsonBuilder *b)
+{
+    JsonGenerator *gen = json_generator_new();
+    JsonNode *root;
+    char *text;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    g_free(text);
+    json_node_unref(root);
+    g_object_unref(gen);
+    g_object_unref(b);
 }
 
 static int on_progress(const kw_progress_t *p, void *data)
@@ -175,33 +196,32 @@ static int on_progress(const kw_progress_t *p, void *data)
     if (ps->json) {
         static const char *const names[] = { "connected", "folders", "folder", "progress",
                                              "folder_done", "warning" };
-        GString *s = json_start(names[p->kind], p->account);
+        JsonBuilder *b = json_start(names[p->kind], p->account);
         if (p->folder) {
-            g_string_append(s, ",\"folder\":");
-            kw_json_string(s, p->folder);
-            g_string_append_printf(s, ",\"index\":%d", p->folder_index);
+            json_str(b, "folder", p->folder);
+            json_int(b, "index", p->folder_index);
         }
         switch (p->kind) {
         case KW_PROGRESS_FOLDERS:
-            g_string_append_printf(s, ",\"total\":%d", p->folders_total);
+            json_int(b, "total", p->folders_total);
             break;
         case KW_PROGRESS_FOLDER:
         case KW_PROGRESS_MESSAGES:
-            g_string_append_printf(s, ",\"folders\":%d,\"done\":%" G_GINT64_FORMAT ",\"total\":%" G_GINT64_FORMAT,
-                                   p->folders_total, p->done, p->total);
+            json_int(b, "folders", p->folders_total);
+            json_int(b, "done", p->done);
+            json_int(b, "total", p->total);
             break;
         case KW_PROGRESS_FOLDER_DONE:
-            g_string_append_printf(s, ",\"done\":%" G_GINT64_FORMAT ",\"new\":%" G_GINT64_FORMAT,
-                                   p->done, p->new_messages);
+            json_int(b, "done", p->done);
+            json_int(b, "new", p->new_messages);
             break;
         case KW_PROGRESS_WARNING:
-            g_string_append(s, ",\"message\":");
-            kw_json_string(s, p->message);
+            json_str(b, "message", p->message);
             break;
         default:
             break;
         }
-        json_line(s);
+        json_line(b);
         return 0;
     }
     if (p->kind == KW_PROGRESS_WARNING) {
@@ -233,37 +253,6 @@ static int on_progress(const kw_progress_t *p, void *data)
 
 /* ---- one account ----------------------------------------------------------------- */
 
-typedef struct {
-    char  *account;
-    char  *host;
-    int    port;
-    char  *tls;
-    char  *user;
-    char **me;
-    char  *password_cmd;
-    char  *token_cmd;
-    char  *ca_file;
-    char  *auth;
-    char **include;
-    char **exclude;
-} account_cfg_t;
-
-static void account_cfg_clear(account_cfg_t *a)
-{
-    g_free(a->account);
-    g_free(a->host);
-    g_free(a->tls);
-    g_free(a->user);
-    g_strfreev(a->me);
-    g_free(a->password_cmd);
-    g_free(a->token_cmd);
-    g_free(a->ca_file);
-    g_free(a->auth);
-    g_strfreev(a->include);
-    g_strfreev(a->exclude);
-    memset(a, 0, sizeof *a);
-}
-
 static int parse_tls(const char *s, kw_tls_mode_t *out)
 {
     if (!s || !strcmp(s, "implicit") || !strcmp(s, "ssl") || !strcmp(s, "tls"))
@@ -281,24 +270,24 @@ static void emit_final(progress_state_t *ps, const char *account, kw_status_t st
                        const char *message, const kw_sync_report_t *r)
 {
     if (ps->json) {
-        GString *s = json_start(st == KW_OK || st == KW_ERR_PARTIAL ? "done" : "error", account);
-        g_string_append(s, ",\"status\":");
-        kw_json_string(s, kw_status_to_string(st));
-        g_string_append_printf(s, ",\"exit\":%d", exit_code);
-        if (message) {
-            g_string_append(s, ",\"message\":");
-            kw_json_string(s, message);
-        }
-        g_string_append_printf(s, ",\"new\":%" G_GINT64_FORMAT ",\"fetched\":%" G_GINT64_FORMAT
-                               ",\"folders\":%d,\"seconds\":%.3f",
-                               r->messages_new, r->messages_fetched, r->folders_synced, r->seconds);
-        json_line(s);
+        JsonBuilder *b = json_start(st == KW_OK || st == KW_ERR_PARTIAL ? "done" : "error", account);
+        json_str(b, "status", kw_status_to_string(st));
+        json_int(b, "exit", exit_code);
+        if (message)
+            json_str(b, "message", message);
+        json_int(b, "new", r->messages_new);
+        json_int(b, "fetched", r->messages_fetched);
+        json_int(b, "folders", r->folders_synced);
+        json_int(b, "unreadable_addresses", r->addresses_unreadable);
+        json_builder_set_member_name(b, "seconds");
+        json_builder_add_double_value(b, (double)(int64_t)(r->seconds * 1000.0 + 0.5) / 1000.0);
+        json_line(b);
     } else if (ps->text) {
         fprintf(stderr, "\r\033[K");
     }
 }
 
-static int sync_account(kw_cli_t *cli, kw_store_t *store, account_cfg_t *a, int password_fd,
+static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, int password_fd,
                         int chunk, int timeout, progress_state_t *ps)
 {
     kw_sync_options_t o;
@@ -371,11 +360,17 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, account_cfg_t *a, int 
     } else {
         if (st == KW_ERR_PARTIAL)
             kw_cli_fail(st, error);
-        if (ps->text || (!ps->json && cli->stdout_tty))
+        if (ps->text || (!ps->json && cli->stdout_tty)) {
             fprintf(stderr, "%s: %d folder%s, %" G_GINT64_FORMAT " new message%s (%" G_GINT64_FORMAT
                     " read) in %.1f s\n", a->account, report.folders_synced,
                     report.folders_synced == 1 ? "" : "s", report.messages_new,
                     report.messages_new == 1 ? "" : "s", report.messages_fetched, report.seconds);
+            if (report.addresses_unreadable > 0)
+                fprintf(stderr, "%s: %" G_GINT64_FORMAT " address%s could not be read (no '@', "
+                        "X.400 names, undisclosed-recipients:;) and %s left out\n", a->account,
+                        report.addresses_unreadable, report.addresses_unreadable == 1 ? "" : "es",
+                        report.addresses_unreadable == 1 ? "was" : "were");
+        }
     }
     kw_free(error);
     return rc;
@@ -385,81 +380,6 @@ secret_failed:
     emit_final(ps, a->account, KW_ERR_USAGE, rc, error, &report);
     fprintf(stderr, "keepwarm: %s: %s\n", a->account, error);
     g_free(error);
-    return rc;
-}
-
-char *kw_cli_config_path(kw_cli_t *cli)
-{
-    if (cli->config_path)
-        return g_strdup(cli->config_path);
-    return g_build_filename(g_get_user_config_dir(), "keepwarm", "config", NULL);
-}
-
-static char **key_list(GKeyFile *kf, const char *group, const char *key)
-{
-    char **v = g_key_file_get_string_list(kf, group, key, NULL, NULL);
-    if (v && !v[0]) {
-        g_strfreev(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* Load the [account NAME] groups (all, or only `only`). */
-static int load_accounts(kw_cli_t *cli, const char *only, GArray *out)
-{
-    char *path = kw_cli_config_path(cli);
-    GKeyFile *kf = g_key_file_new();
-    GError *err = NULL;
-    char **groups;
-    int rc = 0;
-
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
-        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            rc = kw_cli_usage_error("sync", "no account given and no config file at %s; give --host, "
-                                    "--user and --account, or write the config file (see 'man keepwarm')",
-                                    path);
-        else
-            rc = kw_cli_usage_error("sync", "cannot read %s: %s", path, err->message);
-        g_error_free(err);
-        goto done;
-    }
-    groups = g_key_file_get_groups(kf, NULL);
-    for (char **g = groups; *g; g++) {
-        account_cfg_t a;
-        if (!g_str_has_prefix(*g, "account "))
-            continue;
-        memset(&a, 0, sizeof a);
-        a.account = g_strstrip(g_strdup(*g + 8));
-        if (only && strcmp(only, a.account) != 0) {
-            account_cfg_clear(&a);
-            continue;
-        }
-        a.host = g_key_file_get_string(kf, *g, "host", NULL);
-        a.port = g_key_file_get_integer(kf, *g, "port", NULL);
-        a.tls = g_key_file_get_string(kf, *g, "tls", NULL);
-        a.user = g_key_file_get_string(kf, *g, "user", NULL);
-        a.me = key_list(kf, *g, "me");
-        a.password_cmd = g_key_file_get_string(kf, *g, "password_cmd", NULL);
-        a.token_cmd = g_key_file_get_string(kf, *g, "oauth2_token_cmd", NULL);
-        a.ca_file = g_key_file_get_string(kf, *g, "ca_file", NULL);
-        a.auth = g_key_file_get_string(kf, *g, "auth", NULL);
-        a.include = key_list(kf, *g, "include");
-        a.exclude = key_list(kf, *g, "exclude");
-        if (!a.host || !a.user) {
-            rc = kw_cli_usage_error("sync", "%s: [%s] needs host and user", path, *g);
-            account_cfg_clear(&a);
-            break;
-        }
-        g_array_append_val(out, a);
-    }
-    g_strfreev(groups);
-    if (rc == 0 && out->len == 0)
-        rc = kw_cli_usage_error("sync", only ? "no [account %s] in %s" : "no [account ...] group in %s%s",
-                                only ? only : path, only ? path : "");
-done:
-    g_key_file_free(kf);
-    g_free(path);
     return rc;
 }
 
@@ -482,7 +402,8 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     char *host = NULL, *tls = NULL, *user = NULL, *account = NULL, *ca_file = NULL, *auth = NULL;
     char *progress = NULL, **me = NULL, **include = NULL, **exclude = NULL;
     int port = 0, password_fd = -1, chunk = 0, timeout = 0, no_team = 0, rc;
-    GArray *accounts = g_array_new(FALSE, TRUE, sizeof(account_cfg_t));
+    kw_config_t cfg;
+    GArray *accounts;
     kw_store_t *store = NULL;
     progress_state_t ps;
     GOptionEntry entries[] = {
@@ -505,6 +426,8 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
     };
 
     memset(&ps, 0, sizeof ps);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.accounts = accounts = g_array_new(FALSE, TRUE, sizeof(kw_account_cfg_t));
     rc = kw_cli_parse_options(cli, "sync", NULL,
                               "Read new mail headers (read-only) from IMAP into the store.",
                               "Without --host, every [account NAME] of the config file is synced.\n"
@@ -532,9 +455,19 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         rc = kw_cli_usage_error("sync", "--progress must be text, json or none");
         goto done;
     }
+    /* A --me that is not an address would leave a whole mailbox's outbound
+     * history uncounted: refuse it before anything happens. */
+    for (char **m = me; m && *m; m++) {
+        char *norm = kw_normalize_email(*m, -1);
+        if (!norm) {
+            rc = kw_cli_usage_error("sync", "--me: '%s' is not an e-mail address", *m);
+            goto done;
+        }
+        kw_free(norm);
+    }
 
     if (host) {
-        account_cfg_t a;
+        kw_account_cfg_t a;
         kw_tls_mode_t t;
         if (!user) {
             rc = kw_cli_usage_error("sync", "--host needs --user");
@@ -557,7 +490,9 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         a.exclude = g_strdupv(exclude);
         g_array_append_val(accounts, a);
     } else {
-        rc = load_accounts(cli, account, accounts);
+        g_array_free(cfg.accounts, TRUE);
+        rc = kw_config_load(cli, account, KW_CONFIG_NEED_ACCOUNTS, &cfg);
+        accounts = cfg.accounts;
         if (rc != 0)
             goto done;
         if (password_fd >= 0 && accounts->len > 1) {
@@ -565,7 +500,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
             goto done;
         }
         for (guint i = 0; i < accounts->len; i++) {
-            account_cfg_t *a = &g_array_index(accounts, account_cfg_t, i);
+            kw_account_cfg_t *a = &g_array_index(accounts, kw_account_cfg_t, i);
             if (me) { /* --me adds to the configured identities */
                 GStrvBuilder *b = g_strv_builder_new();
                 if (a->me)
@@ -590,13 +525,16 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         if (ps.json) {
             kw_sync_report_t r;
             memset(&r, 0, sizeof r);
-            emit_final(&ps, g_array_index(accounts, account_cfg_t, 0).account, KW_ERR_STORE, rc,
+            emit_final(&ps, g_array_index(accounts, kw_account_cfg_t, 0).account, KW_ERR_STORE, rc,
                        "cannot open the database", &r);
         }
         goto done;
     }
+    rc = kw_config_apply_own_domains(&cfg, store);
+    if (rc != 0)
+        goto done;
     for (guint i = 0; i < accounts->len; i++) {
-        int r = sync_account(cli, store, &g_array_index(accounts, account_cfg_t, i), password_fd,
+        int r = sync_account(cli, store, &g_array_index(accounts, kw_account_cfg_t, i), password_fd,
                              chunk, timeout, &ps);
         if (r != 0 && (rc == 0 || rc == KW_EXIT_PARTIAL))
             rc = r;
@@ -605,9 +543,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         kw_cli_team_after_sync(cli, store, ps.json, ps.text || (!ps.json && cli->stdout_tty));
 done:
     kw_store_close(store);
-    for (guint i = 0; i < accounts->len; i++)
-        account_cfg_clear(&g_array_index(accounts, account_cfg_t, i));
-    g_array_free(accounts, TRUE);
+    kw_config_clear(&cfg);
     g_free(host);
     g_free(tls);
     g_free(user);
@@ -623,6 +559,170 @@ done:
 
 /* ---- identity ---------------------------------------------------------------------- */
 
+/* A removed address that the config file's `me` lists comes back at the
+ * next sync: say so. */
+static void warn_if_configured(kw_cli_t *cli, const char *account, const char *address)
+{
+    kw_config_t cfg;
+    char *norm = kw_normalize_email(address, -1);
+
+    if (!norm)
+        return;
+    if (kw_config_load(cli, account, KW_CONFIG_QUIET, &cfg) == 0) {
+        for (guint i = 0; i < cfg.accounts->len; i++) {
+            kw_account_cfg_t *a = &g_array_index(cfg.accounts, kw_account_cfg_t, i);
+            for (char **m = a->me; m && *m; m++) {
+                char *n = kw_normalize_email(*m, -1);
+                if (n && !strcmp(n, norm)) {
+                    char *g = g_strconcat("account ", a->account, NULL);
+                    fprintf(stderr, "keepwarm: warning: %s:%d lists %s in 'me': the next sync adds it "
+                            "again unless you remove it there\n", cfg.path, kw_config_line(&cfg, g, "me"), norm);
+                    g_free(g);
+                }
+                kw_free(n);
+            }
+        }
+    }
+    kw_config_clear(&cfg);
+    kw_free(norm);
+}
+
+static int identity_list(kw_cli_t *cli, kw_store_t *store, const char *account)
+{
+    kw_identity_list_t *ids = NULL;
+    kw_identity_candidate_list_t *list = NULL;
+    char *error = NULL;
+    kw_status_t st;
+    int rc = 0;
+
+    (void)cli;
+    st = kw_store_identities(store, account, &ids, &error);
+    if (st != KW_OK)
+        goto fail;
+    if (account)
+        printf("Your addresses in '%s':\n", account);
+    else
+        printf("Your addresses:\n");
+    for (size_t i = 0; i < ids->count; i++) {
+        char *addr = kw_sanitize_for_display(ids->items[i].address);
+        if (account)
+            printf("  %s\n", addr);
+        else {
+            char *acc = kw_sanitize_for_display(ids->items[i].account);
+            printf("  %-40s (account %s)\n", addr, acc);
+            kw_free(acc);
+        }
+        kw_free(addr);
+    }
+    if (ids->count == 0)
+        printf("  (none yet: add them with --me, 'me =' in the config file, or 'keepwarm identity add')\n");
+    if (account) {
+        st = kw_store_identity_candidates(store, account, &list, &error);
+        if (st != KW_OK)
+            goto fail;
+        printf("Addresses that sent mail in the Sent folders of '%s':\n", account);
+        for (size_t i = 0; i < list->count; i++) {
+            char *addr = kw_sanitize_for_display(list->items[i].address);
+            printf("  %-40s %6" G_GINT64_FORMAT " messages  %s\n", addr, list->items[i].messages,
+                   list->items[i].confirmed ? "(yours)" : "(add with: keepwarm identity add --account ... ADDR)");
+            kw_free(addr);
+        }
+        if (list->count == 0)
+            printf("  (none yet)\n");
+    } else {
+        printf("Give --account NAME to see the addresses found in that account's Sent folders.\n");
+    }
+    goto done;
+fail:
+    rc = kw_cli_fail(st, error);
+done:
+    kw_identity_list_free(ids);
+    kw_identity_candidate_list_free(list);
+    kw_free(error);
+    return rc;
+}
+
+static int own_domain_list(kw_store_t *store)
+{
+    kw_colleague_domain_list_t *list = NULL;
+    char **own = NULL, *error = NULL;
+    kw_status_t st;
+
+    st = kw_store_get_own_domains(store, &own, &error);
+    if (st == KW_OK)
+        st = kw_store_colleague_domains(store, &list, &error);
+    if (st != KW_OK) {
+        int rc = kw_cli_fail(st, error);
+        kw_free(error);
+        kw_strv_free(own);
+        return rc;
+    }
+    if (own && !own[0]) {
+        printf("Own domains are set to nothing: nobody is a colleague, everyone can be a relationship.\n"
+               "('keepwarm identity own-domain default' returns to the domains of your addresses.)\n");
+    } else {
+        printf("Colleagues (never relationships) are everyone at:\n");
+        for (size_t i = 0; i < list->count; i++) {
+            char *d = kw_sanitize_for_display(list->items[i].domain);
+            char *o = kw_sanitize_for_display(list->items[i].origin);
+            if (list->items[i].source == KW_COLLEAGUE_OWN_DOMAIN)
+                printf("  %-30s own domain%s%s\n", d, strcmp(d, o) ? " " : "", strcmp(d, o) ? o : "");
+            else
+                printf("  %-30s the domain of your address %s\n", d, o);
+            kw_free(d);
+            kw_free(o);
+        }
+        if (list->count == 0)
+            printf("  (nobody yet: no own domain, and none of your addresses is at a company domain)\n");
+    }
+    kw_strv_free(own);
+    kw_colleague_domain_list_free(list);
+    return 0;
+}
+
+static int own_domain_command(kw_cli_t *cli, int argc, char **argv)
+{
+    const char *verb = argc >= 3 ? argv[2] : "list";
+    const char *none[] = { NULL };
+    kw_store_t *store = NULL;
+    char *error = NULL;
+    kw_status_t st = KW_OK;
+    int rc;
+
+    if (!strcmp(verb, "add") || !strcmp(verb, "remove")) {
+        if (argc != 4)
+            return kw_cli_usage_error("identity", "own-domain %s needs one domain", verb);
+    } else if (!strcmp(verb, "list") || !strcmp(verb, "none") || !strcmp(verb, "default")) {
+        if (argc > 3)
+            return kw_cli_usage_error("identity", "unexpected argument '%s'", argv[3]);
+    } else {
+        return kw_cli_usage_error("identity", "own-domain takes list, add DOMAIN, remove DOMAIN, "
+                                  "none or default, not '%s'", verb);
+    }
+    rc = kw_cli_open_store(cli, !strcmp(verb, "list") ? KW_STORE_READ_ONLY : KW_STORE_READ_WRITE, &store);
+    if (rc != 0)
+        return rc;
+    if (!strcmp(verb, "list"))
+        rc = own_domain_list(store);
+    else {
+        if (!strcmp(verb, "add"))
+            st = kw_store_add_own_domain(store, argv[3], &error);
+        else if (!strcmp(verb, "remove"))
+            st = kw_store_remove_own_domain(store, argv[3], &error);
+        else
+            st = kw_store_set_own_domains(store, !strcmp(verb, "none") ? none : NULL, &error);
+        if (st == KW_ERR_USAGE)
+            rc = kw_cli_usage_error("identity", "%s", error);
+        else if (st != KW_OK)
+            rc = kw_cli_fail(st, error);
+        else
+            rc = own_domain_list(store);
+    }
+    kw_free(error);
+    kw_store_close(store);
+    return rc;
+}
+
 int kw_cmd_identity(kw_cli_t *cli, int argc, char **argv)
 {
     char *account = NULL, *error = NULL;
@@ -634,17 +734,34 @@ int kw_cmd_identity(kw_cli_t *cli, int argc, char **argv)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
 
-    rc = kw_cli_parse_options(cli, "identity", "[list | add ADDR | remove ADDR]",
-                              "Your own addresses decide who wrote to whom. Adding one later\n"
+    rc = kw_cli_parse_options(cli, "identity",
+                              "[list | add ADDR | remove ADDR | own-domain [list | add DOMAIN | "
+                              "remove DOMAIN | none | default]]",
+                              "Your own addresses decide who wrote to whom. Adding or removing one\n"
                               "recomputes everything locally, without downloading mail again.",
-                              NULL, entries, &argc, &argv);
+                              "Own domains: everyone at your company's domains is a colleague, never a\n"
+                              "relationship; so is everyone at the domain of one of your (non-freemail)\n"
+                              "addresses. 'own-domain none' turns that off (an archive where everyone\n"
+                              "writes from one company); 'own-domain default' turns it back on.\n"
+                              "[general] own_domains in the config file sets them at each sync.",
+                              entries, &argc, &argv);
     if (rc != 0)
         goto done;
+    if (argc >= 2 && !strcmp(argv[1], "own-domain")) {
+        rc = own_domain_command(cli, argc, argv);
+        goto done;
+    }
     if (argc >= 2 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "remove"))) {
+        char *norm;
         if (argc != 3 || !account) {
             rc = kw_cli_usage_error("identity", "%s needs --account NAME and one address", argv[1]);
             goto done;
         }
+        if (!(norm = kw_normalize_email(argv[2], -1))) {
+            rc = kw_cli_usage_error("identity", "'%s' is not an e-mail address", argv[2]);
+            goto done;
+        }
+        kw_free(norm);
         rc = kw_cli_open_store(cli, KW_STORE_READ_WRITE, &store);
         if (rc != 0)
             goto done;
@@ -652,6 +769,8 @@ int kw_cmd_identity(kw_cli_t *cli, int argc, char **argv)
                                      : kw_store_remove_identity(store, account, argv[2], &error);
         if (st != KW_OK)
             rc = kw_cli_fail(st, error);
+        else if (!strcmp(argv[1], "remove"))
+            warn_if_configured(cli, account, argv[2]);
         goto done;
     }
     if (argc > 2 || (argc == 2 && strcmp(argv[1], "list") != 0)) {
@@ -661,23 +780,7 @@ int kw_cmd_identity(kw_cli_t *cli, int argc, char **argv)
     rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store);
     if (rc != 0)
         goto done;
-    if (account) {
-        kw_identity_candidate_list_t *list = NULL;
-        st = kw_store_identity_candidates(store, account, &list, &error);
-        if (st != KW_OK) {
-            rc = kw_cli_fail(st, error);
-            goto done;
-        }
-        printf("Addresses that sent mail in the Sent folders of '%s':\n", account);
-        for (size_t i = 0; i < list->count; i++)
-            printf("  %-40s %6" G_GINT64_FORMAT " messages  %s\n", list->items[i].address,
-                   list->items[i].messages, list->items[i].confirmed ? "(yours)" : "(add with: keepwarm identity add --account ... ADDR)");
-        if (list->count == 0)
-            printf("  (none yet)\n");
-        kw_identity_candidate_list_free(list);
-    } else {
-        rc = kw_cli_usage_error("identity", "list needs --account NAME");
-    }
+    rc = identity_list(cli, store, account);
 done:
     kw_free(error);
     kw_store_close(store);

@@ -40,69 +40,27 @@ static void team_cfg_clear(team_cfg_t *c)
     memset(c, 0, sizeof *c);
 }
 
-static int parse_yes_no(const char *s, int *out)
+/* The [team] group, as config.c read and checked it (KW_CONFIG_QUIET: no
+ * warnings about other groups). Returns 0 (cfg->present says whether there
+ * is one) or an exit code after printing the problem. */
+static int team_cfg_load(kw_cli_t *cli, unsigned flags, team_cfg_t *cfg)
 {
-    static const char *const yes[] = { "yes", "true", "on", "1" };
-    static const char *const no[] = { "no", "false", "off", "0" };
-    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-        if (g_ascii_strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (g_ascii_strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* Read the [team] group. Returns 0 (cfg->present says whether there is one)
- * or an exit code after printing the problem. */
-static int team_cfg_load(kw_cli_t *cli, const char *cmd, team_cfg_t *cfg)
-{
-    GKeyFile *kf = g_key_file_new();
-    GError *err = NULL;
-    char *share = NULL;
-    int rc = 0;
+    kw_config_t file;
+    int rc = kw_config_load(cli, NULL, flags, &file);
 
     memset(cfg, 0, sizeof *cfg);
-    cfg->path = kw_cli_config_path(cli);
-    if (!g_key_file_load_from_file(kf, cfg->path, G_KEY_FILE_NONE, &err)) {
-        if (!g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            rc = kw_cli_usage_error(cmd, "cannot read %s: %s", cfg->path, err->message);
-        g_error_free(err);
-        goto done;
+    if (rc == 0) {
+        cfg->present = file.team.present;
+        cfg->share = file.team.share;
+        cfg->timeout = file.team.timeout;
+        cfg->url = file.team.url;
+        cfg->password_cmd = file.team.password_cmd;
+        cfg->ca_file = file.team.ca_file;
+        memset(&file.team, 0, sizeof file.team);
     }
-    if (!g_key_file_has_group(kf, "team"))
-        goto done;
-    cfg->url = g_key_file_get_string(kf, "team", "url", NULL);
-    if (cfg->url)
-        g_strstrip(cfg->url);
-    if (!cfg->url || !*cfg->url) {
-        rc = kw_cli_usage_error(cmd, "%s: [team] needs url = postgresql://USER@HOST/DATABASE",
-                                cfg->path);
-        goto done;
-    }
-    cfg->password_cmd = g_key_file_get_string(kf, "team", "password_cmd", NULL);
-    cfg->ca_file = g_key_file_get_string(kf, "team", "ca_file", NULL);
-    share = g_key_file_get_string(kf, "team", "share", NULL);
-    if (share && parse_yes_no(g_strstrip(share), &cfg->share) != 0) {
-        rc = kw_cli_usage_error(cmd, "%s: [team] share must be yes or no, not '%s'", cfg->path, share);
-        goto done;
-    }
-    if (g_key_file_has_key(kf, "team", "timeout", NULL)) {
-        cfg->timeout = g_key_file_get_integer(kf, "team", "timeout", &err);
-        if (err || cfg->timeout <= 0) {
-            g_clear_error(&err);
-            rc = kw_cli_usage_error(cmd, "%s: [team] timeout must be a number of seconds", cfg->path);
-            goto done;
-        }
-    }
-    cfg->present = 1;
-done:
-    g_free(share);
-    g_key_file_free(kf);
+    cfg->path = file.path;
+    file.path = NULL;
+    kw_config_clear(&file);
     return rc;
 }
 
@@ -358,7 +316,7 @@ static int member_prepare(kw_cli_t *cli, const char *cmd, member_opts_t *o, team
     int rc;
 
     *secret = NULL;
-    rc = team_cfg_load(cli, cmd, cfg);
+    rc = team_cfg_load(cli, 0, cfg);
     if (rc)
         return rc;
     if (!o->url && !cfg->present)
@@ -474,7 +432,7 @@ void kw_cli_team_after_sync(kw_cli_t *cli, kw_store_t *store, int json, int text
     char *secret = NULL, *error = NULL;
     kw_status_t st = KW_OK;
 
-    if (!store || team_cfg_load(cli, "sync", &cfg) != 0 || !cfg.present) {
+    if (!store || team_cfg_load(cli, KW_CONFIG_QUIET, &cfg) != 0 || !cfg.present) {
         team_cfg_clear(&cfg);
         return;
     }
@@ -675,7 +633,7 @@ static int records_command(kw_cli_t *cli, int argc, char **argv, int pulled)
     if (rc == 0 && as_of_text && (kw_cli_parse_time(as_of_text, &as_of) != 0 || as_of <= 0))
         rc = kw_cli_usage_error(cmd, "--as-of: not a date: '%s'", as_of_text);
     if (rc == 0 && !pulled)
-        rc = team_cfg_load(cli, cmd, &cfg);
+        rc = team_cfg_load(cli, 0, &cfg);
     if (rc == 0)
         rc = kw_cli_open_store(cli, KW_STORE_READ_ONLY, &store);
     if (rc)
@@ -757,7 +715,7 @@ static int cmd_status(kw_cli_t *cli, int argc, char **argv)
             rc = kw_cli_usage_error("team status", "--format: use text or json, not '%s'", format_text);
     }
     if (rc == 0)
-        rc = team_cfg_load(cli, "team status", &cfg);
+        rc = team_cfg_load(cli, 0, &cfg);
     if (rc == 0)
         rc = kw_cli_open_store(cli, cfg.present ? KW_STORE_READ_WRITE : KW_STORE_READ_ONLY, &store);
     if (rc)

@@ -53,7 +53,7 @@ from childserver import ChildServer  # noqa: E402
 # Each scenario is a dict of overrides of DEFAULT.
 DEFAULT = dict(
     greeting="ok",        # ok | bad | bye | preauth | stall
-    starttls="ok",        # ok | no | bad | inject | stripped (not advertised, BAD)
+    starttls="ok",        # ok | no | bad | inject | stripped (not advertised, BAD) | okno
     login="ok",           # ok | authfail | o365 (OK, then BAD on everything)
     list="special",       # special | plain (no SPECIAL-USE) | empty
     uidvalidity=True,
@@ -106,6 +106,8 @@ SCENARIOS = {
     "starttls-stripped": dict(starttls="stripped"),
     # A6
     "starttls-inject": dict(starttls="inject"),
+    # Courier without its `courier` user: "OK Begin SSL/TLS", then "NO STARTTLS failed"
+    "starttls-ok-then-no": dict(starttls="okno"),
     # C2/C3/C4
     "no-uidvalidity": dict(uidvalidity=False),
     "no-uidnext": dict(uidnext=False),
@@ -182,16 +184,24 @@ def build_mailbox(spec, uids_mode):
 
 def load_mailbox(path):
     """A mailbox from JSON: {"INBOX": [{"uid": 1, "internaldate": 1700000000,
-    "header": "From: ...\r\n\r\n" (latin-1 string: bytes 0-255)}], ...}."""
+    "header": "From: ...\r\n\r\n" (latin-1 string: bytes 0-255)}], ...}.
+    A folder may instead be an object {"messages": [...], "flags": ["\\All"],
+    "uidvalidity": N, "noselect": true} (wire names: modified UTF-7). Returns
+    (box, meta): meta[name] = {"flags": [...] or None, "uidvalidity": N or None,
+    "noselect": bool}."""
     import json
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
-    box = {}
-    for name, msgs in data.items():
+    box, meta = {}, {}
+    for name, val in data.items():
+        msgs = val.get("messages", []) if isinstance(val, dict) else val
+        info = val if isinstance(val, dict) else {}
+        meta[name] = {"flags": info.get("flags"), "uidvalidity": info.get("uidvalidity"),
+                      "noselect": bool(info.get("noselect"))}
         box[name] = [Message(int(m["uid"]), int(m.get("internaldate", BASE_DATE)),
                              m["header"].encode("latin-1")) for m in msgs]
         box[name].sort(key=lambda m: m.uid)
-    return box
+    return box, meta
 
 
 SPECIAL = {"sent": "\\Sent", "trash": "\\Trash", "junk": "\\Junk", "drafts": "\\Drafts",
@@ -311,8 +321,9 @@ class Session:
         self.selected = None
         self.delivered = 0        # header blocks sent so far
         self.faulted = False
+        self.meta = {}
         if args.mailbox_json:
-            self.box = load_mailbox(args.mailbox_json)
+            self.box, self.meta = load_mailbox(args.mailbox_json)
         else:
             self.box = build_mailbox(args.folders, self.sc["uids"])
         self.uidvalidity = args.uidvalidity
@@ -530,6 +541,15 @@ class Session:
         if mode in ("bad", "stripped"):
             self.send("%s BAD unknown command STARTTLS\r\n" % tag)
             return
+        if mode == "okno":
+            # Courier-IMAP when it cannot start couriertls: OK; the client's
+            # TLS ClientHello then gets a NO in clear (as seen on the wire)
+            self.send("%s OK Begin SSL/TLS negotiation now.\r\n" % tag)
+            hello = self.recv_some()
+            self.log("# %d bytes of TLS handshake answered in clear" % len(hello))
+            self.send("%s NO STARTTLS failed: 500 Error starting couriertls.\r\n"
+                      "* NO Error in IMAP command received by server.\r\n" % tag)
+            raise Closed("starttls failed")
         if mode == "inject":
             self.send("%s OK Begin TLS negotiation now\r\n* OK injected\r\n" % tag)
         else:
@@ -574,10 +594,16 @@ class Session:
             out.append('* LIST (\\Noselect) "/" ""\r\n')
         elif self.sc["list"] != "empty":
             for name in self.box:
+                meta = self.meta.get(name, {})
                 flags = ["\\HasNoChildren"]
-                sp = SPECIAL.get(name.lower())
-                if sp and self.sc["list"] == "special":
-                    flags.append(sp)
+                if meta.get("noselect"):
+                    flags = ["\\Noselect", "\\HasChildren"]
+                if meta.get("flags") is not None:
+                    flags += meta["flags"]          # as the mailbox file says
+                else:
+                    sp = SPECIAL.get(name.lower())
+                    if sp and self.sc["list"] == "special":
+                        flags.append(sp)
                 out.append('* LIST (%s) "/" "%s"\r\n' % (" ".join(flags), name))
         self.send("".join(out) + "%s OK LIST completed\r\n" % tag)
 
@@ -589,7 +615,12 @@ class Session:
         name = rest[0].decode("utf-8", "replace")
         if name.upper() == "INBOX":
             name = "INBOX"
+        if self.meta.get(name, {}).get("noselect"):
+            return None
         return name if name in self.box else None
+
+    def folder_uidvalidity(self, name):
+        return self.meta.get(name, {}).get("uidvalidity") or self.uidvalidity
 
     def cmd_EXAMINE(self, tag, rest, raw):
         if not self.need_auth(tag):
@@ -604,7 +635,7 @@ class Session:
                "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n",
                "* %d EXISTS\r\n" % len(msgs), "* 0 RECENT\r\n"]
         if self.sc["uidvalidity"]:
-            out.append("* OK [UIDVALIDITY %d] UIDs valid\r\n" % self.uidvalidity)
+            out.append("* OK [UIDVALIDITY %d] UIDs valid\r\n" % self.folder_uidvalidity(name))
         if self.sc["uidnext"]:
             nxt = (msgs[-1].uid + 1) if msgs else 1
             out.append("* OK [UIDNEXT %d] Predicted next UID\r\n" % nxt)
@@ -636,7 +667,7 @@ class Session:
             elif it == "UIDNEXT" and self.sc["uidnext"]:
                 vals.append("UIDNEXT %d" % ((msgs[-1].uid + 1) if msgs else 1))
             elif it == "UIDVALIDITY" and self.sc["uidvalidity"]:
-                vals.append("UIDVALIDITY %d" % self.uidvalidity)
+                vals.append("UIDVALIDITY %d" % self.folder_uidvalidity(name))
             elif it in ("UNSEEN", "RECENT"):
                 vals.append("%s 0" % it)
         self.send('* STATUS "%s" (%s)\r\n%s OK STATUS completed\r\n' % (name, " ".join(vals), tag))

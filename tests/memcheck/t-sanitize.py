@@ -20,7 +20,8 @@ CORE_UNITS = ["test-imap-fetch", "test-store", "test-header-parse", "test-classi
 AGAIN = ["tests/integration/t-sync-full.py", "tests/integration/t-sync-incremental.py",
          "tests/integration/t-sync-uidvalidity.py", "tests/integration/t-sync-tls.py",
          "tests/integration/t-model-scenarios.py", "tests/faults/t-fake-faults.py",
-         "tests/faults/t-proxy-faults.py"]
+         "tests/faults/t-proxy-faults.py", "tests/integration/t-addresses.py",
+         "tests/integration/t-real-mail.py", "tests/faults/t-providers.py"]
 ASAN = "detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=97"
 LSAN = "print_suppressions=0:suppressions=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
 UBSAN = "halt_on_error=1:print_stacktrace=1"

@@ -386,6 +386,27 @@ def run():
             else:
                 skip("no rows to snooze")
 
+            # ---- "your other addresses": adding and removing one really changes the store
+            def work_identities():
+                rc, out, err = run_keepwarm(["identity", "list", "--account", ACCOUNT], db=db)
+                return re.findall(r"^  (\S+@\S+)$", out.split("Addresses that sent")[0], re.M)
+
+            def inbound(email):
+                rc, data, err = contacts_json(db)
+                return contacts_by_email(data).get(email, {}).get("inbound")
+
+            jane_in = inbound("jane@acme.example")
+            ui.cmd("identities jane@acme.example")
+            ok(ui.wait(lambda s: "jane@acme.example" in work_identities(), 15, "identity added") is not None
+               or "jane@acme.example" in work_identities(), "prefs: an extra address becomes an identity",
+               work_identities())
+            is_(inbound("jane@acme.example"), 0, "... and mail from it is no longer inbound")
+            ui.cmd("identities")
+            ok(ui.wait(lambda s: "jane@acme.example" not in work_identities(), 15, "identity removed") is not None,
+               "prefs: removing it forgets it", work_identities())
+            is_(inbound("jane@acme.example"), jane_in, "... and its mail counts as inbound again")
+            ok(ME in work_identities(), "the account's own address stays", work_identities())
+
             # ---- a newly delivered message shows after the next sync
             dv.append("INBOX", message('"Jane Doe" <jane@acme.example>', ME, "Back from holiday",
                                        time.time() - 60, "new-acme@kw.test"))

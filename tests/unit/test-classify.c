@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wcomment"   /* a slash-star in classify.h's comment */
 #include "classify.h"
 #pragma GCC diagnostic pop
+#include "header_parse.h"
 
 static void test_email_domain(void)
 {
@@ -142,6 +143,74 @@ static void test_threads(void)
         g_thread_join(th[i]);
 }
 
+
+/* The one direction rule (kw_direction_of), every combination that matters. */
+static void test_direction(void)
+{
+    static const struct {
+        int role, first_from, from_mine, addr_mine;
+        kw_direction_t want;
+    } t[] = {
+        /* someone else wrote: inbound from their From, nothing else */
+        { KW_ROLE_FROM, 1, 0, 0, KW_DIRECTION_INBOUND },
+        { KW_ROLE_TO, 0, 0, 0, KW_DIRECTION_NONE },
+        { KW_ROLE_CC, 0, 0, 1, KW_DIRECTION_NONE },
+        /* the user wrote: outbound to every To/Cc/Bcc that is not theirs */
+        { KW_ROLE_FROM, 1, 1, 1, KW_DIRECTION_NONE },
+        { KW_ROLE_TO, 0, 1, 0, KW_DIRECTION_OUTBOUND },
+        { KW_ROLE_CC, 0, 1, 0, KW_DIRECTION_OUTBOUND },
+        { KW_ROLE_BCC, 0, 1, 0, KW_DIRECTION_OUTBOUND },
+        { KW_ROLE_TO, 0, 1, 1, KW_DIRECTION_NONE },      /* a copy to themselves */
+        /* Sender and Reply-To never make an interaction */
+        { KW_ROLE_SENDER, 0, 0, 0, KW_DIRECTION_NONE },
+        { KW_ROLE_REPLY_TO, 0, 1, 0, KW_DIRECTION_NONE },
+        /* a second From (D18) is not an author */
+        { KW_ROLE_FROM, 0, 0, 0, KW_DIRECTION_NONE },
+        { KW_ROLE_FROM, 0, 1, 0, KW_DIRECTION_NONE },
+    };
+
+    G_STATIC_ASSERT(KW_DIRECTION_INBOUND == 1 && KW_DIRECTION_OUTBOUND == 2);  /* stored values */
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+        g_assert_cmpint(kw_direction_of(t[i].role, t[i].first_from, t[i].from_mine, t[i].addr_mine),
+                        ==, t[i].want);
+}
+
+/* The noise rules on header facts (the parser tests cover them end to end). */
+static void test_noise(void)
+{
+    static const struct {
+        const char *name;
+        kw_noise_headers_t h;
+        unsigned want;
+    } t[] = {
+        { "nothing", { 0 }, 0 },
+        { "list-id", { .list_id = "<dev.lists.example>" }, KW_MSG_LIST },
+        { "empty-list-id", { .list_id = "" }, 0 },
+        { "unsubscribe", { .list_unsubscribe = "<mailto:u@x.org>" }, KW_MSG_LIST },
+        { "precedence-list", { .precedence = " List " }, KW_MSG_BULK },
+        { "precedence-other", { .precedence = "first-class" }, 0 },
+        { "auto-generated", { .auto_submitted = "auto-generated" }, KW_MSG_AUTO },
+        { "auto-replied", { .auto_submitted = "auto-replied; owner-email=a@x.org" }, KW_MSG_AUTO | KW_MSG_AUTOREPLY },
+        { "auto-no", { .auto_submitted = "No" }, 0 },
+        { "xars", { .x_auto_response_suppress = "OOF" }, KW_MSG_AUTO_SUPPRESS },
+        { "return-path-empty", { .return_path = "< >" }, KW_MSG_BOUNCE },
+        { "return-path-address", { .return_path = "<a@x.org>" }, 0 },
+        { "dsn", { .content_type = "multipart/report; report-type=\"delivery-status\"" }, KW_MSG_BOUNCE },
+        { "mdn", { .content_type = "multipart/report; report-type=disposition-notification" }, KW_MSG_AUTO },
+        { "not-a-report", { .content_type = "multipart/mixed; report-type=delivery-status" }, 0 },
+        { "mailer-daemon", { .from = "mailer-daemon@mx.example" }, KW_MSG_BOUNCE },
+        { "postmaster", { .from = "postmaster@mx.example" }, KW_MSG_BOUNCE },
+        { "ooo-subject", { .subject = "Abwesenheitsnotiz: Angebot" }, KW_MSG_AUTOREPLY },
+        { "reply-about-ooo", { .subject = "Re: Out of Office" }, 0 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        unsigned got = kw_classify_noise(&t[i].h);
+        if (got != t[i].want)
+            g_error("%s: flags 0x%x, expected 0x%x", t[i].name, got, t[i].want);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -151,5 +220,7 @@ int main(int argc, char **argv)
     g_test_add_func("/classify/freemail", test_freemail);
     g_test_add_func("/classify/role", test_role);
     g_test_add_func("/classify/org-key", test_org_key);
+    g_test_add_func("/classify/direction", test_direction);
+    g_test_add_func("/classify/noise", test_noise);
     return g_test_run();
 }

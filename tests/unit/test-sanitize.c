@@ -127,6 +127,49 @@ static const email_case_t email_cases[] = {
     { "literal", "a@[192.0.2.1]", "a@[192.0.2.1]" },
     /* quoted local part with an '@' inside: the domain is after the last '@' */
     { "quoted-local", "\"a@b\"@x.org", "\"a@b\"@x.org" },
+    /* ---- what mail systems deliver to (RFC 5322 §3.4.1, obsolete §4.4) ---- */
+    /* empty dot-atoms: Exchange / X.400 gateways make these from initials */
+    { "obs-double-dot", "k..allen@enron.com", "k..allen@enron.com" },
+    { "obs-double-dot-upper", "K..Allen@Enron.COM", "k..allen@enron.com" },
+    { "obs-leading-dot", ".ward@enron.com", ".ward@enron.com" },
+    { "obs-trailing-dot", "ward.@enron.com", "ward.@enron.com" },
+    { "obs-many-dots", "a...b.@x.org", "a...b.@x.org" },
+    { "obs-angle", "<s..shively@enron.com>", "s..shively@enron.com" },
+    /* a quoted word says the same as its content: one key for both */
+    { "quoted-plain", "\"john\"@x.org", "john@x.org" },
+    { "quoted-obs", "\"k..allen\"@enron.com", "k..allen@enron.com" },
+    { "quoted-words", "\"john\".doe@x.org", "john.doe@x.org" },
+    /* quotes kept where the content needs them; escapes normalised */
+    { "quoted-space", "\"John Doe\"@x.org", "\"john doe\"@x.org" },
+    { "quoted-escapes", "\"a\\\"b\"@x.org", "\"a\\\"b\"@x.org" },
+    { "quoted-specials", "\"a,b\"@x.org", "\"a,b\"@x.org" },
+    /* source routing through a relay: % and ! are atext */
+    { "route-percent", "user%host.example@relay.org", "user%host.example@relay.org" },
+    { "route-bang", "host!user@relay.org", "host!user@relay.org" },
+    /* other atext */
+    { "atext-all", "a!#$%&'*+/=?^_`{|}~-z@x.org", "a!#$%&'*+/=?^_`{|}~-z@x.org" },
+    { "plus-tag", "Jane+Orders@x.org", "jane+orders@x.org" },
+    /* address literals, lower case like every key */
+    { "literal-ipv6", "a@[IPv6:2001:DB8::1]", "a@[ipv6:2001:db8::1]" },
+    { "literal-ipv6-lower", "a@[ipv6:2001:db8::1]", "a@[ipv6:2001:db8::1]" },
+    /* a host without a dot (Lotus Notes' "@ENRON") */
+    { "dotless-host", "jsmith@ENRON", "jsmith@enron" },
+    /* not addresses */
+    { "only-dots", "..@x.org", NULL },
+    { "quoted-empty", "\"\"@x.org", NULL },
+    { "quoted-unterminated", "\"abc@x.org", NULL },
+    { "quoted-junk-after", "\"Jeff Smith\" <jsmith@austintx.com>@ENRON", NULL },
+    { "quoted-mid-word", "a\"b\"@x.org", NULL },
+    { "quoted-ctl", "\"a\tb\"@x.org", NULL },
+    { "x400", "/O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN", NULL },
+    { "undisclosed", "undisclosed-recipients:;", NULL },
+    { "bare-name", "Allen, Phillip K.", NULL },
+    { "specials-local", "a,b@x.org", NULL },
+    { "paren-local", "a(b)@x.org", NULL },
+    { "literal-unclosed", "a@[192.0.2.1", NULL },
+    { "literal-space", "a@[192.0.2. 1]", NULL },
+    { "literal-at", "a@[b@c]", NULL },
+    { "idn-bad-label", "a@b\xc3\xbc\xe2\x80\xae.example", NULL },
     /* not addresses */
     { "no-at", "alice", NULL },
     { "no-local", "@x.org", NULL },

@@ -289,6 +289,145 @@ static void test_adopt_identity(void)
     g_free(path);
 }
 
+
+/* Identities as a set (the plugin's "your other addresses"): removal really
+ * forgets, directions follow in the same transaction, a bad entry changes
+ * nothing. Unreadable counts are summed over new messages only. */
+static void test_identity_set(void)
+{
+    char *path = tmp_path("idset.db");
+    kw_store_t *s = NULL;
+    kw_sync_writer_t *w = NULL;
+    int64_t account;
+    char *err = NULL;
+    kw_folder_state_t inbox = { 0, 0, 0, (char *)"INBOX", (char *)"INBOX", NULL, 0 };
+    kw_identity_list_t *ids = NULL;
+    const char *both[] = { "phillip.allen@enron.com", "K..Allen@ENRON.com", NULL };
+    const char *one[] = { "phillip.allen@enron.com", NULL };
+    const char *bad[] = { "phillip.allen@enron.com", "Allen, Phillip K.", NULL };
+
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &s, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_set_identities(s, "allen", both, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_account_id(s, "allen", 0, &account, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_sync_writer_new(s, account, &w, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_sync_writer_folder(w, &inbox, NULL), ==, KW_OK);
+    /* mail from the k..allen address to a customer: outbound */
+    kw_parsed_addr_t a1[] = { addr(KW_ROLE_FROM, "k..allen@enron.com", NULL),
+                              addr(KW_ROLE_TO, "jsmith@austintx.com", NULL) };
+    kw_parsed_msg_t m1 = message("k1", "f1", 1000000000, a1, 2);
+    m1.n_unreadable = 2;
+    add(s, w, &inbox, &m1, 1);
+    add(s, w, &inbox, &m1, 0);      /* a copy: not counted again */
+    g_assert_cmpint(kw_sync_writer_unreadable(w), ==, 2);
+    kw_sync_writer_free(w);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM interactions WHERE direction = 2"), ==, 1);
+
+    g_assert_cmpint(kw_store_identities(s, "allen", &ids, NULL), ==, KW_OK);
+    g_assert_cmpuint(ids->count, ==, 2);
+    g_assert_cmpstr(ids->items[0].address, ==, "k..allen@enron.com");
+    g_assert_cmpstr(ids->items[1].account, ==, "allen");
+    kw_identity_list_free(ids);
+
+    /* a bad entry: nothing changes, the message names it */
+    g_assert_cmpint(kw_store_set_identities(s, "allen", bad, &err), ==, KW_ERR_USAGE);
+    g_assert_nonnull(strstr(err, "'Allen, Phillip K.'"));
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM identities"), ==, 2);
+
+    /* removing k..allen: the message becomes inbound from k..allen */
+    g_assert_cmpint(kw_store_set_identities(s, "allen", one, NULL), ==, KW_OK);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM identities"), ==, 1);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM interactions WHERE direction = 2"), ==, 0);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM interactions i JOIN contacts c ON c.id = i.contact_id"
+                                 " WHERE direction = 1 AND c.email = 'k..allen@enron.com'"), ==, 1);
+    /* the same set again: nothing to do */
+    g_assert_cmpint(kw_store_set_identities(s, "allen", one, NULL), ==, KW_OK);
+    /* an empty set forgets all */
+    g_assert_cmpint(kw_store_set_identities(s, "allen", NULL, NULL), ==, KW_OK);
+    g_assert_cmpint(query_int(s, "SELECT count(*) FROM identities"), ==, 0);
+    g_assert_cmpint(kw_store_identities(s, "nobody", &ids, NULL), ==, KW_ERR_NOT_FOUND);
+    g_assert_cmpint(kw_store_set_identities(s, NULL, one, NULL), ==, KW_ERR_USAGE);
+    kw_store_close(s);
+    g_free(path);
+}
+
+static char *colleagues_string(kw_store_t *s)
+{
+    kw_colleague_domain_list_t *l = NULL;
+    GString *out = g_string_new(NULL);
+    g_assert_cmpint(kw_store_colleague_domains(s, &l, NULL), ==, KW_OK);
+    for (size_t i = 0; i < l->count; i++)
+        g_string_append_printf(out, "%s%s(%s:%s)", i ? " " : "", l->items[i].domain,
+                               l->items[i].source == KW_COLLEAGUE_OWN_DOMAIN ? "own" : "id",
+                               l->items[i].origin);
+    kw_colleague_domain_list_free(l);
+    return g_string_free(out, FALSE);
+}
+
+static char *own_string(kw_store_t *s)
+{
+    char **d = NULL, *r;
+    g_assert_cmpint(kw_store_get_own_domains(s, &d, NULL), ==, KW_OK);
+    r = d ? g_strjoinv(",", d) : g_strdup("(default)");
+    if (d && !d[0]) {
+        g_free(r);
+        r = g_strdup("(none)");
+    }
+    kw_strv_free(d);
+    return r;
+}
+
+#define ASSERT_STR_FREE(expr, want) do { char *v_ = (expr); g_assert_cmpstr(v_, ==, want); g_free(v_); } while (0)
+
+/* Own domains: default, a list, nobody; the colleague domains in effect. */
+static void test_own_domains(void)
+{
+    char *path = tmp_path("own.db");
+    kw_store_t *s = NULL;
+    char *err = NULL;
+    const char *list[] = { "Sales.ACME.co.uk.", "b\xc3\xbc" "cher.example", NULL };
+    const char *none[] = { NULL };
+    const char *bad[] = { "acme.com", "jane@acme.com", NULL };
+
+    g_assert_cmpint(kw_store_open(path, KW_STORE_READ_WRITE, &s, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_add_identity(s, "a", "jane@mycompany.example", NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_add_identity(s, "a", "jane.private@gmail.com", NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "(default)");
+    /* default: the domains of non-freemail identities */
+    ASSERT_STR_FREE(colleagues_string(s), "mycompany.example(id:jane@mycompany.example)");
+    /* a list: normalised, own domains first, as registrable domains */
+    g_assert_cmpint(kw_store_set_own_domains(s, list, NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "b\xc3\xbc" "cher.example,sales.acme.co.uk");
+    ASSERT_STR_FREE(colleagues_string(s), "b\xc3\xbc" "cher.example(own:b\xc3\xbc" "cher.example) "
+                    "acme.co.uk(own:sales.acme.co.uk) mycompany.example(id:jane@mycompany.example)");
+    /* nobody (the analyst's one-company archive) */
+    g_assert_cmpint(kw_store_set_own_domains(s, none, NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "(none)");
+    ASSERT_STR_FREE(colleagues_string(s), "");
+    /* adding one turns the rule on again */
+    g_assert_cmpint(kw_store_add_own_domain(s, "partner.example", NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "partner.example");
+    g_assert_cmpint(kw_store_remove_own_domain(s, "other.example", &err), ==, KW_ERR_NOT_FOUND);
+    g_assert_nonnull(strstr(err, "other.example"));
+    g_clear_pointer(&err, g_free);
+    /* removing the last one returns to the default */
+    g_assert_cmpint(kw_store_remove_own_domain(s, "PARTNER.example", NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "(default)");
+    /* not domains: nothing changes, the message names the value */
+    g_assert_cmpint(kw_store_set_own_domains(s, bad, &err), ==, KW_ERR_USAGE);
+    g_assert_nonnull(strstr(err, "'jane@acme.com'"));
+    g_clear_pointer(&err, g_free);
+    g_assert_cmpint(kw_store_add_own_domain(s, "a b.example", NULL), ==, KW_ERR_USAGE);
+    g_assert_cmpint(kw_store_add_own_domain(s, "[192.0.2.1]", NULL), ==, KW_ERR_USAGE);
+    ASSERT_STR_FREE(own_string(s), "(default)");
+    /* back to the default explicitly */
+    g_assert_cmpint(kw_store_set_own_domains(s, list, NULL), ==, KW_OK);
+    g_assert_cmpint(kw_store_set_own_domains(s, NULL, NULL), ==, KW_OK);
+    ASSERT_STR_FREE(own_string(s), "(default)");
+    kw_store_close(s);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -300,6 +439,8 @@ int main(int argc, char **argv)
     g_test_add_func("/store/read-only-missing", test_read_only_missing);
     g_test_add_func("/store/writer", test_writer);
     g_test_add_func("/store/adopt-identity", test_adopt_identity);
+    g_test_add_func("/store/identity-set", test_identity_set);
+    g_test_add_func("/store/own-domains", test_own_domains);
     rc = g_test_run();
     {
         char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
