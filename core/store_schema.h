@@ -91,7 +91,7 @@ static const char *const kw_migrations[] = {
     "  cadence_days INTEGER NOT NULL DEFAULT 0,"  /* 0 = learned */
     "  note TEXT,"
     "  updated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
-    /* team sharing (team_stage.c, team_sync.c): what is shared, what waits
+    /* team sharing (team_local.c, team_sync.c): what is shared, what waits
      * to be pushed, what teammates shared (pulled), and the bookkeeping.
      *   team_state    one row: the server (team id + member) the other team
      *                 tables belong to, whether the next push must replace all
