@@ -57,8 +57,12 @@ static const char *hint_for(kw_status_t status)
 
 int kw_cli_fail(kw_status_t status, const char *message)
 {
+    return kw_cli_fail_hint(status, message, hint_for(status));
+}
+
+int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint)
+{
     char *clean = kw_sanitize_for_display(message ? message : kw_status_to_string(status));
-    const char *hint = hint_for(status);
     fprintf(stderr, "keepwarm: %s\n", clean);
     if (hint)
         fprintf(stderr, "keepwarm: %s\n", hint);

@@ -28,6 +28,7 @@ static const command_t commands[] = {
     { "export",   kw_cmd_export,   N_("Export the computed model as CSV or vCard") },
     { "identity", kw_cmd_identity, N_("List, add or remove your own addresses") },
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
+    { "team",     kw_cmd_team,     N_("Share with your team on its own PostgreSQL server") },
 };
 
 static const char exit_codes_help[] =

@@ -257,3 +257,50 @@ def dovecot_uid_map(dv, folders):
                 m[int(uid)] = mm.group(1).decode()
         out[f] = m
     return out
+
+
+# --------------------------------------------------------------------------
+# Secret hygiene: where a canary must never be found
+# --------------------------------------------------------------------------
+
+def proc_read(pid, what):
+    """/proc/PID/<what> (cmdline, environ) as bytes, or None."""
+    try:
+        with open("/proc/%d/%s" % (pid, what), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def descendants(pid):
+    """Every process below pid (children, grandchildren, ...)."""
+    out = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for t in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                    kids = [int(x) for x in f.read().split()]
+                out += kids
+                todo += kids
+        except OSError:
+            pass
+    return out
+
+
+def files_containing(roots, needle):
+    """Files under the roots whose bytes contain needle."""
+    hits = []
+    nb = needle.encode()
+    for root in roots:
+        for dp, dn, fns in os.walk(root):
+            for fn in fns:
+                p = os.path.join(dp, fn)
+                try:
+                    with open(p, "rb") as f:
+                        if nb in f.read():
+                            hits.append(p)
+                except OSError:
+                    pass
+    return hits
