@@ -344,8 +344,9 @@ def test():
         ok("\x1b" not in r.out and "\u202e" not in r.out and "Evil" in r.out,
            "without terminal escapes or bidi controls", repr(r.out))
         d = kw(["team", "list", "evil.example", "--format=json"], db=db).json()
-        ok(d and "\x1b" in d[0]["name"] and d[0]["state"] == "ok",
-           "JSON keeps the name (escaped); an unknown state reads as ok", repr(d))
+        ok(d and "\x1b" not in d[0]["name"] and "\u202e" not in d[0]["name"] and "Evil" in d[0]["name"]
+           and d[0]["state"] == "ok",
+           "JSON sanitises the name like every JSON output; an unknown state reads as ok", repr(d))
         dv.stop()
 
 
