@@ -433,6 +433,23 @@ typedef enum {
     KW_CADENCE_USER         /* set by the user for this target (kw_set_cadence) */
 } kw_cadence_source_t;
 
+/* How the team touched a relationship (kw_reason_t.team_touch,
+ * kw_team_touch_t.kind). Values are never reused. */
+typedef enum {
+    KW_TEAM_TOUCH_NONE = 0,
+    KW_TEAM_TOUCH_EXCHANGE, /* a teammate's two-way exchange (their shared records) */
+    KW_TEAM_TOUCH_COPIED,   /* a colleague wrote to them with you in To or Cc (your own
+                               mail: no team server needed) */
+    KW_TEAM_TOUCH_CALL,     /* a teammate's logged call (shared) */
+    KW_TEAM_TOUCH_MEETING,  /* a teammate's logged meeting (shared) */
+    KW_TEAM_TOUCH_VISIT,    /* a teammate's logged visit (shared) */
+    KW_TEAM_TOUCH_OTHER     /* another kind of logged touch (shared) */
+} kw_team_touch_kind_t;
+
+/* "exchange", "copied", "call", "meeting", "visit", "other"; "none"
+ * (transfer none): stable names for scripts. */
+const char *kw_team_touch_kind_to_string(kw_team_touch_kind_t kind);
+
 /* Whose move it is in an unanswered conversation. */
 typedef enum {
     KW_WAITING_NONE = 0,
@@ -469,6 +486,20 @@ typedef struct {
     int             ignored;
     int64_t         due_date;           /* clock start + cadence, 0 when no clock */
     int             days_since;         /* whole days since the clock start */
+    /* The team: teammates' shared records (pulled, kw_team_pull) and
+     * colleagues' mail to them with you in copy. Without either, team_touch
+     * is KW_TEAM_TOUCH_NONE and own_state == state. */
+    kw_state_t      own_state;          /* the state from your own touches alone */
+    int             team_ok;            /* 1: `state` is ok only thanks to the team: your
+                                           own state is overdue or due soon, and the
+                                           team touched them within the rhythm
+                                           (team_last_touch >= as_of - cadence) */
+    int64_t         team_last_touch;    /* the team's last touch up to as_of */
+    kw_team_touch_kind_t team_touch;    /* what it was */
+    kw_person_ref_t team_member;        /* who: a teammate (address NULL, name their
+                                           display name or NULL) or a colleague */
+    char           *team_member_id;     /* a teammate's member (role) name, NULL for a
+                                           colleague */
 } kw_reason_t;
 
 typedef struct {
@@ -613,6 +644,57 @@ kw_status_t kw_model_timeline(kw_model_t *model, const char *target, kw_touch_li
                               char **error);
 void kw_touch_list_free(kw_touch_list_t *list);
 
+/* The team's touches of a relationship up to as_of, newest first: for each
+ * teammate their last exchange (with the person, from their shared records),
+ * each teammate's logged call or meeting, and each mail a colleague wrote to
+ * its people with you in To or Cc. No network: teammates' records are what
+ * the last kw_team_pull() brought. Same targets and statuses as
+ * kw_model_timeline(). *out: (transfer full) kw_team_touch_list_free(). */
+typedef struct {
+    int64_t              time;
+    kw_team_touch_kind_t kind;
+    kw_person_ref_t      member;    /* a teammate (address NULL; name their display
+                                       name or NULL) or a colleague (address, name) */
+    char                *member_id; /* a teammate's member (role) name, else NULL */
+    char                *person;    /* their side: the customer's address, or NULL */
+    char                *subject;   /* copied mail: its subject (sanitised), else NULL */
+} kw_team_touch_t;
+
+typedef struct {
+    size_t           count;
+    kw_team_touch_t *items;
+} kw_team_touch_list_t;
+
+kw_status_t kw_model_team_touches(kw_model_t *model, const char *target,
+                                  kw_team_touch_list_t **out, char **error);
+void kw_team_touch_list_free(kw_team_touch_list_t *list);
+
+/* For the day's list (one decision each, the same on every member's
+ * machine). Weeks are ISO weeks (Monday to Sunday, UTC); `week_of` is any
+ * time in the week.
+ *
+ * Whether the team touched `target` (any form kw_model_resolve() takes) in
+ * that week, up to the model's as_of: *touched_out 1 or 0. The last touch of
+ * each teammate record counts (a teammate's record keeps only their latest
+ * exchange), every logged touch, every copied mail.
+ * Returns KW_OK, like kw_model_relationship() otherwise. */
+kw_status_t kw_model_team_touched_week(kw_model_t *model, const char *target, int64_t week_of,
+                                       int *touched_out, char **error);
+
+/* Who on the team gets reactivation candidate `target` in the week of
+ * `week_of`: the members holding a relationship with it (the teammates whose
+ * pulled records name its organisation, or its address for a free-mail
+ * person, and you) are ranked by a hash (SHA-256) of the target's key, the
+ * ISO year and week and the member's name, and the highest takes it: every
+ * member computes the same owner, owners change week by week, and a member
+ * joining or leaving moves only their own share. *mine_out: 1 when it is you
+ * (always, without teammates holding it). *member_out (may be NULL): the
+ * owner's member name, or NULL when it is you and you have never connected
+ * to a team (transfer full, kw_free).
+ * Returns KW_OK, like kw_model_relationship() otherwise. */
+kw_status_t kw_model_team_owner(kw_model_t *model, const char *target, int64_t week_of,
+                                int *mine_out, char **member_out, char **error);
+
 /* Every correspondent (`all` != 0) or only people the user has written to
  * (`all` == 0), ordered by most recent interaction first; counts and dates
  * up to the model's as_of. Returns KW_OK.
@@ -679,6 +761,7 @@ typedef struct {
     const char *ca_file;   /* PEM trust anchors; NULL: the URL's sslrootcert, else
                               the system bundle */
     int         timeout_s; /* bound on every network wait; 0 = 30 */
+    const char *user;      /* the member (role) to log in as; NULL: the URL's user */
 } kw_team_server_t;
 
 /* The server schema version this build writes. */

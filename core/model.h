@@ -17,4 +17,9 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error);
 kw_status_t kw_model_resolve_key(kw_store_t *store, const char *target, char **key_out,
                                  kw_target_kind_t *kind_out, char **error);
 
+/* The display name an address's own mail gives it (not a name the user set
+ * with kw_set_name), or NULL (transfer none, valid while the model lives).
+ * For what is shared with the team (team_export.c). */
+const char *kw_model_mail_name(kw_model_t *model, const char *address);
+
 #endif

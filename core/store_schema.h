@@ -129,8 +129,16 @@ static const char *const kw_migrations[] = {
      *                 holds (or will hold after the next push) for this member
      *   team_outbox   (kind, key) changed since the last push, in order; the
      *                 data is team_shared's row, a missing row means "delete"
-     *   team_records  teammates' records (pulled)
-     *   team_members  the team's members and display names (pulled) */
+     *   team_records  teammates' records (pulled); indexed by organisation and
+     *                 by person on their touch time, max(last_exchange,
+     *                 touch_time), for the model's "the team's last touch"
+     *   team_members  the team's members and display names (pulled)
+     *   team_copied   local team evidence, kept like the aggregates (model.c):
+     *                 each mail a colleague wrote with the user in To or Cc,
+     *                 once per other recipient (contact_id; colleague_id is
+     *                 the From). preferences 'team_copied_upto' is the last
+     *                 messages.id looked at, 'team_copied_rule' the identities
+     *                 and colleague domains the rows were computed with */
     "CREATE TABLE team_state ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  team_id TEXT NOT NULL DEFAULT '',"
@@ -164,8 +172,14 @@ static const char *const kw_migrations[] = {
     "  touch_time INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (member, kind, key)) WITHOUT ROWID;"
     "CREATE INDEX team_records_org ON team_records (org, kind, key);"
+    "CREATE INDEX team_records_org_time ON team_records (org, max(last_exchange, touch_time));"
+    "CREATE INDEX team_records_person_time ON team_records (person, max(last_exchange, touch_time));"
     "CREATE TABLE team_members ("
-    "  member TEXT PRIMARY KEY, display_name TEXT) WITHOUT ROWID;",
+    "  member TEXT PRIMARY KEY, display_name TEXT) WITHOUT ROWID;"
+    "CREATE TABLE team_copied ("
+    "  contact_id INTEGER NOT NULL, date INTEGER NOT NULL, message_id INTEGER NOT NULL,"
+    "  colleague_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (contact_id, date, message_id)) WITHOUT ROWID;",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

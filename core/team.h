@@ -1,6 +1,8 @@
 /* team.h — internal: team sharing.
  *
  *   team_export.c  the ONE producer of shared records (from the model)
+ *   team_evidence.c what the model reads of the team (teammates' records
+ *                  pulled into the store) and the rules of the day's list
  *   team_local.c   the local side: staging into the outbox, the bookkeeping
  *                  of pushes and pulls, reading pulled records and the status
  *                  (SQLite only: no libpq, so a reader such as the Claws
@@ -100,5 +102,54 @@ kw_status_t kw_team_pull_commit(kw_team_pull_tx_t *tx, const char *xmin, int64_t
                                 char **error);
 /* ROLLBACK and free; NULL is fine. */
 void kw_team_pull_abort(kw_team_pull_tx_t *tx);
+
+/* ------------------------------------------------------------------------ */
+/* What the model reads (team_evidence.c)                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A teammate's touch, from their pulled records. */
+typedef struct {
+    int64_t              time;
+    kw_team_touch_kind_t kind;
+    char                *member;      /* role name */
+    char                *member_name; /* display name, or NULL */
+    char                *person;      /* the customer's address, or NULL */
+} kw_team_hit_t;
+
+void kw_team_hit_clear(kw_team_hit_t *h);
+
+typedef struct kw_team_lookup kw_team_lookup_t;
+
+/* Prepare the lookups. *out is NULL (and KW_OK returned) when the store
+ * holds no teammates' records: nothing to look up. Statements are prepared
+ * on `store`: free before closing it. */
+kw_status_t kw_team_lookup_open(kw_store_t *store, kw_team_lookup_t **out, char **error);
+void kw_team_lookup_free(kw_team_lookup_t *l);
+/* This member's name on the team (team_state), or NULL (transfer none). */
+const char *kw_team_lookup_me(const kw_team_lookup_t *l);
+/* The newest teammate touch of an organisation (`key` its key, or the
+ * address of a free-mail person) or, with by_person, of a person's address,
+ * up to as_of: hit->time 0 when none. *hit: clear with kw_team_hit_clear.
+ * A NULL lookup finds nothing. */
+kw_status_t kw_team_lookup_latest(kw_team_lookup_t *l, const char *key, int by_person,
+                                  int64_t as_of, kw_team_hit_t *hit, char **error);
+/* Append to `hits` (kw_team_hit_t) each teammate's latest exchange and every
+ * logged touch up to as_of, newest first. */
+kw_status_t kw_team_lookup_all(kw_team_lookup_t *l, const char *key, int by_person, int64_t as_of,
+                               GArray *hits, char **error);
+/* Append (g_strdup) the teammates holding a record of `key`. */
+kw_status_t kw_team_lookup_holders(kw_team_lookup_t *l, const char *key, int by_person,
+                                   GPtrArray *members, char **error);
+
+/* The ISO week (Monday 00:00 to the next Monday 00:00, UTC) holding time t:
+ * its bounds, ISO year and week number. Every out pointer may be NULL. */
+void kw_team_iso_week(int64_t t, int64_t *start_out, int64_t *end_out, int *year_out,
+                      int *week_out);
+
+/* Rendezvous hashing: the member (of n; NULL entries skipped) whose
+ * SHA-256 of "key \x1f YYYY-Www \x1f member" is highest (transfer full,
+ * g_free); NULL when there is none. */
+char *kw_team_owner_of(const char *key, int iso_year, int iso_week, const char *const *members,
+                       size_t n);
 
 #endif

@@ -2,14 +2,17 @@
  * turns the relationship model into shared records.
  *
  * Shared, per relationship and per person: the organisation key, the
- * person's address and display name, the last
+ * person's address and display name (as their mail gives it), the last
  * inbound / outbound / two-way exchange times, the number of exchanges, the
  * rhythm and the state. Never shared: subjects, message ids, bodies, the
  * user's notes, the names the user gave (kw_set_name: the user's own labels,
  * like notes), the cadence's origin, snooze dates; relationships the user
  * ignores (directly, or through their organisation); anything that is not a
  * relationship (colleagues, lists, automated senders, prospects never
- * answered).
+ * answered). The state is the user's own (a relationship kept warm by a
+ * teammate is shared as the user sees it in their own mail, never as the
+ * team's "ok"): teammates decide from each other's facts, not from
+ * verdicts that already include theirs.
  *
  * One model load (kw_model_load) answers both lists: by organisation (the
  * companies; free-mail people come again by person) and by person. Logged
@@ -20,6 +23,7 @@
 #include <glib.h>
 
 #include "keepwarm.h"
+#include "model.h"
 #include "store.h"
 #include "team.h"
 
@@ -28,7 +32,8 @@ static void record_clear_cb(gpointer p)
     kw_team_record_clear(p);
 }
 
-static void add_record(GArray *out, kw_team_record_kind_t kind, const kw_relationship_t *r)
+static void add_record(kw_model_t *model, GArray *out, kw_team_record_kind_t kind,
+                       const kw_relationship_t *r)
 {
     kw_team_record_t rec;
 
@@ -36,11 +41,11 @@ static void add_record(GArray *out, kw_team_record_kind_t kind, const kw_relatio
     rec.kind = kind;
     rec.key = g_strdup(r->key);
     if (kind == KW_TEAM_RECORD_PERSON) {
+        const char *name = kw_model_mail_name(model, r->key);
         rec.person = g_strdup(r->key);
         rec.org = kw_org_for_address(r->key);
-        /* The model names a person without a display name by the address. */
-        if (!r->display_name_user_set && r->display_name && strcmp(r->display_name, r->key) != 0)
-            rec.name = g_strdup(r->display_name);
+        if (name && strcmp(name, r->key) != 0)
+            rec.name = g_strdup(name);
     } else {
         rec.org = g_strdup(r->key);
     }
@@ -51,7 +56,7 @@ static void add_record(GArray *out, kw_team_record_kind_t kind, const kw_relatio
     rec.last_exchange = r->last_touch;
     rec.exchanges = r->touches;
     rec.cadence_days = r->cadence_days;
-    rec.state = r->state;
+    rec.state = r->reason.team_ok ? r->reason.own_state : r->state;
     g_array_append_val(out, rec);
 }
 
@@ -91,11 +96,11 @@ kw_status_t kw_team_export(kw_store_t *store, int64_t as_of, GArray **out, char 
     /* By organisation: the companies (free-mail people come again below). */
     for (size_t i = 0; i < orgs->count; i++)
         if (orgs->items[i].kind == KW_TARGET_ORG)
-            add_record(recs, KW_TEAM_RECORD_ORG, &orgs->items[i]);
+            add_record(model, recs, KW_TEAM_RECORD_ORG, &orgs->items[i]);
     /* By person: a person inherits an ignore of their organisation, so an
      * ignored company's people are left out here too. */
     for (size_t i = 0; i < people->count; i++)
-        add_record(recs, KW_TEAM_RECORD_PERSON, &people->items[i]);
+        add_record(model, recs, KW_TEAM_RECORD_PERSON, &people->items[i]);
     g_array_sort(recs, cmp_record);
     kw_relationship_list_free(orgs);
     kw_relationship_list_free(people);

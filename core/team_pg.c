@@ -359,11 +359,18 @@ kw_status_t kw_pg_connect(const kw_team_server_t *server, kw_pg_t **out, char **
         return st;
     timeout = server->timeout_s > 0 ? server->timeout_s : DEFAULT_TIMEOUT_S;
     n = params.keys->len;
-    keys = g_new0(const char *, n + 3);
-    values = g_new0(const char *, n + 3);
-    for (i = 0; i < n; i++) {
-        keys[i] = g_ptr_array_index(params.keys, i);
-        values[i] = g_ptr_array_index(params.values, i);
+    keys = g_new0(const char *, n + 4);
+    values = g_new0(const char *, n + 4);
+    for (i = 0, n = 0; i < params.keys->len; i++) {
+        if (server->user && strcmp(g_ptr_array_index(params.keys, i), "user") == 0)
+            continue; /* the member given separately wins over the URL's user */
+        keys[n] = g_ptr_array_index(params.keys, i);
+        values[n++] = g_ptr_array_index(params.values, i);
+    }
+    i = n;
+    if (server->user) {
+        keys[i] = "user";
+        values[i++] = server->user;
     }
     if (server->password) {
         /* libpq copies it into the connection and wipes that copy in PQfinish. */

@@ -461,7 +461,7 @@ static void test_pull_apply(void)
 /* The public entry points check their arguments. */
 static void test_arguments(void)
 {
-    kw_team_server_t server = { NULL, NULL, NULL, 0 };
+    kw_team_server_t server = { NULL, NULL, NULL, 0, NULL };
     kw_team_push_report_t pr;
     char *err = NULL;
 
