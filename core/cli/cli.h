@@ -192,6 +192,12 @@ void kw_cli_wipe_free(char *s);
  * a warning (and recorded for `keepwarm team status`); the changes wait.
  * `json`: one {"event":"team",...} line on stdout; `text`: a summary line. */
 void kw_cli_team_after_sync(kw_cli_t *cli, kw_store_t *store, int json, int text);
+/* After an action that changes what is shared (snooze, ignore, cadence...):
+ * stage, and push when something waits, when the config file has a [team]
+ * group. Quiet on success; a failure is one warning line (the change waits)
+ * and never changes the action's exit code. The wait for the server is
+ * capped at 5 seconds. */
+void kw_cli_team_after_action(kw_cli_t *cli, kw_store_t *store);
 
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);

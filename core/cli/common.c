@@ -391,6 +391,21 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
     member_int(b, "their_reply_days", w->their_reply_days);
     member_int(b, "exchanges", w->exchanges);
     kw_json_member_time(b, "first_exchange", w->first_exchange);
+    member_plain(b, "own_state", kw_state_to_string(w->own_state));
+    json_builder_set_member_name(b, "team_ok");
+    json_builder_add_boolean_value(b, w->team_ok);
+    kw_json_member_time(b, "team_last_touch", w->team_last_touch);
+    member_plain(b, "team_touch", w->team_touch ? kw_team_touch_kind_to_string(w->team_touch) : NULL);
+    json_builder_set_member_name(b, "team_member");
+    if (w->team_touch) {
+        json_builder_begin_object(b);
+        kw_json_member_string(b, "id", w->team_member_id);
+        kw_json_member_string(b, "name", w->team_member.name);
+        member_plain(b, "address", w->team_member.address);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
     json_builder_end_object(b);
     kw_json_member_string(b, "note", r->note);
     json_builder_end_object(b);
