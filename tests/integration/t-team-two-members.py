@@ -5,7 +5,10 @@ each sees exactly what the other shares (field by field against the other's
 `team show-shared`), and nothing else: no subjects, message ids or bodies on
 the server, no colleagues, no prospects, no ignored relationships. An ignore
 after sharing becomes a removal on the server and in the teammate's store;
-an unchanged sync rewrites nothing; share = no removes a member's rows while
+an unchanged sync rewrites nothing; the model turns a relationship overdue on
+one member's own mail ok when the teammate touched it within the rhythm
+(pulled records, and the teammate's mail with the member in copy), and each
+still shares their own state; share = no removes a member's rows while
 still pulling; `sync --no-team` leaves the server alone; a removed member's
 rows vanish from the teammates' stores."""
 
@@ -44,6 +47,7 @@ def sam_stories(s):
 def jan_stories(s):
     s.exchanges("alice@acme.example", "Alice Acme", 3 + 30 * 5, 3, 30)   # Jan talked 3 days ago
     s.exchanges("gus@gamma.example", "Gus Gamma", 20 + 30 * 5, 20, 30)
+    s.exchanges("gina.free@gmail.com", "Gina Free", 2 + 30 * 3, 2, 30)  # Jan talked 2 days ago
     s.exchanges(SAM, "Sam Seller", 2 + 7 * 30, 2, 7)
 
 
@@ -148,6 +152,35 @@ def test():
         ok(j_acme and j_acme["member_name"] == "Jan Weber" and j_acme["state"] == "ok"
            and kwtest.parse_iso(j_acme["last_exchange"]) > jan.as_of - 4 * 86400,
            "Sam sees that Jan Weber talked to acme.example 3 days ago", repr(j_acme))
+        # -- the model: ok (team) ------------------------------------------
+        r = sam.kw(["overdue", "--all", "--team", "--format=json"])
+        rows = {x["key"]: x for x in (r.json() or [])}
+        g = rows.get("gina.free@gmail.com", {})
+        is_((g.get("state"), g.get("why", {}).get("own_state"), g.get("why", {}).get("team_touch"),
+             g.get("team_member")), ("ok", "overdue", "exchange", "Jan Weber"),
+            "Sam's Gina (silent 100 days): ok thanks to Jan's exchange 2 days ago, pulled", r.show())
+        like(g.get("reason", ""), r"^Jan Weber talked to them 2 days ago; your last exchange 100 days ago",
+             "the reason names the teammate and when")
+        a = rows.get("acme.example", {})
+        is_((a.get("state"), a.get("why", {}).get("own_state"), a.get("team_member")),
+            ("ok", "overdue", "Jan Weber"),
+            "Sam's acme.example: ok thanks to Jan (his exchange and his mail with Sam in copy)", repr(a))
+        ok(rows.get("beta.example", {}).get("team_member", "x") is None,
+           "beta.example: nobody on the team touched it (team_member null)")
+        r = sam.kw(["overdue"])
+        ok(r.rc == 0 and "acme.example" not in r.out and "gina.free@gmail.com" not in r.out,
+           "the default list leaves out what the team keeps warm", r.show())
+        r = sam.kw(["show", "acme.example"])
+        like(r.out, r"(?m)^Team \(newest first, 2 touches\):\n  \S+  Jan Weber: (exchange|mail with you in copy) 3 days ago"
+             r" — alice@acme.example.*\n  \S+  Jan Weber: (exchange|mail with you in copy) 3 days ago",
+             "show acme.example lists Jan's exchange (pulled) and his mail with Sam in copy (local)", r.show())
+        shared_acme = sam.shared()[("org", "acme.example")]
+        is_(shared_acme["state"], "overdue", "Sam shares his own state, not the team's ok")
+        r = jan.kw(["overdue", "--all", "--team", "--format=json"])
+        jrows = {x["key"]: x for x in (r.json() or [])}
+        is_((jrows.get("acme.example", {}).get("state"), jrows.get("acme.example", {}).get("why", {}).get("team_ok")),
+            ("ok", False), "Jan's own acme.example is ok on his own exchange (Sam's older one changes nothing)")
+
         only_acme = sam.pulled("sub.acme.example")
         is_(sorted(only_acme), [("jan", "org", "acme.example"), ("jan", "person", "alice@acme.example")],
             "team list ORG: one organisation (a subdomain names it)")
@@ -213,8 +246,8 @@ def test():
         # -- share = no: pull only, and what was shared is removed ---------------
         jan.configure(share="no")
         r, ev = jan.sync()
-        is_((r.rc, ev and ev["status"], ev and ev["share"], ev and ev["removed"]), (0, "ok", False, 4),
-            "share = no: the next sync removes Jan's four records", r.show())
+        is_((r.rc, ev and ev["status"], ev and ev["share"], ev and ev["removed"]), (0, "ok", False, 5),
+            "share = no: the next sync removes Jan's five records", r.show())
         ok(not any(k[0] == "jan" for k in server_rows(t.pg)), "none of Jan's rows are left on the server")
         ok(any(k[0] == "sam" for k in jan.pulled()), "Jan still sees Sam's records")
         r = jan.kw(["team", "show-shared"])
@@ -225,7 +258,7 @@ def test():
         # -- a removed member's rows vanish ------------------------------------
         jan.configure(share="yes")
         r, ev = jan.sync()
-        is_((r.rc, ev and ev["pushed"]), (0, 4), "share = yes again: Jan's records are back", r.show())
+        is_((r.rc, ev and ev["pushed"]), (0, 5), "share = yes again: Jan's records are back", r.show())
         r, ev = sam.sync()
         ok(any(k[0] == "jan" for k in sam.pulled()), "Sam sees them again")
         r = t.admin(["remove-member", "jan"])
