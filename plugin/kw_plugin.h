@@ -6,6 +6,8 @@
  *   panel.c        the "Keep warm" panel under the folder tree and its actions
  *   worker.c       background `keepwarm sync` children (one per account)
  *   prefs.c        the preferences page and the [KeepWarm] block of clawsrc
+ *   team.c         the team: its preferences page, one `keepwarm team sync`
+ *                  child per sync cycle, its status, touches in Details
  *   testhook.c     test-only introspection (KEEPWARM_PLUGIN_TEST_DUMP/_CMD)
  *   view_model.c   rows, hint actions, progress parsing (no GTK/Claws); the
  *                  words themselves come from core/words/ (kw_words.h)
@@ -108,6 +110,20 @@ const char *kw_workers_account_name(const struct _PrefsAccount *ac);
 int      kw_workers_finished(void);
 int      kw_workers_running(void);
 void     kw_workers_describe(GString *json);
+
+/* ---- the team (team.c) --------------------------------------------------- */
+void     kw_plugin_team_init(void);                          /* read [KeepWarmTeam], register the page */
+void     kw_plugin_team_done(void);                          /* idempotent: child killed by PID */
+/* Every account of a cycle was read: exchange with the team server (push
+ * what changed, pull what teammates changed) in one `keepwarm team sync`
+ * child — PostgreSQL never runs inside Claws. No-op without a team URL. */
+void     kw_plugin_team_cycle_done(void);
+/* Append the team's touches of `key` to a Details text. */
+void     kw_plugin_team_details(GString *text, kw_model_t *model, const char *key);
+/* For the test hook: {"configured":..,"running":..,"exchanges":N,"last_exit":N},
+ * and what the status bar said after the last exchange (transfer none). */
+void     kw_plugin_team_describe(GString *json);
+const char *kw_plugin_team_status(void);
 
 /* ---- test hook (testhook.c) ---------------------------------------------- */
 void     kw_testhook_init(void);

@@ -355,6 +355,7 @@ static void teardown(gboolean interactive)
         G.hook_postfilter = HOOK_NONE;
     }
     kw_workers_done();
+    kw_plugin_team_done();
     if (interactive && G.status && mainwindow_get_mainwindow())
         statusbar_pop_all();  /* take our last status line down */
     if (interactive)
@@ -381,6 +382,7 @@ KW_EXPORT gint plugin_init(gchar **error)
         return -1;
     G.unloading = FALSE;
     kw_prefs_init();
+    kw_plugin_team_init();
 
     G.program = find_program();
     if (!G.program) {

@@ -90,6 +90,7 @@ void kw_testhook_dump(const char *why)
         g_string_append(j, ",\"cadence\":"); json_str(j, r->cadence);
         g_string_append(j, ",\"state\":"); json_str(j, kw_state_to_string(r->state));
         g_string_append(j, ",\"reason\":"); json_str(j, r->reason);
+        g_string_append(j, ",\"team\":"); json_str(j, r->team);
         g_string_append(j, ",\"main_person\":"); json_str(j, r->main_person);
         g_string_append_c(j, '}');
     }
@@ -102,6 +103,10 @@ void kw_testhook_dump(const char *why)
     parentage(j, kw_panel_folderview_widget());
     g_string_append(j, ",\"workers\":");
     kw_workers_describe(j);
+    g_string_append(j, ",\"team\":");
+    kw_plugin_team_describe(j);
+    g_string_append(j, ",\"team_status\":");
+    json_str(j, kw_plugin_team_status());
     g_string_append(j, ",\"unloaded\":false}\n");
     write_dump(j);
     g_string_free(j, TRUE);

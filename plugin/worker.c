@@ -241,6 +241,8 @@ static void finish(Worker *w)
                            W.history->len ? "," : "", id, code);
     W.finished++;
     g_hash_table_remove(W.running, GINT_TO_POINTER(id));  /* frees w */
+    if (g_hash_table_size(W.running) == 0 && !again)
+        kw_plugin_team_cycle_done();  /* every account read: one exchange with the team */
     kw_panel_refresh();
     kw_testhook_dump("sync-done");
     if (again) {

@@ -2,8 +2,9 @@
 """Team sharing under the memory checkers:
 - the team unit test under valgrind memcheck and under ASan+UBSan (build-san);
 - the real commands against a real PostgreSQL under valgrind — init,
-  add-member, a sync that pushes and pulls, push, pull, status, show-shared,
-  list, remove-member — and their failure paths (wrong password, wrong server
+  add-member, a sync that pushes and pulls, push, pull, sync, status,
+  show-shared, list, overdue --team and show with a teammate's touches, an
+  action that pushes, remove-member — and their failure paths (wrong password, wrong server
   name, server down, a stalled server hitting the timeout, a newer schema):
   zero errors, zero definitely/indirectly lost bytes;
 - the team integration and fault tests again against the sanitized keepwarm."""
@@ -63,6 +64,15 @@ def commands(t, work):
     t.add_member("gus", "pw-gus")
     t.pg.sql("INSERT INTO keepwarm.records (member, kind, key, org) SELECT 'gus', 'org', 'g' || i || "
              "'.example', 'g' || i || '.example' FROM generate_series(1, 50) i", db=DB)
+    # Gus talked to two of Fay's customers yesterday, and logged a call with a third
+    t.pg.sql("INSERT INTO keepwarm.records (member, kind, key, org, person, last_exchange, touch_kind, "
+             "touch_time) VALUES "
+             "('gus', 'org', 'customer3.example', 'customer3.example', NULL, "
+             " pg_catalog.date_part('epoch', now())::bigint - 86400, NULL, 0),"
+             "('gus', 'person', 'buyer3@customer3.example', 'customer3.example', 'buyer3@customer3.example', "
+             " pg_catalog.date_part('epoch', now())::bigint - 86400, NULL, 0),"
+             "('gus', 'touch', 'call-1', 'customer5.example', 'buyer5@customer5.example', 0, 'call', "
+             " pg_catalog.date_part('epoch', now())::bigint - 3600)", db=DB)
     maildir, _ = seller_mailbox(os.path.join(work, "Maildir"), "fay@mycompany.example", "Fay", [stories])
     with kwtest.Dovecot(maildir=maildir) as dv:
         cfg = write_config(os.path.join(work, "config"), [dovecot_account(dv, "fay@mycompany.example")],
@@ -72,11 +82,19 @@ def commands(t, work):
         rc, out, err = vg(["sync", "--progress=json"], env, config=cfg, db=db)
         is_(rc, 0, "sync with a team push and pull under valgrind: clean", err[-3000:])
         ok('"event":"team","status":"ok"' in out, "the team part ran", out[-1500:])
-    for args in (["team", "push"], ["team", "pull"], ["team", "status"], ["team", "status", "--format=json"],
-                 ["team", "show-shared"], ["team", "show-shared", "--format=json"], ["team", "list"],
-                 ["team", "list", "g7.example", "--format=json"]):
+    for args in (["team", "push"], ["team", "pull"], ["team", "sync"], ["team", "status"],
+                 ["team", "status", "--format=json"], ["team", "show-shared"],
+                 ["team", "show-shared", "--format=json"], ["team", "list"],
+                 ["team", "list", "g7.example", "--format=json"],
+                 # the model with the team's touches (pulled and none), and an action that pushes
+                 ["overdue", "--all", "--team"], ["overdue", "--team", "--format=json"],
+                 ["overdue", "--all", "--team", "--format=tsv", "--exact"], ["show", "customer3.example"],
+                 ["show", "customer5.example", "--format=json"], ["show", "customer9.example"],
+                 ["snooze", "customer9.example", "2w"]):
         rc, out, err = vg(args, env, config=cfg, db=db)
         is_(rc, 0, "keepwarm %s under valgrind: clean" % " ".join(args), err[-3000:])
+        if args[:3] == ["overdue", "--all", "--team"] and len(args) == 3:
+            like(out, r"(?m)^in touch .*customer3\.example.*gus: exchange yesterday", "customer3 is ok thanks to gus")
     # Failure paths.
     member = ["--url", t.member_url("fay"), "--ca-file", t.pg.ca_file]
     rc, out, err = vg(["team", "pull"] + member, env, secrets={"--password-fd": "wrong"}, db=db)
