@@ -106,6 +106,15 @@ void kw_vcard_prop(GString *out, const char *name, const char *value);
 /* One CRLF-terminated vCard line, folded like kw_vcard_prop(). */
 void kw_vcard_line(GString *out, const char *line);
 
+/* "Label:  value" lines, labels padded to the widest in display columns
+ * (labels are translated, so their widths vary). kw_fields_add takes the
+ * value (transfer full; sanitised when printed) and an ANSI colour (or NULL,
+ * used on a terminal); kw_fields_print prints to stdout and frees. */
+typedef struct kw_fields kw_fields_t;
+kw_fields_t *kw_fields_new(void);
+void kw_fields_add(kw_fields_t *f, const char *label, char *value, const char *color);
+void kw_fields_print(kw_fields_t *f, const kw_cli_t *cli);
+
 /* A sanitised copy for printing (transfer full, g_free); NULL stays NULL. */
 char *kw_cli_clean(const char *s);
 

@@ -288,36 +288,6 @@ done:
 /* show                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* "Label:  value" lines, labels padded to the widest (they are translated). */
-typedef struct {
-    GPtrArray *labels, *values, *colors;
-} fields_t;
-
-static void field(fields_t *f, const char *label, char *value, const char *color)
-{
-    g_ptr_array_add(f->labels, g_strdup(label));
-    g_ptr_array_add(f->values, kw_cli_clean(value ? value : ""));
-    g_ptr_array_add(f->colors, (gpointer) color);
-    g_free(value);
-}
-
-static void fields_print(fields_t *f, const kw_cli_t *cli)
-{
-    size_t width = 0;
-    for (guint i = 0; i < f->labels->len; i++)
-        width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
-    for (guint i = 0; i < f->labels->len; i++) {
-        const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
-        fputs(label, stdout);
-        for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
-            fputc(' ', stdout);
-        if (color && cli->color)
-            printf("\033[%sm%s\033[0m\n", color, (const char *) g_ptr_array_index(f->values, i));
-        else
-            printf("%s\n", (const char *) g_ptr_array_index(f->values, i));
-    }
-}
-
 /* "2024-03-01 (93 days ago)", or "never". */
 static char *date_and_relative(int64_t t, int64_t as_of)
 {
@@ -403,8 +373,7 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
                             const kw_touch_list_t *tl, const kw_team_touch_list_t *team,
                             int64_t as_of)
 {
-    fields_t f = { g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free),
-                   g_ptr_array_new() };
+    kw_fields_t *f = kw_fields_new();
     char *w = kw_words_who(r), *s;
 
     /* "Jane Doe <jane@x> (person)", "ACME (acme.com, organisation)" */
@@ -420,30 +389,27 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     printf("%s\n\n", s);
     g_free(s);
     g_free(w);
-    field(&f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
-    field(&f, _("Why:"), kw_words_reason(&r->reason, as_of), NULL);
+    kw_fields_add(f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
+    kw_fields_add(f, _("Why:"), kw_words_reason(&r->reason, as_of), NULL);
     s = kw_words_cadence(r->cadence_days);
-    field(&f, _("Rhythm:"), g_strdup_printf("%s (%s)", s, kw_words_cadence_source(r->reason.cadence_source)),
+    kw_fields_add(f, _("Rhythm:"), g_strdup_printf("%s (%s)", s, kw_words_cadence_source(r->reason.cadence_source)),
           NULL);
     g_free(s);
-    field(&f, _("Last exchange:"), date_and_relative(r->last_touch, as_of), NULL);
-    field(&f, _("They wrote:"), date_and_relative(r->last_inbound, as_of), NULL);
-    field(&f, _("You wrote:"), date_and_relative(r->last_outbound, as_of), NULL);
+    kw_fields_add(f, _("Last exchange:"), date_and_relative(r->last_touch, as_of), NULL);
+    kw_fields_add(f, _("They wrote:"), date_and_relative(r->last_inbound, as_of), NULL);
+    kw_fields_add(f, _("You wrote:"), date_and_relative(r->last_outbound, as_of), NULL);
     if (r->due_date)
-        field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
-    field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
+        kw_fields_add(f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
+    kw_fields_add(f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
     if (r->snoozed_until)
-        field(&f, _("Snoozed until:"), date_and_relative(r->snoozed_until, as_of), NULL);
+        kw_fields_add(f, _("Snoozed until:"), date_and_relative(r->snoozed_until, as_of), NULL);
     if (r->state == KW_STATE_IGNORED)
-        field(&f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
+        kw_fields_add(f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
     if (r->note)
-        field(&f, _("Note:"), g_strdup(r->note), NULL);
+        kw_fields_add(f, _("Note:"), g_strdup(r->note), NULL);
     if (r->main_person)
-        field(&f, _("Write to:"), g_strdup(r->main_person), NULL);
-    fields_print(&f, cli);
-    g_ptr_array_free(f.labels, TRUE);
-    g_ptr_array_free(f.values, TRUE);
-    g_ptr_array_free(f.colors, TRUE);
+        kw_fields_add(f, _("Write to:"), g_strdup(r->main_person), NULL);
+    kw_fields_print(f, cli);
 
     printf("%s\n", _("People:"));
     for (size_t i = 0; r->people && r->people[i]; i++) {

@@ -944,50 +944,31 @@ static int cmd_status(kw_cli_t *cli, int argc, char **argv)
         json_builder_end_object(b);
         print_builder(b);
     } else {
-        GPtrArray *labels = g_ptr_array_new(), *values = g_ptr_array_new_with_free_func(g_free);
-        size_t width = 0;
-        g_ptr_array_add(labels, (gpointer) _("Team:"));
-        g_ptr_array_add(values, !cfg.present ? g_strdup_printf(_("not configured (add [team] to %s)"), cfg.path)
-                                : s->member ? g_strdup_printf(_("%s, as %s"), cfg.url, s->member)
-                                            : g_strdup(cfg.url));
-        g_ptr_array_add(labels, (gpointer) _("Sharing:"));
-        g_ptr_array_add(values, g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%s (%lld record)",
-                                                            "%s (%lld records)",
-                                                            (gulong) s->shared),
-                                                cfg.share ? _("on") : _("off"), (long long) s->shared));
-        g_ptr_array_add(labels, (gpointer) _("Pending:"));
-        g_ptr_array_add(values, g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld change to push",
-                                                            "%lld changes to push",
-                                                            (gulong) s->pending),
-                                                (long long) s->pending));
-        g_ptr_array_add(labels, (gpointer) _("Last push:"));
-        g_ptr_array_add(values, when_text(s->last_push, now));
-        g_ptr_array_add(labels, (gpointer) _("Last pull:"));
-        g_ptr_array_add(values, when_text(s->last_pull, now));
-        g_ptr_array_add(labels, (gpointer) _("Teammates:"));
-        g_ptr_array_add(values, g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld (%lld record pulled)",
-                                                            "%lld (%lld records pulled)",
-                                                            (gulong) s->team_records),
-                                                (long long) s->teammates, (long long) s->team_records));
+        kw_fields_t *f = kw_fields_new();
+        kw_fields_add(f, _("Team:"), !cfg.present ? g_strdup_printf(_("not configured (add [team] to %s)"), cfg.path)
+                                    : s->member ? g_strdup_printf(_("%s, as %s"), cfg.url, s->member)
+                                                : g_strdup(cfg.url), NULL);
+        kw_fields_add(f, _("Sharing:"),
+                      g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%s (%lld record)", "%s (%lld records)",
+                                                  (gulong) s->shared),
+                                      cfg.share ? _("on") : _("off"), (long long) s->shared), NULL);
+        kw_fields_add(f, _("Pending:"),
+                      g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld change to push", "%lld changes to push",
+                                                  (gulong) s->pending),
+                                      (long long) s->pending), NULL);
+        kw_fields_add(f, _("Last push:"), when_text(s->last_push, now), NULL);
+        kw_fields_add(f, _("Last pull:"), when_text(s->last_pull, now), NULL);
+        kw_fields_add(f, _("Teammates:"),
+                      g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%lld (%lld record pulled)",
+                                                  "%lld (%lld records pulled)", (gulong) s->team_records),
+                                      (long long) s->teammates, (long long) s->team_records), NULL);
         if (s->last_error) {
             char *when = kw_cli_iso_time(s->last_error_time);
-            g_ptr_array_add(labels, (gpointer) _("Last error:"));
-            g_ptr_array_add(values, g_strdup_printf("%s: %s", when ? when : "?", s->last_error));
+            kw_fields_add(f, _("Last error:"), g_strdup_printf("%s: %s", when ? when : "?", s->last_error),
+                          NULL);
             g_free(when);
         }
-        for (guint i = 0; i < labels->len; i++)
-            width = MAX(width, kw_cli_display_width(g_ptr_array_index(labels, i)));
-        for (guint i = 0; i < labels->len; i++) {
-            const char *label = g_ptr_array_index(labels, i);
-            char *clean = kw_cli_clean(g_ptr_array_index(values, i));
-            fputs(label, stdout);
-            for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
-                fputc(' ', stdout);
-            printf("%s\n", clean);
-            g_free(clean);
-        }
-        g_ptr_array_free(labels, TRUE);
-        g_ptr_array_free(values, TRUE);
+        kw_fields_print(f, cli);
     }
 done:
     kw_team_status_free(s);

@@ -489,6 +489,50 @@ void kw_vcard_prop(GString *out, const char *name, const char *value)
     g_string_free(line, TRUE);
 }
 
+/* ---- "Label:  value" lines ----------------------------------------------------- */
+
+struct kw_fields {
+    GPtrArray *labels, *values, *colors;
+};
+
+kw_fields_t *kw_fields_new(void)
+{
+    kw_fields_t *f = g_new0(kw_fields_t, 1);
+    f->labels = g_ptr_array_new_with_free_func(g_free);
+    f->values = g_ptr_array_new_with_free_func(g_free);
+    f->colors = g_ptr_array_new();
+    return f;
+}
+
+void kw_fields_add(kw_fields_t *f, const char *label, char *value, const char *color)
+{
+    g_ptr_array_add(f->labels, g_strdup(label));
+    g_ptr_array_add(f->values, kw_cli_clean(value ? value : ""));
+    g_ptr_array_add(f->colors, (gpointer) color);
+    g_free(value);
+}
+
+void kw_fields_print(kw_fields_t *f, const kw_cli_t *cli)
+{
+    size_t width = 0;
+    for (guint i = 0; i < f->labels->len; i++)
+        width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
+    for (guint i = 0; i < f->labels->len; i++) {
+        const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
+        fputs(label, stdout);
+        for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
+            fputc(' ', stdout);
+        if (color && cli && cli->color)
+            printf("\033[%sm%s\033[0m\n", color, (const char *) g_ptr_array_index(f->values, i));
+        else
+            printf("%s\n", (const char *) g_ptr_array_index(f->values, i));
+    }
+    g_ptr_array_free(f->labels, TRUE);
+    g_ptr_array_free(f->values, TRUE);
+    g_ptr_array_free(f->colors, TRUE);
+    g_free(f);
+}
+
 /* ---- tables ---------------------------------------------------------------- */
 
 struct kw_table {

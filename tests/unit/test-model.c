@@ -56,18 +56,20 @@ static int64_t contact(fixture_t *f, const char *email, const char *name)
     return id;
 }
 
-/* One message between the user and `email`, at a time in seconds:
- * direction 1 they wrote, 2 you wrote. Written as the sync writes it: the
- * message with its packed addresses, the interaction, the aggregate mark. */
-static void message_at(fixture_t *f, const char *email, int64_t t, int direction, unsigned flags,
-                       int n_rcpt, const char *subject)
+/* A message as the sync writes it: the message with its packed addresses
+ * (From `from`, To `to`, Cc `cc` when > 0), the one interaction it gives
+ * (with `party`, `direction` 1 they wrote, 2 you wrote), the aggregate mark. */
+static void store_message(fixture_t *f, int64_t from, int64_t to, int64_t cc, int64_t party,
+                          int direction, int64_t t, unsigned flags, int n_rcpt, const char *subject)
 {
     sqlite3_stmt *st;
-    int64_t cid = contact(f, email, NULL), me = contact(f, ME, NULL), mid = ++f->next_msg;
+    int64_t mid = ++f->next_msg;
     GByteArray *addrs = g_byte_array_new();
 
-    kw_addrs_append(addrs, KW_ROLE_FROM, direction == 1 ? cid : me);
-    kw_addrs_append(addrs, KW_ROLE_TO, direction == 1 ? me : cid);
+    kw_addrs_append(addrs, KW_ROLE_FROM, from);
+    kw_addrs_append(addrs, KW_ROLE_TO, to);
+    if (cc > 0)
+        kw_addrs_append(addrs, KW_ROLE_CC, cc);
     sqlite3_prepare_v2(kw_store_db(f->store),
                        "INSERT INTO messages(id, account_id, identity_key, fingerprint, subject, date, "
                        "flags, n_recipients, from_contact, addrs) "
@@ -78,7 +80,7 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
     sqlite3_bind_int64(st, 3, t);
     sqlite3_bind_int(st, 4, (int) flags);
     sqlite3_bind_int(st, 5, n_rcpt);
-    sqlite3_bind_int64(st, 6, direction == 1 ? cid : me);
+    sqlite3_bind_int64(st, 6, from);
     sqlite3_bind_blob(st, 7, addrs->data, (int) addrs->len, SQLITE_TRANSIENT);
     g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
     sqlite3_finalize(st);
@@ -87,7 +89,7 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
                        "INSERT INTO interactions(contact_id, date, message_id, direction, flags, "
                        "n_recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                        -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 1, party);
     sqlite3_bind_int64(st, 2, t);
     sqlite3_bind_int64(st, 3, mid);
     sqlite3_bind_int(st, 4, direction);
@@ -97,59 +99,29 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
     sqlite3_finalize(st);
     sqlite3_prepare_v2(kw_store_db(f->store), "INSERT OR IGNORE INTO agg_dirty VALUES (?1)", -1,
                        &st, NULL);
-    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 1, party);
     g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
     sqlite3_finalize(st);
 }
 
+/* One message between the user and `email`, at a time in seconds:
+ * direction 1 they wrote, 2 you wrote. */
+static void message_at(fixture_t *f, const char *email, int64_t t, int direction, unsigned flags,
+                       int n_rcpt, const char *subject)
+{
+    int64_t cid = contact(f, email, NULL), me = contact(f, ME, NULL);
+    store_message(f, direction == 1 ? cid : me, direction == 1 ? me : cid, 0, cid, direction, t,
+                  flags, n_rcpt, subject);
+}
+
 /* A colleague's mail (From `from`, not the user) to `to`, with the user in
- * Cc when `cc_me` (else the user had it in Bcc), as the sync writes it: the
- * message with its addresses, and — since the user did not write it — one
- * inbound interaction from the colleague. */
+ * Cc when `cc_me` (else the user had it in Bcc): since the user did not
+ * write it, one inbound interaction from the colleague. */
 static void colleague_mail_at(fixture_t *f, const char *from, const char *to, int cc_me, int64_t t,
                               unsigned flags, int n_rcpt, const char *subject)
 {
-    sqlite3_stmt *st;
-    int64_t fid = contact(f, from, NULL), tid = contact(f, to, NULL), me = contact(f, ME, NULL);
-    int64_t mid = ++f->next_msg;
-    GByteArray *addrs = g_byte_array_new();
-
-    kw_addrs_append(addrs, KW_ROLE_FROM, fid);
-    kw_addrs_append(addrs, KW_ROLE_TO, tid);
-    if (cc_me)
-        kw_addrs_append(addrs, KW_ROLE_CC, me);
-    sqlite3_prepare_v2(kw_store_db(f->store),
-                       "INSERT INTO messages(id, account_id, identity_key, fingerprint, subject, date, "
-                       "flags, n_recipients, from_contact, addrs) "
-                       "VALUES (?1, 1, ?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                       -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, mid);
-    sqlite3_bind_text(st, 2, subject, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, t);
-    sqlite3_bind_int(st, 4, (int) flags);
-    sqlite3_bind_int(st, 5, n_rcpt);
-    sqlite3_bind_int64(st, 6, fid);
-    sqlite3_bind_blob(st, 7, addrs->data, (int) addrs->len, SQLITE_TRANSIENT);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
-    sqlite3_finalize(st);
-    g_byte_array_free(addrs, TRUE);
-    /* in the user's mailbox (Bcc when not in Cc): inbound from the colleague */
-    sqlite3_prepare_v2(kw_store_db(f->store),
-                       "INSERT INTO interactions(contact_id, date, message_id, direction, flags, "
-                       "n_recipients) VALUES (?1, ?2, ?3, 1, ?4, ?5)",
-                       -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, fid);
-    sqlite3_bind_int64(st, 2, t);
-    sqlite3_bind_int64(st, 3, mid);
-    sqlite3_bind_int(st, 4, (int) flags);
-    sqlite3_bind_int(st, 5, n_rcpt);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_prepare_v2(kw_store_db(f->store), "INSERT OR IGNORE INTO agg_dirty VALUES (?1)", -1,
-                       &st, NULL);
-    sqlite3_bind_int64(st, 1, fid);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
-    sqlite3_finalize(st);
+    int64_t fid = contact(f, from, NULL), tid = contact(f, to, NULL);
+    store_message(f, fid, tid, cc_me ? contact(f, ME, NULL) : 0, fid, 1, t, flags, n_rcpt, subject);
 }
 
 static void colleague_mail(fixture_t *f, const char *from, const char *to, int cc_me, double day,
