@@ -48,7 +48,10 @@ static int config_error(const kw_config_t *cfg, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    kw_cli_usage_error("sync", "%s", msg);
+    /* the command that read the file (kw_cli_parse_options names it), not always sync */
+    kw_cli_usage_error(g_get_prgname() && g_str_has_prefix(g_get_prgname(), "keepwarm ")
+                           ? g_get_prgname() + strlen("keepwarm ") : "sync",
+                       "%s", msg);
     g_free(msg);
     return KW_EXIT_USAGE;
 }
