@@ -163,6 +163,7 @@ struct kw_model {
     int           copied_any_kept;  /* team_copied has rows */
     GArray       *copied;           /* copied_t not in team_copied (all of them when
                                        it is not valid), by contact, date, message */
+    int           own_view;         /* kw_model_own_view(): no team evidence */
     sqlite3_stmt *copied_latest;    /* team_copied: newest row of a contact */
     sqlite3_stmt *copied_all;       /* team_copied: rows of a contact */
 };
@@ -1082,7 +1083,13 @@ static kw_status_t load_team(kw_model_t *m, int exact, char **error)
 /* Whether any team evidence can change an answer. */
 static int has_team(const kw_model_t *m)
 {
-    return m->team || (m->copied && m->copied->len > 0) || m->copied_any_kept;
+    return !m->own_view && (m->team || (m->copied && m->copied->len > 0) || m->copied_any_kept);
+}
+
+void kw_model_own_view(kw_model_t *m)
+{
+    if (m)
+        m->own_view = 1;
 }
 
 /* The first m->copied entry of contact ci (binary search), or len. */

@@ -9,10 +9,11 @@
  * like notes), the cadence's origin, snooze dates; relationships the user
  * ignores (directly, or through their organisation); anything that is not a
  * relationship (colleagues, lists, automated senders, prospects never
- * answered). The state is the user's own (a relationship kept warm by a
- * teammate is shared as the user sees it in their own mail, never as the
- * team's "ok"): teammates decide from each other's facts, not from
- * verdicts that already include theirs.
+ * answered). The state is the user's own (the model is asked for its own
+ * view, kw_model_own_view: a relationship kept warm by a teammate is shared
+ * as the user sees it in their own mail, never as the team's "ok"):
+ * teammates decide from each other's facts, not from verdicts that already
+ * include theirs.
  *
  * One model load (kw_model_load) answers both lists: by organisation (the
  * companies; free-mail people come again by person) and by person. Logged
@@ -56,7 +57,7 @@ static void add_record(kw_model_t *model, GArray *out, kw_team_record_kind_t kin
     rec.last_exchange = r->last_touch;
     rec.exchanges = r->touches;
     rec.cadence_days = r->cadence_days;
-    rec.state = r->reason.team_ok ? r->reason.own_state : r->state;
+    rec.state = r->state; /* the model answers from your own mail only here */
     g_array_append_val(out, rec);
 }
 
@@ -82,8 +83,10 @@ kw_status_t kw_team_export(kw_store_t *store, int64_t as_of, GArray **out, char 
 
     *out = NULL;
     st = kw_model_load(store, &mo, &model, error);
-    if (st == KW_OK)
+    if (st == KW_OK) {
+        kw_model_own_view(model); /* your own view: the team's is theirs to share */
         st = kw_model_relationships(model, &by_org, &orgs, error);
+    }
     if (st == KW_OK)
         st = kw_model_relationships(model, &by_person, &people, error);
     if (st != KW_OK) {
