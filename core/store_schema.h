@@ -131,7 +131,8 @@ static const char *const kw_migrations[] = {
      *                 data is team_shared's row, a missing row means "delete"
      *   team_records  teammates' records (pulled); indexed by organisation and
      *                 by person on their touch time, max(last_exchange,
-     *                 touch_time), for the model's "the team's last touch"
+     *                 touch_time), covering what the model reads: "the team's
+     *                 last touch" is the first entry of a range
      *   team_members  the team's members and display names (pulled)
      *   team_copied   local team evidence, kept like the aggregates (model.c):
      *                 each mail a colleague wrote with the user in To or Cc,
@@ -172,8 +173,10 @@ static const char *const kw_migrations[] = {
     "  touch_time INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (member, kind, key)) WITHOUT ROWID;"
     "CREATE INDEX team_records_org ON team_records (org, kind, key);"
-    "CREATE INDEX team_records_org_time ON team_records (org, max(last_exchange, touch_time));"
-    "CREATE INDEX team_records_person_time ON team_records (person, max(last_exchange, touch_time));"
+    "CREATE INDEX team_records_org_time ON team_records"
+    "  (org, max(last_exchange, touch_time), member, kind, person, touch_kind);"
+    "CREATE INDEX team_records_person_time ON team_records"
+    "  (person, max(last_exchange, touch_time), member, kind, touch_kind);"
     "CREATE TABLE team_members ("
     "  member TEXT PRIMARY KEY, display_name TEXT) WITHOUT ROWID;"
     "CREATE TABLE team_copied ("

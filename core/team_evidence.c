@@ -7,8 +7,13 @@
  * A teammate's record says when they last had a two-way exchange with an
  * organisation or a person (last_exchange); a touch record says when they
  * logged a call or meeting (touch_time). Either is "a team touch" at
- * max(last_exchange, touch_time); both indexes on team_records are on that
- * expression, so the latest touch of one organisation costs one index seek.
+ * max(last_exchange, touch_time). Both indexes on team_records start with
+ * the key and that expression and cover what is read, so the latest touch
+ * of an organisation is the first entry of one index range, whatever the
+ * number of records (a busy customer has one per teammate and kind, often
+ * at the same time): ties go to the highest member name, then kind
+ * ("touch" > "person" > "org": a record naming the person wins), in the
+ * index's own order, so no row is read twice to decide.
  */
 #include <string.h>
 #include <glib.h>
@@ -62,19 +67,26 @@ void kw_team_hit_clear(kw_team_hit_t *h)
 
 struct kw_team_lookup {
     kw_store_t   *store;
-    sqlite3_stmt *by_org;     /* records of an organisation, newest touch first */
-    sqlite3_stmt *by_person;  /* records of a person, newest touch first */
+    sqlite3_stmt *latest_org;    /* the newest touch of an organisation */
+    sqlite3_stmt *latest_person; /* the newest touch of a person */
+    sqlite3_stmt *by_org;        /* records of an organisation, newest touch first */
+    sqlite3_stmt *by_person;     /* records of a person, newest touch first */
     sqlite3_stmt *holders;
-    char         *me;         /* this member's name on the team, or NULL */
+    GHashTable   *names;         /* member -> display name ("" for none): a team is small */
+    char         *me;            /* this member's name on the team, or NULL */
 };
 
 void kw_team_lookup_free(kw_team_lookup_t *l)
 {
     if (!l)
         return;
+    sqlite3_finalize(l->latest_org);
+    sqlite3_finalize(l->latest_person);
     sqlite3_finalize(l->by_org);
     sqlite3_finalize(l->by_person);
     sqlite3_finalize(l->holders);
+    if (l->names)
+        g_hash_table_destroy(l->names);
     g_free(l->me);
     g_free(l);
 }
@@ -82,6 +94,10 @@ void kw_team_lookup_free(kw_team_lookup_t *l)
 #define RECORD_SELECT                                                                   \
     "SELECT r.member, m.display_name, r.kind, r.person, " TOUCH_TIME ", r.touch_kind"   \
     " FROM team_records r LEFT JOIN team_members m ON m.member = r.member"
+/* Only index columns: the newest entry of a range, no table row read. */
+#define LATEST_SELECT                                                                   \
+    "SELECT r.member, NULL, r.kind, r.person, " TOUCH_TIME ", r.touch_kind FROM team_records r"
+#define LATEST_ORDER " ORDER BY " TOUCH_TIME " DESC, r.member DESC, r.kind DESC, r.person DESC LIMIT 1"
 
 kw_status_t kw_team_lookup_open(kw_store_t *store, kw_team_lookup_t **out, char **error)
 {
@@ -113,6 +129,15 @@ kw_status_t kw_team_lookup_open(kw_store_t *store, kw_team_lookup_t **out, char 
         return KW_OK;
     }
     if ((s = kw_store_prepare(store,
+                              LATEST_SELECT " WHERE r.org = ?1 AND " TOUCH_TIME " BETWEEN 1 AND ?2"
+                              LATEST_ORDER,
+                              &l->latest_org, error)) != KW_OK ||
+        (s = kw_store_prepare(store,
+                              LATEST_SELECT " WHERE r.person = ?1 AND " TOUCH_TIME " BETWEEN 1 AND ?2"
+                              LATEST_ORDER,
+                              &l->latest_person, error)) != KW_OK ||
+
+        (s = kw_store_prepare(store,
                               RECORD_SELECT " WHERE r.org = ?1 AND " TOUCH_TIME " BETWEEN 1 AND ?2"
                               " ORDER BY " TOUCH_TIME " DESC",
                               &l->by_org, error)) != KW_OK ||
@@ -126,6 +151,21 @@ kw_status_t kw_team_lookup_open(kw_store_t *store, kw_team_lookup_t **out, char 
                               &l->holders, error)) != KW_OK) {
         kw_team_lookup_free(l);
         return s;
+    }
+    l->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s = kw_store_prepare(store, "SELECT member, coalesce(display_name, '') FROM team_members", &st,
+                         error);
+    if (s != KW_OK) {
+        kw_team_lookup_free(l);
+        return s;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        g_hash_table_replace(l->names, g_strdup((const char *)sqlite3_column_text(st, 0)),
+                             g_strdup((const char *)sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        kw_team_lookup_free(l);
+        return kw_store_fail(store, rc, "reading the team's members", error);
     }
     *out = l;
     return KW_OK;
@@ -147,22 +187,19 @@ static void hit_from_row(sqlite3_stmt *st, kw_team_hit_t *h)
                             (const char *)sqlite3_column_text(st, 5));
 }
 
-/* Order among touches at the same time: a record naming the person (a
- * person record, a logged touch) before an organisation record, then by
- * member: the same answer whatever order SQLite returns them in. */
+/* Which of two exchanges of the same time wins: the order of the indexes
+ * (and of kw_team_lookup_latest): member, then a record naming the person
+ * over an organisation record, then person, all descending. */
 static int better_hit(const kw_team_hit_t *a, const kw_team_hit_t *b)
 {
     int c;
     if (a->time != b->time)
         return a->time > b->time;
+    if ((c = g_strcmp0(a->member, b->member)) != 0)
+        return c > 0;
     if ((a->person != NULL) != (b->person != NULL))
         return a->person != NULL;
-    c = g_strcmp0(a->member, b->member);
-    if (c != 0)
-        return c < 0;
-    if (a->kind != b->kind)
-        return a->kind > b->kind;
-    return g_strcmp0(a->person, b->person) < 0;
+    return g_strcmp0(a->person, b->person) > 0;
 }
 
 kw_status_t kw_team_lookup_latest(kw_team_lookup_t *l, const char *key, int by_person,
@@ -174,27 +211,18 @@ kw_status_t kw_team_lookup_latest(kw_team_lookup_t *l, const char *key, int by_p
     memset(hit, 0, sizeof *hit);
     if (!l || !key)
         return KW_OK;
-    st = by_person ? l->by_person : l->by_org;
+    st = by_person ? l->latest_person : l->latest_org;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, as_of);
-    /* the newest touch time first: read the rows sharing it, keep the best */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        kw_team_hit_t h;
-        if (hit->time && sqlite3_column_int64(st, 4) < hit->time)
-            break;
-        memset(&h, 0, sizeof h);
-        hit_from_row(st, &h);
-        if (!hit->time || better_hit(&h, hit)) {
-            kw_team_hit_clear(hit);
-            *hit = h;
-        } else {
-            kw_team_hit_clear(&h);
-        }
-    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        hit_from_row(st, hit);
     sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        kw_team_hit_clear(hit);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return kw_store_fail(l->store, rc, "reading the team's records", error);
+    if (hit->member) {
+        const char *name = g_hash_table_lookup(l->names, hit->member);
+        hit->member_name = name && *name ? g_strdup(name) : NULL;
     }
     return KW_OK;
 }

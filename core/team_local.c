@@ -530,10 +530,12 @@ void kw_team_note_failure(kw_store_t *store, const char *message, int64_t now)
 /* ------------------------------------------------------------------------ */
 
 /* The indexes of team_records, as in store_schema.h (version 4). */
-#define RECORD_INDEXES                                                                        \
-    "CREATE INDEX team_records_org ON team_records (org, kind, key);"                         \
-    "CREATE INDEX team_records_org_time ON team_records (org, max(last_exchange, touch_time));" \
-    "CREATE INDEX team_records_person_time ON team_records (person, max(last_exchange, touch_time))"
+#define RECORD_INDEXES                                                                  \
+    "CREATE INDEX team_records_org ON team_records (org, kind, key);"                   \
+    "CREATE INDEX team_records_org_time ON team_records"                                \
+    "  (org, max(last_exchange, touch_time), member, kind, person, touch_kind);"        \
+    "CREATE INDEX team_records_person_time ON team_records"                             \
+    "  (person, max(last_exchange, touch_time), member, kind, touch_kind)"
 
 struct kw_team_pull_tx {
     kw_store_t   *store;
