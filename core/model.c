@@ -2396,6 +2396,12 @@ KW_PUBLIC kw_status_t kw_model_team_owner(kw_model_t *m, const char *target, int
     return s;
 }
 
+const char *kw_model_org_of(kw_model_t *m, const char *address)
+{
+    int ci = m && address ? contact_by_email(m, address) : -1;
+    return ci >= 0 ? contact_org(m, &m->contacts[ci]) : NULL;
+}
+
 const char *kw_model_mail_name(kw_model_t *m, const char *address)
 {
     int ci = m && address ? contact_by_email(m, address) : -1;

@@ -27,4 +27,10 @@ void kw_model_own_view(kw_model_t *model);
  * For what is shared with the team (team_export.c). */
 const char *kw_model_mail_name(kw_model_t *model, const char *address);
 
+/* The organisation key of an address the model knows (its registrable
+ * domain, or the address itself for free mail), from the model's cache:
+ * no public-suffix lookup per call. NULL for an unknown address
+ * (transfer none, valid while the model lives). */
+const char *kw_model_org_of(kw_model_t *model, const char *address);
+
 #endif

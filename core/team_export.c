@@ -43,8 +43,9 @@ static void add_record(kw_model_t *model, GArray *out, kw_team_record_kind_t kin
     rec.key = g_strdup(r->key);
     if (kind == KW_TEAM_RECORD_PERSON) {
         const char *name = kw_model_mail_name(model, r->key);
+        const char *org = kw_model_org_of(model, r->key);
         rec.person = g_strdup(r->key);
-        rec.org = kw_org_for_address(r->key);
+        rec.org = org ? g_strdup(org) : kw_org_for_address(r->key);
         if (name && strcmp(name, r->key) != 0)
             rec.name = g_strdup(name);
     } else {

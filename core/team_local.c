@@ -758,7 +758,10 @@ KW_PUBLIC kw_status_t kw_team_status_get(kw_store_t *store, kw_team_status_t **o
                           " last_error_time, last_error,"
                           " (SELECT count(*) FROM team_shared), (SELECT count(*) FROM team_outbox),"
                           " (SELECT count(*) FROM team_records),"
-                          " (SELECT count(DISTINCT member) FROM team_records)"
+                          /* members with records: one seek each (count(DISTINCT member)
+                           * would read every record of a big team) */
+                          " (SELECT count(*) FROM team_members m WHERE EXISTS"
+                          "   (SELECT 1 FROM team_records r WHERE r.member = m.member))"
                           " FROM team_state",
                           &st, error);
     if (rs != KW_OK)
