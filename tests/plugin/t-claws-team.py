@@ -7,7 +7,8 @@ per cycle. Checked: Sam's records reach the server (shared), a teammate's
 records reach Sam's store (pulled) and the panel (ACME, overdue on Sam's own
 mail, leaves the list because Jan talked to them yesterday; Globex keeps
 waiting for Sam's answer but its tooltip says what Jan did), the status line
-says the team was updated, no PostgreSQL library is loaded into Claws, the
+says the team was updated, a snooze in the panel reaches the server within
+seconds, no PostgreSQL library is loaded into Claws, the
 team password is in no argv or environment of any child and in no file but
 Claws' own password store, and no child is left behind.
 Fixtures (mailbox, Xvfb, Claws config, the test hook) are t-claws-e2e.py's."""
@@ -128,6 +129,18 @@ def run():
                "Claws has mapped neither libpq nor keepwarm's network module")
             time.sleep(0.3)
             ui.screenshot("claws-keepwarm-team.png")
+            # a snooze in the panel reaches the team within seconds
+            keys = [r["key"] for r in s["rows"]]
+            if "globex.example" in keys:
+                before = s["team"]["exchanges"]
+                ui.cmd("snooze %d 7" % keys.index("globex.example"))
+                s2 = ui.wait(lambda x: x["team"]["exchanges"] > before and not x["team"]["running"], 60,
+                             "the exchange after a snooze")
+                ok(s2 is not None, "the snooze triggered an exchange with the team")
+                is_(server_rows(t.pg, "sam").get(("sam", "org", "globex.example"), {}).get("state"),
+                    "snoozed", "the server has Globex snoozed")
+            else:
+                ok(False, "Globex is in the panel to be snoozed")
         finally:
             scanner.stop = True
             remote("--exit")
