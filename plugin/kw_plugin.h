@@ -118,6 +118,9 @@ void     kw_plugin_team_done(void);                          /* idempotent: chil
  * what changed, pull what teammates changed) in one `keepwarm team sync`
  * child — PostgreSQL never runs inside Claws. No-op without a team URL. */
 void     kw_plugin_team_cycle_done(void);
+/* The user changed what is shared (snooze, ignore, cadence...): exchange
+ * with the team in a few seconds (coalesced), whatever the interval. */
+void     kw_plugin_team_changed(void);
 /* Append the team's touches of `key` to a Details text. */
 void     kw_plugin_team_details(GString *text, kw_model_t *model, const char *key);
 /* For the test hook: {"configured":..,"running":..,"exchanges":N,"last_exit":N},

@@ -242,6 +242,8 @@ static void store_action(const char *fail_fmt, kw_status_t (*fn)(kw_store_t *, c
     }
     kw_status_t st = fn(store, target, arg);
     kw_store_close(store);
+    if (st == KW_OK)
+        kw_plugin_team_changed();  /* what the team sees changed with it */
     if (st != KW_OK) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"

@@ -64,6 +64,7 @@ static PrefParam params[] = {
 
 /* The running exchange, if any. */
 static struct {
+    guint    soon;             /* a coalesced exchange after a user's action */
     GPid     pid;
     GIOChannel *out, *err;
     guint    out_watch, err_watch, child_watch, deadline;
@@ -445,6 +446,22 @@ void kw_plugin_team_cycle_done(void)
     kw_plugin_set_status(_("Keep warm: exchanging with the team…"), FALSE);
 }
 
+static gboolean soon_fire(gpointer data)
+{
+    X.soon = 0;
+    X.started = 0; /* the user acted: not held back by the interval */
+    kw_plugin_team_cycle_done();
+    return G_SOURCE_REMOVE;
+}
+
+void kw_plugin_team_changed(void)
+{
+    if (!configured() || X.soon || kw_plugin_unloading())
+        return;
+    /* a few actions in a row (snooze, then ignore) go out together */
+    X.soon = g_timeout_add_seconds(3, soon_fire, NULL);
+}
+
 /* ---- what the user sees ----------------------------------------------------- */
 
 void kw_plugin_team_details(GString *text, kw_model_t *model, const char *key)
@@ -518,6 +535,9 @@ void kw_plugin_team_init(void)
 
 void kw_plugin_team_done(void)
 {
+    if (X.soon)
+        g_source_remove(X.soon);
+    X.soon = 0;
     if (X.pid) {
         /* stop the watch first so that GLib does not reap it behind us; the
          * store and the server are crash-safe: SIGKILL loses nothing */
