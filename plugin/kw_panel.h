@@ -1,8 +1,9 @@
 /* kw_panel.h — the "Keep warm" panel under the folder tree, and its actions
  * (write, show messages, snooze, rhythm, ignore, details). Its rows are the
  * library's list for the states that need attention, as `keepwarm overdue`
- * prints it. Uses kw_context.h and kw_prefs.h; what the panel cannot do itself
- * (start a sync) it asks through the callbacks given to kw_panel_init.
+ * prints it. Uses kw_context.h, kw_prefs.h and kw_team.h (an action tells the
+ * team; Details lists its touches); what the panel cannot do itself (start a
+ * sync) it asks through the callbacks given to kw_panel_init.
  * Main thread only. */
 #ifndef KW_PLUGIN_PANEL_H
 #define KW_PLUGIN_PANEL_H

@@ -11,6 +11,9 @@
  *                               status line (with a listener)
  *   prefs.c       kw_prefs.h    clawsrc [KeepWarm], the preferences page,
  *                               the settings kept in the store
+ *   team.c        kw_team.h     the team: its preferences page (clawsrc
+ *                               [KeepWarmTeam]), one `keepwarm team sync`
+ *                               child per sync cycle, its touches in Details
  *   panel.c       kw_panel.h    the panel under the folder tree, its actions
  *   worker.c      kw_worker.h   background `keepwarm sync` children
  *   plugin_main.c               plugin_* entry points, hooks, the hint bar,

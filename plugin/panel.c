@@ -8,6 +8,7 @@
  * plugin and survives; the widgets are rebuilt on each insertion. */
 #include "kw_plugin.h"
 #include "kw_prefs.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 
 #include <string.h>
@@ -141,8 +142,9 @@ void kw_panel_refresh(void)
         char *title = *row->people
             ? g_markup_printf_escaped("<b>%s</b>\n<small>%s</small>", row->title, row->people)
             : g_markup_printf_escaped("<b>%s</b>", row->title);
-        char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s", row->title,
-                                            kw_words_state(row->state), row->reason);
+        char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s%s%s", row->title,
+                                            kw_words_state(row->state), row->reason,
+                                            row->team ? "\n" : "", row->team ? row->team : "");
         GtkTreeIter it;
         gtk_list_store_insert_with_values(P.model, &it, -1,
             COL_ICON, kwv_state_icon(row->state),
@@ -217,6 +219,8 @@ static void store_action(const char *fail_fmt, kw_status_t (*fn)(kw_store_t *, c
     }
     kw_status_t st = fn(store, target, arg);
     kw_store_close(store);
+    if (st == KW_OK)
+        kw_plugin_team_changed();  /* what the team sees changed with it */
     if (st != KW_OK) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -406,6 +410,7 @@ void kw_action_details(const char *key)
         for (char **p = rel->people; p && *p; p++)
             g_string_append_printf(text, " %s", *p);
         g_string_append(text, "\n\n");
+        kw_plugin_team_details(text, model, key);
         kw_free(name);
         kw_free(r);
         g_free(why);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Golden files for what the command prints, in English (LC_ALL=C) and in
 German (LC_ALL=de_DE.UTF-8): the overdue table, TSV and JSON, `show` as text
-and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`.
+and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`; then, with
+teammates' records in the store, `overdue --team` and `show` with the team's
+touches.
 
 The mailbox is tests/lib/gen_scenarios.py's, as of a fixed day, served by a
 real Dovecot and synced through the real `keepwarm sync`; a few settings are
@@ -18,6 +20,7 @@ and read the diff of tests/data/golden/ before committing it."""
 import calendar
 import difflib
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -44,6 +47,35 @@ OUTPUTS = [
     ("export.vcf", ["export", "--format=vcard"]),
     ("config.txt", ["config"]),
 ]
+
+# After teammates' records arrive (as a pull stores them): the team's words.
+TEAM_OUTPUTS = [
+    ("overdue-team.txt", ["overdue", "--all", "--team"]),
+    ("overdue-team.tsv", ["overdue", "--team", "--format=tsv"]),
+    ("show-team.txt", ["show", "steady-cold.example"]),
+]
+
+
+def add_teammates(db):
+    """Teammates' records as `keepwarm team pull` stores them: Jan talked to
+    Ben at steady-cold.example 3 days ago (within its 14-day rhythm: ok
+    thanks to the team), Kim called Dan at quarterly-b.example 2 days ago,
+    Jan talked to Hugo at ooo.example 50 days ago (after the user's last
+    exchange, but beyond the rhythm: still overdue)."""
+    day = 86400
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO team_members (member, display_name) VALUES (?, ?)",
+                    [("jan", "Jan Weber"), ("kim", None)])
+    rows = [("jan", "org", "steady-cold.example", "steady-cold.example", None, AS_OF - 3 * day + 36000, None, 0),
+            ("jan", "person", "ben@steady-cold.example", "steady-cold.example", "ben@steady-cold.example",
+             AS_OF - 3 * day + 36000, None, 0),
+            ("kim", "touch", "call-1", "quarterly-b.example", "dan@quarterly-b.example", 0, "call",
+             AS_OF - 2 * day + 50400),
+            ("jan", "org", "ooo.example", "ooo.example", None, AS_OF - 50 * day + 36000, None, 0)]
+    con.executemany("INSERT INTO team_records (member, kind, key, org, person, last_exchange, "
+                    "touch_kind, touch_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ok')", rows)
+    con.commit()
+    con.close()
 
 
 def run_bytes(args, env):
@@ -95,20 +127,24 @@ def test():
         rc, out, err = kwtest.run_keepwarm(args)
         kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
 
-    for lang, env in (("C", {"LC_ALL": "C", "LANGUAGE": None}), ("de", de_env)):
-        if env is None:
-            kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked", len(OUTPUTS))
-            continue
-        for name, args in OUTPUTS:
-            if args[0] != "config":
-                args = args + ["--as-of", AS_OF_TEXT]
-            rc, out, err = run_bytes(args, env)
-            if not kwtest.is_(rc, 0, "%s: keepwarm %s" % (lang, " ".join(args)), err):
+    for outputs in (OUTPUTS, TEAM_OUTPUTS):
+        if outputs is TEAM_OUTPUTS:
+            add_teammates(kwtest.default_db())
+        for lang, env in (("C", {"LC_ALL": "C", "LANGUAGE": None}), ("de", de_env)):
+            if env is None:
+                kwtest.skip("no de_DE.UTF-8 locale and no localedef: German not checked",
+                            2 * len(outputs))
                 continue
-            check(lang, name, out)
-            if name.endswith((".csv", ".vcf")):
-                kwtest.ok(out and "\n" not in out.replace("\r\n", ""),
-                          "%s/%s: every line ends in CRLF" % (lang, name))
+            for name, args in outputs:
+                if args[0] != "config":
+                    args = args + ["--as-of", AS_OF_TEXT]
+                rc, out, err = run_bytes(args, env)
+                if not kwtest.is_(rc, 0, "%s: keepwarm %s" % (lang, " ".join(args)), err):
+                    continue
+                check(lang, name, out)
+                if name.endswith((".csv", ".vcf")):
+                    kwtest.ok(out and "\n" not in out.replace("\r\n", ""),
+                              "%s/%s: every line ends in CRLF" % (lang, name))
 
     # errors speak the user's language too (the library's message stays English)
     if de_env:

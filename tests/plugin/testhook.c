@@ -6,7 +6,8 @@
  * Environment (read here, and nowhere in the shipped plugin):
  *   KEEPWARM_PLUGIN_TEST_DUMP=/path  what the user sees, as JSON, rewritten
  *       (atomically) whenever it changes: panel rows, the sender of the
- *       message last shown and the hint bar above it, the status line, the folder view's parentage, the workers, the
+ *       message last shown and the hint bar above it, the status line, the
+ *       folder view's parentage, the workers, the team's exchanges, the
  *       preferences page when it is open. The last dump at unload says
  *       whether the folder view went back.
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   one command per line:
@@ -21,6 +22,7 @@
  * The page is driven through Claws' own preferences window and its OK
  * button, as a user would. */
 #include "kw_plugin.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 #include "kw_worker.h"
 #include "testhook.h"
@@ -209,6 +211,24 @@ static void add_workers(JsonBuilder *b)
     json_builder_end_object(b);
 }
 
+/* The team's exchanges (team.c), and what the status line said after the
+ * last one. */
+static void add_team(JsonBuilder *b)
+{
+    json_builder_set_member_name(b, "team");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "configured");
+    json_builder_add_boolean_value(b, kw_plugin_team_configured());
+    json_builder_set_member_name(b, "running");
+    json_builder_add_boolean_value(b, kw_plugin_team_running());
+    json_builder_set_member_name(b, "exchanges");
+    json_builder_add_int_value(b, kw_plugin_team_exchanges());
+    json_builder_set_member_name(b, "last_exit");
+    json_builder_add_int_value(b, kw_plugin_team_last_exit());
+    json_builder_end_object(b);
+    add_string(b, "team_status", kw_plugin_team_status());
+}
+
 static void add_rows(JsonBuilder *b)
 {
     json_builder_set_member_name(b, "rows");
@@ -223,6 +243,7 @@ static void add_rows(JsonBuilder *b)
         add_string(b, "cadence", r->cadence);
         add_string(b, "state", kw_state_to_string(r->state));
         add_string(b, "reason", r->reason);
+        add_string(b, "team", r->team);
         add_string(b, "main_person", r->main_person);
         json_builder_end_object(b);
     }
@@ -282,6 +303,7 @@ static void dump(gboolean force)
     json_builder_add_int_value(b, prefs_common_get_prefs()->layout_mode);
     add_parentage(b, fw);
     add_workers(b);
+    add_team(b);
     add_prefs(b);
     json_builder_set_member_name(b, "unloaded");
     json_builder_add_boolean_value(b, FALSE);
