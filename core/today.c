@@ -347,6 +347,9 @@ static kw_status_t compute_items(kw_store_t *store, kw_model_t *model, const kw_
     kw_pick_t *picks = NULL;
     uint32_t today = day_julian(day);
     int64_t as_of = kw_model_as_of(model);
+    /* the ISO week (UTC) holding the middle of the local day */
+    int64_t week_of = day->start + (day->end - day->start) / 2;
+    int touched, mine;
     size_t n, k;
     kw_status_t s;
 
@@ -379,7 +382,17 @@ static kw_status_t compute_items(kw_store_t *store, kw_model_t *model, const kw_
         slot = r->state == KW_STATE_AWAITING_YOUR_REPLY ? KW_SLOT_OWED
                : kw_today_dormant(c, as_of)             ? KW_SLOT_REACTIVATION
                                                         : KW_SLOT_OVERDUE;
-        c->allowed = kw_today_team_allows(store, r->key, slot, day);
+        /* the team (when it shares anything): what a teammate touched this
+         * week rests, a reactivation goes to the week's owner */
+        touched = 0;
+        mine = 1;
+        if (slot != KW_SLOT_OWED)
+            s = kw_model_team_touched_week(model, r->key, week_of, &touched, error);
+        if (s == KW_OK && slot == KW_SLOT_REACTIVATION && !touched)
+            s = kw_model_team_owner(model, r->key, week_of, &mine, NULL, error);
+        if (s != KW_OK)
+            goto done;
+        c->allowed = kw_today_team_allows(slot, touched, mine);
     }
     picks = g_new0(kw_pick_t, size > 0 ? (size_t) size : 1);
     k = kw_today_pick(cand, n, size, as_of, picks);
