@@ -1325,8 +1325,8 @@ kw_status_t kw_team_remove_member(const kw_team_server_t *server, const char *me
 typedef enum {
     KW_TEAM_RECORD_ORG = 0,    /* an organisation the member has a relationship with */
     KW_TEAM_RECORD_PERSON = 1, /* one person (address) at an organisation */
-    KW_TEAM_RECORD_TOUCH = 2   /* a logged call or meeting (date and kind only);
-                                  not produced by this version, which has no call log */
+    KW_TEAM_RECORD_TOUCH = 2   /* a call, meeting or visit (logged, or a calendar's
+                                  once it took place): kind, time, person, never the note */
 } kw_team_record_kind_t;
 
 /* "org", "person", "touch" (transfer none). */

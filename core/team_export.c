@@ -16,9 +16,16 @@
  * include theirs.
  *
  * One model load (kw_model_load) answers both lists: by organisation (the
- * companies; free-mail people come again by person) and by person. Logged
- * calls and meetings (KW_TEAM_RECORD_TOUCH) are not produced: this version
- * keeps no call log.
+ * companies; free-mail people come again by person) and by person.
+ *
+ * Calls, meetings and visits (the `touches` table: logged by the user, or
+ * from a calendar once they took place) go as KW_TEAM_RECORD_TOUCH records:
+ * key "touch:<touches.id>", the organisation key (the address for free
+ * mail), the person's address, the kind and the time. Never the note, the
+ * calendar's UID or anything else the user wrote. Only touches of a person
+ * shared above (not ignored, a relationship), up to as_of. A touch removed
+ * (undone, deleted) is no longer exported, so staging turns it into a
+ * deletion.
  */
 #include <string.h>
 #include <glib.h>
@@ -62,6 +69,49 @@ static void add_record(kw_model_t *model, GArray *out, kw_team_record_kind_t kin
     g_array_append_val(out, rec);
 }
 
+/* The touches of the people in `people` (a set of addresses) up to as_of. */
+static kw_status_t add_touches(kw_store_t *store, kw_model_t *model, int64_t as_of,
+                               GHashTable *people, GArray *out, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    s = kw_store_prepare(store,
+                         "SELECT t.id, t.source, t.time, c.email FROM touches t "
+                         "JOIN contacts c ON c.id = t.contact_id WHERE t.time <= ?1 "
+                         "ORDER BY t.id",
+                         &st, error);
+    if (s != KW_OK)
+        return s;
+    sqlite3_bind_int64(st, 1, as_of);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *address = (const char *) sqlite3_column_text(st, 3);
+        kw_source_t source = (kw_source_t) sqlite3_column_int(st, 1);
+        const char *org;
+        kw_team_record_t rec;
+
+        if (!address || !g_hash_table_contains(people, address) || source == KW_SOURCE_MAIL)
+            continue;
+        memset(&rec, 0, sizeof rec);
+        rec.kind = KW_TEAM_RECORD_TOUCH;
+        rec.key = g_strdup_printf("touch:%lld", (long long) sqlite3_column_int64(st, 0));
+        org = kw_model_org_of(model, address);
+        rec.org = org ? g_strdup(org) : kw_org_for_address(address);
+        if (!rec.org)
+            rec.org = g_strdup(address);
+        rec.person = g_strdup(address);
+        rec.touch_kind = g_strdup(kw_source_to_string(source));
+        rec.touch_time = sqlite3_column_int64(st, 2);
+        rec.state = KW_STATE_OK;
+        g_array_append_val(out, rec);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(store, rc, "reading the logged touches", error);
+    return KW_OK;
+}
+
 static gint cmp_record(gconstpointer a, gconstpointer b)
 {
     const kw_team_record_t *x = a, *y = b;
@@ -79,6 +129,7 @@ kw_status_t kw_team_export(kw_store_t *store, int64_t as_of, GArray **out, char 
     kw_list_options_t by_person = { .by = KW_BY_PERSON, .states = states };
     kw_relationship_list_t *orgs = NULL, *people = NULL;
     kw_model_t *model = NULL;
+    GHashTable *shared;
     GArray *recs;
     kw_status_t st;
 
@@ -103,12 +154,22 @@ kw_status_t kw_team_export(kw_store_t *store, int64_t as_of, GArray **out, char 
             add_record(model, recs, KW_TEAM_RECORD_ORG, &orgs->items[i]);
     /* By person: a person inherits an ignore of their organisation, so an
      * ignored company's people are left out here too. */
-    for (size_t i = 0; i < people->count; i++)
+    shared = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < people->count; i++) {
         add_record(model, recs, KW_TEAM_RECORD_PERSON, &people->items[i]);
+        g_hash_table_add(shared, people->items[i].key);
+    }
+    /* Their calls and meetings: kind and time only. */
+    st = add_touches(store, model, kw_model_as_of(model), shared, recs, error);
+    g_hash_table_destroy(shared);
     g_array_sort(recs, cmp_record);
     kw_relationship_list_free(orgs);
     kw_relationship_list_free(people);
     kw_model_free(model);
+    if (st != KW_OK) {
+        g_array_free(recs, TRUE);
+        return st;
+    }
     *out = recs;
     return KW_OK;
 }

@@ -785,7 +785,8 @@ static int records_command(kw_cli_t *cli, int argc, char **argv, int pulled)
                                        _("Print exactly what you share with the team: every field of every record."),
                                        _("Shared: per organisation and per person you have a relationship with\n"
                                          "(not ignored): organisation key, address and display name, last\n"
-                                         "inbound/outbound/exchange times, exchanges, rhythm and state. Never\n"
+                                         "inbound/outbound/exchange times, exchanges, rhythm and state; and\n"
+                                         "their calls, meetings and visits: kind, time and person. Never\n"
                                          "subjects, message ids, bodies, notes or names you gave. Nothing is\n"
                                          "sent while share = no (the default) in [team]."),
                                        entries, &argc, &argv);

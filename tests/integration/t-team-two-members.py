@@ -9,11 +9,14 @@ an unchanged sync rewrites nothing; the model turns a relationship overdue on
 one member's own mail ok when the teammate touched it within the rhythm
 (pulled records, and the teammate's mail with the member in copy), and each
 still shares their own state; share = no removes a member's rows while
-still pulling; `sync --no-team` leaves the server alone; a removed member's
-rows vanish from the teammates' stores."""
+still pulling; a logged call reaches the teammate (kind, time, person, never
+its note) and its undo removes it; `sync --no-team` leaves the server alone;
+a removed member's rows vanish from the teammates' stores."""
 
 import os
+import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from kwtest import *  # noqa: E402,F401,F403
@@ -234,6 +237,39 @@ def test():
             "the server has the new state at once (the snooze pushed it)")
         r, ev = sam.sync()
         is_((r.rc, ev and ev["pushed"]), (0, 0), "the next sync has nothing more to push", r.show())
+
+        # -- a logged call is shared: kind, time and person, never its note ----
+        canary = "NOTE-CANARY-price-list-7731"
+        r = sam.kw(["log", "bob@beta.example", "call", "--note", canary])
+        is_(r.rc, 0, "sam logs a call with Bob (with a note)", r.show())
+        m = re.search(r"\(id (\d+);", r.out)
+        key = "touch:%s" % (m.group(1) if m else "?")
+        ok("team:" not in r.err, "the call was pushed quietly at once", r.show())
+        rec = sam.shared().get(("touch", key), {})
+        is_((rec.get("org"), rec.get("person"), rec.get("touch_kind"), rec.get("name")),
+            ("beta.example", "bob@beta.example", "call", None),
+            "show-shared lists the call: organisation, person, kind (no name, no note)", repr(rec))
+        ok(rec.get("touch_time") and abs(kwtest.parse_iso(rec["touch_time"]) - time.time()) < 600,
+           "with its time", repr(rec))
+        is_(iso_field_rows(server_rows(t.pg, "sam")).get(("sam", "touch", key)), rec,
+            "the server has exactly that record at once (log pushes)")
+        dump = t.pg.sql("SELECT pg_catalog.row_to_json(r)::text FROM keepwarm.records r", db=DB)
+        ok(canary not in dump and "price list" not in dump, "the call's note is not on the server")
+        r, ev = jan.sync()
+        is_(r.rc, 0, "jan syncs", r.show())
+        got = jan.pulled().get(("sam", "touch", key), {})
+        is_((got.get("member_name"), got.get("touch_kind"), got.get("person"), got.get("org")),
+            ("Sam Seller", "call", "bob@beta.example", "beta.example"),
+            "Jan sees Sam's call with Bob at beta.example", repr(got))
+        ok(canary not in repr(got), "and not its note")
+        with open(jan.db, "rb") as f:
+            ok(canary.encode() not in f.read(), "the note is nowhere in Jan's store")
+        r = sam.kw(["log", "--undo", m.group(1) if m else "0"])
+        is_(r.rc, 0, "sam takes the call back (log --undo)", r.show())
+        ok(("touch", key) not in sam.shared(), "show-shared no longer lists it")
+        ok(("sam", "touch", key) not in server_rows(t.pg, "sam"), "the server removed it at once")
+        r, ev = jan.sync()
+        ok(("sam", "touch", key) not in jan.pulled(), "and Jan's next sync drops it", r.show())
 
         # -- sync --no-team leaves the server alone ------------------------------
         before = t.pg.log_text().count("connection authorized: user=jan")
