@@ -90,7 +90,11 @@ def commands(t, work):
                  ["overdue", "--all", "--team"], ["overdue", "--team", "--format=json"],
                  ["overdue", "--all", "--team", "--format=tsv", "--exact"], ["show", "customer3.example"],
                  ["show", "customer5.example", "--format=json"], ["show", "customer9.example"],
-                 ["snooze", "customer9.example", "2w"]):
+                 ["snooze", "customer9.example", "2w"],
+                 # the routine with the team: a call shared (and taken back), a tier, the day's list
+                 ["log", "customer3.example", "call", "--note", "memcheck"],
+                 ["team", "show-shared", "--format=json"], ["tier", "customer3.example", "A"],
+                 ["today"], ["log", "--undo", "1"]):
         rc, out, err = vg(args, env, config=cfg, db=db)
         is_(rc, 0, "keepwarm %s under valgrind: clean" % " ".join(args), err[-3000:])
         if args[:3] == ["overdue", "--all", "--team"] and len(args) == 3:
