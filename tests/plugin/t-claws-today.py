@@ -126,11 +126,12 @@ def item(s, key):
 
 def run():
     build = os.path.abspath(kwtest.build_dir())
-    so = os.path.join(build, "plugin", "keepwarm.so")
+    # the test build: the shipped objects plus tests/plugin/testhook.c
+    so = os.path.join(build, "plugin-test", "keepwarm-test.so")
     kw = os.path.join(build, "keepwarm")
     e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
     if not os.path.exists(so):
-        kwtest.skip_all("build/plugin/keepwarm.so not built (make plugin)")
+        kwtest.skip_all("build/plugin-test/keepwarm-test.so not built (make check-quick builds it)")
     artifacts = os.path.join(build, "test-artifacts")
     os.makedirs(artifacts, exist_ok=True)
     work = kwtest.tmpdir("kwclawstoday-")
@@ -159,7 +160,7 @@ def run():
         home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
         for d in (home, run_dir, data):
             os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, dv.password, so)
+        e2e.write_claws_config(cfg, dv, dv.password, so, kw)
         with open(os.path.join(cfg, "accountrc"), "a") as f:
             f.write("set_smtpport=1\nsmtp_port=%d\nsave_message=1\n" % smtp.server_address[1])
         vcal = os.path.exists(VCAL_SO)
@@ -173,7 +174,7 @@ def run():
         db = os.path.join(data, "keepwarm", "keepwarm.db")
         env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
                    XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1", DISPLAY=display,
-                   LC_ALL="C.UTF-8", LANGUAGE="C", TZ="UTC", KEEPWARM_BIN=kw,
+                   LC_ALL="C.UTF-8", LANGUAGE="C", TZ="UTC",
                    KEEPWARM_PLUGIN_TEST_DUMP=dump, KEEPWARM_PLUGIN_TEST_CMD=fifo,
                    KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="600", GTK_THEME="Adwaita")
         ui = e2e.Ui(dump, fifo, env, artifacts)
