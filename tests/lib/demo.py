@@ -10,7 +10,9 @@ attention as of the mailbox's "now", then stops everything and removes its files
 Options: --messages N (300), --seed S (1), --keep (keep the temp files, print where).
 """
 import argparse
+import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -31,7 +33,7 @@ def say(msg):
 def run(args, password=None, db=None):
     """Run keepwarm with the terminal as its stdout/stderr; returns the exit code."""
     shown = [a for a in args]
-    sys.stdout.write("$ keepwarm %s\n" % " ".join(shown))
+    sys.stdout.write("$ keepwarm %s\n" % " ".join(shlex.quote(a) for a in shown))
     sys.stdout.flush()
     p = kwtest.start_keepwarm(args, password=password, db=db, stdout=None, stderr=None)
     return p.wait()
@@ -80,6 +82,24 @@ def demo(a):
                 return rc
         else:
             say("(keepwarm overdue is not built yet)")
+        if supports("today"):
+            day = truth["now"][:10]
+            say("Ten minutes a day: the list of %s" % day)
+            rc = run(["today", "--as-of", day], db=db)
+            if rc != 0:
+                return rc
+            r = subprocess.run([exe, "--db", db, "today", "--as-of", day, "--format=json"],
+                               stdout=subprocess.PIPE, env=kwtest.kw_env(), text=True)
+            items = json.loads(r.stdout)["items"] if r.returncode == 0 else []
+            if items:
+                say("A call with %s, logged: its item ticks, the relationship is in touch" % items[0]["name"])
+                rc = run(["log", items[0]["key"], "call", "--date", truth["now"], "--note",
+                          "asked about the autumn order"], db=db)
+                if rc != 0:
+                    return rc
+                rc = run(["today", "--as-of", day], db=db)
+                if rc != 0:
+                    return rc
     if a.keep:
         print("\nkept: %s" % work)
     say("Done: Dovecot stopped, temporary files removed.")

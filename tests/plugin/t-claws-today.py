@@ -2,7 +2,7 @@
 """The Today section of the Keep warm plugin inside the real Claws Mail (TAP).
 
 Xvfb, a Dovecot holding the seller's mailbox of t-claws-e2e.py, an SMTP sink
-on loopback, and claws-mail with the plugin (and, when installed, Claws'
+on loopback (tests/lib/smtpsink.py), and claws-mail with the plugin (and, when installed, Claws'
 vCalendar plugin). What the user sees comes from the plugin's test dump, the
 actions go through its command fifo (the functions the context menu and its
 dialog call). Checked:
@@ -13,20 +13,21 @@ dialog call). Checked:
     counts the message once;
   - skipping an item ticks it as skipped;
   - a meeting in the vCalendar plugin's calendar ticks its item.
+The fixtures are t-claws-e2e.py's (Setup, ClawsSession: the test build of
+the plugin, its dump and command fifo, tests/plugin/testhook.c).
 Screenshots go to build/test-artifacts/."""
 import importlib.util
 import json
 import os
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 
 THIS_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(THIS_DIR), "lib"))
 from kwtest import *  # noqa: E402,F401,F403
 import kwtest  # noqa: E402
+from smtpsink import SmtpSink  # noqa: E402
 
 # The fixtures of the main end-to-end test (Claws config, Xvfb, the UI dump).
 _spec = importlib.util.spec_from_file_location("claws_e2e", os.path.join(THIS_DIR, "t-claws-e2e.py"))
@@ -36,59 +37,6 @@ _spec.loader.exec_module(e2e)
 DAY = 86400
 ME, ACCOUNT = e2e.ME, e2e.ACCOUNT
 VCAL_SO = "/usr/lib/x86_64-linux-gnu/claws-mail/plugins/vcalendar.so"
-
-
-class Smtp(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """A loopback SMTP sink: accepts every message and keeps it."""
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), SmtpHandler)
-        self.messages = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
-
-
-class SmtpHandler(socketserver.StreamRequestHandler):
-    def reply(self, line):
-        self.wfile.write((line + "\r\n").encode())
-
-    def handle(self):
-        self.reply("220 sink.test ESMTP")
-        rcpt, data = [], None
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            cmd = line.decode("utf-8", "replace").strip()
-            verb = cmd.split(" ", 1)[0].upper()
-            if data is not None:
-                if cmd == ".":
-                    self.server.messages.append((rcpt, b"".join(data)))
-                    data, rcpt = None, []
-                    self.reply("250 2.0.0 queued")
-                else:
-                    data.append(line)
-            elif verb in ("EHLO", "HELO"):
-                self.reply("250 sink.test")
-            elif verb in ("MAIL", "RSET", "NOOP"):
-                self.reply("250 2.0.0 ok")
-            elif verb == "RCPT":
-                rcpt.append(cmd)
-                self.reply("250 2.1.5 ok")
-            elif verb == "DATA":
-                data = []
-                self.reply("354 go ahead")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 5.5.2 not here")
 
 
 def cli_today(db):
@@ -125,29 +73,21 @@ def item(s, key):
 
 
 def run():
-    build = os.path.abspath(kwtest.build_dir())
-    # the test build: the shipped objects plus tests/plugin/testhook.c
-    so = os.path.join(build, "plugin-test", "keepwarm-test.so")
-    kw = os.path.join(build, "keepwarm")
-    e2e.need(["claws-mail", "Xvfb", "xdotool", "import", "dovecot"])
-    if not os.path.exists(so):
-        kwtest.skip_all("build/plugin-test/keepwarm-test.so not built (make check-quick builds it)")
-    artifacts = os.path.join(build, "test-artifacts")
-    os.makedirs(artifacts, exist_ok=True)
-    work = kwtest.tmpdir("kwclawstoday-")
-    now = int(time.time())
-    smtp = Smtp()
+    t = e2e.Setup("kwclawstoday-")
+    now = t.now
+    smtp = SmtpSink()
     kwtest.add_cleanup(smtp.stop)
 
-    with kwtest.Dovecot(password="pw-today-1") as dv:
+    with kwtest.Dovecot(password=t.password) as dv:
         for folder, raw, when in e2e.seller_mailbox(now):
             dv.append(folder, raw, date=when)
         for k in range(6):  # one more overdue customer: Umbrella, every 3 weeks, silent 100 days
-            t = now - (100 + 21 * k) * DAY
+            t0 = now - (100 + 21 * k) * DAY
             dv.append("INBOX", e2e.message('"Carol Umbrella" <carol@umbrella.example>', ME, "Order %d" % k,
-                                           t, "umb-in%d@kw.test" % k), date=t)
+                                           t0, "umb-in%d@kw.test" % k), date=t0)
             dv.append("Sent", e2e.message('"Sam Seller" <%s>' % ME, "carol@umbrella.example",
-                                          "Re: Order %d" % k, t + 3600, "umb-out%d@kw.test" % k), date=t + 3600)
+                                          "Re: Order %d" % k, t0 + 3600, "umb-out%d@kw.test" % k),
+                      date=t0 + 3600)
         # Claws queues outgoing mail in the account's IMAP Queue folder
         c = dv.imap()
         try:
@@ -155,40 +95,26 @@ def run():
                 c.create(folder)
         finally:
             c.logout()
-        xvfb, display = e2e.start_xvfb(work)
-        cfg = os.path.join(work, "cfg")
-        home, run_dir, data = (os.path.join(work, d) for d in ("home", "run", "data"))
-        for d in (home, run_dir, data):
-            os.makedirs(d, mode=0o700, exist_ok=True)
-        e2e.write_claws_config(cfg, dv, dv.password, so, kw)
+        ses = e2e.ClawsSession(t.work, dv, t.password, t.so, t.kw, t.artifacts)
+        cfg = ses.cfg
         with open(os.path.join(cfg, "accountrc"), "a") as f:
-            f.write("set_smtpport=1\nsmtp_port=%d\nsave_message=1\n" % smtp.server_address[1])
+            f.write("set_smtpport=1\nsmtp_port=%d\nsave_message=1\n" % smtp.port)
         vcal = os.path.exists(VCAL_SO)
         if vcal:
             with open(os.path.join(cfg, "clawsrc")) as f:
                 rc_text = f.read()
             with open(os.path.join(cfg, "clawsrc"), "w") as f:
                 f.write(rc_text.replace("[Plugins_GTK3]\n", "[Plugins_GTK3]\n%s\n" % VCAL_SO))
-        dump, fifo = os.path.join(work, "dump.json"), os.path.join(work, "cmd.fifo")
-        os.mkfifo(fifo, 0o600)
-        db = os.path.join(data, "keepwarm", "keepwarm.db")
-        env = dict(os.environ, HOME=home, XDG_RUNTIME_DIR=run_dir, XDG_DATA_HOME=data,
-                   XDG_CONFIG_HOME=os.path.join(work, "config"), NO_AT_BRIDGE="1", DISPLAY=display,
-                   LC_ALL="C.UTF-8", LANGUAGE="C", TZ="UTC",
-                   KEEPWARM_PLUGIN_TEST_DUMP=dump, KEEPWARM_PLUGIN_TEST_CMD=fifo,
-                   KEEPWARM_PLUGIN_STARTUP_S="1", KEEPWARM_PLUGIN_COALESCE_S="600", GTK_THEME="Adwaita")
-        ui = e2e.Ui(dump, fifo, env, artifacts)
-        claws = e2e.Proc(["claws-mail", "--alternate-config-dir", cfg], env, os.path.join(work, "claws.out"))
-
-        def remote(*args):
-            return subprocess.run(["claws-mail", "--alternate-config-dir", cfg] + list(args), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        # no coalesced sync behind the test's back: each sync is asked for
+        ses.env.update(TZ="UTC", KEEPWARM_PLUGIN_COALESCE_S="600")
+        db, ui = ses.db, ses.ui
+        ses.start()
 
         try:
             s = ui.wait(lambda s: s["workers"]["finished"] >= 1 and not s["workers"]["running"]
                         and s["today"]["items"], 90, "first sync and the day's list")
             if not kwtest.ok(s is not None, "the first sync ran and the Today section has items",
-                             open(os.path.join(work, "claws.out"), errors="replace").read()[-3000:]):
+                               ses.output()):
                 for w in ui.modal_dialogs():
                     kwtest.diag("modal window: %s" % w)
                 ui.screenshot("claws-today-failed-start.png")
@@ -226,7 +152,7 @@ def run():
                        "sending Bob a mail from Claws ticks his row")
             kwtest.is_(s and s["workers"]["finished"], before, "... before any sync ran")
             kwtest.ok(s is not None and not s["workers"]["running"], "... with no sync running")
-            kwtest.ok(any("bob.builder@gmail.com" in " ".join(r) for r, _m in smtp.messages),
+            kwtest.ok(smtp.wait(lambda msgs: any("bob.builder@gmail.com" in " ".join(m["to"]) for m in msgs), 15),
                       "the message really went out over SMTP", smtp.messages[:1])
             same_as_cli(ui, db, "after the mail")
             ui.screenshot("claws-today-ticked.png")
@@ -273,12 +199,7 @@ def run():
             kwtest.ok(not ui.modal_dialogs(), "no dialog was left open")
             ui.screenshot("claws-today-end.png")
         finally:
-            remote("--exit")
-            end = time.monotonic() + 15
-            while claws.p.poll() is None and time.monotonic() < end:
-                time.sleep(0.1)
-            claws.kill()
-            xvfb.kill()
+            ses.stop()
 
 
 if __name__ == "__main__":
