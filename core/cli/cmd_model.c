@@ -1234,6 +1234,8 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
         g_free(n);
         g_free(c);
         g_free(was);
+        fflush(stdout);
+        kw_cli_team_after_action(cli, store); /* an undone snooze or ignore is shared too */
     } else {
         rc = fail_and_free(st, error);
     }
