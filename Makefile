@@ -38,7 +38,7 @@ B           := build-tsan
 endif
 
 # --- dependencies, only through pkg-config ---------------------------------
-CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl libical
+CORE_PKGS   := libetpan gmime-3.0 sqlite3 glib-2.0 gnutls libpsl libical libpq
 CLI_PKGS    := json-glib-1.0
 # The desktop keyring: only the command's private module keepwarm-keyring.so links it.
 KEYRING_PKGS := libsecret-1
@@ -46,7 +46,7 @@ PLUGIN_PKGS := claws-mail gtk+-3.0
 # Debian packages that `make deps` installs when something is missing.
 DEB_BUILD   := build-essential pkg-config libetpan-dev libgmime-3.0-dev libsqlite3-dev \
                libglib2.0-dev libgnutls28-dev libpsl-dev publicsuffix libjson-glib-dev gettext \
-               libsecret-1-dev python3 libical-dev
+               libsecret-1-dev python3 libical-dev libpq-dev
 DEB_PLUGIN  := claws-mail libclaws-mail-dev libgtk-3-dev fonts-dejavu-core
 # (the libraries after sasl2-bin: what Cyrus IMAP and Courier-IMAP link; the
 # servers themselves are fetched and unpacked by tests/lib/imapservers.py;
@@ -59,7 +59,7 @@ DEB_TEST    := dovecot-imapd python3 perl openssl xvfb xdotool imagemagick x11-u
                libwrap0 libxml2 libxapian30 \
                libcourier-unicode4 libgamin0 libgdbm6 libidn12 libltdl7 \
                thunderbird thunderbird-l10n-de dbus gnome-keyring nodejs \
-               claws-mail-vcalendar-plugin
+               claws-mail-vcalendar-plugin postgresql postgresql-client
 DEB_ALL     := $(DEB_BUILD) $(DEB_PLUGIN) $(DEB_TEST)
 
 .PHONY: all deps demo check clean install uninstall bench fuzz deb

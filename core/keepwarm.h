@@ -512,6 +512,23 @@ typedef enum {
     KW_CADENCE_USER         /* set by the user for this target (kw_set_cadence) */
 } kw_cadence_source_t;
 
+/* How the team touched a relationship (kw_reason_t.team_touch,
+ * kw_team_touch_t.kind). Values are never reused. */
+typedef enum {
+    KW_TEAM_TOUCH_NONE = 0,
+    KW_TEAM_TOUCH_EXCHANGE, /* a teammate's two-way exchange (their shared records) */
+    KW_TEAM_TOUCH_COPIED,   /* a colleague wrote to them with you in To or Cc (your own
+                               mail: no team server needed) */
+    KW_TEAM_TOUCH_CALL,     /* a teammate's logged call (shared) */
+    KW_TEAM_TOUCH_MEETING,  /* a teammate's logged meeting (shared) */
+    KW_TEAM_TOUCH_VISIT,    /* a teammate's logged visit (shared) */
+    KW_TEAM_TOUCH_OTHER     /* another kind of logged touch (shared) */
+} kw_team_touch_kind_t;
+
+/* "exchange", "copied", "call", "meeting", "visit", "other"; "none"
+ * (transfer none): stable names for scripts. */
+const char *kw_team_touch_kind_to_string(kw_team_touch_kind_t kind);
+
 /* Whose move it is in an unanswered conversation. */
 typedef enum {
     KW_WAITING_NONE = 0,
@@ -567,6 +584,20 @@ typedef struct {
                                            meeting in a calendar), 0 = none: the
                                            relationship is ok until then */
     kw_source_t     planned_source;     /* its kind */
+    /* The team: teammates' shared records (pulled, kw_team_pull) and
+     * colleagues' mail to them with you in copy. Without either, team_touch
+     * is KW_TEAM_TOUCH_NONE and own_state == state. */
+    kw_state_t      own_state;          /* the state from your own touches alone */
+    int             team_ok;            /* 1: `state` is ok only thanks to the team: your
+                                           own state is overdue or due soon, and the
+                                           team touched them within the rhythm
+                                           (team_last_touch >= as_of - cadence) */
+    int64_t         team_last_touch;    /* the team's last touch up to as_of */
+    kw_team_touch_kind_t team_touch;    /* what it was */
+    kw_person_ref_t team_member;        /* who: a teammate (address NULL, name their
+                                           display name or NULL) or a colleague */
+    char           *team_member_id;     /* a teammate's member (role) name, NULL for a
+                                           colleague */
 } kw_reason_t;
 
 typedef struct {
@@ -780,6 +811,57 @@ typedef struct {
 kw_status_t kw_model_timeline(kw_model_t *model, const char *target, kw_touch_list_t **out,
                               char **error);
 void kw_touch_list_free(kw_touch_list_t *list);
+
+/* The team's touches of a relationship up to as_of, newest first: for each
+ * teammate their last exchange (with the person, from their shared records),
+ * each teammate's logged call or meeting, and each mail a colleague wrote to
+ * its people with you in To or Cc. No network: teammates' records are what
+ * the last kw_team_pull() brought. Same targets and statuses as
+ * kw_model_timeline(). *out: (transfer full) kw_team_touch_list_free(). */
+typedef struct {
+    int64_t              time;
+    kw_team_touch_kind_t kind;
+    kw_person_ref_t      member;    /* a teammate (address NULL; name their display
+                                       name or NULL) or a colleague (address, name) */
+    char                *member_id; /* a teammate's member (role) name, else NULL */
+    char                *person;    /* their side: the customer's address, or NULL */
+    char                *subject;   /* copied mail: its subject (sanitised), else NULL */
+} kw_team_touch_t;
+
+typedef struct {
+    size_t           count;
+    kw_team_touch_t *items;
+} kw_team_touch_list_t;
+
+kw_status_t kw_model_team_touches(kw_model_t *model, const char *target,
+                                  kw_team_touch_list_t **out, char **error);
+void kw_team_touch_list_free(kw_team_touch_list_t *list);
+
+/* For the day's list (one decision each, the same on every member's
+ * machine). Weeks are ISO weeks (Monday to Sunday, UTC); `week_of` is any
+ * time in the week.
+ *
+ * Whether the team touched `target` (any form kw_model_resolve() takes) in
+ * that week, up to the model's as_of: *touched_out 1 or 0. The last touch of
+ * each teammate record counts (a teammate's record keeps only their latest
+ * exchange), every logged touch, every copied mail.
+ * Returns KW_OK, like kw_model_relationship() otherwise. */
+kw_status_t kw_model_team_touched_week(kw_model_t *model, const char *target, int64_t week_of,
+                                       int *touched_out, char **error);
+
+/* Who on the team gets reactivation candidate `target` in the week of
+ * `week_of`: the members holding a relationship with it (the teammates whose
+ * pulled records name its organisation, or its address for a free-mail
+ * person, and you) are ranked by a hash (SHA-256) of the target's key, the
+ * ISO year and week and the member's name, and the highest takes it: every
+ * member computes the same owner, owners change week by week, and a member
+ * joining or leaving moves only their own share. *mine_out: 1 when it is you
+ * (always, without teammates holding it). *member_out (may be NULL): the
+ * owner's member name, or NULL when it is you and you have never connected
+ * to a team (transfer full, kw_free).
+ * Returns KW_OK, like kw_model_relationship() otherwise. */
+kw_status_t kw_model_team_owner(kw_model_t *model, const char *target, int64_t week_of,
+                                int *mine_out, char **member_out, char **error);
 
 /* Every correspondent (`all` != 0) or only people the user has written to
  * (`all` == 0), ordered by most recent interaction first; counts and dates
@@ -1173,6 +1255,197 @@ typedef struct {
 kw_status_t kw_review(kw_store_t *store, const int64_t *bounds, size_t n_bounds,
                       int default_cadence_days, kw_review_t **out, char **error);
 void kw_review_free(kw_review_t *review);
+
+/* ------------------------------------------------------------------------ */
+/* Team: sharing on the team's own PostgreSQL server                         */
+/* ------------------------------------------------------------------------ */
+/* A team shares aggregates (never subjects, message ids, bodies or notes) on
+ * a PostgreSQL server (13 or newer) it runs itself. Row-level security on the
+ * server lets each member write only their own rows and read the team's.
+ * The local store stays the truth: kw_team_stage() records what changed in a
+ * local outbox, kw_team_push() sends it as idempotent upserts (it waits in the
+ * outbox while the server is away), kw_team_pull() copies the teammates'
+ * records into the local store, where kw_team_records() reads them offline.
+ *
+ * Connections: TLS with the certificate chain and host name verified
+ * (sslmode=verify-full) before any credential is sent; plaintext or a weaker
+ * sslmode only to a loopback address or a Unix socket (KW_ERR_INSECURE
+ * otherwise, before connecting). A password in the URL is refused.
+ * Network statuses of every kw_team_* function that connects: KW_ERR_USAGE
+ * (bad URL or arguments), KW_ERR_INSECURE, KW_ERR_TLS, KW_ERR_AUTH (wrong or
+ * missing password, not a member (any more), permission denied),
+ * KW_ERR_NETWORK (cannot connect, connection lost, timeout), KW_ERR_SERVER
+ * (an SQL error, the team schema is missing, older or newer than this
+ * keepwarm: the message says which), KW_ERR_NOMEM.
+ * Threads: like the store — one thread at a time per kw_store_t; every call
+ * opens and closes its own server connection. */
+
+typedef struct {
+    const char *url;       /* required: "postgresql://jan@db.example.com/sales" or
+                              "host=... dbname=... user=..." — without a password */
+    const char *password;  /* NULL when the server asks for none (certificates,
+                              ~/.pgpass). (transfer none; never copied or kept) */
+    const char *ca_file;   /* PEM trust anchors; NULL: the URL's sslrootcert, else
+                              the system bundle */
+    int         timeout_s; /* bound on every network wait; 0 = 30 */
+    const char *user;      /* the member (role) to log in as; NULL: the URL's user */
+} kw_team_server_t;
+
+/* The server schema version this build writes. */
+int kw_team_schema_version(void);
+
+/* Admin: create or upgrade the team schema (schema "keepwarm" in the URL's
+ * database, a group role for the members, row-level security). Run as a role
+ * that owns the database and has CREATEROLE. Idempotent; concurrent runs
+ * serialise. *version_out (may be NULL) receives the schema version now.
+ * Returns KW_OK, the network statuses above (KW_ERR_SERVER when the schema is
+ * newer than this keepwarm: nothing is changed). */
+kw_status_t kw_team_init(const kw_team_server_t *server, int *version_out, char **error);
+
+/* Admin: make `member` (a role name: lower-case letters, digits, _ . -; at
+ * most 63 bytes) a member. The login role is created when missing (with
+ * member_password, sent as a SCRAM verifier computed here, or without a
+ * password for certificate/GSSAPI logins); an existing role just gets the
+ * team's grants (and member_password, when given). Superusers and roles that
+ * bypass row-level security are refused. display_name (may be NULL) is how
+ * teammates see the member. Idempotent.
+ * Returns KW_OK, KW_ERR_USAGE (bad name), the network statuses above. */
+kw_status_t kw_team_add_member(const kw_team_server_t *server, const char *member,
+                               const char *display_name, const char *member_password,
+                               char **error);
+
+/* Admin: remove `member`: their shared rows are deleted (teammates' next pull
+ * drops them), the team's grants revoked, their sessions ended where the
+ * admin may, and the login role dropped when kw_team_add_member created it.
+ * *note_out (may be NULL): a sentence when the role could not be dropped
+ * (then it can no longer log in) (transfer full, kw_free), else NULL.
+ * Returns KW_OK, KW_ERR_NOT_FOUND (not a member), the network statuses. */
+kw_status_t kw_team_remove_member(const kw_team_server_t *server, const char *member,
+                                  char **note_out, char **error);
+
+typedef enum {
+    KW_TEAM_RECORD_ORG = 0,    /* an organisation the member has a relationship with */
+    KW_TEAM_RECORD_PERSON = 1, /* one person (address) at an organisation */
+    KW_TEAM_RECORD_TOUCH = 2   /* a call, meeting or visit (logged, or a calendar's
+                                  once it took place): kind, time, person, never the note */
+} kw_team_record_kind_t;
+
+/* "org", "person", "touch" (transfer none). */
+const char *kw_team_record_kind_to_string(kw_team_record_kind_t kind);
+
+/* One shared record: exactly the fields that go to the server. */
+typedef struct {
+    kw_team_record_kind_t kind;
+    char      *member;        /* pulled records: the teammate's role name; NULL for yours */
+    char      *member_name;   /* pulled records: their display name, or NULL */
+    char      *key;           /* org: the organisation key; person: the address;
+                                 touch: an identifier unique per member */
+    char      *org;           /* organisation key (for a free-mail person, the address) */
+    char      *person;        /* person/touch: the address; org: NULL */
+    char      *name;          /* person: display name, or NULL */
+    int64_t    last_inbound;  /* org/person: last message from them, 0 = never */
+    int64_t    last_outbound; /* last message to them, 0 = never */
+    int64_t    last_exchange; /* last two-way exchange, 0 = none */
+    int        exchanges;     /* two-way exchanges in the history */
+    int        cadence_days;  /* the rhythm (learned or set) */
+    kw_state_t state;         /* org/person: the state as of the export */
+    char      *touch_kind;    /* touch: "call", "meeting", ...; else NULL */
+    int64_t    touch_time;    /* touch: when; else 0 */
+    int64_t    updated;       /* pulled records: when the teammate last changed it */
+} kw_team_record_t;
+
+typedef struct {
+    size_t            count;
+    kw_team_record_t *items;
+} kw_team_record_list_t;
+
+void kw_team_record_list_free(kw_team_record_list_t *list);
+
+/* What this user would share right now (as of `as_of`), whatever the share
+ * setting: organisation and person records of every relationship that is
+ * not ignored (colleagues, lists, automated senders and prospects are never
+ * relationships). Reads the store only. Ordered by kind, then key.
+ * Returns KW_OK, KW_ERR_USAGE, KW_ERR_STORE. *out: (transfer full)
+ * kw_team_record_list_free(). */
+kw_status_t kw_team_shared_records(kw_store_t *store, int64_t as_of,
+                                   kw_team_record_list_t **out, char **error);
+
+/* Compare what is shared now (nothing when `share` is 0: sharing off) with
+ * what was staged before, and queue the differences (new or changed records,
+ * removed ones) in the local outbox, in one BEGIN IMMEDIATE transaction.
+ * *changes_out (may be NULL): how many records changed.
+ * Returns KW_OK, KW_ERR_USAGE, KW_ERR_STORE. */
+kw_status_t kw_team_stage(kw_store_t *store, int share, int64_t as_of, int64_t *changes_out,
+                          char **error);
+
+typedef struct {
+    int64_t upserts;   /* records written (or confirmed) on the server */
+    int64_t deletes;   /* records removed from the server */
+    int64_t pending;   /* changes still waiting in the outbox afterwards */
+} kw_team_push_report_t;
+
+/* Send the outbox (what kw_team_stage queued; nothing is staged here) to the
+ * server in one server transaction (upserts that change nothing when the row
+ * is already equal, so a repeated push is harmless), then drop what was sent
+ * from the outbox. When the connection
+ * fails anywhere, nothing is lost: the outbox keeps everything for the next
+ * push. The first push to a server (or after the server's team was
+ * re-created) replaces all of this member's rows there.
+ * The outcome is recorded in the store for kw_team_status_get().
+ * `report` may be NULL; filled on failure too.
+ * Returns KW_OK, KW_ERR_STORE, the network statuses above. */
+kw_status_t kw_team_push(kw_store_t *store, const kw_team_server_t *server,
+                         kw_team_push_report_t *report, char **error);
+
+typedef struct {
+    int64_t records;   /* teammates' records received (new or changed) */
+    int64_t deleted;   /* records teammates removed */
+    int64_t members;   /* members of the team */
+    int     full;      /* 1: everything was read (first pull, or the server changed) */
+} kw_team_pull_report_t;
+
+/* Copy the teammates' records changed since the last pull (and their
+ * removals) into the local store, in one server snapshot and one local
+ * transaction; an interrupted pull changes nothing locally.
+ * `report` may be NULL. Returns KW_OK, KW_ERR_STORE, the network statuses. */
+kw_status_t kw_team_pull(kw_store_t *store, const kw_team_server_t *server,
+                         kw_team_pull_report_t *report, char **error);
+
+/* What `keepwarm sync` does after a sync, over one connection: stage (with
+ * `share`, as of `as_of`; locally, so it waits in the outbox if the server is
+ * away), push, then pull. A failed push skips the pull. `push`/`pull` may be
+ * NULL; push->pending is set on failure too. Returns like kw_team_push. */
+kw_status_t kw_team_sync(kw_store_t *store, const kw_team_server_t *server, int share,
+                         int64_t as_of, kw_team_push_report_t *push,
+                         kw_team_pull_report_t *pull, char **error);
+
+/* Teammates' records pulled into the store (no network): all of them
+ * (org == NULL) or those of one organisation (an organisation domain, a
+ * domain below it, or an address: its organisation); ordered by org, kind,
+ * key, member. A state name this version does not know reads as KW_STATE_OK.
+ * *out: (transfer full) kw_team_record_list_free().
+ * Returns KW_OK, KW_ERR_USAGE (not a domain or address), KW_ERR_STORE. */
+kw_status_t kw_team_records(kw_store_t *store, const char *org, kw_team_record_list_t **out,
+                            char **error);
+
+typedef struct {
+    char   *server;          /* the server of the last push/pull ("host:port/db"), or NULL */
+    char   *member;          /* your role name there, or NULL (never connected) */
+    int64_t shared;          /* records staged for sharing */
+    int64_t pending;         /* changes waiting for the next push */
+    int64_t last_stage;      /* times (UTC s), 0 = never */
+    int64_t last_push;       /* last successful push */
+    int64_t last_pull;       /* last successful pull */
+    int64_t last_error_time; /* last failed push or pull, 0 = none since the last success */
+    char   *last_error;      /* its message, or NULL */
+    int64_t team_records;    /* teammates' records in the store */
+    int64_t teammates;       /* teammates with records in the store */
+} kw_team_status_t;
+
+/* The local picture (no network). *out: (transfer full) kw_team_status_free().
+ * Returns KW_OK, KW_ERR_USAGE, KW_ERR_STORE. */
+kw_status_t kw_team_status_get(kw_store_t *store, kw_team_status_t **out, char **error);
+void kw_team_status_free(kw_team_status_t *status);
 
 #ifdef __cplusplus
 }

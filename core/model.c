@@ -71,6 +71,7 @@
 #include "relationship.h"
 #include "sanitize.h"
 #include "store.h"
+#include "team.h"
 
 /* Inbound flags that make a sender a list, or automated (auto-replies of a
  * real person on holiday do not make them automated). */
@@ -116,6 +117,7 @@ typedef struct {
     unsigned    exact : 1;    /* stats and history come from its events */
     unsigned    loaded : 1;   /* ev/n_ev hold its events up to as_of */
     unsigned    member : 1;   /* part of its organisation's roll-up */
+    unsigned    copied_class : 2; /* 0 unknown, 1 a colleague by the copied rule, 2 not */
     kw_contact_kind_t kind;
     stats_t     st;
     const unsigned char *agg; /* history part of the stored aggregate (m->chunk), or NULL */
@@ -135,6 +137,15 @@ typedef struct {
     uint64_t    agg_digest;
     int         exact;
 } org_t;
+
+/* A colleague's mail to a contact with the user in To or Cc (local team
+ * evidence, see "Team" below). */
+typedef struct {
+    size_t  contact;          /* the recipient (contact index) */
+    size_t  colleague;        /* the From (contact index) */
+    int64_t date;
+    int64_t message_id;
+} copied_t;
 
 struct kw_model {
     kw_store_t   *store;
@@ -156,6 +167,19 @@ struct kw_model {
     kw_rel_event_t *scan_events;
     GPtrArray    *owned;      /* per-contact event arrays */
     sqlite3_stmt *ev_stmt;    /* events of one contact */
+    /* The team (see "Team" below). */
+    kw_team_lookup_t *team;   /* teammates' pulled records, or NULL when there are none */
+    char         *copied_rule;      /* identities and colleague domains now */
+    char         *copied_kept_rule; /* what team_copied was computed with, or NULL */
+    int64_t       copied_upto;      /* messages.id team_copied covers (-1: none) */
+    int64_t       copied_seen;      /* the highest messages.id this model looked at */
+    int           copied_kept;      /* team_copied is valid: read it, plus `copied` */
+    int           copied_any_kept;  /* team_copied has rows */
+    GArray       *copied;           /* copied_t not in team_copied (all of them when
+                                       it is not valid), by contact, date, message */
+    int           own_view;         /* kw_model_own_view(): no team evidence */
+    sqlite3_stmt *copied_latest;    /* team_copied: newest row of a contact */
+    sqlite3_stmt *copied_all;       /* team_copied: rows of a contact */
 };
 
 /* An entity: a set of contacts computed as one relationship. */
@@ -192,6 +216,13 @@ KW_PUBLIC void kw_model_free(kw_model_t *m)
         return;
     if (m->ev_stmt)
         sqlite3_finalize(m->ev_stmt);
+    kw_team_lookup_free(m->team);
+    sqlite3_finalize(m->copied_latest);
+    sqlite3_finalize(m->copied_all);
+    if (m->copied)
+        g_array_free(m->copied, TRUE);
+    g_free(m->copied_rule);
+    g_free(m->copied_kept_rule);
     g_free(m->contacts);
     g_free(m->scan_events);
     if (m->owned)
@@ -403,6 +434,7 @@ static kw_status_t load_options(kw_model_t *m, int *version, char **error)
     int rc, cadence = 0;
 
     *version = 0;
+    m->copied_upto = -1;
     s = kw_store_prepare(m->store, "SELECT key, value FROM preferences", &st, error);
     if (s != KW_OK)
         return s;
@@ -412,6 +444,10 @@ static kw_status_t load_options(kw_model_t *m, int *version, char **error)
             continue;
         if (strcmp(name, "agg_version") == 0)
             *version = sqlite3_column_int(st, 1);
+        else if (strcmp(name, "team_copied_upto") == 0)
+            m->copied_upto = sqlite3_column_int64(st, 1);
+        else if (strcmp(name, "team_copied_rule") == 0 && col_text(st, 1))
+            m->copied_kept_rule = g_strdup(col_text(st, 1));
         else if (strcmp(name, "default_cadence_days") == 0)
             cadence = sqlite3_column_int(st, 1);
     }
@@ -927,6 +963,341 @@ static kw_status_t resolve_org_exactness(kw_model_t *m, char **error)
     return KW_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Team: teammates' records and the local evidence                          */
+/* ------------------------------------------------------------------------ */
+/* Two kinds of team evidence reach the model:
+ *  - teammates' records, pulled from the team's server into team_records
+ *    (team_evidence.c looks them up: their last exchange per organisation
+ *    and person, their logged calls and meetings);
+ *  - local evidence, "copied": a mail from a colleague with the user in To
+ *    or Cc is, for each other To/Cc recipient who is neither the user nor a
+ *    colleague, a team touch of that recipient — no server needed. The rule
+ *    depends on the identities and the colleague domains only (the From is
+ *    a colleague by domain: not one of the user's addresses, not a role
+ *    address, not free mail, at a colleague domain — not the counts the
+ *    classification of contact_kind() uses, which change with as_of), plus
+ *    the message itself: it counts (no list, bulk, automated or bounce
+ *    mail, no broadcast) and one of the user's addresses is in To or Cc.
+ *
+ * The copied touches are kept like the aggregates: team_copied holds the
+ * rows of every message up to preferences 'team_copied_upto', computed for
+ * the identities and colleague domains in 'team_copied_rule'. A reader adds
+ * the messages after it (a sync whose writer has not refreshed yet) from the
+ * messages table, and computes all of them from the messages when the rule
+ * changed or with options.exact; kw_model_refresh_aggregates() stores what
+ * that computed. Either way the answers are the same (the differential
+ * test). */
+
+static void person_ref(const kw_model_t *m, int person, kw_person_ref_t *ref);
+
+static gint cmp_strp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The inputs of the copied rule, as text: the user's addresses, then the
+ * colleague domains, each sorted (transfer full, g_free). */
+static kw_status_t copied_rule_text(kw_store_t *store, char **out, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_colleague_domain_list_t *col = NULL;
+    GPtrArray *domains;
+    GString *t = g_string_new(NULL);
+    kw_status_t s;
+    int rc;
+
+    *out = NULL;
+    s = kw_store_prepare(store, "SELECT DISTINCT email FROM identities ORDER BY email", &st, error);
+    if (s != KW_OK)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *low = g_ascii_strdown(col_text(st, 0) ? col_text(st, 0) : "", -1);
+        g_string_append_printf(t, "%s\n", low);
+        g_free(low);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        s = kw_store_fail(store, rc, "reading identities", error);
+        goto fail;
+    }
+    g_string_append_c(t, '\n');
+    s = kw_store_colleague_domains(store, &col, error);
+    if (s != KW_OK)
+        goto fail;
+    domains = g_ptr_array_new();
+    for (size_t i = 0; i < col->count; i++)
+        g_ptr_array_add(domains, col->items[i].domain);
+    g_ptr_array_sort(domains, cmp_strp);
+    for (guint i = 0; i < domains->len; i++)
+        g_string_append_printf(t, "%s\n", (const char *) g_ptr_array_index(domains, i));
+    g_ptr_array_free(domains, TRUE);
+    kw_colleague_domain_list_free(col);
+    *out = g_string_free(t, FALSE);
+    return KW_OK;
+fail:
+    g_string_free(t, TRUE);
+    return s;
+}
+
+/* The From of a copied mail: a colleague by domain. */
+static int copied_colleague(kw_model_t *m, contact_t *c)
+{
+    if (!c->copied_class) {
+        int yes = !g_hash_table_contains(m->identities, c->email) &&
+                  !kw_is_role_address(c->email) && !contact_freemail(m, c) &&
+                  g_hash_table_contains(m->colleagues, c->org);
+        c->copied_class = yes ? 1 : 2;
+    }
+    return c->copied_class == 1;
+}
+
+/* A recipient a copied mail may be a team touch of: not the user, not a
+ * colleague by domain. */
+static int copied_recipient(kw_model_t *m, contact_t *c)
+{
+    return !g_hash_table_contains(m->identities, c->email) &&
+           (contact_freemail(m, c) || !g_hash_table_contains(m->colleagues, c->org));
+}
+
+static int cmp_copied(const void *a, const void *b)
+{
+    const copied_t *x = a, *y = b;
+    if (x->contact != y->contact)
+        return x->contact < y->contact ? -1 : 1;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    if (x->message_id != y->message_id)
+        return x->message_id < y->message_id ? -1 : 1;
+    return 0;
+}
+
+/* The copied touches of the messages after `from_id`, into m->copied. */
+static kw_status_t copied_scan(kw_model_t *m, int64_t from_id, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    GArray *rcpt = g_array_new(FALSE, FALSE, sizeof(size_t));
+    kw_status_t s;
+    int rc;
+
+    m->copied_seen = from_id > 0 ? from_id : 0;
+    s = kw_store_prepare(m->store,
+                         "SELECT id, date, flags, n_recipients, from_contact, addrs FROM messages "
+                         "WHERE id > ?1 ORDER BY id",
+                         &st, error);
+    if (s != KW_OK) {
+        g_array_free(rcpt, TRUE);
+        return s;
+    }
+    sqlite3_bind_int64(st, 1, from_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), cid;
+        const unsigned char *p = sqlite3_column_blob(st, 5), *end;
+        kw_rel_event_t e = { 0 };
+        int from, role, self = 0, r;
+
+        m->copied_seen = id;
+        if (sqlite3_column_type(st, 4) == SQLITE_NULL ||
+            (from = person_index(m, sqlite3_column_int64(st, 4))) < 0 ||
+            !copied_colleague(m, &m->contacts[from]))
+            continue;
+        e.direction = KW_DIR_IN;
+        e.flags = (unsigned) sqlite3_column_int(st, 2);
+        e.n_recipients = sqlite3_column_int(st, 3);
+        if (!kw_rel_event_counts(&e) || !p)
+            continue;
+        end = p + sqlite3_column_bytes(st, 5);
+        g_array_set_size(rcpt, 0);
+        while ((r = kw_addrs_next(&p, end, &role, &cid)) > 0) {
+            int ci;
+            if (role != KW_ROLE_TO && role != KW_ROLE_CC)
+                continue;
+            if ((ci = person_index(m, cid)) < 0 || ci == from)
+                continue;
+            if (g_hash_table_contains(m->identities, m->contacts[ci].email)) {
+                self = 1;
+                continue;
+            }
+            if (copied_recipient(m, &m->contacts[ci])) {
+                size_t k, u = (size_t) ci;
+                for (k = 0; k < rcpt->len && g_array_index(rcpt, size_t, k) != u; k++)
+                    ;
+                if (k == rcpt->len)
+                    g_array_append_val(rcpt, u);
+            }
+        }
+        if (!self)
+            continue;
+        for (guint k = 0; k < rcpt->len; k++) {
+            copied_t c = { g_array_index(rcpt, size_t, k), (size_t) from,
+                           sqlite3_column_int64(st, 1), id };
+            g_array_append_val(m->copied, c);
+        }
+    }
+    sqlite3_finalize(st);
+    g_array_free(rcpt, TRUE);
+    if (rc != SQLITE_DONE)
+        return kw_store_fail(m->store, rc, "reading messages", error);
+    g_array_sort(m->copied, cmp_copied);
+    return KW_OK;
+}
+
+static kw_status_t load_team(kw_model_t *m, int exact, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    kw_status_t s;
+    int rc;
+
+    if ((s = kw_team_lookup_open(m->store, &m->team, error)) != KW_OK ||
+        (s = copied_rule_text(m->store, &m->copied_rule, error)) != KW_OK)
+        return s;
+    m->copied = g_array_new(FALSE, FALSE, sizeof(copied_t));
+    m->copied_kept = !exact && m->copied_upto >= 0 && m->copied_kept_rule &&
+                     strcmp(m->copied_kept_rule, m->copied_rule) == 0;
+    s = copied_scan(m, m->copied_kept ? m->copied_upto : 0, error);
+    if (s != KW_OK || !m->copied_kept)
+        return s;
+    s = kw_store_prepare(m->store, "SELECT EXISTS (SELECT 1 FROM team_copied)", &st, error);
+    if (s != KW_OK)
+        return s;
+    rc = sqlite3_step(st);
+    m->copied_any_kept = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return kw_store_fail(m->store, rc, "reading the team's evidence", error);
+    return KW_OK;
+}
+
+/* Whether any team evidence can change an answer. */
+static int has_team(const kw_model_t *m)
+{
+    return !m->own_view && (m->team || (m->copied && m->copied->len > 0) || m->copied_any_kept);
+}
+
+void kw_model_own_view(kw_model_t *m)
+{
+    if (m)
+        m->own_view = 1;
+}
+
+/* The first m->copied entry of contact ci (binary search), or len. */
+static guint copied_first(const kw_model_t *m, size_t ci)
+{
+    guint lo = 0, hi = m->copied->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(m->copied, copied_t, mid).contact < ci)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Newer first: by date, then message, then recipient. */
+static int copied_newer(const copied_t *a, const copied_t *b)
+{
+    if (a->date != b->date)
+        return a->date > b->date;
+    if (a->message_id != b->message_id)
+        return a->message_id > b->message_id;
+    return a->contact < b->contact;
+}
+
+/* Every copied touch of one contact up to as_of (kept and computed), or only
+ * the newest (`latest`), appended to `out`. */
+static kw_status_t copied_of_contact(kw_model_t *m, size_t ci, int latest, GArray *out,
+                                     char **error)
+{
+    copied_t best = { 0 };
+    int found = 0, rc;
+
+    for (guint k = copied_first(m, ci); k < m->copied->len; k++) {
+        const copied_t *c = &g_array_index(m->copied, copied_t, k);
+        if (c->contact != ci)
+            break;
+        if (c->date > m->as_of)
+            continue;
+        if (!latest)
+            g_array_append_val(out, *c);
+        else if (!found || copied_newer(c, &best))
+            best = *c;
+        found = 1;
+    }
+    if (m->copied_kept && m->copied_any_kept) {
+        sqlite3_stmt **st = latest ? &m->copied_latest : &m->copied_all;
+        if (!*st) {
+            kw_status_t s = kw_store_prepare(
+                m->store,
+                latest ? "SELECT date, message_id, colleague_id FROM team_copied "
+                         "WHERE contact_id = ?1 AND date <= ?2 "
+                         "ORDER BY date DESC, message_id DESC LIMIT 1"
+                       : "SELECT date, message_id, colleague_id FROM team_copied "
+                         "WHERE contact_id = ?1 AND date <= ?2",
+                st, error);
+            if (s != KW_OK)
+                return s;
+        }
+        sqlite3_bind_int64(*st, 1, m->contacts[ci].id);
+        sqlite3_bind_int64(*st, 2, m->as_of);
+        while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+            int col = person_index(m, sqlite3_column_int64(*st, 2));
+            copied_t c = { ci, (size_t) col, sqlite3_column_int64(*st, 0),
+                           sqlite3_column_int64(*st, 1) };
+            if (col < 0)
+                continue;
+            if (!latest)
+                g_array_append_val(out, c);
+            else if (!found || copied_newer(&c, &best))
+                best = c;
+            found = 1;
+        }
+        sqlite3_reset(*st);
+        if (rc != SQLITE_DONE)
+            return kw_store_fail(m->store, rc, "reading the team's evidence", error);
+    }
+    if (latest && found)
+        g_array_append_val(out, best);
+    return KW_OK;
+}
+
+/* The team's newest touch of an entity up to as_of into the team fields of
+ * *why: the teammates' records (by organisation, or by address for a
+ * person) and the copied mail of its members; the newer wins, a teammate's
+ * record on a tie. */
+static kw_status_t entity_team(kw_model_t *m, const entity_t *e, kw_reason_t *why, char **error)
+{
+    kw_team_hit_t hit;
+    GArray *copied = g_array_new(FALSE, FALSE, sizeof(copied_t));
+    const copied_t *best = NULL;
+    kw_status_t s;
+
+    s = kw_team_lookup_latest(m->team, e->key, e->kind == KW_TARGET_PERSON, m->as_of, &hit, error);
+    for (size_t i = 0; i < e->n_members && s == KW_OK; i++)
+        s = copied_of_contact(m, e->members[i], 1, copied, error);
+    if (s != KW_OK) {
+        g_array_free(copied, TRUE);
+        return s;
+    }
+    for (guint k = 0; k < copied->len; k++)
+        if (!best || copied_newer(&g_array_index(copied, copied_t, k), best))
+            best = &g_array_index(copied, copied_t, k);
+    if (hit.time && (!best || hit.time >= best->date)) {
+        why->team_last_touch = hit.time;
+        why->team_touch = hit.kind;
+        why->team_member.name = hit.member_name;
+        why->team_member_id = hit.member;
+        hit.member_name = hit.member = NULL;
+    } else if (best) {
+        why->team_last_touch = best->date;
+        why->team_touch = KW_TEAM_TOUCH_COPIED;
+        person_ref(m, (int) best->colleague, &why->team_member);
+    }
+    kw_team_hit_clear(&hit);
+    g_array_free(copied, TRUE);
+    return KW_OK;
+}
+
 /* Load everything; inside the caller's transaction when there is one.
  * `contacts_only`: what resolution needs (contacts, settings), no history. */
 static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cadence, int exact,
@@ -981,7 +1352,9 @@ static kw_status_t model_load(kw_store_t *store, int64_t as_of, int default_cade
     build_orgs(m);
     if (m->agg_valid && !m->scanned && (s = load_org_aggs(m, error)) != KW_OK)
         goto done;
-    s = resolve_org_exactness(m, error);
+    if ((s = resolve_org_exactness(m, error)) != KW_OK)
+        goto done;
+    s = load_team(m, exact, error);
 done:
     if (began)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -1247,6 +1620,8 @@ static void relationship_clear(kw_relationship_t *r)
     person_ref_clear(&r->reason.last_exchange_with);
     person_ref_clear(&r->reason.waiting_person);
     person_ref_clear(&r->reason.away_person);
+    person_ref_clear(&r->reason.team_member);
+    g_free(r->reason.team_member_id);
     g_free(r->note);
     g_strfreev(r->people_names);
 }
@@ -1294,6 +1669,7 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     kw_reason_t *why = &r->reason;
     kw_status_t s;
     int note_from_org;
+    int team, looked = 0;
 
     memset(r, 0, sizeof *r);
     *wanted = 0;
@@ -1304,9 +1680,33 @@ static kw_status_t compute_entity(kw_model_t *m, const entity_t *e, unsigned sta
     if (s != KW_OK)
         return s;
     kw_rel_judge(&sum, &rs, m->as_of);
-    if (states && !(states & KW_STATE_BIT(sum.state)))
-        return KW_OK;
+    why->own_state = sum.state;
+    /* The team: only a clock state can change (overdue, due soon): ok while
+     * the team's last touch is newer than the user's own clock start and
+     * within the rhythm. Someone awaiting an answer waits for the user. */
+    team = has_team(m);
+    if (team && (sum.state == KW_STATE_OVERDUE || sum.state == KW_STATE_DUE_SOON)) {
+        s = entity_team(m, e, why, error);
+        looked = 1;
+        if (s == KW_OK && why->team_last_touch > sum.reference &&
+            why->team_last_touch >= m->as_of - (int64_t) sum.cadence_days * 86400) {
+            why->team_ok = 1;
+            sum.state = KW_STATE_OK;
+            sum.score = kw_rel_score(&sum, m->as_of);
+        }
+    }
+    if (s != KW_OK || (states && !(states & KW_STATE_BIT(sum.state)))) {
+        relationship_clear(r);
+        memset(r, 0, sizeof *r);
+        return s;
+    }
     *wanted = 1;
+    if (team && !looked && (s = entity_team(m, e, why, error)) != KW_OK) {
+        relationship_clear(r);
+        memset(r, 0, sizeof *r);
+        *wanted = 0;
+        return s;
+    }
 
     r->kind = e->kind;
     r->key = g_strdup(e->key);
@@ -2676,6 +3076,256 @@ KW_PUBLIC void kw_touch_list_free(kw_touch_list_t *list)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The team's touches                                                        */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_team_touch(const void *a, const void *b)
+{
+    const kw_team_touch_t *x = a, *y = b;
+    int c;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    if (x->kind != y->kind)
+        return (int) x->kind - (int) y->kind;
+    if ((c = g_strcmp0(x->member_id, y->member_id)) != 0)
+        return c;
+    if ((c = g_strcmp0(x->member.address, y->member.address)) != 0)
+        return c;
+    return g_strcmp0(x->person, y->person);
+}
+
+/* The subject of a message (sanitised), or NULL. */
+static char *message_subject(kw_model_t *m, sqlite3_stmt **st, int64_t message_id)
+{
+    char *subject = NULL;
+    if (!*st && kw_store_prepare(m->store, "SELECT subject FROM messages WHERE id = ?1", st, NULL) != KW_OK)
+        return NULL;
+    sqlite3_bind_int64(*st, 1, message_id);
+    if (sqlite3_step(*st) == SQLITE_ROW && col_text(*st, 0)) {
+        char *clean = kw_sanitize_for_display(col_text(*st, 0));
+        subject = clean && *clean ? g_strdup(clean) : NULL;
+        kw_free(clean);
+    }
+    sqlite3_reset(*st);
+    return subject;
+}
+
+/* Every team touch of an entity up to as_of, newest first (the list of
+ * kw_model_team_touches). */
+static kw_status_t entity_team_touches(kw_model_t *m, const entity_t *e, GArray *out, char **error)
+{
+    GArray *hits = g_array_new(FALSE, TRUE, sizeof(kw_team_hit_t));
+    GArray *copied = g_array_new(FALSE, FALSE, sizeof(copied_t));
+    sqlite3_stmt *subject = NULL;
+    kw_status_t s;
+
+    s = kw_team_lookup_all(m->team, e->key, e->kind == KW_TARGET_PERSON, m->as_of, hits, error);
+    for (size_t i = 0; i < e->n_members && s == KW_OK; i++)
+        s = copied_of_contact(m, e->members[i], 0, copied, error);
+    if (s == KW_OK) {
+        for (guint k = 0; k < hits->len; k++) {
+            kw_team_hit_t *h = &g_array_index(hits, kw_team_hit_t, k);
+            kw_team_touch_t t = { 0 };
+            t.time = h->time;
+            t.kind = h->kind;
+            t.member.name = h->member_name;
+            t.member_id = h->member;
+            t.person = h->person;
+            memset(h, 0, sizeof *h);
+            g_array_append_val(out, t);
+        }
+        for (guint k = 0; k < copied->len; k++) {
+            const copied_t *c = &g_array_index(copied, copied_t, k);
+            kw_team_touch_t t = { 0 };
+            t.time = c->date;
+            t.kind = KW_TEAM_TOUCH_COPIED;
+            person_ref(m, (int) c->colleague, &t.member);
+            t.person = g_strdup(m->contacts[c->contact].email);
+            t.subject = message_subject(m, &subject, c->message_id);
+            g_array_append_val(out, t);
+        }
+        g_array_sort(out, cmp_team_touch);
+    }
+    sqlite3_finalize(subject);
+    for (guint k = 0; k < hits->len; k++)
+        kw_team_hit_clear(&g_array_index(hits, kw_team_hit_t, k));
+    g_array_free(hits, TRUE);
+    g_array_free(copied, TRUE);
+    return s;
+}
+
+static void team_touch_clear(kw_team_touch_t *t)
+{
+    person_ref_clear(&t->member);
+    g_free(t->member_id);
+    g_free(t->person);
+    g_free(t->subject);
+}
+
+KW_PUBLIC void kw_team_touch_list_free(kw_team_touch_list_t *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        team_touch_clear(&list->items[i]);
+    g_free(list->items);
+    g_free(list);
+}
+
+/* Resolve a target into its entity (for the team functions below);
+ * *adhoc and t->key to be freed by the caller. */
+static kw_status_t team_target(kw_model_t *m, const char *fn, const char *target, resolved_t *t,
+                               entity_t *e, size_t *slot, size_t **adhoc, char **error)
+{
+    kw_status_t s;
+    t->key = NULL;
+    *adhoc = NULL;
+    if (!m) {
+        kw_set_error(error, "%s: a model is required", fn);
+        return KW_ERR_USAGE;
+    }
+    s = resolve(m, target, t, error);
+    if (s == KW_OK)
+        s = target_entity(m, t, e, slot, adhoc, error);
+    return s;
+}
+
+static GArray *team_touch_array(void)
+{
+    return g_array_new(FALSE, TRUE, sizeof(kw_team_touch_t));
+}
+
+static void team_touch_array_free(GArray *a)
+{
+    for (guint k = 0; k < a->len; k++)
+        team_touch_clear(&g_array_index(a, kw_team_touch_t, k));
+    g_array_free(a, TRUE);
+}
+
+KW_PUBLIC kw_status_t kw_model_team_touches(kw_model_t *m, const char *target,
+                                            kw_team_touch_list_t **out, char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    GArray *touches;
+    kw_status_t s;
+
+    if (!out) {
+        kw_set_error(error, "kw_model_team_touches: out is required");
+        return KW_ERR_USAGE;
+    }
+    *out = NULL;
+    s = team_target(m, "kw_model_team_touches", target, &t, &e, &slot, &adhoc, error);
+    if (s == KW_OK) {
+        touches = team_touch_array();
+        s = entity_team_touches(m, &e, touches, error);
+        if (s == KW_OK) {
+            *out = g_new0(kw_team_touch_list_t, 1);
+            (*out)->count = touches->len;
+            (*out)->items = (kw_team_touch_t *) (void *) g_array_free(touches, FALSE);
+        } else {
+            team_touch_array_free(touches);
+        }
+    }
+    g_free(adhoc);
+    g_free(t.key);
+    return s;
+}
+
+KW_PUBLIC kw_status_t kw_model_team_touched_week(kw_model_t *m, const char *target, int64_t week_of,
+                                                 int *touched_out, char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    int64_t start, end;
+    kw_status_t s;
+
+    if (!touched_out) {
+        kw_set_error(error, "kw_model_team_touched_week: touched_out is required");
+        return KW_ERR_USAGE;
+    }
+    *touched_out = 0;
+    s = team_target(m, "kw_model_team_touched_week", target, &t, &e, &slot, &adhoc, error);
+    if (s == KW_OK && has_team(m)) {
+        GArray *touches = team_touch_array();
+        kw_team_iso_week(week_of, &start, &end, NULL, NULL);
+        s = entity_team_touches(m, &e, touches, error);
+        for (guint k = 0; s == KW_OK && k < touches->len; k++) {
+            int64_t when = g_array_index(touches, kw_team_touch_t, k).time;
+            if (when >= start && when < end)
+                *touched_out = 1;
+        }
+        team_touch_array_free(touches);
+    }
+    g_free(adhoc);
+    g_free(t.key);
+    return s;
+}
+
+KW_PUBLIC kw_status_t kw_model_team_owner(kw_model_t *m, const char *target, int64_t week_of,
+                                          int *mine_out, char **member_out, char **error)
+{
+    resolved_t t;
+    entity_t e;
+    size_t slot, *adhoc = NULL;
+    GPtrArray *members;
+    const char *me;
+    char *owner = NULL;
+    int year, week;
+    kw_status_t s;
+
+    if (!mine_out) {
+        kw_set_error(error, "kw_model_team_owner: mine_out is required");
+        return KW_ERR_USAGE;
+    }
+    *mine_out = 1;
+    if (member_out)
+        *member_out = NULL;
+    s = team_target(m, "kw_model_team_owner", target, &t, &e, &slot, &adhoc, error);
+    if (s != KW_OK) {
+        g_free(adhoc);
+        g_free(t.key);
+        return s;
+    }
+    me = kw_team_lookup_me(m->team);
+    members = g_ptr_array_new_with_free_func(g_free);
+    /* the teammates holding it: records of its organisation (a free-mail
+     * person's organisation key is the address), or of the person */
+    s = kw_team_lookup_holders(m->team, e.key,
+                               e.kind == KW_TARGET_PERSON && strchr(e.key, '@') &&
+                                   !contact_freemail(m, &m->contacts[e.members[0]]),
+                               members, error);
+    if (s == KW_OK) {
+        g_ptr_array_add(members, g_strdup(me ? me : ""));
+        kw_team_iso_week(week_of, NULL, NULL, &year, &week);
+        owner = kw_team_owner_of(e.key, year, week, (const char *const *) members->pdata,
+                                 members->len);
+        *mine_out = owner && strcmp(owner, me ? me : "") == 0;
+        if (member_out)
+            *member_out = owner && *owner ? g_strdup(owner) : NULL;
+    }
+    g_free(owner);
+    g_ptr_array_free(members, TRUE);
+    g_free(adhoc);
+    g_free(t.key);
+    return s;
+}
+
+const char *kw_model_org_of(kw_model_t *m, const char *address)
+{
+    int ci = m && address ? contact_by_email(m, address) : -1;
+    return ci >= 0 ? contact_org(m, &m->contacts[ci]) : NULL;
+}
+
+const char *kw_model_mail_name(kw_model_t *m, const char *address)
+{
+    int ci = m && address ? contact_by_email(m, address) : -1;
+    return ci >= 0 ? m->contacts[ci].name : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Contacts                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -2842,6 +3492,44 @@ static kw_status_t write_org(kw_model_t *m, org_t *o, sqlite3_stmt *ins, GByteAr
     return put_row(m->store, ins, error);
 }
 
+/* The copied touches the loader computed from messages (all of them when
+ * team_copied was not valid for the current rule, else those after it), and
+ * how far they go. */
+static kw_status_t write_copied(kw_model_t *m, char **error)
+{
+    sqlite3_stmt *ins = NULL, *pref = NULL;
+    kw_status_t s = KW_OK;
+
+    if (!m->copied_kept)
+        s = kw_store_exec(m->store, "DELETE FROM team_copied", error);
+    if (s == KW_OK)
+        s = kw_store_prepare(m->store,
+                             "INSERT OR REPLACE INTO team_copied(contact_id, date, message_id, "
+                             "colleague_id) VALUES (?1, ?2, ?3, ?4)",
+                             &ins, error);
+    for (guint k = 0; s == KW_OK && k < m->copied->len; k++) {
+        const copied_t *c = &g_array_index(m->copied, copied_t, k);
+        sqlite3_bind_int64(ins, 1, m->contacts[c->contact].id);
+        sqlite3_bind_int64(ins, 2, c->date);
+        sqlite3_bind_int64(ins, 3, c->message_id);
+        sqlite3_bind_int64(ins, 4, m->contacts[c->colleague].id);
+        s = put_row(m->store, ins, error);
+    }
+    if (s == KW_OK)
+        s = kw_store_prepare(m->store,
+                             "INSERT OR REPLACE INTO preferences(key, value) VALUES "
+                             "('team_copied_upto', ?1), ('team_copied_rule', ?2)",
+                             &pref, error);
+    if (s == KW_OK) {
+        sqlite3_bind_int64(pref, 1, m->copied_seen);
+        sqlite3_bind_text(pref, 2, m->copied_rule, -1, SQLITE_STATIC);
+        s = put_row(m->store, pref, error);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(pref);
+    return s;
+}
+
 /* Inside the write transaction, with the model loaded as of now: write
  * what was computed from events. */
 static kw_status_t write_aggregates(kw_model_t *m, char **error)
@@ -2881,6 +3569,8 @@ static kw_status_t write_aggregates(kw_model_t *m, char **error)
         if (o->exact)
             s = write_org(m, o, oins, buf, error);
     }
+    if (s == KW_OK)
+        s = write_copied(m, error);
     if (s != KW_OK)
         goto done;
     ver = g_strdup_printf("DELETE FROM agg_dirty;"
@@ -2901,6 +3591,7 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error)
 {
     sqlite3_stmt *st = NULL;
     kw_model_t *m = NULL;
+    char *rule = NULL;
     kw_status_t s;
     int rc, stale = 1;
 
@@ -2908,17 +3599,29 @@ kw_status_t kw_model_refresh_aggregates(kw_store_t *store, char **error)
         kw_set_error(error, "the aggregates need a read-write store");
         return KW_ERR_USAGE;
     }
-    s = kw_store_prepare(store,
-                         "SELECT (SELECT value FROM preferences WHERE key = 'agg_version') IS ?1 "
-                         "AND NOT EXISTS (SELECT 1 FROM agg_dirty)",
-                         &st, error);
-    if (s != KW_OK)
+    /* Stale: the aggregates (format, marks) or the copied touches (messages
+     * after those looked at, or identities and colleague domains that are
+     * not those they were computed with). */
+    s = copied_rule_text(store, &rule, error);
+    if (s == KW_OK)
+        s = kw_store_prepare(store,
+                             "SELECT (SELECT value FROM preferences WHERE key = 'agg_version') IS ?1 "
+                             "AND NOT EXISTS (SELECT 1 FROM agg_dirty) "
+                             "AND (SELECT value FROM preferences WHERE key = 'team_copied_upto') "
+                             "  IS (SELECT coalesce(max(id), 0) FROM messages) "
+                             "AND (SELECT value FROM preferences WHERE key = 'team_copied_rule') IS ?2",
+                             &st, error);
+    if (s != KW_OK) {
+        g_free(rule);
         return s;
+    }
     sqlite3_bind_int(st, 1, AGG_VERSION);
+    sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         stale = !sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    g_free(rule);
     if (rc != SQLITE_ROW)
         return kw_store_fail(store, rc, "checking the model's aggregates", error);
     if (!stale)

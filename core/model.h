@@ -41,4 +41,20 @@ int kw_model_is_identity(kw_model_t *model, const char *email);
 kw_status_t kw_model_touch_person(kw_model_t *model, const char *target, int64_t *contact_id,
                                   char **key_out, kw_target_kind_t *kind_out, char **error);
 
+/* From now on answer from the user's own mail only: no team evidence is
+ * looked up (team_export.c shares the user's own view, and skips the cost
+ * of looking up every relationship's team touches). */
+void kw_model_own_view(kw_model_t *model);
+
+/* The display name an address's own mail gives it (not a name the user set
+ * with kw_set_name), or NULL (transfer none, valid while the model lives).
+ * For what is shared with the team (team_export.c). */
+const char *kw_model_mail_name(kw_model_t *model, const char *address);
+
+/* The organisation key of an address the model knows (its registrable
+ * domain, or the address itself for free mail), from the model's cache:
+ * no public-suffix lookup per call. NULL for an unknown address
+ * (transfer none, valid while the model lives). */
+const char *kw_model_org_of(kw_model_t *model, const char *address);
+
 #endif

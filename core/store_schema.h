@@ -46,6 +46,9 @@
  *   day_lists     the day's short list, computed once per calendar day (v6)
  *   day_items     what it listed, in order, and whether and how each item was
  *                 handled (v6); the streak is read from these rows
+ *   team_*        team sharing (v7, team_local.c): what this member shares and
+ *                 what waits to be pushed, teammates' pulled records and the
+ *                 team's members, local team evidence (team_copied); see v7
  */
 #ifndef KW_STORE_SCHEMA_H
 #define KW_STORE_SCHEMA_H
@@ -189,6 +192,70 @@ static const char *const kw_migrations[] = {
     "  marked INTEGER NOT NULL DEFAULT 0," /* 1: `how` was said (done/skip), not seen */
     "  PRIMARY KEY (day, pos)) WITHOUT ROWID;"
     "CREATE INDEX day_items_key ON day_items(key, day);",
+    /* version 7: team sharing (team_local.c, team_sync.c): what is shared, what waits
+     * to be pushed, what teammates shared (pulled), and the bookkeeping.
+     *   team_state    one row: the server (team id + member) the other team
+     *                 tables belong to, whether the next push must replace all
+     *                 of this member's server rows, the server snapshot of the
+     *                 last pull (xid8 text), times and the last error
+     *   team_shared   the records as last staged: exactly what the server
+     *                 holds (or will hold after the next push) for this member
+     *   team_outbox   (kind, key) changed since the last push, in order; the
+     *                 data is team_shared's row, a missing row means "delete"
+     *   team_records  teammates' records (pulled); indexed by organisation and
+     *                 by person on their touch time, max(last_exchange,
+     *                 touch_time), covering what the model reads: "the team's
+     *                 last touch" is the first entry of a range
+     *   team_members  the team's members and display names (pulled)
+     *   team_copied   local team evidence, kept like the aggregates (model.c):
+     *                 each mail a colleague wrote with the user in To or Cc,
+     *                 once per other recipient (contact_id; colleague_id is
+     *                 the From). preferences 'team_copied_upto' is the last
+     *                 messages.id looked at, 'team_copied_rule' the identities
+     *                 and colleague domains the rows were computed with */
+    "CREATE TABLE team_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  team_id TEXT NOT NULL DEFAULT '',"
+    "  server TEXT NOT NULL DEFAULT '',"
+    "  member TEXT NOT NULL DEFAULT '',"
+    "  full_push INTEGER NOT NULL DEFAULT 1,"
+    "  pull_xmin TEXT NOT NULL DEFAULT '',"
+    "  last_stage INTEGER NOT NULL DEFAULT 0,"
+    "  last_push INTEGER NOT NULL DEFAULT 0,"
+    "  last_pull INTEGER NOT NULL DEFAULT 0,"
+    "  last_error_time INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT);"
+    "INSERT INTO team_state (id) VALUES (1);"
+    "CREATE TABLE team_shared ("
+    "  kind TEXT NOT NULL, key TEXT NOT NULL, org TEXT NOT NULL, person TEXT, name TEXT,"
+    "  last_inbound INTEGER NOT NULL DEFAULT 0, last_outbound INTEGER NOT NULL DEFAULT 0,"
+    "  last_exchange INTEGER NOT NULL DEFAULT 0, exchanges INTEGER NOT NULL DEFAULT 0,"
+    "  cadence_days INTEGER NOT NULL DEFAULT 0, state TEXT, touch_kind TEXT,"
+    "  touch_time INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (kind, key)) WITHOUT ROWID;"
+    "CREATE TABLE team_outbox ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind TEXT NOT NULL, key TEXT NOT NULL,"
+    "  UNIQUE (kind, key));"
+    "CREATE TABLE team_records ("
+    "  member TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, org TEXT NOT NULL,"
+    "  person TEXT, name TEXT,"
+    "  last_inbound INTEGER NOT NULL DEFAULT 0, last_outbound INTEGER NOT NULL DEFAULT 0,"
+    "  last_exchange INTEGER NOT NULL DEFAULT 0, exchanges INTEGER NOT NULL DEFAULT 0,"
+    "  cadence_days INTEGER NOT NULL DEFAULT 0, state TEXT, touch_kind TEXT,"
+    "  touch_time INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (member, kind, key)) WITHOUT ROWID;"
+    "CREATE INDEX team_records_org ON team_records (org, kind, key);"
+    "CREATE INDEX team_records_org_time ON team_records"
+    "  (org, max(last_exchange, touch_time), member, kind, person, touch_kind);"
+    "CREATE INDEX team_records_person_time ON team_records"
+    "  (person, max(last_exchange, touch_time), member, kind, touch_kind);"
+    "CREATE TABLE team_members ("
+    "  member TEXT PRIMARY KEY, display_name TEXT) WITHOUT ROWID;"
+    "CREATE TABLE team_copied ("
+    "  contact_id INTEGER NOT NULL, date INTEGER NOT NULL, message_id INTEGER NOT NULL,"
+    "  colleague_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (contact_id, date, message_id)) WITHOUT ROWID;",
 };
 
 #define KW_SCHEMA_VERSION ((int)(sizeof kw_migrations / sizeof kw_migrations[0]))

@@ -346,8 +346,12 @@ static kw_status_t compute_items(kw_store_t *store, kw_model_t *model, const kw_
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kw_pick_candidate_t *cand = NULL;
     kw_pick_t *picks = NULL;
+    guint8 *owner_known = NULL;
     uint32_t today = day_julian(day);
     int64_t as_of = kw_model_as_of(model);
+    /* the ISO week (UTC) holding the middle of the local day */
+    int64_t week_of = day->start + (day->end - day->start) / 2;
+    int touched, mine;
     size_t n, k;
     kw_status_t s;
 
@@ -380,10 +384,40 @@ static kw_status_t compute_items(kw_store_t *store, kw_model_t *model, const kw_
         slot = r->state == KW_STATE_AWAITING_YOUR_REPLY ? KW_SLOT_OWED
                : kw_today_dormant(c, as_of)             ? KW_SLOT_REACTIVATION
                                                         : KW_SLOT_OVERDUE;
-        c->allowed = kw_today_team_allows(store, r->key, slot, day);
+        /* the team (when it shares anything): what a teammate touched this
+         * week rests; a reactivation's owner is asked below, once picked */
+        touched = 0;
+        if (slot != KW_SLOT_OWED)
+            s = kw_model_team_touched_week(model, r->key, week_of, &touched, error);
+        if (s != KW_OK)
+            goto done;
+        c->allowed = kw_today_team_allows(slot, touched, 1);
     }
     picks = g_new0(kw_pick_t, size > 0 ? (size_t) size : 1);
-    k = kw_today_pick(cand, n, size, as_of, picks);
+    owner_known = g_new0(guint8, n ? n : 1);
+    /* A reactivation goes to the week's owner. Asking is costly (every
+     * holder's hash), and only a few dormant customers are picked: ask for
+     * those picked, leave out those another member owns and pick again (each
+     * round asks about at least one more; nothing changes without a team). */
+    for (;;) {
+        int again = 0;
+        k = kw_today_pick(cand, n, size, as_of, picks);
+        for (size_t i = 0; s == KW_OK && i < k; i++) {
+            size_t idx = picks[i].index;
+            if (picks[i].slot != KW_SLOT_REACTIVATION || owner_known[idx])
+                continue;
+            owner_known[idx] = 1;
+            s = kw_model_team_owner(model, rels->items[idx].key, week_of, &mine, NULL, error);
+            if (s == KW_OK && !kw_today_team_allows(KW_SLOT_REACTIVATION, 0, mine)) {
+                cand[idx].allowed = 0;
+                again = 1;
+            }
+        }
+        if (s != KW_OK)
+            goto done;
+        if (!again)
+            break;
+    }
     *out = g_array_new(FALSE, TRUE, sizeof(item_t));
     for (size_t i = 0; i < k; i++) {
         const kw_relationship_t *r = &rels->items[picks[i].index];
@@ -397,6 +431,7 @@ static kw_status_t compute_items(kw_store_t *store, kw_model_t *model, const kw_
         g_array_append_val(*out, it);
     }
 done:
+    g_free(owner_known);
     g_free(picks);
     g_free(cand);
     kw_relationship_list_free(rels);

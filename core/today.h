@@ -86,10 +86,14 @@ typedef struct {
 void kw_today_streak(const kw_day_record_t *days, size_t n, uint32_t today, unsigned workdays,
                      int *streak, int *longest);
 
-/* The seam for a team (branch team2): may `key` be listed in `slot` on
- * `day`? A team leaves out what a teammate touched this week and never
- * gives two members the same reactivation candidate in one week. Without
- * team data: always 1. */
-int kw_today_team_allows(kw_store_t *store, const char *key, kw_slot_t slot, const kw_day_t *day);
+/* The team's say (issue 13) on a candidate in `slot`: `touched` 1 when the
+ * team touched it in the ISO week of the day (kw_model_team_touched_week),
+ * `mine` 1 when this member is the week's owner of a reactivation candidate
+ * or nobody else holds it (kw_model_team_owner). An owed reply is always
+ * allowed (the reply is still yours to write); an overdue or follow-up
+ * candidate a teammate touched this week is left out; a reactivation
+ * candidate is listed only for its owner, and not when the team touched it
+ * this week. Without team data (touched 0, mine 1): always 1. */
+int kw_today_team_allows(kw_slot_t slot, int touched, int mine);
 
 #endif

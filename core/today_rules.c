@@ -161,15 +161,14 @@ void kw_today_streak(const kw_day_record_t *days, size_t n, uint32_t today, unsi
     *longest = best;
 }
 
-int kw_today_team_allows(kw_store_t *store, const char *key, kw_slot_t slot, const kw_day_t *day)
+int kw_today_team_allows(kw_slot_t slot, int touched, int mine)
 {
-    /* Team data (branch team2) plugs in here: leave out `key` when a
-     * teammate touched it in the ISO week of `day`; for a reactivation,
-     * allow it only for the member the team assigns the candidate to that
-     * week. Nothing of the team is known here yet: everything is allowed. */
-    (void) store;
-    (void) key;
-    (void) slot;
-    (void) day;
-    return 1;
+    switch (slot) {
+    case KW_SLOT_OWED:
+        return 1;
+    case KW_SLOT_REACTIVATION:
+        return !touched && mine;
+    default:
+        return !touched;
+    }
 }

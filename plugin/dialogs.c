@@ -7,6 +7,7 @@
  * carry names ("keepwarm-…"). */
 #include "kw_plugin.h"
 #include "kw_prefs.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 #include "kw_dialogs.h"
 
@@ -464,6 +465,22 @@ void kw_dialog_details(const char *key)
         g_free(s);
     }
     gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
+
+    /* the team's touches (pulled records, colleagues' mail with the user in copy) */
+    {
+        GString *team = g_string_new(NULL);
+        kw_plugin_team_details(team, model, rel->key);
+        if (team->len) {
+            g_strchomp(team->str);
+            label = gtk_label_new(team->str);
+            gtk_widget_set_name(label, "keepwarm-details-team");
+            gtk_label_set_xalign(GTK_LABEL(label), 0.0);
+            gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
+            gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+            gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
+        }
+        g_string_free(team, TRUE);
+    }
 
     /* the note, editable */
     frame = gtk_frame_new(_("Your note"));

@@ -5,9 +5,10 @@
  * library's list for the states that need attention, as `keepwarm overdue`
  * prints it, or (the toggle under the list) the snoozed and ignored ones.
  * Every action is confirmed in the status bar and in the panel's bar, with
- * an Undo (the library's action log). Uses kw_context.h and kw_prefs.h;
- * what the panel cannot do itself it asks through the callbacks given to
- * kw_panel_init. Main thread only. */
+ * an Undo (the library's action log), and told to the team. Uses
+ * kw_context.h, kw_prefs.h and kw_team.h (an action tells the team; Details
+ * lists its touches); what the panel cannot do itself it asks through the
+ * callbacks given to kw_panel_init. Main thread only. */
 #ifndef KW_PLUGIN_PANEL_H
 #define KW_PLUGIN_PANEL_H
 

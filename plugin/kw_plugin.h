@@ -12,6 +12,9 @@
  *                               status line (with a listener)
  *   prefs.c       kw_prefs.h    clawsrc [KeepWarm], the preferences page,
  *                               the settings kept in the store
+ *   team.c        kw_team.h     the team: its preferences page (clawsrc
+ *                               [KeepWarmTeam]), one `keepwarm team sync`
+ *                               child per sync cycle, its touches in Details
  *   today.c       kw_today.h    the "Today" section at the top of the panel,
  *                               mail sent from Claws recorded at once, the
  *                               vCalendar plugin's calendar imported

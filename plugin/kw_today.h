@@ -7,7 +7,8 @@
  * calendar of Claws' vCalendar plugin is imported, so that both tick their
  * items without waiting for a sync.
  *
- * Uses kw_context.h and kw_prefs.h; what it cannot do itself it asks
+ * Uses kw_context.h, kw_prefs.h and kw_team.h (a logged touch, a mark or
+ * an imported calendar tells the team); what it cannot do itself it asks
  * through the callbacks given to kw_today_panel_init (plugin_main.c wires
  * them): write a mail, set a tier (a setting: the panel confirms it with an
  * Undo), refresh everything once the store changed. The panel packs its

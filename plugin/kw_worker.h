@@ -3,7 +3,8 @@
  * warm reads. The outcome of a run is the status its final progress event
  * names (kw_status_from_string), never its exit code. Progress and errors go
  * to the status line (kw_context.h); the end of each run is reported through
- * the callbacks given to kw_workers_init (plugin_main.c refreshes the panel).
+ * the callbacks given to kw_workers_init (plugin_main.c refreshes the panel,
+ * and after a whole cycle exchanges with the team).
  * Uses kw_context.h and kw_prefs.h; calls nothing above. Main thread only. */
 #ifndef KW_PLUGIN_WORKER_H
 #define KW_PLUGIN_WORKER_H
@@ -23,6 +24,9 @@ typedef struct {
      * how it went (`status`); FALSE when it was stopped, crashed or said
      * nothing (status is then meaningless). */
     void (*finished)(int account_id, gboolean completed, kw_status_t status);
+    /* Every account of a cycle was read: after `finished`, no run is left and
+     * none is about to start again (the team's exchange follows, team.c). */
+    void (*cycle_done)(void);
 } KwWorkerCallbacks;
 
 /* Neither argument is copied: both must outlive kw_workers_done(). */

@@ -10,6 +10,7 @@
 #include "kw_plugin.h"
 #include "kw_prefs.h"
 #include "kw_today.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 
 #include <string.h>
@@ -209,8 +210,10 @@ static void fill_model(GPtrArray *rows)
                                       row->title, row->people, row->reason)
             : g_markup_printf_escaped("<b>%s</b>\n<span size=\"small\">%s</span>", row->title,
                                       row->reason);
-        char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s", row->title,
-                                            kw_words_state(row->state), row->reason);
+        /* the team's last touch, when there is one, under the reason */
+        char *tip = g_markup_printf_escaped("<b>%s</b> — %s\n%s%s%s", row->title,
+                                            kw_words_state(row->state), row->reason,
+                                            row->team ? "\n" : "", row->team ? row->team : "");
         GtkTreeIter it;
         gtk_list_store_insert_with_values(P.model, &it, -1,
             COL_ICON, kwv_state_icon(row->state),
@@ -380,6 +383,8 @@ void kw_panel_act(kw_panel_act_t what, const char *key, const char *title, int64
     st = run_act(store, what, key, value, text, &lerr);
     id = kw_store_last_action(store);
     kw_store_close(store);
+    if (st == KW_OK)
+        kw_plugin_team_changed();  /* what the team sees changed with it */
     if (st != KW_OK) {
         char *msg = g_strdup_printf(_("Keep warm: could not change %s: %s"), title ? title : key,
                                     lerr ? lerr : kw_status_to_string(st));
@@ -409,6 +414,8 @@ static void undo(void)
     }
     st = kw_action_undo(store, P.undo_id, &a, &lerr);
     kw_store_close(store);
+    if (st == KW_OK)
+        kw_plugin_team_changed();  /* the undone change is shared too */
     if (st != KW_OK) {
         char *msg = g_strdup_printf(_("Keep warm: could not undo: %s"),
                                     lerr ? lerr : kw_status_to_string(st));

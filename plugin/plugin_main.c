@@ -7,6 +7,7 @@
 #include "kw_plugin.h"
 #include "kw_prefs.h"
 #include "kw_today.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 #include "kw_dialogs.h"
 #include "kw_worker.h"
@@ -106,7 +107,21 @@ static void sync_finished(int account_id, gboolean completed, kw_status_t status
     kw_panel_refresh();
 }
 
-static const KwWorkerCallbacks worker_callbacks = { sync_finished };
+/* Every account was read: one exchange with the team (when there is one). */
+static void sync_cycle_done(void)
+{
+    kw_plugin_team_cycle_done();
+}
+
+static const KwWorkerCallbacks worker_callbacks = { sync_finished, sync_cycle_done };
+
+/* The team exchange ended: teammates' records may be new in the store. */
+static void team_exchanged(void)
+{
+    kw_panel_refresh();
+}
+
+static const KwTeamCallbacks team_callbacks = { team_exchanged };
 
 static void sync_requested(void)
 {
@@ -346,6 +361,7 @@ static void teardown(gboolean interactive)
         G.hook_postfilter = HOOK_NONE;
     }
     kw_workers_done();
+    kw_plugin_team_done();
     kw_plugin_set_status_listener(NULL);
     if (interactive && kw_plugin_status() && mainwindow_get_mainwindow())
         statusbar_pop_all();  /* take our last status line down */
@@ -370,6 +386,7 @@ KW_EXPORT gint plugin_init(gchar **error)
                               _(KW_PLUGIN_NAME), error))
         return -1;
     kw_prefs_init(prefs_saved);
+    kw_plugin_team_init(&team_callbacks);
     if (!kw_context_init(kw_prefs.keepwarm_path, kw_prefs.store_path, error))
         goto fail;
     MainWindow *mainwin = mainwindow_get_mainwindow();

@@ -16,6 +16,7 @@
  * Its place in the plugin's layers: kw_today.h. Main thread only. */
 #include "kw_plugin.h"
 #include "kw_prefs.h"
+#include "kw_team.h"
 #include "kw_today.h"
 
 #include <string.h>
@@ -231,6 +232,8 @@ void kw_today_panel_log(const char *key, kw_source_t source, int64_t when, const
         st = kw_log_touch(store, key, source, when, note, NULL, &err);
         kw_store_close(store);
     }
+    if (st == KW_OK)
+        kw_plugin_team_changed(); /* the team sees the kind and the time, never the note */
     report(_("Keep warm: could not record the touch with %s: %s"), key, st, err);
     changed();
 }
@@ -253,6 +256,8 @@ void kw_today_panel_mark(const char *key, kw_how_t how)
         kw_model_free(model);
         kw_store_close(store);
     }
+    if (st == KW_OK)
+        kw_plugin_team_changed(); /* nothing shared changes; the exchange pulls what is new */
     report(_("Keep warm: could not mark %s: %s"), key, st, err);
     changed();
 }
@@ -605,6 +610,7 @@ static void import_done(GObject *proc, GAsyncResult *res, gpointer data)
         g_free(T.imported_stamp);
         T.imported_stamp = T.importing_stamp;
         T.importing_stamp = NULL;
+        kw_plugin_team_changed(); /* meetings that took place are shared */
         changed();
     } else {
         char *msg = g_strdup_printf(_("Keep warm: the calendar of the vCalendar plugin could not be "
@@ -649,7 +655,8 @@ static void maybe_import_calendar(void)
     }
     T.importer = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                                   &err, program, "--db", kw_plugin_db_path(), "import-ics", "--quiet",
-                                  path, NULL);
+                                  /* the plugin's settings only: the team is told by team.c */
+                                  "--config=/dev/null", path, NULL);
     if (T.importer) {
         T.importing_stamp = stamp;
         stamp = NULL;

@@ -70,6 +70,7 @@ void kwv_row_free(kwv_row_t *row)
     g_free(row->since);
     g_free(row->cadence);
     g_free(row->reason);
+    g_free(row->team);
     g_free(row);
 }
 
@@ -90,6 +91,11 @@ GPtrArray *kwv_rows_build(const kw_relationship_list_t *list, int64_t as_of)
         row->since = kw_words_days(rel->days_since);
         row->cadence = kw_words_cadence(rel->cadence_days);
         row->reason = clean_take(kw_words_reason(&rel->reason, as_of));
+        if (rel->reason.team_touch)
+            row->team = clean_take(kw_words_team_short(
+                rel->reason.team_touch,
+                kw_words_team_who(&rel->reason.team_member, rel->reason.team_member_id),
+                rel->reason.team_last_touch, as_of));
         row->state = rel->state;
         row->kind = rel->kind;
         row->snoozed_until = rel->snoozed_until;
@@ -298,6 +304,7 @@ char **kwv_sync_argv(const kwv_sync_args_t *a)
     ADD(a->program);
     ADD("sync");
     ADD("--progress=json");
+    ADD("--no-team");
     ADD2("--host", a->host);
     if (a->port > 0)
         g_ptr_array_add(v, g_strdup_printf("--port=%d", a->port));

@@ -37,6 +37,7 @@ typedef struct {
     char      *since;        /* kw_words_days(days_since) */
     char      *cadence;      /* kw_words_cadence(cadence_days) */
     char      *reason;       /* kw_words_reason() */
+    char      *team;         /* the team's last touch, kw_words_team_short(), or NULL */
     kw_state_t state;
     kw_target_kind_t kind;
     int64_t    snoozed_until; /* snoozed rows: until when, else 0 */
@@ -149,7 +150,9 @@ typedef struct {
 
 /* The worker's argv (NULL-terminated, g_strfreev). It never contains a
  * secret: the password travels through password_fd only. The user's other
- * addresses are not passed: they are identities in the store. */
+ * addresses are not passed: they are identities in the store. --no-team:
+ * the plugin runs one team exchange per cycle itself (team.c), with its own
+ * settings. */
 char **kwv_sync_argv(const kwv_sync_args_t *args);
 
 /* ---- small helpers ------------------------------------------------------ */

@@ -244,11 +244,15 @@ static void finish(Worker *w)
     g_hash_table_remove(W.running, GINT_TO_POINTER(id));  /* frees w */
     if (W.cb && W.cb->finished)
         W.cb->finished(id, completed, status);
+    gboolean restarted = FALSE;
     if (again && W.running) {
         PrefsAccount *ac = account_find_from_id(id);
         if (ac)
-            start_worker(ac, FALSE);
+            restarted = start_worker(ac, FALSE);
     }
+    /* every account of the cycle was read, none is about to run again */
+    if (!restarted && W.running && g_hash_table_size(W.running) == 0 && W.cb && W.cb->cycle_done)
+        W.cb->cycle_done();
 }
 
 /* The account's password, in Claws' own order (notes F4). Main thread only.

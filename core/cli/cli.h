@@ -50,6 +50,8 @@ int kw_cli_exit_code(kw_status_t status);
 /* Print "keepwarm: MESSAGE" and, for the status, one line saying what to do,
  * to stderr (message sanitised). Returns kw_cli_exit_code(status). */
 int kw_cli_fail(kw_status_t status, const char *message);
+/* The same with the caller's hint line (NULL: none). */
+int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint);
 
 /* Print a usage error ("keepwarm CMD: MESSAGE" + "Try 'keepwarm CMD --help'")
  * and return KW_EXIT_USAGE. */
@@ -120,6 +122,15 @@ void kw_vcard_prop(GString *out, const char *name, const char *value);
 /* One CRLF-terminated vCard line, folded like kw_vcard_prop(). */
 void kw_vcard_line(GString *out, const char *line);
 
+/* "Label:  value" lines, labels padded to the widest in display columns
+ * (labels are translated, so their widths vary). kw_fields_add takes the
+ * value (transfer full; sanitised when printed) and an ANSI colour (or NULL,
+ * used on a terminal); kw_fields_print prints to stdout and frees. */
+typedef struct kw_fields kw_fields_t;
+kw_fields_t *kw_fields_new(void);
+void kw_fields_add(kw_fields_t *f, const char *label, char *value, const char *color);
+void kw_fields_print(kw_fields_t *f, const kw_cli_t *cli);
+
 /* A sanitised copy for printing (transfer full, g_free); NULL stays NULL. */
 char *kw_cli_clean(const char *s);
 
@@ -169,9 +180,20 @@ typedef struct {
     char **exclude;
 } kw_account_cfg_t;
 
+/* [team]: the team's PostgreSQL server (cmd_team.c). */
+typedef struct {
+    int   present;       /* the file has [team] with a url */
+    char *url;
+    char *password_cmd;
+    char *ca_file;
+    int   share;         /* share = yes (default no: pull only) */
+    int   timeout;       /* seconds, 0 = the library's default */
+} kw_team_cfg_t;
+
 typedef struct {
     char       *path;
     GArray     *accounts;        /* kw_account_cfg_t */
+    kw_team_cfg_t team;          /* [team] */
     int         has_own_domains; /* [general] own_domains is there */
     char      **own_domains;     /* its entries; empty array = set to nothing */
     GHashTable *lines;           /* "group\x1fkey" -> line number */
@@ -235,6 +257,26 @@ int kw_cli_config_is_routine(const char *key);
 int kw_cli_config_routine(kw_cli_t *cli, const char *key, const char *value);
 int kw_cli_config_show_routine(kw_store_t *store);
 
+/* Secrets (cmd_sync.c). A password is never taken from the command line:
+ * from a file descriptor (everything up to EOF, one trailing newline
+ * stripped) or from a command run through /bin/sh -c with a deadline (its
+ * stdout). Both return 0, or -1 with *error set (g_free). *out: (transfer
+ * full) release with kw_secret_free(), which zeroes it first. */
+int  kw_cli_read_secret_fd(int fd, char **out, char **error);
+int  kw_cli_run_secret_cmd(const char *cmd, char **out, char **error);
+
+/* After `keepwarm sync`: stage, push and pull when the config file has a
+ * [team] group (cmd_team.c). Never changes the sync's exit code: a failure is
+ * a warning (and recorded for `keepwarm team status`); the changes wait.
+ * `json`: one {"event":"team",...} line on stdout; `text`: a summary line. */
+void kw_cli_team_after_sync(kw_cli_t *cli, kw_store_t *store, int json, int text);
+/* After an action that changes what is shared (snooze, ignore, cadence...):
+ * stage, and push when something waits, when the config file has a [team]
+ * group. Quiet on success; a failure is one warning line (the change waits)
+ * and never changes the action's exit code. The wait for the server is
+ * capped at 5 seconds. */
+void kw_cli_team_after_action(kw_cli_t *cli, kw_store_t *store);
+
 /* Subcommands. */
 int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv);
@@ -261,5 +303,6 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_import_ics(kw_cli_t *cli, int argc, char **argv);
 int kw_cmd_tier(kw_cli_t *cli, int argc, char **argv);
+int kw_cmd_team(kw_cli_t *cli, int argc, char **argv);
 
 #endif

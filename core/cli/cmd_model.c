@@ -84,49 +84,87 @@ static int open_model(kw_cli_t *cli, const kw_model_options_t *o, kw_store_t **s
 /* overdue                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void print_relationships_json(const kw_relationship_list_t *list, int64_t as_of)
+/* Who on the team touched it last, and when ("Jan Weber: call 3 days
+ * ago"), or NULL (transfer full). */
+static char *team_cell(const kw_relationship_t *r, int64_t as_of)
+{
+    const kw_reason_t *w = &r->reason;
+    if (!w->team_touch)
+        return NULL;
+    return kw_words_team_short(w->team_touch, kw_words_team_who(&w->team_member, w->team_member_id),
+                               w->team_last_touch, as_of);
+}
+
+static void print_relationships_json(const kw_relationship_list_t *list, int64_t as_of, int team)
 {
     JsonArray *a = json_array_sized_new((guint) list->count);
     JsonNode *root = json_node_new(JSON_NODE_ARRAY);
-    for (size_t i = 0; i < list->count; i++)
-        json_array_add_element(a, kw_cli_relationship_json(&list->items[i], as_of));
+    for (size_t i = 0; i < list->count; i++) {
+        JsonNode *row = kw_cli_relationship_json(&list->items[i], as_of);
+        if (team) {
+            /* who on the team last touched them, and when (the facts are in "why") */
+            const kw_reason_t *w = &list->items[i].reason;
+            JsonObject *o = json_node_get_object(row);
+            char *when = kw_cli_iso_time(w->team_last_touch), *who;
+            if (when)
+                json_object_set_string_member(o, "team_last_touch", when);
+            else
+                json_object_set_null_member(o, "team_last_touch");
+            who = w->team_touch ? kw_cli_clean(kw_words_team_who(&w->team_member, w->team_member_id))
+                                : NULL;
+            if (who)
+                json_object_set_string_member(o, "team_member", who);
+            else
+                json_object_set_null_member(o, "team_member");
+            g_free(when);
+            g_free(who);
+        }
+        json_array_add_element(a, row);
+    }
     json_node_take_array(root, a);
     kw_cli_print_json(stdout, root);
     json_node_unref(root);
 }
 
 static void print_relationships_tsv(const kw_cli_t *cli, const kw_relationship_list_t *list,
-                                    int64_t as_of)
+                                    int64_t as_of, int team)
 {
     static const char *const h[] = { "kind", "key", "name", "state", "last_touch", "days_since",
-                                     "cadence_days", "due_date", "score", "reason" };
-    kw_table_t *t = kw_table_new(10, h);
+                                     "cadence_days", "due_date", "score", "reason",
+                                     "team_last_touch", "team_member" };
+    kw_table_t *t = kw_table_new(team ? 12 : 10, h);
     for (size_t i = 0; i < list->count; i++) {
         const kw_relationship_t *r = &list->items[i];
+        const kw_reason_t *w = &r->reason;
         char *lt = kw_cli_iso_time(r->last_touch), *due = kw_cli_iso_time(r->due_date);
         char *ds = g_strdup_printf("%d", r->days_since), *cd = g_strdup_printf("%d", r->cadence_days);
-        char *why = kw_words_reason(&r->reason, as_of);
+        char *why = kw_words_reason(&r->reason, as_of), *tt = kw_cli_iso_time(w->team_last_touch);
         char sc[G_ASCII_DTOSTR_BUF_SIZE];
-        const char *cells[10] = { r->kind == KW_TARGET_ORG ? "org" : "person", r->key,
+        const char *cells[12] = { r->kind == KW_TARGET_ORG ? "org" : "person", r->key,
                                   r->display_name, kw_state_to_string(r->state), lt ? lt : "", ds,
                                   cd, due ? due : "",
-                                  g_ascii_formatd(sc, sizeof sc, "%.3f", r->score), why };
+                                  g_ascii_formatd(sc, sizeof sc, "%.3f", r->score), why,
+                                  tt ? tt : "",
+                                  w->team_touch ? kw_words_team_who(&w->team_member, w->team_member_id) : "" };
         kw_table_add_row(t, NULL, cells);
         g_free(lt);
         g_free(due);
         g_free(ds);
         g_free(cd);
         g_free(why);
+        g_free(tt);
     }
     kw_table_print(t, cli, stdout, 1);
     kw_table_free(t);
 }
 
 static void print_relationships_table(const kw_cli_t *cli, const kw_relationship_list_t *list,
-                                      int64_t as_of)
+                                      int64_t as_of, int team)
 {
-    const char *h[] = { _("STATE"), _("WHO"), _("LAST EXCHANGE"), _("RHYTHM"), _("DUE"), _("WHY") };
-    kw_table_t *t = kw_table_new(6, h);
+    /* --team: who on the team touched them last, before the reason */
+    const char *h[] = { _("STATE"), _("WHO"), _("LAST EXCHANGE"), _("RHYTHM"), _("DUE"),
+                        team ? _("TEAM") : _("WHY"), _("WHY") };
+    kw_table_t *t = kw_table_new(team ? 7 : 6, h);
     for (size_t i = 0; i < list->count; i++) {
         const kw_relationship_t *r = &list->items[i];
         char *w = kw_words_who(r);
@@ -134,23 +172,30 @@ static void print_relationships_table(const kw_cli_t *cli, const kw_relationship
         char *cad = kw_words_cadence(r->cadence_days);
         char *due = r->due_date ? kw_words_ago(r->due_date, as_of) : g_strdup("");
         char *why = kw_words_reason(&r->reason, as_of);
-        const char *cells[6] = { kw_words_state(r->state), w, lt, cad, due, why };
+        char *tc = team ? team_cell(r, as_of) : NULL;
+        const char *cells[7] = { kw_words_state(r->state), w, lt, cad, due,
+                                 team ? (tc ? tc : "") : why, why };
         kw_table_add_row(t, state_color(r->state), cells);
         g_free(w);
         g_free(lt);
         g_free(cad);
         g_free(due);
         g_free(why);
+        g_free(tc);
     }
     /* on a narrow terminal the reason gives way first (on a line of its own
-     * when it would get less than 40 columns), then the due date, the
-     * rhythm and the last exchange; the name last */
-    kw_table_shrink(t, 5, 40, 0);
-    kw_table_detail(t, 5, 40);
-    kw_table_optional(t, 4, 1);
-    kw_table_optional(t, 3, 2);
-    kw_table_optional(t, 2, 3);
-    kw_table_shrink(t, 1, 16, 4);
+     * when it would get less than 40 columns), then the team's cell
+     * (--team), the due date, the rhythm and the last exchange; the name
+     * last */
+    int why_col = team ? 6 : 5;
+    kw_table_shrink(t, why_col, 40, 0);
+    kw_table_detail(t, why_col, 40);
+    if (team)
+        kw_table_shrink(t, 5, 24, 1);
+    kw_table_optional(t, 4, 2);
+    kw_table_optional(t, 3, 3);
+    kw_table_optional(t, 2, 4);
+    kw_table_shrink(t, 1, 16, 5);
     kw_table_print(t, cli, stdout, 0);
     kw_table_free(t);
 }
@@ -159,9 +204,10 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
 {
     char *as_of_text = NULL, *state_text = NULL, *by_text = NULL, *format_text = NULL;
     char *tier_text = NULL;
-    int limit = 0, all = 0, default_cadence = 0, exact = 0, rc;
+    int limit = 0, all = 0, default_cadence = 0, exact = 0, team = 0, rc;
     GOptionEntry entries[] = {
         AS_OF_ENTRY(as_of_text),
+        { "team", 0, 0, G_OPTION_ARG_NONE, &team, N_("Add who on the team last touched each one, and when"), NULL },
         { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("Show at most N rows"), N_("N") },
         { "state", 0, 0, G_OPTION_ARG_STRING, &state_text, N_("Only this state: overdue, due-soon, awaiting-your-reply, awaiting-their-reply, ok, snoozed, ignored"), N_("STATE") },
         { "by", 0, 0, G_OPTION_ARG_STRING, &by_text, N_("Group by organisation (default) or list every person"), "org|person" },
@@ -188,7 +234,10 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
                                 "awaiting-their-reply (you wrote, no answer beyond their usual "
                                 "time), ok, snoozed, ignored.\n"
                                 "Only a two-way exchange resets the clock. By default only "
-                                "relationships needing attention are listed."),
+                                "relationships needing attention are listed.\n"
+                                "A relationship your team touched within its rhythm (a "
+                                "teammate's exchange, call or meeting, or a colleague's mail "
+                                "with you in copy) is ok; --team shows who and when."),
                               entries, &argc, &argv);
     if (rc)
         goto done;
@@ -246,11 +295,11 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
         goto done;
     }
     if (format == KW_FORMAT_JSON)
-        print_relationships_json(list, mo.as_of);
+        print_relationships_json(list, mo.as_of, team);
     else if (format == KW_FORMAT_TSV)
-        print_relationships_tsv(cli, list, mo.as_of);
+        print_relationships_tsv(cli, list, mo.as_of, team);
     else if (list->count)
-        print_relationships_table(cli, list, mo.as_of);
+        print_relationships_table(cli, list, mo.as_of, team);
     else
         puts(all || state_text ? _("No relationships.")
                                : _("Nothing needs attention. (--all lists every relationship)"));
@@ -271,39 +320,6 @@ done:
 /* show                                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* "Label:  value" lines, labels padded to the widest (they are translated). */
-typedef struct {
-    GPtrArray *labels, *values, *colors;
-} fields_t;
-
-static void field(fields_t *f, const char *label, char *value, const char *color)
-{
-    g_ptr_array_add(f->labels, g_strdup(label));
-    g_ptr_array_add(f->values, kw_cli_clean(value ? value : ""));
-    g_ptr_array_add(f->colors, (gpointer) color);
-    g_free(value);
-}
-
-static void fields_print(fields_t *f, const kw_cli_t *cli)
-{
-    size_t width = 0;
-    for (guint i = 0; i < f->labels->len; i++)
-        width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
-    for (guint i = 0; i < f->labels->len; i++) {
-        const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
-        /* long values (the reason, a note) wrap under themselves */
-        char *value = kw_cli_wrap(g_ptr_array_index(f->values, i), cli->width, width + 2);
-        fputs(label, stdout);
-        for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
-            fputc(' ', stdout);
-        if (color && cli->color)
-            printf("\033[%sm%s\033[0m\n", color, value);
-        else
-            printf("%s\n", value);
-        g_free(value);
-    }
-}
-
 /* "2024-03-01 (93 days ago)", or "never". */
 static char *date_and_relative(int64_t t, int64_t as_of)
 {
@@ -318,23 +334,66 @@ static char *date_and_relative(int64_t t, int64_t as_of)
     return r;
 }
 
-static void print_show_json(const kw_relationship_t *r, const kw_touch_list_t *tl, int64_t as_of)
+static void print_show_json(const kw_relationship_t *r, const kw_touch_list_t *tl,
+                            const kw_team_touch_list_t *team, int64_t as_of)
 {
     JsonNode *root = kw_cli_relationship_json(r, as_of);
     JsonObject *obj = json_node_get_object(root);
     JsonArray *a = json_array_sized_new((guint) tl->count);
+    JsonArray *ta = json_array_sized_new((guint) team->count);
     for (size_t i = 0; i < tl->count; i++)
         json_array_add_element(a, kw_cli_touch_json(&tl->items[i]));
     json_object_set_array_member(obj, "timeline", a);
+    for (size_t i = 0; i < team->count; i++) {
+        const kw_team_touch_t *t = &team->items[i];
+        JsonBuilder *b = json_builder_new();
+        json_builder_begin_object(b);
+        kw_json_member_time(b, "time", t->time);
+        kw_json_member_string(b, "kind", kw_team_touch_kind_to_string(t->kind));
+        kw_json_member_string(b, "member", t->member_id);
+        kw_json_member_string(b, "member_name", t->member.name);
+        kw_json_member_string(b, "member_address", t->member.address);
+        kw_json_member_string(b, "person", t->person);
+        kw_json_member_string(b, "subject", t->subject);
+        json_builder_end_object(b);
+        json_array_add_element(ta, json_builder_get_root(b));
+        g_object_unref(b);
+    }
+    json_object_set_array_member(obj, "team", ta);
     kw_cli_print_json(stdout, root);
     json_node_unref(root);
 }
 
-static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
-                            const kw_touch_list_t *tl, int64_t as_of)
+/* "Team (2 touches):" and one line per touch, newest first. */
+static void print_team_touches(const kw_team_touch_list_t *team, int64_t as_of)
 {
-    fields_t f = { g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free),
-                   g_ptr_array_new() };
+    if (!team->count)
+        return;
+    printf(g_dngettext(GETTEXT_PACKAGE, "Team (newest first, %zu touch):\n",
+                       "Team (newest first, %zu touches):\n", (gulong) team->count),
+           team->count);
+    for (size_t i = 0; i < team->count; i++) {
+        const kw_team_touch_t *t = &team->items[i];
+        char *day = kw_cli_iso_day(t->time);
+        char *what = kw_words_team_short(t->kind, kw_words_team_who(&t->member, t->member_id),
+                                         t->time, as_of);
+        char *cwhat = kw_cli_clean(what), *cperson = kw_cli_clean(t->person);
+        char *csubject = kw_cli_clean(t->subject);
+        printf("  %s  %s%s%s%s%s\n", day, cwhat, cperson ? " — " : "", cperson ? cperson : "",
+               csubject ? "  " : "", csubject ? csubject : "");
+        g_free(day);
+        g_free(what);
+        g_free(cwhat);
+        g_free(cperson);
+        g_free(csubject);
+    }
+}
+
+static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
+                            const kw_touch_list_t *tl, const kw_team_touch_list_t *team,
+                            int64_t as_of)
+{
+    kw_fields_t *f = kw_fields_new();
     char *w = kw_words_who(r), *s;
 
     /* "Jane Doe <jane@x> (person)", "ACME (acme.com, organisation)" */
@@ -350,49 +409,46 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
     printf("%s\n\n", s);
     g_free(s);
     g_free(w);
-    field(&f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
-    field(&f, _("Why:"), kw_words_reason(&r->reason, as_of), NULL);
+    kw_fields_add(f, _("State:"), g_strdup(kw_words_state(r->state)), state_color(r->state));
+    kw_fields_add(f, _("Why:"), kw_words_reason(&r->reason, as_of), NULL);
     s = kw_words_cadence(r->cadence_days);
-    field(&f, _("Rhythm:"), g_strdup_printf("%s (%s)", s, kw_words_cadence_source(r->reason.cadence_source)),
+    kw_fields_add(f, _("Rhythm:"), g_strdup_printf("%s (%s)", s, kw_words_cadence_source(r->reason.cadence_source)),
           NULL);
     g_free(s);
-    field(&f, _("Last exchange:"), date_and_relative(r->last_touch, as_of), NULL);
-    field(&f, _("They wrote:"), date_and_relative(r->last_inbound, as_of), NULL);
-    field(&f, _("You wrote:"), date_and_relative(r->last_outbound, as_of), NULL);
+    kw_fields_add(f, _("Last exchange:"), date_and_relative(r->last_touch, as_of), NULL);
+    kw_fields_add(f, _("They wrote:"), date_and_relative(r->last_inbound, as_of), NULL);
+    kw_fields_add(f, _("You wrote:"), date_and_relative(r->last_outbound, as_of), NULL);
     if (r->due_date)
-        field(&f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
-    field(&f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
+        kw_fields_add(f, _("Due:"), date_and_relative(r->due_date, as_of), NULL);
+    kw_fields_add(f, _("Exchanges:"), g_strdup_printf("%d", r->touches), NULL);
     if (r->tier != KW_TIER_NONE)
-        field(&f, _("Tier:"), g_strdup(kw_tier_to_string(r->tier)), NULL);
+        kw_fields_add(f, _("Tier:"), g_strdup(kw_tier_to_string(r->tier)), NULL);
     if (r->reason.planned_touch) {
         char *when = date_and_relative(r->reason.planned_touch, as_of);
-        field(&f, _("Planned:"), g_strdup_printf("%s, %s", kw_words_source(r->reason.planned_source),
+        kw_fields_add(f, _("Planned:"), g_strdup_printf("%s, %s", kw_words_source(r->reason.planned_source),
                                                  when), NULL);
         g_free(when);
     }
     if (r->snoozed_until) {
         char *day = kw_words_day(r->snoozed_until, as_of), *rel = kw_words_ago(r->snoozed_until, as_of);
-        field(&f, _("Snoozed until:"), g_strdup_printf("%s (%s)", day, rel), NULL);
+        kw_fields_add(f, _("Snoozed until:"), g_strdup_printf("%s (%s)", day, rel), NULL);
         g_free(day);
         g_free(rel);
     }
     if (r->reason.settled_until && r->reason.waiting == KW_WAITING_NONE) {
         s = kw_words_date(r->reason.settled_until, as_of);
-        field(&f, _("No answer needed:"), g_strdup_printf(_("for the mail up to %s"), s), NULL);
+        kw_fields_add(f, _("No answer needed:"), g_strdup_printf(_("for the mail up to %s"), s), NULL);
         g_free(s);
     }
     if (r->state == KW_STATE_IGNORED)
-        field(&f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
+        kw_fields_add(f, _("Ignored:"), g_strdup(_("yes (keepwarm unignore to list it again)")), NULL);
     if (r->note && r->note_from_org)
-        field(&f, _("Note:"), g_strdup_printf(_("%s (the organisation's)"), r->note), NULL);
+        kw_fields_add(f, _("Note:"), g_strdup_printf(_("%s (the organisation's)"), r->note), NULL);
     else if (r->note)
-        field(&f, _("Note:"), g_strdup(r->note), NULL);
+        kw_fields_add(f, _("Note:"), g_strdup(r->note), NULL);
     if (r->main_person)
-        field(&f, _("Write to:"), g_strdup(r->main_person), NULL);
-    fields_print(&f, cli);
-    g_ptr_array_free(f.labels, TRUE);
-    g_ptr_array_free(f.values, TRUE);
-    g_ptr_array_free(f.colors, TRUE);
+        kw_fields_add(f, _("Write to:"), g_strdup(r->main_person), NULL);
+    kw_fields_print(f, cli);
 
     printf("%s\n", _("People:"));
     for (size_t i = 0; r->people && r->people[i]; i++) {
@@ -403,6 +459,7 @@ static void print_show_text(const kw_cli_t *cli, const kw_relationship_t *r,
         g_free(c);
         g_free(p);
     }
+    print_team_touches(team, as_of);
     printf(g_dngettext(GETTEXT_PACKAGE, "Timeline (newest first, %zu touch):\n",
                        "Timeline (newest first, %zu touches):\n", (gulong) tl->count),
            tl->count);
@@ -450,6 +507,7 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     kw_relationship_t *r = NULL;
     kw_touch_list_t *tl = NULL;
     kw_target_t *target = NULL;
+    kw_team_touch_list_t *team = NULL;
     char *error = NULL;
     kw_status_t st;
 
@@ -480,17 +538,20 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     st = kw_model_relationship(model, target->key, &r, &error);
     if (st == KW_OK)
         st = kw_model_timeline(model, target->key, &tl, &error);
+    if (st == KW_OK)
+        st = kw_model_team_touches(model, target->key, &team, &error);
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON)
-        print_show_json(r, tl, mo.as_of);
+        print_show_json(r, tl, team, mo.as_of);
     else
-        print_show_text(cli, r, tl, mo.as_of);
+        print_show_text(cli, r, tl, team, mo.as_of);
     rc = KW_EXIT_OK;
 done:
     kw_target_free(target);
+    kw_team_touch_list_free(team);
     kw_touch_list_free(tl);
     kw_relationship_free(r);
     kw_model_free(model);
@@ -764,17 +825,22 @@ static int action_start(kw_cli_t *cli, const char *cmd, const char *params, cons
     return kw_cli_open_target(cli, (*argv)[1], store, target);
 }
 
-/* Print the confirmation (or the error) and close the store. */
-static int action_done(kw_store_t *store, kw_target_t *target, kw_status_t st, char *error,
-                       char *message)
+/* Print the confirmation (or the error), tell the team, close the store. */
+static int action_done(kw_cli_t *cli, kw_store_t *store, kw_target_t *target, kw_status_t st,
+                       char *error, char *message)
 {
     int rc = KW_EXIT_OK;
     if (st != KW_OK) {
         rc = fail_and_free(st, error);
-    } else if (message) {
-        char *c = kw_cli_clean(message);
-        printf("%s\n", c);
-        g_free(c);
+    } else {
+        if (message) {
+            char *c = kw_cli_clean(message);
+            printf("%s\n", c);
+            g_free(c);
+            fflush(stdout);
+        }
+        /* what the team sees changes with it (a snooze, an ignore, a rhythm) */
+        kw_cli_team_after_action(cli, store);
     }
     g_free(message);
     kw_target_free(target);
@@ -850,7 +916,7 @@ int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv)
         }
     }
     g_free(who);
-    rc = action_done(store, target, st, error, msg);
+    rc = action_done(cli, store, target, st, error, msg);
     goto out;
 close:
     kw_target_free(target);
@@ -875,7 +941,7 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
     msg = g_strdup_printf(_("Ignored %s. 'keepwarm undo' takes it back."), who);
     g_free(who);
     st = kw_ignore(store, target->key, &error);
-    return action_done(store, target, st, error, msg);
+    return action_done(cli, store, target, st, error, msg);
 }
 
 int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
@@ -892,7 +958,7 @@ int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
     msg = g_strdup_printf(_("%s is listed again."), who);
     g_free(who);
     st = kw_unignore(store, target->key, &error);
-    return action_done(store, target, st, error, msg);
+    return action_done(cli, store, target, st, error, msg);
 }
 
 /* "45", "6w", "3 months", "monthly", "vierteljährlich" as days; else prints
@@ -949,7 +1015,7 @@ int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
     }
     g_free(who);
     st = kw_set_cadence(store, target->key, days, &error);
-    return action_done(store, target, st, error, msg);
+    return action_done(cli, store, target, st, error, msg);
 }
 
 int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
@@ -987,7 +1053,7 @@ int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
                                 "'keepwarm undo' takes it back."), who);
     g_free(who);
     st = kw_settle(store, target->key, off ? 0 : now, &error);
-    rc = action_done(store, target, st, error, msg);
+    rc = action_done(cli, store, target, st, error, msg);
     goto out;
 close:
     kw_target_free(target);
@@ -1016,7 +1082,7 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
     g_free(who);
     st = kw_set_note(store, target->key, text, &error);
     g_free(text);
-    return action_done(store, target, st, error, msg);
+    return action_done(cli, store, target, st, error, msg);
 }
 
 int kw_cmd_name(kw_cli_t *cli, int argc, char **argv)
@@ -1038,7 +1104,7 @@ int kw_cmd_name(kw_cli_t *cli, int argc, char **argv)
                 : g_strdup_printf(_("%s has its own name again."), target->key);
     st = kw_set_name(store, target->key, text, &error);
     g_free(text);
-    return action_done(store, target, st, error, msg);
+    return action_done(cli, store, target, st, error, msg);
 }
 
 /* What an action did, in words: "snoozed acme.com until Mon 14 Dec". */
@@ -1169,6 +1235,8 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
         g_free(n);
         g_free(c);
         g_free(was);
+        fflush(stdout);
+        kw_cli_team_after_action(cli, store); /* an undone snooze or ignore is shared too */
     } else {
         rc = fail_and_free(st, error);
     }

@@ -35,7 +35,7 @@ typedef struct {
 
 /* Read a secret from a file descriptor: everything up to EOF, one trailing
  * newline (LF or CRLF) stripped. */
-static int read_secret_fd(int fd, char **out, char **error)
+int kw_cli_read_secret_fd(int fd, char **out, char **error)
 {
     char *buf = g_malloc0(SECRET_MAX + 1);
     size_t len = 0;
@@ -66,7 +66,7 @@ static int read_secret_fd(int fd, char **out, char **error)
 }
 
 /* Run `cmd` through /bin/sh -c with a deadline; its stdout is the secret. */
-static int run_secret_cmd(const char *cmd, char **out, char **error)
+int kw_cli_run_secret_cmd(const char *cmd, char **out, char **error)
 {
     char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
     GError *gerr = NULL;
@@ -318,15 +318,15 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     if (parse_tls(a->tls, &tls) < 0)
         return kw_cli_usage_error("sync", _("--tls must be implicit, starttls or none (account %s)"), a->account);
     if (a->token_cmd) {
-        if (run_secret_cmd(a->token_cmd, &secret, &error) < 0)
+        if (kw_cli_run_secret_cmd(a->token_cmd, &secret, &error) < 0)
             goto secret_failed;
         o.oauth2_token = secret;
     } else if (password_fd >= 0) {
-        if (read_secret_fd(password_fd, &secret, &error) < 0)
+        if (kw_cli_read_secret_fd(password_fd, &secret, &error) < 0)
             goto secret_failed;
         o.password = secret;
     } else if (a->password_cmd) {
-        if (run_secret_cmd(a->password_cmd, &secret, &error) < 0)
+        if (kw_cli_run_secret_cmd(a->password_cmd, &secret, &error) < 0)
             goto secret_failed;
         o.password = secret;
     } else if (keyring_password(a, &secret) == 0) {
@@ -360,7 +360,7 @@ static int sync_account(kw_cli_t *cli, kw_store_t *store, kw_account_cfg_t *a, i
     if (st == KW_ERR_AUTH && a->token_cmd) {
         /* An OAuth2 token may just have expired: fetch a fresh one, once. */
         char *cmd_error = NULL;
-        if (run_secret_cmd(a->token_cmd, &secret, &cmd_error) != 0) {
+        if (kw_cli_run_secret_cmd(a->token_cmd, &secret, &cmd_error) != 0) {
             g_free(cmd_error);
         } else {
             kw_free(error);
@@ -429,7 +429,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
 {
     char *host = NULL, *tls = NULL, *user = NULL, *account = NULL, *ca_file = NULL, *auth = NULL;
     char *progress = NULL, **me = NULL, **include = NULL, **exclude = NULL;
-    int port = 0, password_fd = -1, chunk = 0, timeout = 0, rc;
+    int port = 0, password_fd = -1, chunk = 0, timeout = 0, no_team = 0, rc;
     kw_config_t cfg;
     GArray *accounts;
     kw_store_t *store = NULL;
@@ -449,6 +449,7 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         { "progress", 0, 0, G_OPTION_ARG_STRING, &progress, N_("text (default on a terminal), json (one object per line on stdout), none"), N_("MODE") },
         { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk, N_("Most messages per database transaction, committed with the folder position at least once a second (default 20000; not a FETCH size)"), N_("N") },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, N_("Network inactivity timeout in seconds (default 60)"), N_("S") },
+        { "no-team", 0, 0, G_OPTION_ARG_NONE, &no_team, N_("Do not push to and pull from the team server ([team] in the config file)"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
 
@@ -566,6 +567,8 @@ int kw_cmd_sync(kw_cli_t *cli, int argc, char **argv)
         if (r != 0 && (rc == 0 || rc == KW_EXIT_PARTIAL))
             rc = r;
     }
+    if (!no_team)
+        kw_cli_team_after_sync(cli, store, ps.json, ps.text || (!ps.json && cli->stdout_tty));
 done:
     kw_store_close(store);
     kw_config_clear(&cfg);

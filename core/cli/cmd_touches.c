@@ -94,6 +94,8 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
             g_free(who);
         }
         kw_logged_touch_free(gone);
+        fflush(stdout);
+        kw_cli_team_after_action(cli, store); /* the team's copy goes too */
         rc = KW_EXIT_OK;
         goto done;
     }
@@ -127,6 +129,8 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
         g_free(day);
         g_free(who);
     }
+    fflush(stdout);
+    kw_cli_team_after_action(cli, store); /* the team sees the kind and the time, never the note */
     rc = KW_EXIT_OK;
 done:
     kw_target_free(target);
@@ -329,6 +333,8 @@ int kw_cmd_import_ics(kw_cli_t *cli, int argc, char **argv)
         }
         g_free(file);
     }
+    fflush(stdout);
+    kw_cli_team_after_action(cli, store); /* meetings that took place are shared */
     rc = bad ? KW_EXIT_USAGE : KW_EXIT_OK;
 done:
     kw_store_close(store);
@@ -413,6 +419,8 @@ static int suggest(kw_cli_t *cli, int apply)
         printf(g_dngettext(GETTEXT_PACKAGE, "Tier set for %d relationship (those with one kept theirs).\n",
                            "Tiers set for %d relationships (those with one kept theirs).\n",
                            (gulong) n), n);
+        fflush(stdout);
+        kw_cli_team_after_action(cli, store); /* a tier's rhythm is shared */
     } else if (changes) {
         printf(_("Nothing changed: 'keepwarm tier --suggest --apply' sets these, or set one with "
                  "'keepwarm tier TARGET A|B|C'.\n"));
@@ -460,6 +468,8 @@ int kw_cmd_tier(kw_cli_t *cli, int argc, char **argv)
     if ((rc = kw_cli_open_target(cli, argv[1], &store, &target)))
         return rc;
     st = kw_set_tier(store, target->key, tier, &error);
+    if (st == KW_OK)
+        kw_cli_team_after_action(cli, store); /* a tier's rhythm is shared */
     kw_store_close(store);
     who = target_words(target);
     kw_target_free(target);

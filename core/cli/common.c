@@ -76,8 +76,12 @@ static int says_what_to_do(const char *message)
 
 int kw_cli_fail(kw_status_t status, const char *message)
 {
+    return kw_cli_fail_hint(status, message, says_what_to_do(message) ? NULL : hint_for(status));
+}
+
+int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint)
+{
     char *clean = kw_sanitize_for_display(message ? message : kw_status_to_string(status));
-    const char *hint = says_what_to_do(message) ? NULL : hint_for(status);
     fprintf(stderr, "keepwarm: %s\n", clean);
     if (hint)
         fprintf(stderr, "keepwarm: %s\n", hint);
@@ -504,6 +508,21 @@ JsonNode *kw_cli_relationship_json(const kw_relationship_t *r, int64_t as_of)
                                                              : NULL);
     kw_json_member_time(b, "planned_touch", w->planned_touch);
     member_plain(b, "planned_source", w->planned_touch ? kw_source_to_string(w->planned_source) : NULL);
+    member_plain(b, "own_state", kw_state_to_string(w->own_state));
+    json_builder_set_member_name(b, "team_ok");
+    json_builder_add_boolean_value(b, w->team_ok);
+    kw_json_member_time(b, "team_last_touch", w->team_last_touch);
+    member_plain(b, "team_touch", w->team_touch ? kw_team_touch_kind_to_string(w->team_touch) : NULL);
+    json_builder_set_member_name(b, "team_member");
+    if (w->team_touch) {
+        json_builder_begin_object(b);
+        kw_json_member_string(b, "id", w->team_member_id);
+        kw_json_member_string(b, "name", w->team_member.name);
+        member_plain(b, "address", w->team_member.address);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
     json_builder_end_object(b);
     kw_json_member_string(b, "note", r->note);
     json_builder_set_member_name(b, "note_from_org");
@@ -610,6 +629,53 @@ void kw_vcard_prop(GString *out, const char *name, const char *value)
     g_strfreev(lines);
     kw_vcard_line(out, line->str);
     g_string_free(line, TRUE);
+}
+
+/* ---- "Label:  value" lines ----------------------------------------------------- */
+
+struct kw_fields {
+    GPtrArray *labels, *values, *colors;
+};
+
+kw_fields_t *kw_fields_new(void)
+{
+    kw_fields_t *f = g_new0(kw_fields_t, 1);
+    f->labels = g_ptr_array_new_with_free_func(g_free);
+    f->values = g_ptr_array_new_with_free_func(g_free);
+    f->colors = g_ptr_array_new();
+    return f;
+}
+
+void kw_fields_add(kw_fields_t *f, const char *label, char *value, const char *color)
+{
+    g_ptr_array_add(f->labels, g_strdup(label));
+    g_ptr_array_add(f->values, kw_cli_clean(value ? value : ""));
+    g_ptr_array_add(f->colors, (gpointer) color);
+    g_free(value);
+}
+
+void kw_fields_print(kw_fields_t *f, const kw_cli_t *cli)
+{
+    size_t width = 0;
+    for (guint i = 0; i < f->labels->len; i++)
+        width = MAX(width, kw_cli_display_width(g_ptr_array_index(f->labels, i)));
+    for (guint i = 0; i < f->labels->len; i++) {
+        const char *label = g_ptr_array_index(f->labels, i), *color = g_ptr_array_index(f->colors, i);
+        /* long values (the reason, a note) wrap under themselves */
+        char *value = kw_cli_wrap(g_ptr_array_index(f->values, i), cli ? cli->width : 0, width + 2);
+        fputs(label, stdout);
+        for (size_t k = kw_cli_display_width(label); k < width + 2; k++)
+            fputc(' ', stdout);
+        if (color && cli && cli->color)
+            printf("\033[%sm%s\033[0m\n", color, value);
+        else
+            printf("%s\n", value);
+        g_free(value);
+    }
+    g_ptr_array_free(f->labels, TRUE);
+    g_ptr_array_free(f->values, TRUE);
+    g_ptr_array_free(f->colors, TRUE);
+    g_free(f);
 }
 
 /* ---- tables ---------------------------------------------------------------- */

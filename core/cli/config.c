@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.c — the configuration file ($XDG_CONFIG_HOME/keepwarm/config), read
- * with GKeyFile. The library never reads it; `keepwarm sync` and
- * `keepwarm identity` do.
+ * with GKeyFile. The library never reads it; `keepwarm sync`,
+ * `keepwarm identity` and `keepwarm team` do.
  *
  *   [general]
  *   own_domains = mycompany.example;mycompany-labs.example
@@ -19,6 +19,13 @@
  *   # auth = auto             # auto | login | plain (AUTHENTICATE PLAIN)
  *   # include = INBOX;Kunden/...
  *   # exclude = Archive/Old*
+ *
+ *   [team]                    # the team's PostgreSQL server (keepwarm team)
+ *   url = postgresql://jan@db.example.com/sales
+ *   password_cmd = pass show keepwarm/team
+ *   share = yes               # yes | no (the default: only pull)
+ *   # ca_file = /etc/ssl/team-ca.pem
+ *   # timeout = 30
  *
  * Bad input is never silently dropped: a `me` that is not an address or a
  * `port` that is not a number is a usage error naming the file and line; an
@@ -53,6 +60,7 @@ static const char *const account_keys[] = {
     "ca_file", "auth", "include", "exclude", NULL,
 };
 static const char *const general_keys[] = {"own_domains", NULL};
+static const char *const team_keys[] = {"url", "password_cmd", "share", "ca_file", "timeout", NULL};
 
 void kw_account_cfg_clear(kw_account_cfg_t *a)
 {
@@ -78,6 +86,9 @@ void kw_config_clear(kw_config_t *cfg)
         g_array_free(cfg->accounts, TRUE);
     }
     g_free(cfg->path);
+    g_free(cfg->team.url);
+    g_free(cfg->team.password_cmd);
+    g_free(cfg->team.ca_file);
     g_strfreev(cfg->own_domains);
     if (cfg->lines)
         g_hash_table_destroy(cfg->lines);
@@ -151,10 +162,11 @@ static void scan_lines(kw_config_t *cfg, const char *text)
             char *end = strrchr(l, ']');
             g_free(group);
             group = g_strndup(l + 1, end ? (gsize)(end - l - 1) : strlen(l + 1));
-            if (!cfg->quiet && strcmp(group, "general") != 0 && !g_str_has_prefix(group, "account "))
+            if (!cfg->quiet && strcmp(group, "general") != 0 && strcmp(group, "team") != 0 &&
+                !g_str_has_prefix(group, "account "))
                 fprintf(stderr,
                         _("keepwarm: warning: %s:%d: unknown group [%s] (ignored; keepwarm "
-                          "reads [general] and [account NAME])\n"),
+                          "reads [general], [account NAME] and [team])\n"),
                         cfg->path, lineno, group);
             continue;
         }
@@ -170,6 +182,7 @@ static void scan_lines(kw_config_t *cfg, const char *text)
             g_hash_table_insert(cfg->lines, g_strdup(id), GINT_TO_POINTER(lineno));
         g_free(id);
         const char *const *known = !strcmp(group, "general")             ? general_keys
+                                   : !strcmp(group, "team")              ? team_keys
                                    : g_str_has_prefix(group, "account ") ? account_keys
                                                                          : NULL;
         if (!cfg->quiet && known && !in_list(key, known)) {
@@ -288,6 +301,57 @@ static int read_account(const kw_config_t *cfg, GKeyFile *kf, const char *group,
     return 0;
 }
 
+static int parse_yes_no(const char *s, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+        if (g_ascii_strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (g_ascii_strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Read [team] into cfg->team. 0 or an exit code. */
+static int read_team(kw_config_t *cfg, GKeyFile *kf)
+{
+    kw_team_cfg_t *t = &cfg->team;
+    GError *err = NULL;
+    char *share;
+    int rc = 0;
+
+    if (!g_key_file_has_group(kf, "team"))
+        return 0;
+    t->url = g_key_file_get_string(kf, "team", "url", NULL);
+    if (t->url)
+        g_strstrip(t->url);
+    if (!t->url || !*t->url)
+        return config_error(cfg, "%s: [team] needs url = postgresql://USER@HOST/DATABASE", cfg->path);
+    t->password_cmd = g_key_file_get_string(kf, "team", "password_cmd", NULL);
+    t->ca_file = g_key_file_get_string(kf, "team", "ca_file", NULL);
+    share = g_key_file_get_string(kf, "team", "share", NULL);
+    if (share && parse_yes_no(g_strstrip(share), &t->share) != 0)
+        rc = config_error(cfg, "%s:%d: share: '%s' is neither yes nor no", cfg->path,
+                          kw_config_line(cfg, "team", "share"), share);
+    g_free(share);
+    if (rc == 0 && g_key_file_has_key(kf, "team", "timeout", NULL)) {
+        t->timeout = g_key_file_get_integer(kf, "team", "timeout", &err);
+        if (err || t->timeout <= 0) {
+            g_clear_error(&err);
+            rc = config_error(cfg, "%s:%d: timeout: not a number of seconds", cfg->path,
+                              kw_config_line(cfg, "team", "timeout"));
+        }
+    }
+    t->present = rc == 0;
+    return rc;
+}
+
 int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t *cfg)
 {
     int need_accounts = (flags & KW_CONFIG_NEED_ACCOUNTS) != 0;
@@ -327,6 +391,8 @@ int kw_config_load(kw_cli_t *cli, const char *only, unsigned flags, kw_config_t 
         cfg->has_own_domains = 1;
         cfg->own_domains = key_list(kf, "general", "own_domains");
     }
+    if ((rc = read_team(cfg, kf)) != 0)
+        goto done;
     groups = g_key_file_get_groups(kf, NULL);
     for (char **g = groups; *g; g++) {
         kw_account_cfg_t a;

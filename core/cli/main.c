@@ -42,6 +42,7 @@ static const command_t commands[] = {
     { "config",   kw_cmd_config,   N_("Show or change the settings kept in the store") },
     { "setup-thunderbird", kw_cmd_setup_thunderbird, N_("Let the Thunderbird add-on use this keepwarm") },
     { "native-host", kw_cmd_native_host, N_("Answer the Thunderbird add-on (started by Thunderbird)") },
+    { "team",     kw_cmd_team,     N_("Share with your team on its own PostgreSQL server") },
 };
 
 static const char exit_codes_help[] =

@@ -303,6 +303,59 @@ static char *away_part(const kw_reason_t *r, int64_t as_of)
     return out;
 }
 
+const char *kw_words_team_who(const kw_person_ref_t *member, const char *member_id)
+{
+    if (member && member->name && *member->name)
+        return member->name;
+    if (member_id && *member_id)
+        return member_id;
+    if (member && member->address && *member->address)
+        return member->address;
+    return C_("unknown person", "a colleague");
+}
+
+char *kw_words_team_touch(kw_team_touch_kind_t kind, const char *who, int64_t t, int64_t as_of)
+{
+    char *ago = kw_words_ago(t, as_of), *text;
+    const char *fmt;
+
+    switch (kind) {
+    /* TRANSLATORS: NAME (a teammate) talked to them N DAYS AGO */
+    case KW_TEAM_TOUCH_EXCHANGE: fmt = _("%s talked to them %s"); break;
+    /* TRANSLATORS: NAME (a colleague) wrote to them N DAYS AGO with you in copy */
+    case KW_TEAM_TOUCH_COPIED: fmt = _("%s wrote to them %s with you in copy"); break;
+    case KW_TEAM_TOUCH_CALL: fmt = _("%s called them %s"); break;
+    case KW_TEAM_TOUCH_MEETING: fmt = _("%s met them %s"); break;
+    case KW_TEAM_TOUCH_VISIT: fmt = _("%s visited them %s"); break;
+    default: fmt = _("%s was in touch with them %s"); break;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* one of the literals above */
+    text = g_strdup_printf(fmt, who, ago);
+#pragma GCC diagnostic pop
+    g_free(ago);
+    return text;
+}
+
+char *kw_words_team_short(kw_team_touch_kind_t kind, const char *who, int64_t t, int64_t as_of)
+{
+    char *ago = kw_words_ago(t, as_of), *text;
+    const char *what;
+
+    switch (kind) {
+    case KW_TEAM_TOUCH_EXCHANGE: what = C_("team touch", "exchange"); break;
+    case KW_TEAM_TOUCH_COPIED: what = C_("team touch", "mail with you in copy"); break;
+    case KW_TEAM_TOUCH_CALL: what = C_("team touch", "call"); break;
+    case KW_TEAM_TOUCH_MEETING: what = C_("team touch", "meeting"); break;
+    case KW_TEAM_TOUCH_VISIT: what = C_("team touch", "visit"); break;
+    default: what = C_("team touch", "touch"); break;
+    }
+    /* TRANSLATORS: WHO: WHAT WHEN ("Jan Weber: call 3 days ago") */
+    text = g_strdup_printf(_("%s: %s %s"), who, what, ago);
+    g_free(ago);
+    return text;
+}
+
 char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
 {
     GString *out = g_string_new(NULL);
@@ -310,7 +363,12 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
     const char *with, *kind;
     char *ago, *date, *cad, *when;
 
-    if (r->state == KW_STATE_IGNORED) {
+    if (r->team_ok) {
+        part(out, kw_words_team_touch(r->team_touch, kw_words_team_who(&r->team_member,
+                                                                        r->team_member_id),
+                                      r->team_last_touch, as_of));
+        name_first = 1;
+    } else if (r->state == KW_STATE_IGNORED) {
         part(out, g_strdup(_("ignored")));
     } else if (r->state == KW_STATE_SNOOZED) {
         date = kw_words_day(r->snoozed_until, as_of);
@@ -401,9 +459,17 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
                                              ago, date, kind, with)
                            : g_strdup_printf(_("due soon too: last exchange %s (%s, with %s)"),
                                              ago, date, with));
+        else if (kind && r->team_ok)
+            /* TRANSLATORS: (ok thanks to a teammate;) your last exchange N DAYS AGO
+             * (DATE, a CALL/MEETING/... with NAME) */
+            part(out, g_strdup_printf(_("your last exchange %s (%s, %s with %s)"), ago, date, kind,
+                                      with));
         else if (kind)
             /* TRANSLATORS: last exchange N DAYS AGO (DATE, a CALL/MEETING/... with NAME) */
             part(out, g_strdup_printf(_("last exchange %s (%s, %s with %s)"), ago, date, kind, with));
+        else if (r->team_ok)
+            /* TRANSLATORS: (ok thanks to a teammate;) your last exchange N DAYS AGO (DATE, with NAME) */
+            part(out, g_strdup_printf(_("your last exchange %s (%s, with %s)"), ago, date, with));
         else
             /* TRANSLATORS: last exchange N DAYS AGO (DATE, with NAME) */
             part(out, g_strdup_printf(_("last exchange %s (%s, with %s)"), ago, date, with));
@@ -424,6 +490,14 @@ char *kw_words_reason(const kw_reason_t *r, int64_t as_of)
     if (!awaiting && r->state != KW_STATE_SNOOZED && r->state != KW_STATE_IGNORED &&
         (when = away_part(r, as_of)) != NULL)
         part(out, when);
+
+    /* The team touched them after you did, but not recently enough (or
+     * they wait for your answer): worth knowing before writing. */
+    if (!r->team_ok && r->team_last_touch > r->last_exchange && r->state != KW_STATE_IGNORED &&
+        r->state != KW_STATE_SNOOZED)
+        part(out, kw_words_team_touch(r->team_touch, kw_words_team_who(&r->team_member,
+                                                                        r->team_member_id),
+                                      r->team_last_touch, as_of));
 
     cad = kw_words_cadence(r->cadence_days);
     switch (r->cadence_source) {
@@ -530,6 +604,16 @@ char *kw_words_hint(const kw_relationship_t *rel, int64_t as_of)
             g_free(extra);
             text = t;
         }
+        return text;
+    }
+    if (rel->reason.team_ok) {
+        char *team = kw_words_team_touch(rel->reason.team_touch,
+                                         kw_words_team_who(&rel->reason.team_member,
+                                                           rel->reason.team_member_id),
+                                         rel->reason.team_last_touch, as_of);
+        /* TRANSLATORS: NAME — what the team did ("ACME — Jan Weber talked to them 3 days ago") */
+        text = g_strdup_printf(_("%s — %s"), title, team);
+        g_free(team);
         return text;
     }
     if (rel->last_touch <= 0)

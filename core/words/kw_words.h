@@ -61,7 +61,8 @@ char *kw_words_day(int64_t t, int64_t as_of);
 
 /* The one plain sentence for a reason, e.g. "Last exchange 93 days ago
  * (Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 exchanges since
- * 2023." */
+ * 2023."; ok thanks to the team: "Jan Weber talked to them 3 days ago; your
+ * last exchange 93 days ago (...)...". */
 char *kw_words_reason(const kw_reason_t *reason, int64_t as_of);
 
 /* The hint shown above a message from the relationship: "ACME — last
@@ -152,5 +153,20 @@ const char *kw_words_tier(kw_tier_t tier);
 
 /* "longest streak 20 days", "streak 3 days" for the review. */
 char *kw_words_streak(int days);
+
+/* Who on the team: a teammate's display name, else their member (role)
+ * name; a colleague's name, else their address; else "a colleague"
+ * (transfer none: points into the arguments or a constant). */
+const char *kw_words_team_who(const kw_person_ref_t *member, const char *member_id);
+
+/* What the team did, as part of a sentence: "Jan Weber talked to them 3
+ * days ago", "Jan Weber called them yesterday", "Jan Weber met them today",
+ * "Peter Brandt wrote to them 2 days ago with you in copy"; `who` as
+ * kw_words_team_who() gives it. */
+char *kw_words_team_touch(kw_team_touch_kind_t kind, const char *who, int64_t t, int64_t as_of);
+
+/* The same, short (table cells, tooltips): "Jan Weber: exchange 3 days ago",
+ * "Jan: call yesterday", "Peter Brandt: mail with you in copy today". */
+char *kw_words_team_short(kw_team_touch_kind_t kind, const char *who, int64_t t, int64_t as_of);
 
 #endif

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 
 import kwtest  # noqa: E402
+import guitest  # noqa: E402
 from kwtest import ok, is_, diag, note, skip  # noqa: E402,F401
 from fakeimap import FakeImap, build_mailbox  # noqa: E402,F401
 
@@ -257,3 +258,38 @@ def dovecot_uid_map(dv, folders):
                 m[int(uid)] = mm.group(1).decode()
         out[f] = m
     return out
+
+
+# --------------------------------------------------------------------------
+# Secret hygiene: where a canary must never be found
+# --------------------------------------------------------------------------
+
+def proc_read(pid, what):
+    """/proc/PID/<what> (cmdline, environ) as bytes, or None."""
+    try:
+        with open("/proc/%d/%s" % (pid, what), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def descendants(pid):
+    """Every process below pid (children, grandchildren, ...)."""
+    out = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for t in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                    kids = [int(x) for x in f.read().split()]
+                out += kids
+                todo += kids
+        except OSError:
+            pass
+    return out
+
+
+def files_containing(roots, needle):
+    """Files under the roots whose bytes contain needle (text)."""
+    return guitest.files_containing(roots, needle.encode())

@@ -17,46 +17,6 @@ import kwtest
 CANARY = "CANARY-s3cr3t-%d" % os.getpid()
 
 
-def proc_read(pid, what):
-    try:
-        with open("/proc/%d/%s" % (pid, what), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def descendants(pid):
-    out = []
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for t in os.listdir("/proc/%d/task" % p):
-                with open("/proc/%d/task/%s/children" % (p, t)) as f:
-                    kids = [int(x) for x in f.read().split()]
-                out += kids
-                todo += kids
-        except OSError:
-            pass
-    return out
-
-
-def files_containing(roots, needle):
-    hits = []
-    nb = needle.encode()
-    for root in roots:
-        for dp, dn, fns in os.walk(root):
-            for fn in fns:
-                p = os.path.join(dp, fn)
-                try:
-                    with open(p, "rb") as f:
-                        if nb in f.read():
-                            hits.append(p)
-                except OSError:
-                    pass
-    return hits
-
-
 def alive_check(certs, work):
     c, k = certs["valid"]
     db = kwtest.new_db()

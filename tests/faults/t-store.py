@@ -108,7 +108,7 @@ def disk_full(dv, ref, uidmap, work):
     # E7: a small tmpfs fills up mid-sync
     mnt = os.path.join(work, "tiny")
     os.makedirs(mnt)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "kwtest-tiny", mnt],
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "kwtest-tiny", mnt],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         skip("cannot mount a tmpfs here: %s" % r.stdout.strip(), 6)

@@ -9,6 +9,10 @@ and messages.txt, a transcript of the messages of issue 15 (targets by name,
 "did you mean", rhythms and days as people type them, snooze, undo, settle,
 tier, the routine's targets, config-file errors), each with its exit code
 and both output streams.
+German (LC_ALL=de_DE.UTF-8): the overdue table, TSV and JSON, `show` as text
+and JSON, contacts, CSV (RFC 4180) and vCard exports, `config`; then, with
+teammates' records in the store, `overdue --team` and `show` with the team's
+touches.
 
 The mailbox is tests/lib/gen_scenarios.py's, as of a fixed day, served by a
 real Dovecot and synced through the real `keepwarm sync`; a few settings are
@@ -27,6 +31,7 @@ import calendar
 import difflib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -69,6 +74,36 @@ ROUTINE_OUTPUTS = [
     ("review.txt", ["review", "--weeks", "3"]),
     ("config-routine.txt", ["config"]),
 ]
+
+# After teammates' records arrive (as a pull stores them; after the routine's
+# actions): the team's words.
+TEAM_OUTPUTS = [
+    ("overdue-team.txt", ["overdue", "--all", "--team"]),
+    ("overdue-team.tsv", ["overdue", "--team", "--format=tsv"]),
+    ("show-team.txt", ["show", "steady-cold.example"]),
+]
+
+
+def add_teammates(db):
+    """Teammates' records as `keepwarm team pull` stores them: Jan talked to
+    Ben at steady-cold.example 3 days ago (within its 14-day rhythm: ok
+    thanks to the team), Kim called Dan at quarterly-b.example 2 days ago,
+    Jan talked to Hugo at ooo.example 50 days ago (after the user's last
+    exchange, but beyond the rhythm: still overdue)."""
+    day = 86400
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO team_members (member, display_name) VALUES (?, ?)",
+                    [("jan", "Jan Weber"), ("kim", None)])
+    rows = [("jan", "org", "steady-cold.example", "steady-cold.example", None, AS_OF - 3 * day + 36000, None, 0),
+            ("jan", "person", "ben@steady-cold.example", "steady-cold.example", "ben@steady-cold.example",
+             AS_OF - 3 * day + 36000, None, 0),
+            ("kim", "touch", "call-1", "quarterly-b.example", "dan@quarterly-b.example", 0, "call",
+             AS_OF - 2 * day + 50400),
+            ("jan", "org", "ooo.example", "ooo.example", None, AS_OF - 50 * day + 36000, None, 0)]
+    con.executemany("INSERT INTO team_records (member, kind, key, org, person, last_exchange, "
+                    "touch_kind, touch_time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ok')", rows)
+    con.commit()
+    con.close()
 
 
 def run_bytes(args, env, db=None):
@@ -219,6 +254,9 @@ def test():
         rc, out, err = kwtest.run_keepwarm(args, env={"TZ": "UTC"})
         kwtest.is_(rc, 0, "keepwarm %s" % " ".join(args), err)
     compare(ROUTINE_OUTPUTS, de_env)
+    # last, so that the outputs above stay the user's own view
+    add_teammates(kwtest.default_db())
+    compare(TEAM_OUTPUTS, de_env)
 
     # errors speak the user's language too (the library's message stays English)
     if de_env:

@@ -114,6 +114,7 @@ def test_destdir(plugin):
         L + "/pkgconfig/keepwarm.pc": ("f", 0o644),
         L + "/keepwarm/keepwarm-sync.so": ("f", 0o644),
         L + "/keepwarm/keepwarm-ics.so": ("f", 0o644),
+        L + "/keepwarm/keepwarm-team.so": ("f", 0o644),
         L + "/keepwarm/keepwarm-keyring.so": ("f", 0o644),
         dirs["INCLUDEDIR"] + "/keepwarm.h": ("f", 0o644),
         dirs["MANDIR"] + "/man1/keepwarm.1": ("f", 0o644),
@@ -153,6 +154,20 @@ def test_destdir(plugin):
         like(ldd, r"libkeepwarm\.so\.0 => " + re.escape(dest + L), "ldd resolves libkeepwarm.so.0 to the installed copy")
         rc, out, err = run([exe, "--version"], env=env)
         ok(rc == 0 and out.startswith("keepwarm " + VERSION), "installed keepwarm --version runs", out, err)
+        # The reading commands never load the network module, nor IMAP, TLS,
+        # MIME or PostgreSQL libraries (LD_DEBUG=libs lists every object the
+        # dynamic linker initialises, dlopen()ed ones too).
+        home = tmpdir("kw-inst-libs-")
+        db = os.path.join(home, "kw.db")
+        envl = dict(env, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home)
+        run([exe, "config", "default-cadence", "30", "--db", db], env=envl)
+        for words in (["overdue", "--all"], ["team", "status"], ["team", "list"]):
+            rc, out, err = run([exe] + words + ["--db", db], env=dict(envl, LD_DEBUG="libs"))
+            inits = re.findall(r"calling init: (\S+)", err)
+            heavy = [l for l in inits if re.search(r"keepwarm-sync|lib(pq|ssl|crypto|etpan|gnutls|gmime|ical)", l)]
+            ok(rc == 0 and inits and not heavy,
+               "keepwarm %s loads no network library (%d objects)" % (" ".join(words), len(inits)),
+               "rc %d" % rc, *heavy)
     if os.path.isfile(lib):
         dyn = elf_checks(lib, "libkeepwarm.so." + VERSION, exe=False)
         like(dyn, r"\(SONAME\).*\[libkeepwarm\.so\.0\]", "library soname libkeepwarm.so.0")
@@ -164,8 +179,8 @@ def test_destdir(plugin):
             ["kw_record_sent@@KEEPWARM_SYNC_MODULE", "kw_sync_run@@KEEPWARM_SYNC_MODULE"],
             "the sync module exports kw_sync_run and kw_record_sent only")
         _, ldd, _ = run(["ldd", mod])
-        ok(not re.search(r"libical|libicu|libstdc\+\+", ldd),
-           "a sync loads no calendar libraries (libical, ICU, libstdc++)", ldd)
+        ok(not re.search(r"libical|libicu|libstdc\+\+|libpq|libssl|libldap|libgssapi", ldd),
+           "a sync loads no calendar or team libraries (libical, ICU, libstdc++, libpq, OpenSSL)", ldd)
     mod = dest + L + "/keepwarm/keepwarm-ics.so"
     if os.path.isfile(mod):
         dyn = elf_checks(mod, "keepwarm/keepwarm-ics.so", exe=False)
@@ -173,6 +188,18 @@ def test_destdir(plugin):
         _, syms, _ = run(["nm", "-D", "--defined-only", mod])
         is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
             ["kw_import_ics@@KEEPWARM_ICS_MODULE"], "the calendar module exports kw_import_ics only")
+    mod = dest + L + "/keepwarm/keepwarm-team.so"
+    if os.path.isfile(mod):
+        dyn = elf_checks(mod, "keepwarm/keepwarm-team.so", exe=False)
+        like(dyn, r"\(NEEDED\).*\[libpq\.so", "the team module links libpq")
+        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime|libical)", dyn),
+           "... and none of the sync's or the calendar's libraries", dyn)
+        _, syms, _ = run(["nm", "-D", "--defined-only", mod])
+        is_(sorted(l.split()[-1] for l in syms.splitlines() if " T " in l or " D " in l or " B " in l),
+            sorted(n + "@@KEEPWARM_TEAM_MODULE" for n in
+                   ("kw_team_init", "kw_team_add_member", "kw_team_remove_member", "kw_team_push",
+                    "kw_team_pull", "kw_team_sync")),
+            "the team module exports the team's server functions only")
     mod = dest + L + "/keepwarm/keepwarm-keyring.so"
     if os.path.isfile(mod):
         dyn = elf_checks(mod, "keepwarm/keepwarm-keyring.so", exe=False)
@@ -186,8 +213,9 @@ def test_destdir(plugin):
            "bin/keepwarm itself needs no libsecret or libgcrypt (its keyring module does)", dyn)
     if os.path.isfile(lib):
         _, ldd, _ = run(["readelf", "-d", lib])
-        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime|libical)", ldd),
-           "libkeepwarm.so.0 itself needs no IMAP, TLS, MIME or calendar library (the sync module does)", ldd)
+        ok(not re.search(r"NEEDED.*(libetpan|libgnutls|libgmime|libical|libpq|libssl)", ldd),
+           "libkeepwarm.so.0 itself needs no IMAP, TLS, MIME, calendar or PostgreSQL library "
+           "(the network module does)", ldd)
     if plugin and os.path.isfile(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so"):
         elf_checks(dest + dirs["PLUGIN_DIR"] + "/keepwarm.so", "plugin keepwarm.so", exe=False)
     pc = dest + L + "/pkgconfig/keepwarm.pc"

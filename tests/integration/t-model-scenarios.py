@@ -119,6 +119,35 @@ def test():
                     r"you usually talk every month; \d+ exchanges since \d{4}\.$",
                     "reason sentence")
 
+        # the team from the user's own mail: a colleague's mail with the user in copy
+        r = rels.get("copied.example", {})
+        why = r.get("why") or {}
+        kwtest.is_((why.get("own_state"), why.get("team_ok"), why.get("team_touch")),
+                   ("overdue", True, "copied"),
+                   "copied: overdue on the user's own mail, ok thanks to the colleague's", why)
+        kwtest.is_((why.get("team_member") or {}).get("address"), "uwe@mycompany.example",
+                   "copied: the colleague is named")
+        kwtest.like(r.get("reason", ""),
+                    r"^Uwe Colleague wrote to them \d days ago with you in copy; your last exchange "
+                    r"\d+ days ago \(\w{3} \d+(, \d{4})?, with Lena Copied\); you usually talk every "
+                    r"month; \d+ exchanges since \d{4}\.$", "copied: the reason says who and when")
+        rc, out, err = kwtest.run_keepwarm(["overdue", "--all", "--team", "--format=json", "--as-of",
+                                            iso(as_of)])
+        team = {x["key"]: x for x in json.loads(out)} if rc == 0 else {}
+        kwtest.is_((team.get("copied.example", {}).get("team_member"),
+                    team.get("copied.example", {}).get("team_last_touch")),
+                   ("Uwe Colleague", iso(as_of - 5 * DAY + 9 * 3600)),
+                   "overdue --team: team_member and team_last_touch", err)
+        kwtest.is_((team.get("steady-ok.example", {}).get("team_member", "absent"),
+                    team.get("steady-ok.example", {}).get("team_last_touch", "absent")), (None, None),
+                   "overdue --team: null without team evidence")
+        kwtest.ok("team_member" not in rels.get("steady-ok.example", {}),
+                  "without --team the rows have no team columns")
+        rc, out, err = kwtest.run_keepwarm(["show", "copied.example", "--as-of", iso(as_of)])
+        kwtest.like(out, r"(?m)^Team \(newest first, 1 touch\):\n  \d{4}-\d\d-\d\d  Uwe Colleague: "
+                    r"mail with you in copy \d days ago — lena@copied.example  Your order$",
+                    "show lists the team's touch, shown as such", err)
+
         # the default list: exactly the relationships needing attention, ranked
         default = overdue(as_of) or {}
         want = sorted(k for _n, k, _kd, st, _s in gen_scenarios.SCENARIOS

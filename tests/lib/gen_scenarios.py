@@ -200,6 +200,15 @@ def _broadcast(s):
     s.inbound("liz@broadcast.example", "Liz Broadcast", 99, "Re: Our news", reply_to=m)
 
 
+def _team_copied(s):
+    # monthly until 80 days ago (overdue on the user's own mail), but a
+    # colleague wrote to them 5 days ago with the user in To: a team touch
+    # from the user's own mailbox, so ok (team)
+    s.exchanges("lena@copied.example", "Lena Copied", 80 + 30 * 10, 80, 30)
+    s.inbound("uwe@mycompany.example", "Uwe Colleague", 5, "Your order",
+              to=[("Lena Copied", "lena@copied.example"), (ME_NAME, ME)])
+
+
 SCENARIOS = [
     # name, key, kind, expected state at AS_OF (None: never listed), story
     ("steady customer recently contacted", "steady-ok.example", "org", "ok", _steady_ok),
@@ -226,6 +235,8 @@ SCENARIOS = [
     ("ignored customer", "ignore.example", "org", "overdue", _ignored),
     ("a .co.uk organisation", "widgets.co.uk", "org", "ok", _co_uk),
     ("broadcast recipient", "broadcast.example", "org", None, _broadcast),
+    ("a colleague wrote to them with the user in copy", "copied.example", "org", "ok",
+     _team_copied),
 ]
 
 

@@ -159,12 +159,7 @@ class ImapServer:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                          preexec_fn=preexec_fn, start_new_session=preexec_fn is None)
         self._cleanup = kwtest.add_cleanup(self.stop)
-        r, w = os.pipe()
-        self._wd = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(self.proc.pid)], stdin=r,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    start_new_session=True)
-        os.close(r)
-        self._wd_fd = w
+        self._wd = kwtest.Watchdog(_WATCHDOG, [self.proc.pid])
 
     def _wait_ready(self, timeout=20):
         end = time.monotonic() + timeout
@@ -204,9 +199,7 @@ class ImapServer:
                     pass
             self.proc = None
         if self._wd is not None:
-            self._wd.kill()
-            self._wd.wait()
-            os.close(self._wd_fd)
+            self._wd.cancel()
             self._wd = None
         if self._cleanup is not None:
             kwtest.remove_cleanup(self._cleanup)

@@ -544,6 +544,31 @@ if rm:
 """
 
 
+class Watchdog:
+    """Runs `script` (Python source, with `args` as its argv) in its own session
+    as soon as the test process is gone, even killed with SIGKILL: the script
+    first reads its stdin, a pipe whose write end only the test process holds,
+    so EOF means the test died. cancel() when the test cleaned up itself."""
+
+    def __init__(self, script, args):
+        r, w = os.pipe()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", script] + [str(a) for a in args], stdin=r,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+        finally:
+            os.close(r)
+        self.fd = w
+
+    def cancel(self):
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
+        os.close(self.fd)
+
+
 def _ids():
     import pwd
     import grp
@@ -756,28 +781,15 @@ service pop3-login {{
     def _start_watchdog(self):
         if getattr(self, "_wd", None) is not None:
             return
-        r, w = os.pipe()
         rm = "1" if (self._own_workdir and not os.environ.get("KW_KEEP_TMP")) else "0"
-        try:
-            self._wd = subprocess.Popen(
-                [sys.executable, "-c", _WATCHDOG, os.path.join(self.base_dir, "master.pid"),
-                 self.instance_name, self.workdir, rm],
-                stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        finally:
-            os.close(r)
-        self._wd_fd = w
+        self._wd = Watchdog(_WATCHDOG, [os.path.join(self.base_dir, "master.pid"), self.instance_name,
+                                        self.workdir, rm])
 
     def _stop_watchdog(self):
         wd = getattr(self, "_wd", None)
-        if wd is None:
-            return
-        try:
-            wd.kill()
-        except OSError:
-            pass
-        wd.wait()
-        os.close(self._wd_fd)
-        self._wd = None
+        if wd is not None:
+            wd.cancel()
+            self._wd = None
 
     def _read_pid(self, timeout):
         pidfile = os.path.join(self.base_dir, "master.pid")

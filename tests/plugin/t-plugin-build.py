@@ -35,8 +35,8 @@ ENV_READERS = ("g_getenv", "getenv", "secure_getenv")
 # plugin/ modules from the bottom up; a module may include its own header and
 # those of the modules before it.
 LAYERS = [("view_model.c", "view_model.h"), ("context.c", "kw_context.h"), ("prefs.c", "kw_prefs.h"),
-          ("today.c", "kw_today.h"), ("panel.c", "kw_panel.h"), ("dialogs.c", "kw_dialogs.h"),
-          ("worker.c", "kw_worker.h"), ("plugin_main.c", None)]
+          ("team.c", "kw_team.h"), ("today.c", "kw_today.h"), ("panel.c", "kw_panel.h"),
+          ("dialogs.c", "kw_dialogs.h"), ("worker.c", "kw_worker.h"), ("plugin_main.c", None)]
 
 
 def run(argv):

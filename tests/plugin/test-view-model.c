@@ -82,7 +82,20 @@ static void test_rows_order_and_filter(void)
     g_assert_cmpstr(r0->reason, ==, "Last exchange 93 days ago (Feb 29, with Jane Doe); you "
                                     "usually talk every 3 weeks; 12 exchanges since 2023.");
     g_assert_cmpint(r4->kind, ==, KW_TARGET_PERSON);
+    g_assert_null(r0->team); /* no team touch: nothing for the tooltip */
     g_ptr_array_unref(rows);
+
+    /* a teammate's call: a line for the tooltip */
+    items[2].reason.team_touch = KW_TEAM_TOUCH_CALL;
+    items[2].reason.team_last_touch = NOW - 3 * (int64_t)DAY;
+    items[2].reason.team_member.name = (char *)"Jan Weber";
+    items[2].reason.team_member_id = (char *)"jan";
+    rows = kwv_rows_build(&list, NOW);
+    g_assert_cmpstr(((kwv_row_t *)rows->pdata[2])->team, ==, "Jan Weber: call 3 days ago");
+    g_ptr_array_unref(rows);
+    memset(&items[2].reason.team_member, 0, sizeof items[2].reason.team_member);
+    items[2].reason.team_member_id = NULL;
+    items[2].reason.team_touch = KW_TEAM_TOUCH_NONE;
 
     rows = kwv_rows_build(NULL, NOW);
     g_assert_cmpuint(rows->len, ==, 0);
@@ -312,8 +325,9 @@ static void test_sync_argv(void)
     char **argv = kwv_sync_argv(&a);
     char *joined = g_strjoinv(" ", argv);
     g_assert_cmpstr(joined, ==,
-        "/usr/bin/keepwarm sync --progress=json --host imap.example.com --port=993 --tls=implicit "
-        "--user jane --account Work --me jane@example.com --password-fd=3 --db /tmp/kw.db");
+        "/usr/bin/keepwarm sync --progress=json --no-team --host imap.example.com --port=993 "
+        "--tls=implicit --user jane --account Work --me jane@example.com --password-fd=3 "
+        "--db /tmp/kw.db");
     g_free(joined);
     g_strfreev(argv);
 }

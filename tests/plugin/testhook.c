@@ -8,10 +8,11 @@
  *   KEEPWARM_PLUGIN_TEST_DUMP=/path  what the user sees, as JSON, rewritten
  *       (atomically) whenever it changes: panel rows, the sender of the
  *       message last shown and the hint bar above it (text, buttons), the
- *       status line, the folder view's parentage, the workers, the panel's
- *       legend, confirmation bar, Undo, selection, view toggle and columns,
- *       the rhythm, details and messages dialogs and the preferences page
- *       when they are open, the Today section (its header and items). The last dump at unload says whether the folder
+ *       status line, the folder view's parentage, the workers, the team's
+ *       exchanges, the panel's legend, confirmation bar, Undo, selection,
+ *       view toggle and columns, the rhythm, details and messages dialogs and
+ *       the preferences page when they are open, the Today section (its
+ *       header and items). The last dump at unload says whether the folder
  *       view went back.
  *   KEEPWARM_PLUGIN_TEST_CMD=/fifo   one command per line:
  *       refresh | sync | snooze ROW DAYS | layout N | unload |
@@ -39,6 +40,7 @@
  * button, as a user would. */
 #include "kw_plugin.h"
 #include "kw_today.h"
+#include "kw_team.h"
 #include "kw_panel.h"
 #include "kw_worker.h"
 #include "testhook.h"
@@ -229,6 +231,24 @@ static void add_workers(JsonBuilder *b)
     json_builder_end_object(b);
 }
 
+/* The team's exchanges (team.c), and what the status line said after the
+ * last one. */
+static void add_team(JsonBuilder *b)
+{
+    json_builder_set_member_name(b, "team");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "configured");
+    json_builder_add_boolean_value(b, kw_plugin_team_configured());
+    json_builder_set_member_name(b, "running");
+    json_builder_add_boolean_value(b, kw_plugin_team_running());
+    json_builder_set_member_name(b, "exchanges");
+    json_builder_add_int_value(b, kw_plugin_team_exchanges());
+    json_builder_set_member_name(b, "last_exit");
+    json_builder_add_int_value(b, kw_plugin_team_last_exit());
+    json_builder_end_object(b);
+    add_string(b, "team_status", kw_plugin_team_status());
+}
+
 static void add_rows(JsonBuilder *b)
 {
     json_builder_set_member_name(b, "rows");
@@ -243,6 +263,7 @@ static void add_rows(JsonBuilder *b)
         add_string(b, "cadence", r->cadence);
         add_string(b, "state", kw_state_to_string(r->state));
         add_string(b, "reason", r->reason);
+        add_string(b, "team", r->team);
         add_string(b, "main_person", r->main_person);
         json_builder_end_object(b);
     }
@@ -484,6 +505,7 @@ static void dump(gboolean force)
     json_builder_add_int_value(b, prefs_common_get_prefs()->layout_mode);
     add_parentage(b, fw);
     add_workers(b);
+    add_team(b);
     add_prefs(b);
     json_builder_set_member_name(b, "unloaded");
     json_builder_add_boolean_value(b, FALSE);

@@ -57,18 +57,20 @@ static int64_t contact(fixture_t *f, const char *email, const char *name)
     return id;
 }
 
-/* One message between the user and `email`, at a time in seconds:
- * direction 1 they wrote, 2 you wrote. Written as the sync writes it: the
- * message with its packed addresses, the interaction, the aggregate mark. */
-static void message_at(fixture_t *f, const char *email, int64_t t, int direction, unsigned flags,
-                       int n_rcpt, const char *subject)
+/* A message as the sync writes it: the message with its packed addresses
+ * (From `from`, To `to`, Cc `cc` when > 0), the one interaction it gives
+ * (with `party`, `direction` 1 they wrote, 2 you wrote), the aggregate mark. */
+static void store_message(fixture_t *f, int64_t from, int64_t to, int64_t cc, int64_t party,
+                          int direction, int64_t t, unsigned flags, int n_rcpt, const char *subject)
 {
     sqlite3_stmt *st;
-    int64_t cid = contact(f, email, NULL), me = contact(f, ME, NULL), mid = ++f->next_msg;
+    int64_t mid = ++f->next_msg;
     GByteArray *addrs = g_byte_array_new();
 
-    kw_addrs_append(addrs, KW_ROLE_FROM, direction == 1 ? cid : me);
-    kw_addrs_append(addrs, KW_ROLE_TO, direction == 1 ? me : cid);
+    kw_addrs_append(addrs, KW_ROLE_FROM, from);
+    kw_addrs_append(addrs, KW_ROLE_TO, to);
+    if (cc > 0)
+        kw_addrs_append(addrs, KW_ROLE_CC, cc);
     sqlite3_prepare_v2(kw_store_db(f->store),
                        "INSERT INTO messages(id, account_id, identity_key, fingerprint, subject, date, "
                        "flags, n_recipients, from_contact, addrs) "
@@ -79,7 +81,7 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
     sqlite3_bind_int64(st, 3, t);
     sqlite3_bind_int(st, 4, (int) flags);
     sqlite3_bind_int(st, 5, n_rcpt);
-    sqlite3_bind_int64(st, 6, direction == 1 ? cid : me);
+    sqlite3_bind_int64(st, 6, from);
     sqlite3_bind_blob(st, 7, addrs->data, (int) addrs->len, SQLITE_TRANSIENT);
     g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
     sqlite3_finalize(st);
@@ -88,7 +90,7 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
                        "INSERT INTO interactions(contact_id, date, message_id, direction, flags, "
                        "n_recipients) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                        -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 1, party);
     sqlite3_bind_int64(st, 2, t);
     sqlite3_bind_int64(st, 3, mid);
     sqlite3_bind_int(st, 4, direction);
@@ -98,7 +100,65 @@ static void message_at(fixture_t *f, const char *email, int64_t t, int direction
     sqlite3_finalize(st);
     sqlite3_prepare_v2(kw_store_db(f->store), "INSERT OR IGNORE INTO agg_dirty VALUES (?1)", -1,
                        &st, NULL);
-    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 1, party);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* One message between the user and `email`, at a time in seconds:
+ * direction 1 they wrote, 2 you wrote. */
+static void message_at(fixture_t *f, const char *email, int64_t t, int direction, unsigned flags,
+                       int n_rcpt, const char *subject)
+{
+    int64_t cid = contact(f, email, NULL), me = contact(f, ME, NULL);
+    store_message(f, direction == 1 ? cid : me, direction == 1 ? me : cid, 0, cid, direction, t,
+                  flags, n_rcpt, subject);
+}
+
+/* A colleague's mail (From `from`, not the user) to `to`, with the user in
+ * Cc when `cc_me` (else the user had it in Bcc): since the user did not
+ * write it, one inbound interaction from the colleague. */
+static void colleague_mail_at(fixture_t *f, const char *from, const char *to, int cc_me, int64_t t,
+                              unsigned flags, int n_rcpt, const char *subject)
+{
+    int64_t fid = contact(f, from, NULL), tid = contact(f, to, NULL);
+    store_message(f, fid, tid, cc_me ? contact(f, ME, NULL) : 0, fid, 1, t, flags, n_rcpt, subject);
+}
+
+static void colleague_mail(fixture_t *f, const char *from, const char *to, int cc_me, double day,
+                           unsigned flags, int n_rcpt, const char *subject)
+{
+    colleague_mail_at(f, from, to, cc_me, AT(day), flags, n_rcpt, subject);
+}
+
+/* A teammate's record as a pull stores it (team_local.c): kind "org" (key
+ * the organisation), "person" (key the address) or "touch" (a logged call
+ * or meeting on `touch_day`). Days < 0 mean none. */
+static void team_record(fixture_t *f, const char *member, const char *member_name,
+                        const char *kind, const char *key, const char *org, const char *person,
+                        double exchange_day, const char *touch_kind, double touch_day)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(kw_store_db(f->store),
+                       "INSERT OR REPLACE INTO team_records(member, kind, key, org, person, "
+                       "last_exchange, exchanges, cadence_days, state, touch_kind, touch_time) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 3, 30, 'ok', ?7, ?8)",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, exchange_day < 0 ? 0 : AT(exchange_day));
+    sqlite3_bind_text(st, 7, touch_kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, touch_day < 0 ? 0 : AT(touch_day));
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(kw_store_db(f->store),
+                       "INSERT OR REPLACE INTO team_members(member, display_name) VALUES (?1, ?2)",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, member_name, -1, SQLITE_STATIC);
     g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
     sqlite3_finalize(st);
 }
@@ -938,6 +998,277 @@ static void test_for_sender(fixture_t *f, gconstpointer data)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The team                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int64_t count_rows(fixture_t *f, const char *sql);
+
+static kw_relationship_t *rel_at(fixture_t *f, double as_of, const char *target)
+{
+    kw_relationship_t *r = NULL;
+    char *error = NULL;
+    g_assert_cmpint(get(f, as_of, target, &r, &error), ==, KW_OK);
+    g_assert_null(error);
+    return r;
+}
+
+static void assert_state(kw_relationship_t *r, const char *state, const char *own, int team_ok)
+{
+    g_assert_cmpstr(kw_state_to_string(r->state), ==, state);
+    g_assert_cmpstr(kw_state_to_string(r->reason.state), ==, state);
+    g_assert_cmpstr(kw_state_to_string(r->reason.own_state), ==, own);
+    g_assert_cmpint(r->reason.team_ok, ==, team_ok);
+    kw_relationship_free(r);
+}
+
+/* Teammates' records pulled into the store make a relationship ok while
+ * their touch is newer than yours and within the rhythm. */
+static void test_team_pulled(fixture_t *f, gconstpointer data)
+{
+    kw_relationship_t *r;
+    kw_relationship_list_t *l;
+    kw_team_touch_list_t *tl = NULL;
+    kw_model_t *m;
+    char *error = NULL;
+    (void) data;
+    fill_world(f);
+    refresh(f);
+    /* without a team nothing changes: overdue, no team facts */
+    r = rel_at(f, 400, "old.example");
+    g_assert_cmpint(r->reason.team_touch, ==, KW_TEAM_TOUCH_NONE);
+    g_assert_cmpint(r->reason.team_last_touch, ==, 0);
+    assert_state(r, "overdue", "overdue", 0);
+
+    /* Jan talked to Bob at old.example on day 395 (rhythm 21 days) */
+    team_record(f, "jan", "Jan Weber", "org", "old.example", "old.example", NULL, 395.5, NULL, -1);
+    team_record(f, "jan", "Jan Weber", "person", "bob@sub.old.example", "old.example",
+                "bob@sub.old.example", 395.5, NULL, -1);
+    r = rel_at(f, 400, "old.example");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(395.5));
+    g_assert_cmpint(r->reason.team_touch, ==, KW_TEAM_TOUCH_EXCHANGE);
+    g_assert_cmpstr(r->reason.team_member.name, ==, "Jan Weber");
+    g_assert_null(r->reason.team_member.address);
+    g_assert_cmpstr(r->reason.team_member_id, ==, "jan");
+    /* your own facts stay yours */
+    g_assert_cmpint(r->last_touch, <, AT(100));
+    g_assert_cmpint(r->cadence_days, ==, 21);
+    assert_state(r, "ok", "overdue", 1);
+    /* the person too (by person: the person's own records) */
+    r = rel_at(f, 400, "bob@sub.old.example");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(395.5));
+    assert_state(r, "ok", "overdue", 1);
+    /* ok only thanks to the team: not in the default list, in --all's ok group */
+    l = query(f, 400, KW_BY_ORG, 0);
+    g_assert_null(find_rel(l, "old.example"));
+    kw_relationship_list_free(l);
+    l = query(f, 400, KW_BY_ORG, 1);
+    g_assert_nonnull(find_rel(l, "old.example"));
+    kw_relationship_list_free(l);
+    /* a touch after as_of does not count (as of day 395, Jan had not called yet) */
+    r = rel_at(f, 395, "old.example");
+    g_assert_cmpint(r->reason.team_last_touch, ==, 0);
+    assert_state(r, "overdue", "overdue", 0);
+    /* beyond the rhythm: as of day 420, 24.5 days after Jan's exchange */
+    r = rel_at(f, 420, "old.example");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(395.5));
+    assert_state(r, "overdue", "overdue", 0);
+
+    /* Kim's exchange with Carl (a free-mail person) is older than the rhythm
+     * (30 days): Carl stays overdue, the fact is there */
+    team_record(f, "kim", NULL, "person", "carl@gmail.com", "carl@gmail.com", "carl@gmail.com", 300,
+                NULL, -1);
+    r = rel_at(f, 400, "carl@gmail.com");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(300));
+    g_assert_null(r->reason.team_member.name);
+    g_assert_cmpstr(r->reason.team_member_id, ==, "kim");
+    assert_state(r, "overdue", "overdue", 0);
+    /* then Kim logs a call with Carl on day 399 */
+    team_record(f, "kim", NULL, "touch", "call-1", "carl@gmail.com", "carl@gmail.com", -1, "call",
+                399.2);
+    r = rel_at(f, 400, "carl@gmail.com");
+    g_assert_cmpint(r->reason.team_touch, ==, KW_TEAM_TOUCH_CALL);
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(399.2));
+    assert_state(r, "ok", "overdue", 1);
+
+    /* someone awaiting YOUR reply still waits for you */
+    team_record(f, "jan", "Jan Weber", "org", "initech.co.uk", "initech.co.uk", NULL, 399.5, NULL, -1);
+    r = rel_at(f, 400, "initech.co.uk");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(399.5));
+    assert_state(r, "awaiting-your-reply", "awaiting-your-reply", 0);
+    /* a teammate's touch older than your own exchange changes nothing */
+    team_record(f, "jan", "Jan Weber", "org", "acme.com", "acme.com", NULL, 370, NULL, -1);
+    r = rel_at(f, 400, "acme.com");
+    assert_state(r, "ok", "ok", 0);
+    r = rel_at(f, 440, "acme.com");
+    assert_state(r, "overdue", "overdue", 0);
+
+    /* the team's touches of a relationship: one exchange per teammate (the
+     * person's record, which names Bob), newest first */
+    m = load(f, 400, 0);
+    g_assert_cmpint(kw_model_team_touches(m, "old.example", &tl, &error), ==, KW_OK);
+    g_assert_cmpuint(tl->count, ==, 1);
+    g_assert_cmpint(tl->items[0].kind, ==, KW_TEAM_TOUCH_EXCHANGE);
+    g_assert_cmpint(tl->items[0].time, ==, AT(395.5));
+    g_assert_cmpstr(tl->items[0].member_id, ==, "jan");
+    g_assert_cmpstr(tl->items[0].member.name, ==, "Jan Weber");
+    g_assert_cmpstr(tl->items[0].person, ==, "bob@sub.old.example");
+    kw_team_touch_list_free(tl);
+    g_assert_cmpint(kw_model_team_touches(m, "carl@gmail.com", &tl, &error), ==, KW_OK);
+    g_assert_cmpuint(tl->count, ==, 2);
+    g_assert_cmpint(tl->items[0].kind, ==, KW_TEAM_TOUCH_CALL);
+    g_assert_cmpint(tl->items[1].kind, ==, KW_TEAM_TOUCH_EXCHANGE);
+    kw_team_touch_list_free(tl);
+    g_assert_cmpint(kw_model_team_touches(m, "nobody.example", &tl, &error), ==, KW_ERR_NOT_FOUND);
+    g_assert_null(tl);
+    g_clear_pointer(&error, kw_free);
+    kw_model_free(m);
+}
+
+/* A colleague's mail to a customer with the user in copy is a team touch,
+ * computed from the messages and kept like the aggregates. */
+static void test_team_copied(fixture_t *f, gconstpointer data)
+{
+    kw_relationship_t *r;
+    kw_team_touch_list_t *tl = NULL;
+    kw_model_t *m;
+    char *error = NULL;
+    (void) data;
+    fill_world(f);
+    exec_sql(f->store, "BEGIN");
+    contact(f, "tim@mycorp.com", "Tim Colleague");
+    colleague_mail(f, "tim@mycorp.com", "bob@sub.old.example", 1, 398.5, 0, 2, "Your order");
+    /* not team touches: the user not in copy, a broadcast, a newsletter,
+     * a role address of the own company */
+    colleague_mail(f, "tim@mycorp.com", "carl@gmail.com", 0, 399, 0, 1, "Bcc");
+    colleague_mail(f, "tim@mycorp.com", "carl@gmail.com", 1, 399, 0, 30, "To everyone");
+    colleague_mail(f, "tim@mycorp.com", "carl@gmail.com", 1, 399, KW_MSG_LIST, 2, "News");
+    colleague_mail(f, "info@mycorp.com", "carl@gmail.com", 1, 399, 0, 2, "From the office");
+    exec_sql(f->store, "COMMIT");
+
+    for (int kept = 0; kept < 2; kept++) {
+        if (kept) {
+            refresh(f);
+            g_assert_cmpint(count_rows(f, "SELECT count(*) FROM team_copied"), ==, 1);
+        }
+        r = rel_at(f, 400, "old.example");
+        g_assert_cmpint(r->reason.team_touch, ==, KW_TEAM_TOUCH_COPIED);
+        g_assert_cmpint(r->reason.team_last_touch, ==, AT(398.5));
+        g_assert_cmpstr(r->reason.team_member.address, ==, "tim@mycorp.com");
+        g_assert_cmpstr(r->reason.team_member.name, ==, "Tim Colleague");
+        g_assert_null(r->reason.team_member_id);
+        assert_state(r, "ok", "overdue", 1);
+        r = rel_at(f, 400, "carl@gmail.com");
+        g_assert_cmpint(r->reason.team_touch, ==, KW_TEAM_TOUCH_NONE);
+        assert_state(r, "overdue", "overdue", 0);
+        r = rel_at(f, 398, "old.example");
+        assert_state(r, "overdue", "overdue", 0);
+        m = load(f, 400, 0);
+        g_assert_cmpint(kw_model_team_touches(m, "old.example", &tl, &error), ==, KW_OK);
+        g_assert_cmpuint(tl->count, ==, 1);
+        g_assert_cmpint(tl->items[0].kind, ==, KW_TEAM_TOUCH_COPIED);
+        g_assert_cmpstr(tl->items[0].person, ==, "bob@sub.old.example");
+        g_assert_cmpstr(tl->items[0].member.address, ==, "tim@mycorp.com");
+        g_assert_cmpstr(tl->items[0].subject, ==, "Your order");
+        kw_team_touch_list_free(tl);
+        kw_model_free(m);
+    }
+    /* a sync adds one more: read from the messages after those kept */
+    exec_sql(f->store, "BEGIN");
+    colleague_mail(f, "tim@mycorp.com", "carl@gmail.com", 1, 399.5, 0, 2, "Hello Carl");
+    exec_sql(f->store, "COMMIT");
+    r = rel_at(f, 400, "carl@gmail.com");
+    g_assert_cmpint(r->reason.team_last_touch, ==, AT(399.5));
+    assert_state(r, "ok", "overdue", 1);
+    refresh(f);
+    g_assert_cmpint(count_rows(f, "SELECT count(*) FROM team_copied"), ==, 2);
+    assert_state(rel_at(f, 400, "carl@gmail.com"), "ok", "overdue", 1);
+
+    /* nobody is a colleague any more: Tim's mail is no team evidence (the
+     * kept rows were computed for other colleague domains) */
+    {
+        const char *none[] = { NULL };
+        g_assert_cmpint(kw_store_set_own_domains(f->store, none, &error), ==, KW_OK);
+        assert_state(rel_at(f, 400, "old.example"), "overdue", "overdue", 0);
+        refresh(f);
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM team_copied"), ==, 0);
+        assert_state(rel_at(f, 400, "old.example"), "overdue", "overdue", 0);
+        g_assert_cmpint(kw_store_set_own_domains(f->store, NULL, &error), ==, KW_OK);
+        assert_state(rel_at(f, 400, "old.example"), "ok", "overdue", 1);
+        refresh(f);
+        g_assert_cmpint(count_rows(f, "SELECT count(*) FROM team_copied"), ==, 2);
+    }
+    g_assert_null(error);
+}
+
+/* The two decisions of the day's list. */
+static void test_team_week_and_owner(fixture_t *f, gconstpointer data)
+{
+    kw_model_t *m;
+    char *error = NULL, *member = NULL;
+    int touched = -1, mine = -1, jan = 0, me = 0;
+    (void) data;
+    fill_world(f);
+    refresh(f);
+    /* day 0 (2024-01-01) is a Monday: day 399 starts the ISO week of day 400 */
+    team_record(f, "jan", "Jan Weber", "org", "old.example", "old.example", NULL, 395.5, NULL, -1);
+    team_record(f, "kim", NULL, "touch", "c1", "carl@gmail.com", "carl@gmail.com", -1, "call", 399.2);
+    m = load(f, 400, 0);
+    g_assert_cmpint(kw_model_team_touched_week(m, "old.example", AT(400), &touched, &error), ==, KW_OK);
+    g_assert_cmpint(touched, ==, 0); /* Thursday of the week before */
+    g_assert_cmpint(kw_model_team_touched_week(m, "old.example", AT(393), &touched, &error), ==, KW_OK);
+    g_assert_cmpint(touched, ==, 1);
+    g_assert_cmpint(kw_model_team_touched_week(m, "carl@gmail.com", AT(400), &touched, &error), ==, KW_OK);
+    g_assert_cmpint(touched, ==, 1);
+    g_assert_cmpint(kw_model_team_touched_week(m, "acme.com", AT(400), &touched, &error), ==, KW_OK);
+    g_assert_cmpint(touched, ==, 0);
+    g_assert_cmpint(kw_model_team_touched_week(m, "nobody.example", AT(400), &touched, &error), ==,
+                    KW_ERR_NOT_FOUND);
+    g_clear_pointer(&error, kw_free);
+
+    /* nobody else holds acme.com: always yours */
+    g_assert_cmpint(kw_model_team_owner(m, "acme.com", AT(400), &mine, &member, &error), ==, KW_OK);
+    g_assert_cmpint(mine, ==, 1);
+    g_assert_null(member); /* never connected: no member name */
+    kw_model_free(m);
+
+    /* old.example is held by Jan and by you ("me" on the team): split week
+     * by week, the same answer every time, SHA-256 of key, week and member */
+    exec_sql(f->store, "UPDATE team_state SET member = 'me'");
+    m = load(f, 400, 0);
+    for (int w = 0; w < 52; w++) {
+        int64_t t = AT(7 * w + 3);
+        char *again = NULL, *text, *dj, *dm;
+        int mine2 = -1, year, week;
+        GDateTime *dt = g_date_time_new_from_unix_utc(t);
+        g_assert_cmpint(kw_model_team_owner(m, "old.example", t, &mine, &member, &error), ==, KW_OK);
+        g_assert_cmpint(kw_model_team_owner(m, "bob@sub.old.example", t, &mine2, &again, &error), ==,
+                        KW_OK);
+        year = g_date_time_get_week_numbering_year(dt);
+        week = g_date_time_get_week_of_year(dt);
+        g_date_time_unref(dt);
+        text = g_strdup_printf("old.example\x1f%04d-W%02d\x1fjan", year, week);
+        dj = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+        g_free(text);
+        text = g_strdup_printf("old.example\x1f%04d-W%02d\x1fme", year, week);
+        dm = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+        g_free(text);
+        g_assert_cmpstr(member, ==, strcmp(dj, dm) > 0 ? "jan" : "me");
+        g_assert_cmpint(mine, ==, strcmp(member, "me") == 0);
+        jan += !mine;
+        me += mine;
+        g_free(dj);
+        g_free(dm);
+        g_free(member);
+        g_free(again);
+    }
+    /* both get some of the weeks */
+    g_assert_cmpint(jan, >, 5);
+    g_assert_cmpint(me, >, 5);
+    kw_model_free(m);
+    g_assert_null(error);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The kept aggregates                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -1013,7 +1344,36 @@ static void assert_rel_equal(const kw_relationship_t *a, const kw_relationship_t
     g_assert_cmpint(a->note_from_org, ==, b->note_from_org);
     for (size_t i = 0; a->people_names[i] || b->people_names[i]; i++)
         g_assert_cmpstr(a->people_names[i], ==, b->people_names[i]);
+    g_assert_cmpint(x->own_state, ==, y->own_state);
+    g_assert_cmpint(x->team_ok, ==, y->team_ok);
+    g_assert_cmpint(x->team_last_touch, ==, y->team_last_touch);
+    g_assert_cmpint(x->team_touch, ==, y->team_touch);
+    assert_person_equal(&x->team_member, &y->team_member);
+    g_assert_cmpstr(x->team_member_id, ==, y->team_member_id);
 }
+
+static void assert_team_touches_equal(kw_model_t *a, kw_model_t *b, const char *key)
+{
+    kw_team_touch_list_t *x = NULL, *y = NULL;
+    char *error = NULL;
+    g_assert_cmpint(kw_model_team_touches(a, key, &x, &error), ==, KW_OK);
+    g_assert_cmpint(kw_model_team_touches(b, key, &y, &error), ==, KW_OK);
+    g_assert_cmpuint(x->count, ==, y->count);
+    for (size_t i = 0; i < x->count; i++) {
+        g_assert_cmpint(x->items[i].time, ==, y->items[i].time);
+        g_assert_cmpint(x->items[i].kind, ==, y->items[i].kind);
+        assert_person_equal(&x->items[i].member, &y->items[i].member);
+        g_assert_cmpstr(x->items[i].member_id, ==, y->items[i].member_id);
+        g_assert_cmpstr(x->items[i].person, ==, y->items[i].person);
+        g_assert_cmpstr(x->items[i].subject, ==, y->items[i].subject);
+    }
+    kw_team_touch_list_free(x);
+    kw_team_touch_list_free(y);
+    g_assert_null(error);
+}
+
+/* How often the differential test met team evidence (it must, to mean anything). */
+static int team_ok_seen, copied_seen, pulled_seen;
 
 /* The model from the aggregates equals the model from every message: every
  * relationship in both groupings, every single lookup, the contacts. */
@@ -1033,11 +1393,18 @@ static void assert_same_both_ways(fixture_t *f, int64_t as_of)
         g_assert_cmpint(kw_model_relationships(exact, &lo, &b, &error), ==, KW_OK);
         g_assert_cmpuint(a->count, ==, b->count);
         for (size_t i = 0; i < a->count; i++) {
+            team_ok_seen += a->items[i].reason.team_ok;
+            copied_seen += a->items[i].reason.team_touch == KW_TEAM_TOUCH_COPIED;
+            pulled_seen += a->items[i].reason.team_touch != KW_TEAM_TOUCH_NONE &&
+                           a->items[i].reason.team_touch != KW_TEAM_TOUCH_COPIED;
+        }
+        for (size_t i = 0; i < a->count; i++) {
             kw_relationship_t *ra = NULL, *rb = NULL;
             assert_rel_equal(&a->items[i], &b->items[i]);
             g_assert_cmpint(kw_model_relationship(kept, a->items[i].key, &ra, &error), ==, KW_OK);
             g_assert_cmpint(kw_model_relationship(exact, a->items[i].key, &rb, &error), ==, KW_OK);
             assert_rel_equal(ra, rb);
+            assert_team_touches_equal(kept, exact, a->items[i].key);
             kw_relationship_free(ra);
             kw_relationship_free(rb);
         }
@@ -1089,7 +1456,49 @@ static void random_mail(fixture_t *f, GRand *rng, int people, int n)
             rcpt = 25; /* a broadcast */
         if (g_rand_int_range(rng, 0, 20) == 0)
             t = t / DAY * DAY; /* same-second collisions */
-        message_at(f, email, t, g_rand_int_range(rng, 0, 100) < 55 ? 1 : 2, flags, rcpt, "Hello");
+        if (g_rand_int_range(rng, 0, 100) < 8) {
+            /* a colleague writes to them, mostly with the user in copy */
+            char *from = g_strdup_printf("c%d@%s", p % 3, p % 2 ? "mycorp.com" : "mycorp-labs.de");
+            colleague_mail_at(f, from, email, g_rand_int_range(rng, 0, 4) > 0, t, flags, rcpt,
+                              "From a colleague");
+            g_free(from);
+        } else {
+            message_at(f, email, t, g_rand_int_range(rng, 0, 100) < 55 ? 1 : 2, flags, rcpt, "Hello");
+        }
+        g_free(email);
+    }
+    exec_sql(f->store, "COMMIT");
+}
+
+/* Random teammates' records: exchanges with organisations and people,
+ * logged calls, some after the last mail. */
+static void random_team(fixture_t *f, GRand *rng, int people, int n)
+{
+    static const char *const members[] = { "jan", "kim", "lu" };
+    exec_sql(f->store, "BEGIN");
+    for (int k = 0; k < n; k++) {
+        int p = g_rand_int_range(rng, 0, people);
+        const char *org = orgs[p % G_N_ELEMENTS(orgs)];
+        const char *member = members[g_rand_int_range(rng, 0, 3)];
+        int free = strcmp(org, "gmail.com") == 0 || strcmp(org, "web.de") == 0;
+        char *email = g_strdup_printf("%s%d@%s%s", p % 7 == 0 ? "info" : "p", p,
+                                      p % 5 == 0 ? "sub." : "", org);
+        double day = g_rand_double_range(rng, 0, 800);
+        char *key = g_strdup_printf("touch-%d", k);
+        switch (g_rand_int_range(rng, 0, 3)) {
+        case 0:
+            team_record(f, member, member, "org", free ? email : org, free ? email : org, NULL, day,
+                        NULL, -1);
+            break;
+        case 1:
+            team_record(f, member, NULL, "person", email, free ? email : org, email, day, NULL, -1);
+            break;
+        default:
+            team_record(f, member, "Lu", "touch", key, free ? email : org, email, -1,
+                        g_rand_boolean(rng) ? "call" : "meeting", day);
+            break;
+        }
+        g_free(key);
         g_free(email);
     }
     exec_sql(f->store, "COMMIT");
@@ -1115,8 +1524,11 @@ static void test_differential(fixture_t *f, gconstpointer data)
         g_test_message("seed %u, %d people", seed, people);
         exec_sql(f->store, "DELETE FROM interactions; DELETE FROM messages; DELETE FROM contacts;"
                            "DELETE FROM settings; DELETE FROM agg_dirty; DELETE FROM contact_agg;"
-                           "DELETE FROM org_agg; DELETE FROM preferences; DELETE FROM touches;");
+                           "DELETE FROM org_agg; DELETE FROM preferences; DELETE FROM touches;"
+                           "DELETE FROM team_records; DELETE FROM team_copied;");
         random_mail(f, rng, people, g_rand_int_range(rng, 300, 1500));
+        if (seed % 2)
+            random_team(f, rng, people, g_rand_int_range(rng, 10, 80));
         /* nothing kept yet: both ways are the scan */
         assert_same_both_ways(f, AT(731));
         refresh(f);
@@ -1206,6 +1618,11 @@ static void test_differential(fixture_t *f, gconstpointer data)
         assert_same_at_times(f);
         g_rand_free(rng);
     }
+    g_test_message("team evidence met: %d ok thanks to the team, %d copied, %d pulled",
+                   team_ok_seen, copied_seen, pulled_seen);
+    g_assert_cmpint(team_ok_seen, >, 20);
+    g_assert_cmpint(copied_seen, >, 20);
+    g_assert_cmpint(pulled_seen, >, 20);
     g_assert_null(error);
 }
 
@@ -1222,6 +1639,9 @@ int main(int argc, char **argv)
     ADD("/model/names-and-default-cadence", test_names_and_default_cadence);
     ADD("/model/get-and-timeline", test_get_and_timeline);
     ADD("/model/for-sender", test_for_sender);
+    ADD("/model/team/pulled", test_team_pulled);
+    ADD("/model/team/copied", test_team_copied);
+    ADD("/model/team/week-and-owner", test_team_week_and_owner);
     ADD("/model/differential", test_differential);
 #undef ADD
     return g_test_run();

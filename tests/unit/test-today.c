@@ -220,6 +220,26 @@ static void test_rules_streak(void)
     }
 }
 
+/* The team's say on a candidate: slot x touched this week x mine. */
+static void test_rules_team(void)
+{
+    static const struct {
+        kw_slot_t slot;
+        int touched, mine, allowed;
+    } rows[] = {
+        { KW_SLOT_OWED, 0, 1, 1 },         { KW_SLOT_OWED, 1, 1, 1 },
+        { KW_SLOT_OWED, 1, 0, 1 },         { KW_SLOT_OVERDUE, 0, 1, 1 },
+        { KW_SLOT_OVERDUE, 1, 1, 0 },      { KW_SLOT_OVERDUE, 0, 0, 1 },
+        { KW_SLOT_REACTIVATION, 0, 1, 1 }, { KW_SLOT_REACTIVATION, 0, 0, 0 },
+        { KW_SLOT_REACTIVATION, 1, 1, 0 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_test_message("slot %d touched %d mine %d", rows[i].slot, rows[i].touched, rows[i].mine);
+        g_assert_cmpint(kw_today_team_allows(rows[i].slot, rows[i].touched, rows[i].mine), ==,
+                        rows[i].allowed);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* The day's list over a store                                               */
 /* ------------------------------------------------------------------------ */
@@ -312,6 +332,83 @@ static void test_list_kept_and_rotated(fixture_t *f, gconstpointer data)
      * customer too; Friday's and Monday's still rest */
     t = today_at(f, 407, 9, 0);
     ASSERT_ITEMS(t, "owed.example:- one.example:- two.example:- former.example:-");
+    kw_today_free(t);
+}
+
+/* A teammate's exchange with organisation `org` on `day`, as a pull
+ * stores it (team_records, team_members). */
+static void teammate_exchange(fixture_t *f, const char *member, const char *org, double day)
+{
+    char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO team_records(member, kind, key, org, "
+                                "last_exchange, exchanges, cadence_days, state) "
+                                "VALUES (%Q, 'org', %Q, %Q, %lld, 3, 30, 'ok');"
+                                "INSERT OR IGNORE INTO team_members(member) VALUES (%Q);",
+                                member, org, org, (long long) AT(day), member);
+    g_assert_cmpint(sqlite3_exec(kw_store_db(f->store), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_free(sql);
+}
+
+/* The team (issue 13): an overdue customer a teammate talked to this week
+ * rests; the dormant one goes to the member the week assigns it to; an
+ * owed reply stays whatever the team did. */
+static void test_team(fixture_t *f, gconstpointer data)
+{
+    kw_model_t *m;
+    kw_today_t *t;
+    int mine = 1, touched = 0;
+    char *owner = NULL;
+    (void) data;
+    world(f);
+    /* Jan talked on Tuesday (day 400, the week of Thursday, day 402) to
+     * one.example (then ok thanks to the team: no candidate at all), to
+     * owed.example, and to two.example, where your offer of day 380 still
+     * awaits their reply (the model keeps that state: a follow-up) */
+    fx_mail(f, ME, "b@two.example", 380.4, "Offer");
+    teammate_exchange(f, "jan", "one.example", 400.5);
+    teammate_exchange(f, "jan", "owed.example", 400.5);
+    teammate_exchange(f, "jan", "two.example", 400.5);
+    /* former.example, dormant: teammates who held it long ago, added until
+     * one of them (not you) owns it in that week */
+    m = fx_model(f, AT(402.375));
+    for (int k = 0; mine && k < 64; k++) {
+        char member[16];
+        g_snprintf(member, sizeof member, "m%d", k);
+        teammate_exchange(f, member, "former.example", 5);
+        kw_model_free(m);
+        m = fx_model(f, AT(402.375));
+        g_assert_cmpint(kw_model_team_owner(m, "former.example", AT(402.5), &mine, &owner, NULL), ==,
+                        KW_OK);
+        g_clear_pointer(&owner, kw_free);
+    }
+    g_assert_cmpint(mine, ==, 0);
+    g_assert_cmpint(kw_model_team_touched_week(m, "one.example", AT(402.5), &touched, NULL), ==, KW_OK);
+    g_assert_cmpint(touched, ==, 1);
+    g_assert_cmpint(kw_model_team_touched_week(m, "three.example", AT(402.5), &touched, NULL), ==,
+                    KW_OK);
+    g_assert_cmpint(touched, ==, 0);
+    {
+        kw_relationship_t *r = NULL;
+        g_assert_cmpint(kw_model_relationship(m, "two.example", &r, NULL), ==, KW_OK);
+        g_assert_cmpint(r->state, ==, KW_STATE_AWAITING_THEIR_REPLY);
+        kw_relationship_free(r);
+    }
+    kw_model_free(m);
+    /* without the rule the list would hold two.example (a follow-up) and
+     * former.example (a reactivation) too; one.example is ok (team) */
+    t = today_at(f, 402, 9, 8);
+    ASSERT_ITEMS(t, "owed.example:- three.example:- four.example:- five.example:- six.example:-");
+    g_assert_cmpint(t->items[0].slot, ==, KW_SLOT_OWED);
+    for (size_t i = 1; i < t->count; i++)
+        g_assert_cmpint(t->items[i].slot, ==, KW_SLOT_OVERDUE);
+    kw_today_free(t);
+    /* the next week (Tuesday, day 407) nobody touched two.example: the
+     * follow-up is back (it was never shown, so it does not rest) */
+    t = today_at(f, 407, 9, 4);
+    {
+        char *got = items(t);
+        g_assert_nonnull(strstr(got, "two.example"));
+        g_free(got);
+    }
     kw_today_free(t);
 }
 
@@ -768,6 +865,7 @@ int main(int argc, char **argv)
     g_test_add_func("/today/rules/dormant", test_rules_dormant);
     g_test_add_func("/today/rules/workdays", test_rules_workdays);
     g_test_add_func("/today/rules/streak", test_rules_streak);
+    g_test_add_func("/today/rules/team", test_rules_team);
 #define ADD(path, fn) g_test_add(path, fixture_t, NULL, fx_setup, fn, fx_teardown)
     ADD("/today/list-kept-and-rotated", test_list_kept_and_rotated);
     ADD("/today/done", test_done);
@@ -778,6 +876,7 @@ int main(int argc, char **argv)
     ADD("/today/tiers", test_tiers);
     ADD("/today/record-sent", test_record_sent);
     ADD("/today/review", test_review);
+    ADD("/today/team", test_team);
 #undef ADD
     return g_test_run();
 }

@@ -335,6 +335,79 @@ static void test_hint_action(void)
     g_assert_cmpint(kw_words_hint_action(NULL), ==, KW_HINT_NONE);
 }
 
+/* The team: a teammate's or a colleague's touch, in the reason, the hint
+ * and the short form of tables and tooltips. */
+static void test_team(void)
+{
+    kw_reason_t r = example();
+    kw_person_ref_t jan = person(NULL, "Jan Weber"), tim = person("tim@mycorp.com", "Tim Roe");
+    kw_relationship_t rel = rel_make("acme.com", "ACME", KW_STATE_OK, 93, 21);
+    int64_t as_of = AT(62 + 14.0 / 24 + 93);
+
+    /* ok thanks to a teammate: the teammate's touch first, then your own facts */
+    r.state = KW_STATE_OK;
+    r.own_state = KW_STATE_OVERDUE;
+    r.team_ok = 1;
+    r.team_touch = KW_TEAM_TOUCH_EXCHANGE;
+    r.team_last_touch = as_of - 3 * DAY;
+    r.team_member = jan;
+    r.team_member_id = "jan";
+    check(kw_words_reason(&r, as_of), "Jan Weber talked to them 3 days ago; your last exchange 93 "
+                                      "days ago (Mar 3, with Jane Doe); you usually talk every 3 "
+                                      "weeks; 14 exchanges since 2023.");
+    /* no display name: the member's name on the team */
+    r.team_member = person(NULL, NULL);
+    r.team_touch = KW_TEAM_TOUCH_CALL;
+    r.team_last_touch = as_of - 1 * DAY;
+    check(kw_words_reason(&r, as_of), "jan called them yesterday; your last exchange 93 days ago "
+                                      "(Mar 3, with Jane Doe); you usually talk every 3 weeks; 14 "
+                                      "exchanges since 2023.");
+    /* a colleague's mail with you in copy */
+    r.team_member = tim;
+    r.team_member_id = NULL;
+    r.team_touch = KW_TEAM_TOUCH_COPIED;
+    r.team_last_touch = as_of - 2 * DAY;
+    check(kw_words_reason(&r, as_of), "Tim Roe wrote to them 2 days ago with you in copy; your "
+                                      "last exchange 93 days ago (Mar 3, with Jane Doe); you "
+                                      "usually talk every 3 weeks; 14 exchanges since 2023.");
+    /* overdue, the team's touch newer than yours but beyond the rhythm: said after */
+    r.state = r.own_state = KW_STATE_OVERDUE;
+    r.team_ok = 0;
+    r.team_touch = KW_TEAM_TOUCH_MEETING;
+    r.team_last_touch = as_of - 40 * DAY;
+    r.team_member = jan;
+    check(kw_words_reason(&r, as_of), "Last exchange 93 days ago (Mar 3, with Jane Doe); Jan Weber "
+                                      "met them 40 days ago; you usually talk every 3 weeks; 14 "
+                                      "exchanges since 2023.");
+    /* older than yours: not mentioned */
+    r.team_last_touch = AT(10);
+    check(kw_words_reason(&r, as_of), "Last exchange 93 days ago (Mar 3, with Jane Doe); you "
+                                      "usually talk every 3 weeks; 14 exchanges since 2023.");
+
+    check(kw_words_team_short(KW_TEAM_TOUCH_EXCHANGE, "Jan Weber", AT(97), AT(100)),
+          "Jan Weber: exchange 3 days ago");
+    check(kw_words_team_short(KW_TEAM_TOUCH_CALL, "Jan", AT(99), AT(100)), "Jan: call yesterday");
+    check(kw_words_team_short(KW_TEAM_TOUCH_COPIED, "Tim Roe", AT(100), AT(100)),
+          "Tim Roe: mail with you in copy today");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_VISIT, "Jan", AT(95), AT(100)), "Jan visited them 5 days ago");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_OTHER, "Jan", AT(95), AT(100)),
+          "Jan was in touch with them 5 days ago");
+    g_assert_cmpstr(kw_words_team_who(&jan, "jan"), ==, "Jan Weber");
+    g_assert_cmpstr(kw_words_team_who(&tim, NULL), ==, "Tim Roe");
+    {
+        kw_person_ref_t nobody = person(NULL, NULL), addr = person("tim@mycorp.com", NULL);
+        g_assert_cmpstr(kw_words_team_who(&nobody, "jan"), ==, "jan");
+        g_assert_cmpstr(kw_words_team_who(&addr, NULL), ==, "tim@mycorp.com");
+        g_assert_cmpstr(kw_words_team_who(&nobody, NULL), ==, "a colleague");
+    }
+    /* the hint above a message: what the team did */
+    rel.reason.team_ok = 1;
+    rel.reason.team_touch = KW_TEAM_TOUCH_EXCHANGE;
+    rel.reason.team_last_touch = AT(97);
+    rel.reason.team_member = jan;
+    check(kw_words_hint(&rel, AT(100)), "ACME — Jan Weber talked to them 3 days ago");
+}
+
 static void test_people_and_who(void)
 {
     char *one[] = { "jane@acme.com", NULL };
@@ -430,6 +503,44 @@ static void test_german(void)
     rel.reason.away_until = T0 + 104 * DAY;
     check(kw_words_hint(&rel, AT(100)), "ACME — Jane Doe ist abwesend bis So. 14. Apr (automatische "
                                         "Antwort); Ihre Mail vom 5. April hat noch keine Antwort");
+    /* the team, with plural forms (no reply awaited any more) */
+    r.waiting = KW_WAITING_NONE;
+    r.waiting_since = 0;
+    r.rhythm_state = KW_STATE_OVERDUE;
+    rel.state = KW_STATE_OVERDUE;
+    rel.reason.waiting_since = 0;
+    rel.reason.away_since = 0;
+    rel.reason.away_until = 0;
+    r.state = KW_STATE_OK;
+    r.own_state = KW_STATE_OVERDUE;
+    r.team_ok = 1;
+    r.team_touch = KW_TEAM_TOUCH_EXCHANGE;
+    r.team_last_touch = AT(62 + 14.0 / 24 + 90);
+    r.team_member = person(NULL, "Jan Weber");
+    check(kw_words_reason(&r, AT(62 + 14.0 / 24 + 93)),
+          "Jan Weber hat vor 3 Tagen mit ihnen gesprochen; Ihr letzter Austausch vor 93 Tagen "
+          "(3. März, mit Jane Doe); Sie haben üblicherweise alle 3 Wochen Kontakt; 14 Austausche "
+          "seit 2023.");
+    check(kw_words_team_short(KW_TEAM_TOUCH_CALL, "Jan", AT(99), AT(100)), "Jan: Anruf gestern");
+    check(kw_words_team_short(KW_TEAM_TOUCH_MEETING, "Jan", AT(99), AT(100)), "Jan: Treffen gestern");
+    check(kw_words_team_short(KW_TEAM_TOUCH_COPIED, "Tim", AT(99), AT(100)),
+          "Tim: E-Mail (Sie in Kopie) gestern");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_COPIED, "Tim", AT(98), AT(100)),
+          "Tim hat ihnen vor 2 Tagen geschrieben (Sie in Kopie)");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_CALL, "Jan", AT(99), AT(100)), "Jan hat sie gestern angerufen");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_MEETING, "Jan", AT(99), AT(100)), "Jan hat sie gestern getroffen");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_VISIT, "Jan", AT(99), AT(100)), "Jan hat sie gestern besucht");
+    check(kw_words_team_touch(KW_TEAM_TOUCH_OTHER, "Jan", AT(99), AT(100)),
+          "Jan hatte gestern Kontakt mit ihnen");
+    {
+        kw_person_ref_t nobody = person(NULL, NULL);
+        g_assert_cmpstr(kw_words_team_who(&nobody, NULL), ==, "ein Kollege");
+    }
+    rel.reason.team_ok = 1;
+    rel.reason.team_touch = KW_TEAM_TOUCH_EXCHANGE;
+    rel.reason.team_last_touch = AT(99);
+    rel.reason.team_member = person(NULL, "Jan Weber");
+    check(kw_words_hint(&rel, AT(100)), "ACME — Jan Weber hat gestern mit ihnen gesprochen");
     g_assert_cmpstr(kw_words_hint_action_label(KW_HINT_REPLY), ==, "Antworten");
     /* Another language in the same process (the Thunderbird host, request by
      * request): kw_words_bind(NULL) forgets the remembered German words. */
@@ -454,6 +565,7 @@ int main(int argc, char **argv)
     g_test_add_func("/words/days-and-dates", test_days_and_dates);
     g_test_add_func("/words/hint", test_hint);
     g_test_add_func("/words/hint-action", test_hint_action);
+    g_test_add_func("/words/team", test_team);
     g_test_add_func("/words/people-and-who", test_people_and_who);
     g_test_add_func("/words/german", test_german);
     return g_test_run();
