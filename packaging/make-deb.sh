@@ -40,7 +40,10 @@ changes=$(ls "$out"/*.changes)
 if command -v lintian >/dev/null; then
     # lintian's exit status: 0 clean (or only warnings), non-zero on errors.
     rc=0
-    lintian --fail-on error --info "$changes" >"$out/lintian.txt" 2>&1 || rc=$?
+    # lintian leaves its MLDBM caches (mldbm-elf-*) in TMPDIR: give it ours,
+    # which the trap removes
+    mkdir -p "$tmp/lintian-tmp"
+    TMPDIR="$tmp/lintian-tmp" lintian --fail-on error --info "$changes" >"$out/lintian.txt" 2>&1 || rc=$?
     cat "$out/lintian.txt"
     [ "$rc" = 0 ] || { echo "make-deb.sh: lintian reported errors (see $out/lintian.txt)" >&2; exit 1; }
 else

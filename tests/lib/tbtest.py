@@ -119,7 +119,10 @@ def poll(fn, timeout, what):
 
 def _tb_env(home, display=None, lang="C.UTF-8", extra=None):
     e = dict(os.environ)
-    e.update({"HOME": home, "MOZ_CRASHREPORTER_DISABLE": "1", "MOZ_CRASHREPORTER": "0",
+    # Thunderbird makes TMPDIR/MozillaMailnews and leaves it: keep it in the profile's home
+    tmp = os.path.join(home, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    e.update({"HOME": home, "TMPDIR": tmp, "MOZ_CRASHREPORTER_DISABLE": "1", "MOZ_CRASHREPORTER": "0",
               "LANG": lang, "LC_ALL": lang, "NO_AT_BRIDGE": "1", "GTK_THEME": "Adwaita"})
     e.pop("LANGUAGE", None)
     for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
