@@ -50,6 +50,11 @@ int kw_cli_exit_code(kw_status_t status);
 /* Print "keepwarm: MESSAGE" and, for the status, one line saying what to do,
  * to stderr (message sanitised). Returns kw_cli_exit_code(status). */
 int kw_cli_fail(kw_status_t status, const char *message);
+/* kw_cli_fail(), then kw_free(error) (transfer full). */
+int kw_cli_fail_free(kw_status_t status, char *error);
+/* "Waiting (waiting.example)": the target as the user knows it, sanitised
+ * (transfer full: g_free). */
+char *kw_cli_target_words(const kw_target_t *target);
 /* The same with the caller's hint line (NULL: none). */
 int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint);
 

@@ -45,12 +45,6 @@ static int parse_as_of(const char *cmd, const char *text, int64_t *as_of)
     return 0;
 }
 
-static int fail_and_free(kw_status_t st, char *error)
-{
-    int rc = kw_cli_fail(st, error);
-    kw_free(error);
-    return rc;
-}
 
 /* Open the store read-only and load the model; prints the error and
  * returns an exit code on failure, 0 on success. */
@@ -64,7 +58,7 @@ static int open_model(kw_cli_t *cli, const kw_model_options_t *o, kw_store_t **s
         return rc;
     st = kw_model_load(*store, o, model, &error);
     if (st != KW_OK)
-        return fail_and_free(st, error);
+        return kw_cli_fail_free(st, error);
     return 0;
 }
 
@@ -291,7 +285,7 @@ int kw_cmd_overdue(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_model_relationships(model, &lo, &list, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON)
@@ -541,7 +535,7 @@ int kw_cmd_show(kw_cli_t *cli, int argc, char **argv)
     if (st == KW_OK)
         st = kw_model_team_touches(model, target->key, &team, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON)
@@ -687,7 +681,7 @@ int kw_cmd_export(kw_cli_t *cli, int argc, char **argv)
     if (st == KW_OK)
         st = kw_model_relationships(model, &lorg, &orgs, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     org_infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, org_info_free);
@@ -831,7 +825,7 @@ static int action_done(kw_cli_t *cli, kw_store_t *store, kw_target_t *target, kw
 {
     int rc = KW_EXIT_OK;
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
     } else {
         if (message) {
             char *c = kw_cli_clean(message);
@@ -848,13 +842,6 @@ static int action_done(kw_cli_t *cli, kw_store_t *store, kw_target_t *target, kw
     return rc;
 }
 
-/* "Waiting (waiting.example)": the target as the user knows it, sanitised. */
-static char *target_words(const kw_target_t *t)
-{
-    char *w = kw_words_target(t), *c = kw_cli_clean(w);
-    g_free(w);
-    return c;
-}
 
 /* The usage error for something typed as a day or a duration. */
 static int when_error(const char *cmd, kw_input_status_t st, const char *text)
@@ -889,7 +876,7 @@ int kw_cmd_snooze(kw_cli_t *cli, int argc, char **argv)
         goto out;
     if ((rc = parse_as_of("snooze", as_of_text, &now)))
         goto close;
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     if (strcmp(argv[2], "off") == 0 || strcmp(argv[2], "none") == 0 || strcmp(argv[2], "aus") == 0) {
         st = kw_unsnooze(store, target->key, &error);
         msg = g_strdup_printf(_("%s is no longer snoozed."), who);
@@ -937,7 +924,7 @@ int kw_cmd_ignore(kw_cli_t *cli, int argc, char **argv)
                           NULL, 1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     msg = g_strdup_printf(_("Ignored %s. 'keepwarm undo' takes it back."), who);
     g_free(who);
     st = kw_ignore(store, target->key, &error);
@@ -954,7 +941,7 @@ int kw_cmd_unignore(kw_cli_t *cli, int argc, char **argv)
                           NULL, NULL, 1, &argc, &argv, &store, &target);
     if (rc)
         return rc;
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     msg = g_strdup_printf(_("%s is listed again."), who);
     g_free(who);
     st = kw_unignore(store, target->key, &error);
@@ -1003,7 +990,7 @@ int kw_cmd_cadence(kw_cli_t *cli, int argc, char **argv)
         kw_store_close(store);
         return rc;
     }
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     if (days) {
         char *words = kw_words_cadence(days);
         msg = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Rhythm of %s set to %s (%d day).",
@@ -1045,7 +1032,7 @@ int kw_cmd_settle(kw_cli_t *cli, int argc, char **argv)
     }
     if ((rc = parse_as_of("settle", as_of_text, &now)))
         goto close;
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     if (off)
         msg = g_strdup_printf(_("%s awaits replies again."), who);
     else
@@ -1076,7 +1063,7 @@ int kw_cmd_note(kw_cli_t *cli, int argc, char **argv)
         return rc;
     text = g_strjoinv(" ", argv + 2);
     g_strstrip(text);
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     msg = *text ? g_strdup_printf(_("Note saved for %s."), who)
                 : g_strdup_printf(_("Note removed for %s."), who);
     g_free(who);
@@ -1188,7 +1175,7 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
     if (list) {
         st = kw_actions_list(store, limit, &log, &error);
         if (st != KW_OK) {
-            rc = fail_and_free(st, error);
+            rc = kw_cli_fail_free(st, error);
         } else if (log->count == 0) {
             puts(_("No actions yet."));
         } else {
@@ -1238,7 +1225,7 @@ int kw_cmd_undo(kw_cli_t *cli, int argc, char **argv)
         fflush(stdout);
         kw_cli_team_after_action(cli, store); /* an undone snooze or ignore is shared too */
     } else {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
     }
     kw_action_free(a);
     kw_store_close(store);
@@ -1274,7 +1261,7 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
         st = kw_store_get_default_cadence(store, &days, &error);
         kw_store_close(store);
         if (st != KW_OK)
-            return fail_and_free(st, error);
+            return kw_cli_fail_free(st, error);
         words = kw_words_cadence(days ? days : KW_DEFAULT_CADENCE_DAYS);
         if (days)
             printf("default-cadence  %d  (%s)\n", days, words);
@@ -1305,7 +1292,7 @@ int kw_cmd_config(kw_cli_t *cli, int argc, char **argv)
     st = kw_store_set_default_cadence(store, days, &error);
     kw_store_close(store);
     if (st != KW_OK)
-        return fail_and_free(st, error);
+        return kw_cli_fail_free(st, error);
     if (days) {
         char *words = kw_words_cadence(days);
         printf(g_dngettext(GETTEXT_PACKAGE, "Default cadence set to %d day (%s).\n",
@@ -1400,7 +1387,7 @@ int kw_cmd_contacts(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_model_contacts(model, all, &list, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON) {

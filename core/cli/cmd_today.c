@@ -240,12 +240,6 @@ static void print_today_table(const kw_cli_t *cli, const kw_today_t *t, const kw
     }
 }
 
-static int fail_and_free(kw_status_t st, char *error)
-{
-    int rc = kw_cli_fail(st, error);
-    kw_free(error);
-    return rc;
-}
 
 /* Open the store read-write (the day's list is kept in it) and load the
  * model as of `when`. A store that does not exist yet is not created: like
@@ -263,7 +257,7 @@ static int open_for_day(kw_cli_t *cli, int64_t when, kw_store_t **store, kw_mode
         return rc;
     st = kw_model_load(*store, &mo, model, &error);
     if (st != KW_OK)
-        return fail_and_free(st, error);
+        return kw_cli_fail_free(st, error);
     return 0;
 }
 
@@ -319,7 +313,7 @@ int kw_cmd_today(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_today(store, model, &day, size, &t, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON)
@@ -384,7 +378,7 @@ static int mark(kw_cli_t *cli, int argc, char **argv, const char *cmd, kw_how_t 
     if (st == KW_OK)
         st = kw_today(store, model, &day, 0, &t, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     {
@@ -543,7 +537,7 @@ int kw_cmd_review(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_review(store, bounds, (size_t) weeks + 1, 0, &r, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     overdue = g_new(int, r->count ? r->count : 1);
@@ -671,7 +665,7 @@ int kw_cli_config_show_routine(kw_store_t *store)
     kw_status_t st = kw_store_get_routine(store, &r, &error);
 
     if (st != KW_OK)
-        return fail_and_free(st, error);
+        return kw_cli_fail_free(st, error);
     if (r.daily_size)
         printf("daily-size       %d\n", r.daily_size);
     else
@@ -737,7 +731,7 @@ int kw_cli_config_routine(kw_cli_t *cli, const char *key, const char *value)
     if (st == KW_OK)
         rc = kw_cli_config_show_routine(store);
     else
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
     kw_store_close(store);
     return rc;
 }

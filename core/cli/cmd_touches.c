@@ -10,20 +10,7 @@
 
 #include "cli/cli.h"
 
-static int fail_and_free(kw_status_t st, char *error)
-{
-    int rc = kw_cli_fail(st, error);
-    kw_free(error);
-    return rc;
-}
 
-/* "Waiting (waiting.example)": the target as the user knows it, sanitised. */
-static char *target_words(const kw_target_t *t)
-{
-    char *w = kw_words_target(t), *c = kw_cli_clean(w);
-    g_free(w);
-    return c;
-}
 
 /* ------------------------------------------------------------------------ */
 /* log                                                                       */
@@ -81,7 +68,7 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
             goto done;
         st = kw_unlog_touch(store, (int64_t) undo, &gone, &error);
         if (st != KW_OK) {
-            rc = fail_and_free(st, error);
+            rc = kw_cli_fail_free(st, error);
             goto done;
         }
         {
@@ -118,11 +105,11 @@ int kw_cmd_log(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_log_touch(store, target->key, kind, when, note, &id, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     {
-        char *day = kw_cli_iso_day(when), *who = target_words(target);
+        char *day = kw_cli_iso_day(when), *who = kw_cli_target_words(target);
         printf(when > (int64_t) time(NULL) ? _("Planned a %s with %s on %s (id %lld; undo: keepwarm log --undo %lld).\n")
                                            : _("Logged a %s with %s on %s (id %lld; undo: keepwarm log --undo %lld).\n"),
                kw_words_source(kind), who, day, (long long) id, (long long) id);
@@ -184,14 +171,14 @@ int kw_cmd_touches(kw_cli_t *cli, int argc, char **argv)
         goto done;
     st = kw_model_load(store, &mo, &model, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if ((rc = kw_cli_resolve(model, argv[1], &target)))
         goto done;
     st = kw_model_logged_touches(model, target->key, &list, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     if (format == KW_FORMAT_JSON) {
@@ -321,7 +308,7 @@ int kw_cmd_import_ics(kw_cli_t *cli, int argc, char **argv)
             error = NULL;
             bad = 1;
         } else if (st != KW_OK) {
-            rc = fail_and_free(st, error);
+            rc = kw_cli_fail_free(st, error);
             g_free(file);
             goto done;
         } else if (!quiet) {
@@ -363,7 +350,7 @@ static int suggest(kw_cli_t *cli, int apply)
     if (st == KW_OK)
         st = kw_model_suggest_tiers(model, &list, &error);
     if (st != KW_OK) {
-        rc = fail_and_free(st, error);
+        rc = kw_cli_fail_free(st, error);
         goto done;
     }
     {
@@ -411,7 +398,7 @@ static int suggest(kw_cli_t *cli, int apply)
                 continue; /* the user's choice stays */
             st = kw_set_tier(store, t->key, t->suggested, &error);
             if (st != KW_OK) {
-                rc = fail_and_free(st, error);
+                rc = kw_cli_fail_free(st, error);
                 goto done;
             }
             n++;
@@ -471,11 +458,11 @@ int kw_cmd_tier(kw_cli_t *cli, int argc, char **argv)
     if (st == KW_OK)
         kw_cli_team_after_action(cli, store); /* a tier's rhythm is shared */
     kw_store_close(store);
-    who = target_words(target);
+    who = kw_cli_target_words(target);
     kw_target_free(target);
     if (st != KW_OK) {
         g_free(who);
-        return fail_and_free(st, error);
+        return kw_cli_fail_free(st, error);
     }
     if (tier == KW_TIER_NONE)
         printf(_("%s has no tier now. 'keepwarm undo' takes it back.\n"), who);

@@ -89,6 +89,20 @@ int kw_cli_fail_hint(kw_status_t status, const char *message, const char *hint)
     return kw_cli_exit_code(status);
 }
 
+int kw_cli_fail_free(kw_status_t status, char *error)
+{
+    int rc = kw_cli_fail(status, error);
+    kw_free(error);
+    return rc;
+}
+
+char *kw_cli_target_words(const kw_target_t *target)
+{
+    char *w = kw_words_target(target), *c = kw_cli_clean(w);
+    g_free(w);
+    return c;
+}
+
 int kw_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
