@@ -181,13 +181,19 @@ def run():
 
             # ---- a meeting in the vCalendar plugin's calendar
             if vcal:
-                when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - 3600))
+                # a meeting that has taken place today (UTC, the test's TZ): an hour
+                # ago, or, in the first hour of the day, since midnight
+                t_now = int(time.time())
+                midnight = t_now // 86400 * 86400
+                start, length = (t_now - 3600, 3600) if t_now - 3600 >= midnight else \
+                    (midnight + (t_now - midnight) // 3, max(1, (t_now - midnight) // 3))
+                when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(start))
                 os.makedirs(os.path.join(cfg, "vcalendar"), exist_ok=True)
                 with open(os.path.join(cfg, "vcalendar", "internal.ics"), "w") as f:
                     f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Claws Mail//test//EN\r\n"
-                            "BEGIN:VEVENT\r\nUID:globex-visit@test\r\nDTSTART:%s\r\nDURATION:PT1H\r\n"
+                            "BEGIN:VEVENT\r\nUID:globex-visit@test\r\nDTSTART:%s\r\nDURATION:PT%dS\r\n"
                             "ORGANIZER:mailto:%s\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:Hank@Globex.example\r\n"
-                            "SUMMARY:Quote walkthrough\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (when, ME))
+                            "SUMMARY:Quote walkthrough\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % (when, length, ME))
                 ui.cmd("refresh")
                 s = ui.wait(lambda s: (item(s, "globex.example") or {}).get("how") == "meeting", 30,
                             "the calendar's meeting")
